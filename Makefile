@@ -1,0 +1,38 @@
+# Every target bootstraps .venv from uv.lock itself; a second run is a fast no-op.
+PYTHON ?= python3.11
+VENV := .venv
+TOOLS := .tools
+UV_VERSION := 0.13.8
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test eval bench lint typecheck clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON) --quiet
+	touch $@
+
+demo: $(VENV)/.synced
+	$(VENV)/bin/yuqing --db demo.duckdb demo
+
+test: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest
+
+eval: $(VENV)/.synced
+	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m bench
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,99 @@
+"""Small frozen dataclasses passed between sources/, classifiers/, warehouse/ and the trackers.
+
+These are the in-memory contracts between folders. Persisted keys (item ids, content hashes)
+are pinned by golden tests, so a refactor cannot silently re-key the warehouse.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class FetchOutcome(enum.StrEnum):
+    """Fixed vocabulary for every fetch attempt, stored in fetch_log.status and shown to ops."""
+
+    NEW = "new"  # fetched and parsed; at least one item not seen before
+    UNCHANGED = "unchanged"  # fetched and parsed; nothing new
+    NOT_MODIFIED = "not_modified"  # 304 on a conditional GET
+    PARSE_ERROR = "parse_error"  # body is not a usable feed
+    TIMEOUT = "timeout"  # total deadline or read timeout exceeded
+    TOO_LARGE = "too_large"  # body over the cap after decompression
+    HTTP_ERROR = "http_error"  # 4xx/5xx other than 429
+    RATE_LIMITED = "rate_limited"  # 429 (Retry-After honoured)
+    TOO_MANY_REDIRECTS = "too_many_redirects"  # redirect loop or > 5 hops
+    CONNECT_ERROR = "connect_error"  # DNS, refused, reset, TLS
+    BLOCKED = "blocked"  # address policy refused the host (private/loopback... not allow-listed)
+    SKIPPED_BACKOFF = "skipped_backoff"  # not attempted: the source is backing off after failures
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One ``[[source]]`` table of the sources file (ARCHITECTURE: Sources file ✱)."""
+
+    name: str
+    url: str
+    kind: str = "feed"
+    official: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the fetcher remembers about a source between runs (stored in the ``sources`` table)."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_full_fetch_at: datetime | None = None
+    consecutive_failures: int = 0
+    backoff_until: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A normalised feed entry: plain text, absolute link, UTC times, stable key."""
+
+    item_id: str
+    source: str
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str
+    published_at: datetime | None  # what the feed said (UTC); None when absent or unparseable
+    fetched_at: datetime  # when this run fetched it (UTC)
+    item_time: datetime  # published_at when plausible (not after fetch), else fetched_at
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTag:
+    slug: str
+    score: float
+    terms: tuple[str, ...]  # matched lexicon terms (evidence)
+    rule: str  # which rule decided (e.g. "title", "body", "source-default")
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """Everything the classifiers say about one item, with evidence and the classifier version."""
+
+    topics: tuple[TopicTag, ...]
+    region_code: str | None
+    region_name: str | None
+    region_evidence: str | None
+    severity: str  # "major_emergency" | "general"
+    severity_evidence: tuple[str, ...]
+    official_response: bool
+    response_kinds: tuple[str, ...]  # milestone kinds it can satisfy: first_information, press_conference, first_response
+    reported_response: bool
+    response_evidence: tuple[str, ...]
+    classifier_version: str
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def topic_slugs(self) -> list[str]:
+        return [t.slug for t in self.topics]
