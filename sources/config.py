@@ -1,0 +1,162 @@
+"""The sources file (ARCHITECTURE "Sources file ✱"): TOML, one ``[[source]]`` table per source.
+
+Unknown keys are an error naming the key and its line. ``tomllib`` reports no positions, so lines
+are found by scanning the text for the n-th ``[[source]]`` header and the key inside its table.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from yuqing.errors import ConfigError
+from yuqing.models import SourceConfig
+
+KNOWN_KEYS = frozenset({"name", "url", "kind", "official", "region"})
+KINDS = frozenset({"feed"})
+OFFICIAL_SUFFIXES = (".gov.cn", ".政务", ".xn--zfr164b")  # .政务 in its ASCII (punycode) form too
+
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
+_SOURCE_HEADER = re.compile(r"^\s*\[\[\s*source\s*\]\]")
+_REGION = re.compile(r"^\d{6}$")  # GB/T 2260: six digits
+
+
+def infer_official(url: str) -> bool:
+    """A government host (.gov.cn, .政务) is official unless the sources file says otherwise."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    return host.endswith(OFFICIAL_SUFFIXES)
+
+
+class _Lines:
+    """Line numbers of ``[[source]]`` tables and the keys inside them, found by scanning the text."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.starts: list[int] = []  # 0-based index of each [[source]] header
+        for index, line in enumerate(self.lines):
+            if _SOURCE_HEADER.match(line):
+                self.starts.append(index)
+
+    def table(self, n: int) -> int:
+        return self.starts[n] + 1 if n < len(self.starts) else 0
+
+    def key(self, n: int, key: str) -> int:
+        """1-based line of ``key = ...`` inside the n-th source table (its header line if not found)."""
+        if n >= len(self.starts):
+            return 0
+        pattern = re.compile(
+            r"^\s*(?:" + re.escape(key) + r'|"' + re.escape(key) + r'"|' + re.escape(f"'{key}'") + r")\s*[=.]"
+        )
+        for index in range(self.starts[n] + 1, len(self.lines)):
+            line = self.lines[index]
+            if _TABLE_HEADER.match(line):
+                break
+            if pattern.match(line):
+                return index + 1
+        return self.starts[n] + 1
+
+
+def load_sources(path: str | Path) -> list[SourceConfig]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read the sources file: {e}") from e
+    return parse_sources(text, origin=str(path))
+
+
+def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(f"{origin}: invalid TOML: {e}") from e
+    lines = _Lines(text)
+    for key in data:
+        if key != "source":
+            raise ConfigError(
+                f"{origin}:{_top_level_line(lines.lines, key)}: unknown key {key!r} (expected [[source]] tables)"
+            )
+    tables = data.get("source", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{origin}:{lines.table(0) or 1}: 'source' must be an array of tables ([[source]])")
+
+    sources: list[SourceConfig] = []
+    first_line_of: dict[str, int] = {}
+    for n, table in enumerate(tables):
+        where = f"{origin}:{lines.table(n)}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: each source must be a table")
+        for key in table:
+            if key not in KNOWN_KEYS:
+                raise ConfigError(
+                    f"{origin}:{lines.key(n, key)}: unknown key {key!r} in [[source]] "
+                    f"(allowed: {', '.join(sorted(KNOWN_KEYS))})"
+                )
+        sources.append(_source(table, n, origin, lines))
+        name = sources[-1].name
+        if name in first_line_of:
+            raise ConfigError(
+                f"{origin}:{lines.key(n, 'name')}: duplicate source name {name!r} "
+                f"(first defined at line {first_line_of[name]})"
+            )
+        first_line_of[name] = lines.key(n, "name")
+    return sources
+
+
+def _top_level_line(lines: list[str], key: str) -> int:
+    pattern = re.compile(r"^\s*(?:\[\[?\s*)?[\"']?" + re.escape(key) + r"[\"']?\s*(?:[=.\]])")
+    for index, line in enumerate(lines):
+        if pattern.match(line):
+            return index + 1
+    return 1
+
+
+def _string(table: dict[str, Any], key: str, n: int, origin: str, lines: _Lines) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{origin}:{lines.key(n, key)}: {key!r} must be a string, got {type(value).__name__}"
+        )
+    return value.strip()
+
+
+def _source(table: dict[str, Any], n: int, origin: str, lines: _Lines) -> SourceConfig:
+    name = _string(table, "name", n, origin, lines)
+    if not name:
+        raise ConfigError(f"{origin}:{lines.table(n)}: source without a name")
+    url = _string(table, "url", n, origin, lines)
+    if not url:
+        raise ConfigError(f"{origin}:{lines.table(n)}: source {name!r} has no url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{origin}:{lines.key(n, 'url')}: source {name!r}: url must be http:// or https:// with a host, got {url!r}"
+        )
+    kind = _string(table, "kind", n, origin, lines) or "feed"
+    if kind not in KINDS:
+        raise ConfigError(
+            f"{origin}:{lines.key(n, 'kind')}: source {name!r}: unknown kind {kind!r} (known: feed)"
+        )
+    official = table.get("official")
+    if official is None:
+        official = infer_official(url)
+    elif not isinstance(official, bool):
+        raise ConfigError(
+            f"{origin}:{lines.key(n, 'official')}: source {name!r}: official must be true or false"
+        )
+    region = table.get("region")
+    if isinstance(region, int) and not isinstance(region, bool):
+        region = str(region)  # region = 330100 written without quotes
+    if region is not None and (not isinstance(region, str) or not _REGION.match(region.strip())):
+        raise ConfigError(
+            f"{origin}:{lines.key(n, 'region')}: source {name!r}: region must be a six-digit GB/T 2260 code, got {region!r}"
+        )
+    return SourceConfig(
+        name=name, url=url, kind=kind, official=official, region=region.strip() if region else None
+    )

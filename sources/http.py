@@ -1,0 +1,470 @@
+"""Retrieval: every network policy of yuqing lives here.
+
+Total deadline per fetch, a body cap applied after decompression, redirects followed by hand (at most
+five, loops detected), conditional GET, Retry-After, bounded concurrency overall and per host, an
+address check, and a classification of every failure into a :class:`FetchOutcome` and a
+:class:`Disposition` (via :class:`RetrieveError`). Parsing and storage know nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from yuqing.errors import Disposition, RetrieveError
+from yuqing.models import FetchOutcome
+
+USER_AGENT = "yuqing/0.1 (public-sentiment feed monitor; +https://github.com/yuqing-project/yuqing)"
+# Brotli is not in the standard library; we only ask for what we can decode with a bounded buffer.
+ACCEPT_ENCODING = "gzip, deflate"
+ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+
+DEFAULT_TOTAL_DEADLINE = 30.0  # seconds for the whole exchange: connect, redirects and body
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_BODY = 10 * 1024 * 1024  # after decompression
+DEFAULT_MAX_REDIRECTS = 5
+DEFAULT_RETRY_AFTER_CAP = 6 * 3600.0  # a server asking for more than 6 h is treated as asking for 6 h
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+# Loopback is allowed by default: ``yuqing demo`` and the tests serve feeds on 127.0.0.1.
+DEFAULT_ALLOWED_NETWORKS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """Network policy for one ingest run (one settings object, passed down explicitly)."""
+
+    max_concurrency: int = 16
+    per_host_concurrency: int = 2
+    total_deadline: float = DEFAULT_TOTAL_DEADLINE
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP
+    user_agent: str = USER_AGENT
+    # Address policy: public addresses are always allowed; private, loopback, link-local and other
+    # special-purpose addresses only when ``allow_private`` or listed in ``allowed_networks``.
+    allow_private: bool = False
+    allowed_networks: tuple[str, ...] = DEFAULT_ALLOWED_NETWORKS
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """One URL to fetch, with the conditional-GET validators decided by :mod:`sources.policy`."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    key: str | None = None  # the caller's name for it (the source name), echoed for bookkeeping
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    """A successful exchange: 200 with a body, or 304 (not modified) with none."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]  # lower-cased names; repeated headers joined with ", "
+    body: bytes
+    elapsed: float  # seconds, whole exchange
+    conditional: bool = False  # validators were sent
+    redirects: tuple[str, ...] = field(default=())  # URLs redirected through, in order
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+# ---------------------------------------------------------------- address policy
+
+
+def address_allowed(address: str, settings: FetchSettings) -> bool:
+    """True when the policy lets us talk to ``address`` (an IP literal)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in ipaddress.ip_network(net, strict=False) for net in settings.allowed_networks):
+        return True
+    if ip.is_global:
+        return True
+    return settings.allow_private
+
+
+async def check_host(url: str, settings: FetchSettings) -> None:
+    """Refuse URLs whose host resolves to an address the policy does not allow (SSRF guard).
+
+    The resolved peer of the actual connection is checked again after connecting (DNS can change
+    between the two lookups).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        raise RetrieveError(
+            f"unsupported URL: {url}", url=url, outcome=FetchOutcome.BLOCKED, disposition=Disposition.HARD
+        )
+    try:
+        ipaddress.ip_address(host)
+        addresses = [host]
+    except ValueError:
+        if settings.allow_private:
+            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as e:
+            raise RetrieveError(
+                f"cannot resolve {host}: {e}",
+                url=url,
+                outcome=FetchOutcome.CONNECT_ERROR,
+                disposition=Disposition.TEMPORARY,
+            ) from e
+        addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        if not address_allowed(address, settings):
+            raise RetrieveError(
+                f"address {address} of {host} is not allowed by the address policy",
+                url=url,
+                outcome=FetchOutcome.BLOCKED,
+                disposition=Disposition.HARD,
+            )
+
+
+def _check_peer(response: httpx.Response, url: str, settings: FetchSettings) -> None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return
+    peer = stream.get_extra_info("server_addr")
+    if isinstance(peer, tuple) and peer and not address_allowed(str(peer[0]), settings):
+        raise RetrieveError(
+            f"connected to {peer[0]}, which the address policy does not allow",
+            url=url,
+            outcome=FetchOutcome.BLOCKED,
+            disposition=Disposition.HARD,
+        )
+
+
+# ---------------------------------------------------------------- bodies
+
+
+class BodyTooLarge(Exception):
+    """Raised inside the body reader; translated to RetrieveError(TOO_LARGE)."""
+
+
+class BadContentEncoding(Exception):
+    """The body's Content-Encoding is unsupported or corrupt."""
+
+
+class BodyDecoder:
+    """Incremental Content-Encoding decoder that never holds more than ``limit`` + one chunk.
+
+    Each ``decompress`` call is bounded with ``max_length``, so a gzip bomb (a few KB inflating to
+    gigabytes) is refused as soon as the output passes the cap, not after inflating it.
+    """
+
+    def __init__(self, content_encoding: str | None, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._parts: list[bytes] = []
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        for coding in codings:
+            if coding not in ("gzip", "x-gzip", "deflate"):
+                raise BadContentEncoding(f"unsupported content-encoding: {coding}")
+        # Applied in reverse order of listing (RFC 9110 8.4).
+        self._codings = list(reversed(codings))
+        self._decoders: list[zlib._Decompress | None] = [None] * len(self._codings)
+
+    def _new(self, coding: str, first: bytes) -> zlib._Decompress:
+        if coding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        # "deflate" is meant to be zlib-wrapped (RFC 9110 8.4.1.2); some servers send raw deflate.
+        if (
+            first
+            and (first[0] & 0x0F) == 8
+            and ((first[0] << 8) | (first[1] if len(first) > 1 else 0)) % 31 == 0
+        ):
+            return zlib.decompressobj()
+        return zlib.decompressobj(-zlib.MAX_WBITS)
+
+    def _run(self, level: int, data: bytes) -> list[bytes]:
+        if level == len(self._codings):
+            return [data]
+        if not data:
+            return []
+        decoder = self._decoders[level]
+        if decoder is None:
+            decoder = self._decoders[level] = self._new(self._codings[level], data)
+        out: list[bytes] = []
+        pending = data
+        while pending:
+            try:
+                piece = decoder.decompress(pending, self.limit - self.size + 1)
+            except zlib.error as e:
+                raise BadContentEncoding(f"corrupt {self._codings[level]} body: {e}") from e
+            pending = decoder.unconsumed_tail
+            for chunk in self._run(level + 1, piece):
+                self._take(chunk)
+                out.append(chunk)
+            if decoder.eof:
+                break
+        return out
+
+    def _take(self, chunk: bytes) -> None:
+        if chunk:
+            self.size += len(chunk)
+        if self.size > self.limit:
+            raise BodyTooLarge(f"body larger than {self.limit} bytes")
+
+    def feed(self, data: bytes) -> None:
+        if not self._codings:
+            self._take(data)
+            self._parts.append(data)
+            return
+        self._parts.extend(self._run(0, data))
+
+    def finish(self) -> bytes:
+        return b"".join(self._parts)
+
+
+def _headers(response: httpx.Response) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        key = name.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
+
+
+def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return max(0.0, min(seconds, cap))
+
+
+def _classify_status(status: int) -> tuple[FetchOutcome, Disposition]:
+    if status == 429:
+        return FetchOutcome.RATE_LIMITED, Disposition.TEMPORARY
+    if status >= 500 or status == 408:
+        return FetchOutcome.HTTP_ERROR, Disposition.TEMPORARY
+    if status in (404, 410, 400, 401, 405, 414, 451):
+        # Gone, missing, or never going to work without someone editing the sources file.
+        return FetchOutcome.HTTP_ERROR, Disposition.HARD
+    return FetchOutcome.HTTP_ERROR, Disposition.SOFT
+
+
+# ---------------------------------------------------------------- one fetch
+
+
+class _Limits:
+    def __init__(self, settings: FetchSettings) -> None:
+        self.total = asyncio.Semaphore(settings.max_concurrency)
+        self.per_host: dict[str, asyncio.Semaphore] = {}
+        self.per_host_size = settings.per_host_concurrency
+
+    def host(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        sem = self.per_host.get(host)
+        if sem is None:
+            sem = self.per_host[host] = asyncio.Semaphore(self.per_host_size)
+        return sem
+
+
+async def _exchange(
+    client: httpx.AsyncClient, request: FetchRequest, settings: FetchSettings, started: float
+) -> Retrieved:
+    headers = {"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    url = request.url
+    visited = [url]
+    while True:
+        await check_host(url, settings)
+        async with client.stream("GET", url, headers=headers) as response:
+            _check_peer(response, url, settings)
+            status = response.status_code
+            if status in _REDIRECT_STATUSES:
+                location = response.headers.get("location")
+                if not location:
+                    raise RetrieveError(
+                        f"HTTP {status} without Location",
+                        url=request.url,
+                        outcome=FetchOutcome.HTTP_ERROR,
+                        disposition=Disposition.SOFT,
+                        status=status,
+                    )
+                target = urljoin(url, location.strip())
+                if target in visited:
+                    raise RetrieveError(
+                        f"redirect loop: {' -> '.join([*visited, target])}",
+                        url=request.url,
+                        outcome=FetchOutcome.TOO_MANY_REDIRECTS,
+                        disposition=Disposition.SOFT,
+                        status=status,
+                    )
+                if len(visited) > settings.max_redirects:
+                    raise RetrieveError(
+                        f"more than {settings.max_redirects} redirects",
+                        url=request.url,
+                        outcome=FetchOutcome.TOO_MANY_REDIRECTS,
+                        disposition=Disposition.SOFT,
+                        status=status,
+                    )
+                visited.append(target)
+                url = target
+                continue
+            resp_headers = _headers(response)
+            if status == 304:
+                return Retrieved(
+                    request.url, url, 304, resp_headers, b"", time.monotonic() - started,
+                    request.conditional, tuple(visited[:-1]),
+                )  # fmt: skip
+            if status != 200:
+                outcome, disposition = _classify_status(status)
+                server_now = _server_date(resp_headers)
+                retry_after = parse_retry_after(
+                    resp_headers.get("retry-after"), now=server_now, cap=settings.retry_after_cap
+                )
+                raise RetrieveError(
+                    f"HTTP {status}",
+                    url=request.url,
+                    outcome=outcome,
+                    disposition=disposition,
+                    status=status,
+                    retry_after=retry_after,
+                )
+            length = resp_headers.get("content-length", "")
+            encoding = resp_headers.get("content-encoding")
+            if length.isdigit() and not encoding and int(length) > settings.max_body_bytes:
+                raise BodyTooLarge(f"Content-Length {length} over the cap of {settings.max_body_bytes} bytes")
+            decoder = BodyDecoder(encoding, settings.max_body_bytes)
+            async for chunk in response.aiter_raw(_CHUNK):
+                decoder.feed(chunk)
+            body = decoder.finish()
+            return Retrieved(
+                request.url, url, status, resp_headers, body, time.monotonic() - started,
+                request.conditional, tuple(visited[:-1]),
+            )  # fmt: skip
+
+
+def _server_date(headers: Mapping[str, str]) -> datetime:
+    """The server's clock (Date header) for an HTTP-date Retry-After; ours if absent or bad."""
+    try:
+        when = parsedate_to_datetime(headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return datetime.now(UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+async def _fetch_one(
+    client: httpx.AsyncClient, request: FetchRequest, settings: FetchSettings, limits: _Limits
+) -> Retrieved | RetrieveError:
+    url = request.url
+    async with limits.total, limits.host(url):
+        started = time.monotonic()
+        try:
+            # The deadline covers the whole exchange, redirects and body included: a server dripping
+            # one byte at a time never trips a read timeout, but it does trip this.
+            async with asyncio.timeout(settings.total_deadline):
+                return await _exchange(client, request, settings, started)
+        except RetrieveError as e:
+            return e
+        except TimeoutError:
+            return RetrieveError(
+                f"no complete response within {settings.total_deadline:g} s",
+                url=url,
+                outcome=FetchOutcome.TIMEOUT,
+                disposition=Disposition.TEMPORARY,
+            )
+        except BodyTooLarge as e:
+            return RetrieveError(
+                str(e), url=url, outcome=FetchOutcome.TOO_LARGE, disposition=Disposition.SOFT
+            )
+        except BadContentEncoding as e:
+            return RetrieveError(
+                f"bad response: {e}", url=url, outcome=FetchOutcome.HTTP_ERROR, disposition=Disposition.SOFT
+            )
+        except httpx.TimeoutException as e:
+            return RetrieveError(
+                f"timeout: {type(e).__name__}",
+                url=url,
+                outcome=FetchOutcome.TIMEOUT,
+                disposition=Disposition.TEMPORARY,
+            )
+        except httpx.UnsupportedProtocol as e:
+            return RetrieveError(
+                f"unsupported URL: {e}", url=url, outcome=FetchOutcome.BLOCKED, disposition=Disposition.HARD
+            )
+        except httpx.InvalidURL as e:
+            return RetrieveError(
+                f"invalid URL: {e}", url=url, outcome=FetchOutcome.HTTP_ERROR, disposition=Disposition.HARD
+            )
+        except (httpx.TransportError, OSError) as e:
+            # Refused, reset, DNS, TLS, a protocol violation: usually transient.
+            return RetrieveError(
+                f"{type(e).__name__}: {e}" if str(e) else type(e).__name__,
+                url=url,
+                outcome=FetchOutcome.CONNECT_ERROR,
+                disposition=Disposition.TEMPORARY,
+            )
+
+
+async def fetch_many(
+    requests: Iterable[FetchRequest], *, settings: FetchSettings | None = None
+) -> list[Retrieved | RetrieveError]:
+    """Fetch every request concurrently; results in input order, failures as RetrieveError values.
+
+    Programming errors are not caught: they propagate and abort the batch.
+    """
+    settings = settings or FetchSettings()
+    batch: Sequence[FetchRequest] = list(requests)
+    if not batch:
+        return []
+    limits = _Limits(settings)
+    timeout = httpx.Timeout(settings.total_deadline, connect=settings.connect_timeout)
+    pool = httpx.Limits(
+        max_connections=settings.max_concurrency, max_keepalive_connections=settings.max_concurrency
+    )
+    async with httpx.AsyncClient(
+        timeout=timeout, limits=pool, follow_redirects=False, verify=settings.verify_tls, trust_env=False
+    ) as client:
+        return list(await asyncio.gather(*(_fetch_one(client, r, settings, limits) for r in batch)))
+
+
+def fetch_many_sync(
+    requests: Iterable[FetchRequest], *, settings: FetchSettings | None = None
+) -> list[Retrieved | RetrieveError]:
+    """:func:`fetch_many` for synchronous callers (CLI, flow tasks); not for use inside an event loop."""
+    return asyncio.run(fetch_many(requests, settings=settings))
