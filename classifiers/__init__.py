@@ -1,1 +1,48 @@
+"""Item classifiers: topics, region, severity and official response, each with its evidence.
 
+Pure functions of an item's text and source metadata; the lexicons, gazetteer and rules are data
+files under ``classifiers/data`` loaded once per process.
+
+    >>> from classifiers import classify
+    >>> tags = classify("十堰燃气爆炸事故造成25人死亡", "")
+    >>> tags.severity
+    'major_emergency'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from classifiers.engine import CODE_VERSION, Classifier, data_version
+from classifiers.lexicon import DATA_DIR
+from yuqing.models import Tags
+
+CLASSIFIER_VERSION = f"{CODE_VERSION}+{data_version(DATA_DIR)}"
+
+
+def classify(
+    title: str,
+    text: str,
+    *,
+    source_name: str | None = None,
+    url: str | None = None,
+    source_official: bool | None = None,
+    source_region: str | None = None,
+) -> Tags:
+    """Classify one item with the default (packaged) classifier."""
+    return Classifier.default().classify(
+        title,
+        text,
+        source_name=source_name,
+        url=url,
+        source_official=source_official,
+        source_region=source_region,
+    )
+
+
+def classify_many(records: Iterable[Mapping[str, Any]]) -> list[Tags]:
+    return Classifier.default().classify_many(records)
+
+
+__all__ = ["CLASSIFIER_VERSION", "Classifier", "classify", "classify_many"]

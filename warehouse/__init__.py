@@ -1,1 +1,40 @@
+"""The DuckDB warehouse: schema, migrations, every SQL statement, checks and the analyst snapshot."""
 
+from __future__ import annotations
+
+from .checks import assert_checks, run_checks
+from .db import Warehouse, snapshot_path_for
+from .snapshot import connect_snapshot, publish_snapshot
+from .store import (
+    BatchCounts,
+    SourceCounts,
+    SourceResult,
+    commit_source_batch,
+    finish_run,
+    items_as_of,
+    load_items,
+    load_source_states,
+    retag,
+    start_run,
+    sync_sources,
+)
+
+__all__ = [
+    "BatchCounts",
+    "SourceCounts",
+    "SourceResult",
+    "Warehouse",
+    "assert_checks",
+    "commit_source_batch",
+    "connect_snapshot",
+    "finish_run",
+    "items_as_of",
+    "load_items",
+    "load_source_states",
+    "publish_snapshot",
+    "retag",
+    "run_checks",
+    "snapshot_path_for",
+    "start_run",
+    "sync_sources",
+]

@@ -1,0 +1,149 @@
+"""Throughput of the full classifier against plain ``jieba.lcut`` on the same real-length texts.
+
+    python bench/bench_classify.py [--n 100000] [--runs 3] [--jieba-n 5000]
+
+Texts are resampled (with replacement, fixed seed) from the shared data sets, built the way the
+evaluation set builds its input (THUCNews and food-safety articles cut to 400 characters, teddycup
+messages 400 and replies 800, DXY summaries 400, TNEWS headlines). jieba.lcut is timed on a subsample
+of the same items (it is ~1000x slower than the rest of the run) and compared per item. Prints
+items/s (medians over ``--runs``), the ratio, peak memory and start-up time of a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHARED = Path(os.environ.get("YUQING_SHARED", ROOT.parent / "shared"))
+DATA = SHARED / "data"
+
+csv.field_size_limit(10_000_000)
+
+
+def _ws(s: str) -> str:
+    return " ".join(s.split())
+
+
+def load_pool() -> list[tuple[str, str]]:
+    pool: list[tuple[str, str]] = []
+    with (DATA / "thucnews_cnews_sample" / "cnews.val.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            _label, _tab, text = line.partition("\t")
+            pool.append(("", _ws(text)[:400]))
+    tc = DATA / "teddycup2020_smart_gov" / "csv"
+    for name in (
+        "fj2_labeled_sample_495.csv",
+        "fj3_messages_with_votes.csv",
+        "fj4_messages_with_official_replies.csv",
+    ):
+        with (tc / name).open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                pool.append((_ws(row.get("留言主题", "")), _ws(row.get("留言详情", ""))[:400]))
+                reply = _ws(row.get("答复意见") or "")
+                if reply:
+                    pool.append(("答复：" + _ws(row.get("留言主题", "")), reply[:800]))
+    with (DATA / "food_safety_incidents_cn" / "food_safety_incidents_sample.csv").open(
+        encoding="utf-8"
+    ) as fh:
+        for row in csv.DictReader(fh):
+            pool.append(("", _ws(row["text"])[:400]))
+    with (DATA / "dxy_covid_news_and_rumors" / "DXYNews.csv").open(encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            pool.append((_ws(row["title"]), _ws(row["summary"])[:400] + f" （来源：{row['infoSource']}）"))
+    with (DATA / "clue_tnews_dev" / "dev.json").open(encoding="utf-8") as fh:
+        for line in fh:
+            pool.append((json.loads(line)["sentence"], ""))
+    return pool
+
+
+def startup_seconds(runs: int) -> float:
+    code = (
+        "import time; t=time.perf_counter(); import classifiers; "
+        "classifiers.Classifier.default(); print(time.perf_counter()-t)"
+    )
+    times = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        times.append(float(out.stdout.strip()))
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100_000, help="items for the classifier (default 100000)")
+    ap.add_argument("--jieba-n", type=int, default=5_000, help="items for jieba.lcut (default 5000)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=20210617)
+    args = ap.parse_args(argv)
+
+    pool = load_pool()
+    rng = random.Random(args.seed)
+    items = [pool[rng.randrange(len(pool))] for _ in range(args.n)]
+    chars = sum(len(t) + len(b) for t, b in items) / len(items)
+    print(f"pool {len(pool)} texts; sampled {len(items)} items, mean {chars:.0f} chars/item")
+
+    startup = startup_seconds(args.runs)
+    print(f"start-up (fresh process: import + load), median of {args.runs}: {startup:.3f} s")
+
+    import jieba
+
+    from classifiers import Classifier
+
+    clf = Classifier.default()
+    for t, b in items[:200]:
+        clf.classify(t, b)
+    rates = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        for t, b in items:
+            clf.classify(t, b)
+        rates.append(len(items) / (time.perf_counter() - start))
+    clf_rate = statistics.median(rates)
+    print(
+        f"classifier: {clf_rate:,.0f} items/s ({1e6 / clf_rate:.1f} µs/item), runs {[round(r) for r in rates]}"
+    )
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    sub = items[: args.jieba_n]
+    jrates = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        for t, b in sub:
+            jieba.lcut(t + " " + b)
+        jrates.append(len(sub) / (time.perf_counter() - start))
+    jieba_rate = statistics.median(jrates)
+    print(
+        f"jieba.lcut: {jieba_rate:,.0f} items/s ({1e6 / jieba_rate:.1f} µs/item) on {len(sub)} of the same items"
+    )
+    print(f"ratio classifier / jieba.lcut: {clf_rate / jieba_rate:.1f}x")
+
+    tracemalloc.start()
+    for t, b in items[:10_000]:
+        clf.classify(t, b)
+    _cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"peak traced allocation while classifying 10k items: {peak / 1e6:.1f} MB; process max RSS {rss:.0f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""Benchmark: grouping + linking over synthetic items resampled from real Chinese headlines.
+
+    python bench/bench_grouping.py --sizes 100000,300000,1000000
+
+Titles come from shared/data (CLUE TNEWS headlines, THUCNews titles, the food-safety incident news);
+each synthetic item takes a real headline, or (30 %) a near-duplicate of an earlier item's headline
+(a prefix like 突发！, a dropped or inserted character, a trailing remark), with a random time over 90
+days, region and topic. 3 % are official responses quoting an earlier event's headline. Each size runs
+in its own subprocess so peak memory (ru_maxrss) is that size's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from yuqing.track.grouping import group  # noqa: E402
+from yuqing.track.model import TrackItem  # noqa: E402
+from yuqing.track.responses import link  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+TOPICS = ["epidemic", "housing_finance", "wage_arrears", "environment", "food_drug_safety",
+          "education_health_eldercare", "work_safety", "hardship_livelihood"]
+REGIONS = [None, "440000", "440100", "440300", "440106", "420000", "420300", "110000", "110105", "310000",
+           "330100", "510100", "320500", "370200", "610100"]
+PREFIXES = ["突发！", "最新：", "【关注】", "快讯｜", ""]
+SUFFIXES = ["", "！", "，官方回应", "（附视频）", "…", "，网友热议"]
+
+
+def corpus() -> list[str]:
+    titles: list[str] = []
+    for line in (SHARED / "clue_tnews_dev" / "dev.json").read_text(encoding="utf-8").splitlines():
+        titles.append(json.loads(line)["sentence"])
+    for line in (SHARED / "thucnews_cnews_sample" / "cnews.val.txt").read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t", 1)
+        if len(parts) == 2:
+            titles.append(parts[1][:40])
+    return [t for t in titles if len(t) >= 8]
+
+
+def variant(rng: random.Random, title: str) -> str:
+    chars = list(title)
+    if len(chars) > 10 and rng.random() < 0.5:
+        del chars[rng.randrange(len(chars))]
+    return rng.choice(PREFIXES) + "".join(chars) + rng.choice(SUFFIXES)
+
+
+def synth(n: int, seed: int = 7) -> tuple[list[TrackItem], list[TrackItem]]:
+    rng = random.Random(seed)
+    base = corpus()
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    items: list[TrackItem] = []
+    responses: list[TrackItem] = []
+    for k in range(n):
+        t = t0 + timedelta(seconds=rng.randrange(90 * 86400))
+        if items and rng.random() < 0.3:
+            src = items[rng.randrange(max(0, len(items) - 2000), len(items))]
+            title, topics, region = variant(rng, src.title), src.topics, src.region_code
+            t = src.item_time + timedelta(minutes=rng.randrange(1, 48 * 60))
+        else:
+            title = rng.choice(base) + ("" if rng.random() < 0.5 else f"（{rng.randrange(10_000)}）")
+            topics, region = (rng.choice(TOPICS),), rng.choice(REGIONS)
+        if items and rng.random() < 0.03:
+            ev = items[rng.randrange(len(items))]
+            responses.append(
+                TrackItem(f"r{k}", "gov", None, f"关于{ev.title}的情况通报", "", ev.item_time + timedelta(hours=rng.randrange(1, 96)),
+                          ev.item_time + timedelta(hours=100), ev.topics, ev.region_code, None, "general", True, True,
+                          False, ("first_information",))
+            )
+            continue
+        items.append(TrackItem(f"i{k}", f"s{rng.randrange(200)}", None, title, "", t, t, topics, region, None,
+                               "general", False, False, False))
+    return items, responses
+
+
+def one(n: int) -> dict[str, float]:
+    items, responses = synth(n)
+    as_of = max(it.item_time for it in items)
+    t = time.perf_counter()
+    grouping = group(items, as_of)
+    t_group = time.perf_counter() - t
+    t = time.perf_counter()
+    links = link(grouping.events, responses)
+    t_link = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": n, "items": len(items), "responses": len(responses), "events": len(grouping.events),
+            "links": len(links), "group_s": round(t_group, 2), "link_s": round(t_link, 2),
+            "wall_s": round(t_group + t_link, 2), "peak_mb": round(rss_mb, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100000,300000,1000000")
+    ap.add_argument("--one", type=int)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one)))
+        return
+    prev: dict[str, float] | None = None
+    for n in [int(s) for s in args.sizes.split(",")]:
+        out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        growth = f"{r['wall_s'] / prev['wall_s']:.2f}x time for {n / prev['n']:.1f}x items" if prev else "—"
+        print(f"n={n:>9,}  events={int(r['events']):>9,}  links={int(r['links']):>7,}  group {r['group_s']:7.2f} s  "
+              f"link {r['link_s']:6.2f} s  wall {r['wall_s']:7.2f} s  peak {r['peak_mb']:7.1f} MB  growth {growth}",
+              flush=True)
+        prev = r
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Topic lexicons and rules as data: one TOML file per topic under ``data/topics/``.
+
+Ops add a topic by adding a file; no code changes. See ``data/PROVENANCE.md`` for the keys.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from yuqing.errors import ConfigError
+
+DATA_DIR = Path(__file__).with_name("data")
+TOPICS_DIR = DATA_DIR / "topics"
+
+
+class LexiconError(ConfigError):
+    """A topic or rules file is missing a key or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    terms: frozenset[str]
+    near: tuple[str, ...]
+    window: int
+    factor: float
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherRule:
+    publisher: re.Pattern[str]
+    title_any: tuple[str, ...]
+    unless: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    slug: str
+    name: str
+    threshold: float
+    title_min: float
+    body_only_threshold: float
+    title_weight: float
+    body_weight: float
+    max_repeats: int
+    terms: dict[str, float]
+    strict: frozenset[str]
+    blockers: tuple[str, ...]
+    contexts: tuple[ContextRule, ...]
+    negatives: dict[str, float]
+    publisher_rules: tuple[PublisherRule, ...]
+    foreign_ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRules:
+    digest_patterns: tuple[str, ...]
+    negation_prefixes: tuple[str, ...]
+    negation_window: int
+    lead_as_title_chars: int
+    foreign_markers: tuple[str, ...]
+    domestic_markers: tuple[str, ...]
+
+
+def _num(d: dict[str, Any], key: str, default: float, where: Path) -> float:
+    value = d.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise LexiconError(f"{where}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
+def _strs(d: dict[str, Any], key: str, where: Path) -> tuple[str, ...]:
+    value = d.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise LexiconError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _weights(d: dict[str, Any], key: str, where: Path) -> dict[str, float]:
+    value = d.get(key, {})
+    if not isinstance(value, dict):
+        raise LexiconError(f"{where}: [{key}] must be a table of term = weight")
+    out: dict[str, float] = {}
+    for term, weight in value.items():
+        if not isinstance(weight, int | float) or isinstance(weight, bool):
+            raise LexiconError(f"{where}: [{key}] {term!r} must have a numeric weight")
+        out[term] = float(weight)
+    return out
+
+
+def load_topic(path: Path) -> TopicSpec:
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    for key in ("slug", "terms"):
+        if key not in raw:
+            raise LexiconError(f"{path}: missing key {key!r}")
+    terms = _weights(raw, "terms", path)
+    contexts = tuple(
+        ContextRule(
+            terms=frozenset(_strs(c, "terms", path)),
+            near=_strs(c, "near", path),
+            window=int(_num(c, "window", 10, path)),
+            factor=_num(c, "factor", 0.0, path),
+        )
+        for c in raw.get("contexts", [])
+    )
+    rules = tuple(
+        PublisherRule(
+            publisher=re.compile(str(r["publisher"])),
+            title_any=_strs(r, "title_any", path),
+            unless=_strs(r, "unless", path),
+            score=_num(r, "score", 1.0, path),
+        )
+        for r in raw.get("publisher_rules", [])
+    )
+    return TopicSpec(
+        slug=str(raw["slug"]),
+        name=str(raw.get("name", raw["slug"])),
+        threshold=_num(raw, "threshold", 1.0, path),
+        title_min=_num(raw, "title_min", 0.5, path),
+        body_only_threshold=_num(raw, "body_only_threshold", 2.0, path),
+        title_weight=_num(raw, "title_weight", 1.0, path),
+        body_weight=_num(raw, "body_weight", 0.5, path),
+        max_repeats=int(_num(raw, "max_repeats", 3, path)),
+        terms=terms,
+        strict=frozenset(_strs(raw, "strict", path)),
+        blockers=_strs(raw, "blockers", path),
+        contexts=contexts,
+        negatives=_weights(raw, "negatives", path),
+        publisher_rules=rules,
+        foreign_ok=bool(raw.get("foreign_ok", False)),
+    )
+
+
+def load_topics(directory: Path = TOPICS_DIR) -> tuple[TopicSpec, ...]:
+    """All ``*.toml`` topic files of ``directory``, in file-name order; slugs must be unique."""
+    specs = tuple(load_topic(p) for p in sorted(directory.glob("*.toml")))
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.slug in seen:
+            raise LexiconError(f"{directory}: topic slug {spec.slug!r} defined twice")
+        seen.add(spec.slug)
+    return specs
+
+
+def load_shared_rules(path: Path = DATA_DIR / "rules.toml") -> SharedRules:
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    return SharedRules(
+        digest_patterns=_strs(raw, "digest_patterns", path),
+        negation_prefixes=_strs(raw, "negation_prefixes", path),
+        negation_window=int(_num(raw, "negation_window", 3, path)),
+        lead_as_title_chars=int(_num(raw, "lead_as_title_chars", 40, path)),
+        foreign_markers=_strs(raw, "foreign_markers", path),
+        domestic_markers=_strs(raw, "domestic_markers", path),
+    )
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)

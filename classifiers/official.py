@@ -1,0 +1,214 @@
+"""Official response vs reported response vs routine (ARCHITECTURE "Response deadlines").
+
+An item is an official response when it is itself an official body's release answering a concern or
+incident: a reply to a citizen message; a refutation of the state-run 中国互联网联合辟谣平台; or an
+item from an official source (flagged, a .gov.cn/.政务 host, or an official publisher named in the
+text) that carries response wording, an incident-handling report, or a daily case notice. Routine
+official news (FAQs, reminders, publicity, training, relayed instructions) is not. Media relaying
+an official body (…回应称, 据…通报) is a reported response.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import ahocorasick_rs as acr
+
+from classifiers._text import Parsed
+from classifiers.lexicon import DATA_DIR, load_toml
+
+FIRST_INFORMATION = "first_information"
+PRESS_CONFERENCE = "press_conference"
+FIRST_RESPONSE = "first_response"
+# Forwarding-only replies ("已转…调查处理") are short; in a long citizen message the same words
+# describe what happened before.
+SHORT_REPLY_CHARS = 150
+LEAD_CHARS = 120  # case-notice wording is looked for in the title and this much of the body
+
+
+def _rx(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    official: bool
+    reported: bool
+    kinds: tuple[str, ...]
+    evidence: tuple[str, ...]
+
+
+NOT_A_RESPONSE = Response(False, False, (), ())
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialRules:
+    official_strong: re.Pattern[str]
+    media: re.Pattern[str]
+    official_weak: re.Pattern[str]
+    hosts: re.Pattern[str]
+    first_information: re.Pattern[str]
+    press_conference: re.Pattern[str]
+    case_notice: re.Pattern[str]
+    incident: re.Pattern[str]
+    handling: re.Pattern[str]
+    routine: re.Pattern[str]
+    explicit: re.Pattern[str]
+    reply_title: re.Pattern[str]
+    reply_text: re.Pattern[str]
+    piyao_official: frozenset[str]
+    never_official: re.Pattern[str]
+    reported_title: re.Pattern[str]
+    reported_text: re.Pattern[str]
+    triggers: acr.AhoCorasick
+
+    @classmethod
+    def load(cls, path: Path = DATA_DIR / "official.toml") -> OfficialRules:
+        raw = load_toml(path)
+        wording = raw["wording"]
+        return cls(
+            official_strong=_rx(raw["official_strong"]),
+            media=_rx(raw["media"]),
+            official_weak=_rx(raw["official_weak"]),
+            hosts=_rx(raw["official_hosts"]),
+            first_information=_rx(wording["first_information"]),
+            press_conference=_rx(wording["press_conference"]),
+            case_notice=_rx(raw["case_notice"]),
+            incident=_rx(raw["incident"]),
+            handling=_rx(raw["handling"]),
+            routine=_rx(raw["routine"]),
+            explicit=_rx(raw["explicit_wording"]),
+            reply_title=_rx(raw["reply_title"]),
+            reply_text=_rx(raw["reply_text"]),
+            piyao_official=frozenset(raw["piyao_official_labels"]),
+            never_official=_rx(raw["never_official"]),
+            reported_title=_rx(raw["reported_title"]),
+            reported_text=_rx(raw["reported_text"]),
+            triggers=acr.AhoCorasick(list(raw["triggers"])),
+        )
+
+    def publisher_kind(self, name: str | None) -> str | None:
+        """'official', 'media' or None (unknown) for a publisher / source name."""
+        if not name:
+            return None
+        if self.never_official.search(name):
+            return "media"
+        if self.official_strong.search(name):
+            return "official"
+        if self.media.search(name):
+            return "media"
+        if self.official_weak.search(name):
+            return "official"
+        return None
+
+
+def _host_official(rules: OfficialRules, url: str | None) -> bool:
+    if not url:
+        return False
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return bool(host and rules.hosts.search(host.rstrip(".")))
+
+
+def detect(
+    rules: OfficialRules,
+    item: Parsed,
+    *,
+    source_name: str | None,
+    url: str | None,
+    source_official: bool | None,
+) -> Response:
+    title, body = item.title, item.body
+    if (
+        item.piyao_label is None
+        and not source_official
+        and not rules.triggers.find_matches_as_indexes(title + " " + body[:400])
+    ):
+        return NOT_A_RESPONSE
+    lead = title + " " + body[:LEAD_CHARS]
+    # 1. Replies to citizen messages (政府留言板 答复意见).
+    m = rules.reply_title.search(title) if title else None
+    if m is None:
+        full = title + body if item.lead_title else body
+        m2 = rules.reply_text.search(full)
+        if m2 and (not m2.group(0).startswith("已转") or len(full) <= SHORT_REPLY_CHARS):
+            m = m2
+    if m is not None and not item.factcheck:
+        return Response(
+            True,
+            False,
+            (FIRST_INFORMATION, FIRST_RESPONSE),
+            (f"citizen-message reply: {m.group(0).strip()}",),
+        )
+    # 2. piyao.org.cn: refutations by the state-run platform.
+    if item.piyao_label is not None:
+        if item.piyao_label in rules.piyao_official:
+            ev = (f"中国互联网联合辟谣平台 标注：{item.piyao_label}",)
+            return Response(True, False, (FIRST_INFORMATION, FIRST_RESPONSE), ev)
+        return NOT_A_RESPONSE
+    # 3. Who published it.
+    evidence: list[str] = []
+    publisher_kind = rules.publisher_kind(item.publisher)
+    source_kind = rules.publisher_kind(source_name)
+    official_source = False
+    if item.factcheck:
+        official_source = False
+    elif source_official:
+        official_source = True
+        evidence.append(f"source marked official: {source_name or '?'}")
+    elif _host_official(rules, url):
+        official_source = True
+        evidence.append(f"official host: {urlsplit(url or '').hostname}")
+    elif publisher_kind == "official":
+        official_source = True
+        evidence.append(f"official publisher: {item.publisher}")
+    elif source_official is None and publisher_kind is None and source_kind == "official":
+        official_source = True
+        evidence.append(f"official source name: {source_name}")
+    # 4. What it says.
+    kinds: list[str] = []
+    words: list[str] = []
+    if (w := rules.press_conference.search(title)) is not None:
+        kinds.append(PRESS_CONFERENCE)
+        words.append(w.group(0))
+    if (w := rules.first_information.search(title)) is not None:
+        kinds.append(FIRST_INFORMATION)
+        words.append(w.group(0))
+    if (w := rules.case_notice.search(lead)) is not None:
+        kinds.append(FIRST_INFORMATION)
+        words.append(f"case notice: {w.group(0)}")
+    if (inc := rules.incident.search(title)) is not None and (h := rules.handling.search(title)) is not None:
+        kinds.append(FIRST_INFORMATION)
+        words.append(f"incident handling: {inc.group(0)}…{h.group(0)}")
+    routine = rules.routine.search(title)
+    words_ok = False if routine is not None and rules.explicit.search(title) is None else bool(words)
+    if official_source and words_ok:
+        kinds_t = tuple(dict.fromkeys([*kinds, FIRST_RESPONSE]))
+        return Response(True, False, kinds_t, (*evidence, *("wording: " + w for w in words)))
+    # 5. Media relaying an official body: a reported response.
+    if official_source:
+        return NOT_A_RESPONSE
+    rt = rules.reported_title.search(title)
+    rb = rules.reported_text.search(body[:400])
+    cn = rules.case_notice.search(lead) if (rt or rb) else None
+    if rt or rb:
+        rep: list[str] = []
+        if rt:
+            rep.append(f"title: {rt.group(0)}")
+        if rb:
+            rep.append(f"text: {rb.group(0)}")
+        if cn:
+            rep.append(f"case notice: {cn.group(0)}")
+        if item.publisher:
+            rep.append(f"publisher: {item.publisher}")
+        rkinds: list[str] = []
+        if rules.press_conference.search(title):
+            rkinds.append(PRESS_CONFERENCE)
+        rkinds += [FIRST_INFORMATION, FIRST_RESPONSE]
+        return Response(False, True, tuple(dict.fromkeys(rkinds)), tuple(rep))
+    return NOT_A_RESPONSE

@@ -1,0 +1,270 @@
+"""Region: the GB/T 2260 code of the place an item is about, from a gazetteer shipped as data.
+
+Full names (深圳市, 海沧区) are trusted; province and city short names (湖北, 深圳) too, except
+those that are also ordinary words or people (中山, 安康, 大同 …: see ``AMBIGUOUS_SHORT``), which
+count only with the suffix. County short names, and county names shared by several places
+(朝阳区, 南山区), count only when their city or province is also named (or is the source's
+region). Among the places named, the province with most support wins (title counts double) and
+the most specific place under it is returned.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick_rs as acr
+
+GAZETTEER = Path(__file__).with_name("data") / "gazetteer.tsv"
+
+# City short names that are common words, people or other things (中山 the man, 端午安康, 大同小异,
+# 三明治, 白银 the metal, 北海道, 开封 the verb ...): they need the 市/州 suffix.
+AMBIGUOUS_SHORT = frozenset(
+    [
+        "中山",
+        "安康",
+        "三明",
+        "大同",
+        "白银",
+        "黑河",
+        "朝阳",
+        "阿里",
+        "来宾",
+        "北海",
+        "中卫",
+        "红河",
+        "文山",
+        "长治",
+        "和田",
+        "海东",
+        "海西",
+        "海北",
+        "黄南",
+        "白山",
+        "四平",
+        "大理",
+        "普洱",
+        "怒江",
+        "兴安",
+        "玉树",
+        "果洛",
+        "东方",
+        "白沙",
+        "昌江",
+        "吉林",
+        "海南",
+        "哈密",
+        "黄山",
+        "开封",
+        "河源",
+        "山南",
+        "通化",
+        "铜川",
+        "临高",
+        "定安",
+        "乐东",
+        "保亭",
+        "琼中",
+        "万宁",
+        "文昌",
+        "五指山",
+        "陵水",
+        "屯昌",
+        "澄迈",
+        "济源",
+        "潜江",
+        "天门",
+        "仙桃",
+        "神农架",
+        "石河子",
+        "阿拉尔",
+        "图木舒克",
+        "五家渠",
+        "北屯",
+        "铁门关",
+        "双河",
+        "可克达拉",
+        "昆玉",
+        "胡杨河",
+        "新星",
+        "白杨",
+        "林芝",
+        "那曲",
+        "江门",
+        "本溪",
+    ]
+)
+# Phrases that contain a place name without naming the place.
+BLOCKERS = (
+    "北京时间",
+    "中山大学",
+    "中山路",
+    "中山公园",
+    "中山装",
+    "中山陵",
+    "北海道",
+    "东方市场",
+    "上海合作组织",
+    "南京条约",
+    "吉林大学",
+    "海南岛",
+    "西藏高原",
+    "青海湖",
+    "云南白药",
+    "贵州茅台",
+    "东方明珠",
+    "北京烤鸭",
+    "南昌起义",
+    "遵义会议",
+    "延安精神",
+    "井冈山精神",
+    "香港特区政府",
+    "台湾地区",
+    "新疆棉",
+    "兰州拉面",
+    "沙县小吃",
+    "重庆火锅",
+    "天津港",
+    "温州商人",
+    "中华人民共和国",
+    "全国",
+    "内蒙古大学",
+)
+
+TITLE_WEIGHT = 2.0
+BODY_WEIGHT = 1.0
+SOURCE_WEIGHT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    code: str
+    name: str
+    level: int  # 1 province, 2 city, 3 county
+    parent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    codes: tuple[str, ...]
+    needs_support: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: str
+    name: str  # full path, e.g. 广东省深圳市南山区
+    evidence: str
+
+
+class Gazetteer:
+    def __init__(self, path: Path = GAZETTEER) -> None:
+        self.places: dict[str, Place] = {}
+        by_name: dict[str, list[tuple[str, bool]]] = {}
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t"):
+                level = int(row["level"])
+                place = Place(row["code"], row["name"], level, row["parent"] or None)
+                self.places[place.code] = place
+                by_name.setdefault(place.name, []).append((place.code, level == 3 and len(place.name) <= 2))
+                short = row["short"]
+                if short:
+                    needs = level == 3 or short in AMBIGUOUS_SHORT
+                    by_name.setdefault(short, []).append((place.code, needs))
+        province_shorts = {n for n, lst in by_name.items() if any(self.places[c].level == 1 for c, _ in lst)}
+        self.names: dict[str, _Name] = {}
+        for name, lst in by_name.items():
+            codes = tuple(dict.fromkeys(c for c, _ in lst))
+            if name in province_shorts:
+                # 吉林/海南: the province wins over a same-named city or prefecture.
+                codes = tuple(c for c in codes if self.places[c].level == 1)
+            needs = all(n for _, n in lst) or len(codes) > 1
+            self.names[name] = _Name(codes, needs)
+        patterns = list(self.names) + [b for b in BLOCKERS if b not in self.names]
+        self._patterns = patterns
+        self._ac = acr.AhoCorasick(patterns, matchkind=acr.MatchKind.LeftmostLongest)
+
+    def chain(self, code: str) -> list[Place]:
+        out: list[Place] = []
+        cur: str | None = code
+        while cur is not None and cur in self.places:
+            place = self.places[cur]
+            out.append(place)
+            cur = place.parent
+        return out[::-1]
+
+    def full_name(self, code: str) -> str:
+        return "".join(p.name for p in self.chain(code))
+
+    def find(self, text: str) -> list[tuple[str, _Name, int]]:
+        out: list[tuple[str, _Name, int]] = []
+        for idx, start, _end in self._ac.find_matches_as_indexes(text):
+            name = self._patterns[idx]
+            entry = self.names.get(name)
+            if entry is not None:
+                out.append((name, entry, start))
+        return out
+
+
+def resolve(
+    gaz: Gazetteer, title: str, body: str, publisher: str | None, source_region: str | None
+) -> Region | None:
+    # (surface, entry, weight, order)
+    mentions: list[tuple[str, _Name, float, int]] = []
+    order = 0
+    for text, weight in ((title, TITLE_WEIGHT), (body, BODY_WEIGHT), (publisher or "", BODY_WEIGHT)):
+        if not text:
+            continue
+        for surface, entry, _pos in gaz.find(text):
+            mentions.append((surface, entry, weight, order))
+            order += 1
+    source_code = source_region if source_region in gaz.places else None
+    supported: set[str] = set()
+    province_score: dict[str, float] = {}
+    first_seen: dict[str, int] = {}
+    for _surface, entry, weight, idx in mentions:
+        if entry.needs_support:
+            continue
+        for place in gaz.chain(entry.codes[0]):
+            supported.add(place.code)
+        prov = entry.codes[0][:2]
+        province_score[prov] = province_score.get(prov, 0.0) + weight
+        first_seen.setdefault(prov, idx)
+    if source_code:
+        for place in gaz.chain(source_code):
+            supported.add(place.code)
+        prov = source_code[:2]
+        province_score[prov] = province_score.get(prov, 0.0) + SOURCE_WEIGHT
+        first_seen.setdefault(prov, len(mentions))
+    if not province_score:
+        return None
+    best_prov = max(province_score, key=lambda p: (province_score[p], -first_seen[p]))
+    # Candidate places inside the winning province.
+    cand: dict[str, tuple[float, int, str]] = {}
+    for surface, entry, weight, idx in mentions:
+        codes = [c for c in entry.codes if c[:2] == best_prov]
+        if not codes:
+            continue
+        code = codes[0]
+        if entry.needs_support:
+            parents = {p.code for p in gaz.chain(code)[:-1]}
+            if not parents & supported:
+                continue
+        w, first, surf = cand.get(code, (0.0, idx, surface))
+        cand[code] = (w + weight, min(first, idx), surf)
+    if not cand:
+        if source_code and source_code[:2] == best_prov:
+            return Region(source_code, gaz.full_name(source_code), f"source_region {source_code}")
+        return None
+
+    def rank(code: str) -> tuple[int, float, int]:
+        place = gaz.places[code]
+        w, first, _s = cand[code]
+        # A place whose ancestors are also named is better supported.
+        bonus = sum(cand[p.code][0] for p in gaz.chain(code)[:-1] if p.code in cand)
+        return (place.level, w + bonus, -first)
+
+    best = max(cand, key=rank)
+    surfaces = sorted({cand[c][2] for c in cand if c == best or c in {p.code for p in gaz.chain(best)}})
+    return Region(best, gaz.full_name(best), "text: " + "、".join(surfaces))

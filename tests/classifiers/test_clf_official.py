@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from classifiers import classify
+
+
+def test_government_account_daily_case_notice_is_official() -> None:
+    tags = classify(
+        "6月16日，深圳新增3例境外输入确诊病例和1例境外输入无症状感染者", "（微信公众号：深圳发布）"
+    )
+    assert tags.official_response and not tags.reported_response
+    assert "first_information" in tags.response_kinds and "first_response" in tags.response_kinds
+    assert any("深圳发布" in e for e in tags.response_evidence)
+
+
+def test_media_relay_is_reported_not_official() -> None:
+    tags = classify("最新通报！广州新增4例本土确诊", "（微信公众号：南方都市报）")
+    assert not tags.official_response
+    assert tags.reported_response and tags.response_evidence
+    tags = classify(
+        "山东出现首例死亡病例", "据山东省卫健委网站9日消息，山东省报告死亡病例1例。 （来源：人民日报）"
+    )
+    assert not tags.official_response and tags.reported_response
+
+
+def test_routine_official_items_are_not_responses() -> None:
+    assert not classify("做了核酸没显示？权威答疑来了", "（微信公众号：深圳12345热线）").official_response
+    assert not classify("本市新冠疫苗全程接种率突破80%！", "（微信公众号：北京发布）").official_response
+    assert not classify("端午假期安全提醒", "（微信公众号：应急管理部）").official_response
+    assert not classify("习近平对燃气爆炸事故作出重要指示", "（微信公众号：证监会发布）").official_response
+
+
+def test_official_incident_handling_and_press_conference() -> None:
+    tags = classify("湖北省成立十堰燃气爆炸事故调查组", "（微信公众号：湖北省人民政府网）")
+    assert tags.official_response
+    conf = classify("市政府召开新闻发布会通报事故调查进展", "", url="https://www.example.gov.cn/a.html")
+    assert conf.official_response
+    assert "press_conference" in conf.response_kinds and "first_information" in conf.response_kinds
+    flagged = classify("关于网传某小区停水的情况说明", "", source_official=True, source_name="某区政府")
+    assert flagged.official_response
+
+
+def test_citizen_message_replies() -> None:
+    assert classify(
+        "答复：投诉某小区噪音扰民", "网友“UU008130” 您好！您的留言已收悉。现将有关情况回复如下："
+    ).official_response
+    assert classify("", "网友：您好！您的留言已收悉，已转相关单位调查处理。").official_response
+    msg = classify("某小区噪音扰民", "尊敬的领导：你好！我们小区每天晚上施工，希望得到答复。")
+    assert not msg.official_response
+
+
+def test_piyao_and_factcheck() -> None:
+    assert classify(
+        "徐州丰县封城？", "中国互联网联合辟谣平台 标注：谣言；来源：江苏省违法和不良信息举报中心"
+    ).official_response
+    assert not classify(
+        "考试推迟至下半年", "中国互联网联合辟谣平台 标注：事实；来源：教育部官网"
+    ).official_response
+    fc = classify(
+        "武汉一小区因团购导致30多人感染", "社区辟谣：假的。 （腾讯较真查证，结论：假/谣言；查证者：某报）"
+    )
+    assert not fc.official_response
+
+
+def test_dxy_health_commission_notice() -> None:
+    tags = classify(
+        "内蒙古无新增确诊，新增治愈4例",
+        "2020年2月22日，内蒙古自治区报告无新增新冠肺炎确诊病例。 （来源：内蒙古卫健委）",
+    )
+    assert tags.official_response
+    assert tags.region_code == "150000"

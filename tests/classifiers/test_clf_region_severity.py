@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from classifiers import classify
+from classifiers.severity import casualties, parse_cn_number
+
+
+def test_city_from_short_name_and_publisher() -> None:
+    tags = classify("6月16日，深圳新增3例境外输入确诊病例", "（微信公众号：深圳发布）")
+    assert tags.region_code == "440300"
+    assert tags.region_name == "广东省深圳市"
+    assert tags.region_evidence and "深圳" in tags.region_evidence
+
+
+def test_county_under_city() -> None:
+    tags = classify("湖北十堰市张湾区艳湖社区集贸市场燃气爆炸", "")
+    assert tags.region_code == "420303"
+
+
+def test_ambiguous_district_needs_its_city() -> None:
+    assert classify("朝阳区一小区停水三天", "").region_code is None  # Beijing or Changchun?
+    assert classify("北京朝阳区一小区停水三天", "").region_code == "110105"
+    assert classify("朝阳区一小区停水三天", "", source_region="110000").region_code == "110105"
+
+
+def test_source_region_fallback() -> None:
+    tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
+    assert tags.region_code == "110000"
+    assert tags.region_evidence == "source_region 110000"
+
+
+def test_person_and_common_words_are_not_places() -> None:
+    assert classify("中山先生诞辰纪念", "").region_code is None
+    assert classify("端午节，祝您安康！", "").region_code is None
+    assert classify("科比：北京时间4月20日湖人训练", "").region_code is None
+    assert classify("广东中山市一工厂起火", "").region_code == "442000"
+
+
+def test_hotline_publisher_implies_region() -> None:
+    assert classify("接诉即办丨小区路灯修好了", "（微信公众号：北京12345市民热线）").region_code == "110000"
+
+
+@pytest.mark.parametrize(
+    ("s", "n"),
+    [
+        ("11", 11),
+        ("十一", 11),
+        ("十", 10),
+        ("两百零三", 203),
+        ("三万五千", 35000),
+        ("１２", 12),
+        ("1.2万", 12000),
+    ],
+)
+def test_chinese_numerals(s: str, n: int) -> None:
+    assert parse_cn_number(s) == n
+
+
+def test_casualty_counts() -> None:
+    assert ("deaths", 11, "11人死亡") in casualties("事故造成11人死亡")
+    assert casualties("致十一人遇难")[0][:2] == ("deaths", 11)
+    assert casualties("致13名矿工遇难")[0][:2] == ("deaths", 13)
+
+
+def test_severity() -> None:
+    major = classify("某化工厂爆炸事故造成11人死亡", "")
+    assert major.severity == "major_emergency"
+    assert any("deaths=11" in e for e in major.severity_evidence)
+    assert classify("一货车侧翻致3人死亡", "").severity == "general"
+    assert classify("十一人遇难", "").severity == "major_emergency"
+    assert classify("某地发生特别重大火灾事故", "").severity == "major_emergency"
+    assert classify("坚决防范遏制重大事故发生", "").severity == "general"
+    assert classify("新增死亡病例52例", "").severity == "general"
+
+
+def test_event_wording_without_counts() -> None:
+    tags = classify("某地居民楼发生燃气爆炸", "")
+    assert tags.severity == "major_emergency"
+    assert any(e.startswith("event:") for e in tags.severity_evidence)
+    assert classify("开展燃气爆炸事故应急演练", "").severity == "general"

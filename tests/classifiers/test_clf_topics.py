@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classifiers import CLASSIFIER_VERSION, Classifier, classify
+from classifiers.lexicon import TOPICS_DIR, LexiconError
+
+
+def slugs(title: str, text: str = "") -> list[str]:
+    return classify(title, text).topic_slugs
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("6月16日，深圳新增3例境外输入确诊病例", "epidemic"),
+        ("开发商延期交房，业主维权无果", "housing_finance"),
+        ("项目拖欠农民工工资半年，工人讨薪无门", "wage_arrears"),
+        ("化工厂偷排废水污染河道", "environment"),
+        ("染色小黄鱼现身广州，检出柠檬黄", "food_drug_safety"),
+        ("县二中乱收补课费", "education_health_eldercare"),
+        ("山西代县铁矿事故致13名矿工遇难", "work_safety"),
+        ("残疾人可以把低保提高一点吗？", "hardship_livelihood"),
+    ],
+)
+def test_each_topic(title: str, expected: str) -> None:
+    assert expected in slugs(title)
+
+
+def test_unrelated_headlines_get_no_topic() -> None:
+    assert slugs("神舟十二号载人飞船发射成功") == []
+    assert slugs("中华人民共和国数据安全法") == []  # 安全 in an unrelated headline
+    assert slugs("绝地求生：韦神口中的超强战队到底有多可怕") == []
+
+
+def test_exclusion_context_epidemic_in_economic_story() -> None:
+    assert "epidemic" not in slugs("受疫情影响消费回暖，经济复苏势头良好")
+    assert "epidemic" not in slugs("疫情后经济复苏，股市大涨")
+
+
+def test_negation_prefix() -> None:
+    assert "work_safety" not in slugs("并非火灾，只是烧烤冒烟")
+
+
+def test_strict_terms_need_token_boundaries() -> None:
+    # 入学 is not a word in "纳入学校"; 学校 is, and it is found.
+    tags = classify("", "对零食的管理应该纳入学校的常规管理，学校周边小摊多。")
+    edu = [t for t in tags.topics if t.slug == "education_health_eldercare"]
+    assert not edu or "入学" not in edu[0].terms
+
+
+def test_blocker_of_one_topic_does_not_hide_another_topics_term() -> None:
+    tags = classify("火神山医院将移交军方", "")
+    assert "epidemic" in tags.topic_slugs
+
+
+def test_title_weighs_more_than_body() -> None:
+    assert "environment" in slugs("小区噪音扰民")
+    # one weak body mention is not enough
+    assert "environment" not in slugs("请问办事流程", "顺便说一句，附近有点噪音。")
+
+
+def test_traditional_characters_are_normalised() -> None:
+    assert "epidemic" in slugs("香港新增3宗新冠確診個案")
+    assert "food_drug_safety" in slugs("食品安全抽檢不合格")
+
+
+def test_evidence_and_version() -> None:
+    tags = classify("化工厂偷排废水污染河道", "")
+    env = next(t for t in tags.topics if t.slug == "environment")
+    assert env.terms and env.rule == "title" and env.score >= 1.0
+    assert tags.classifier_version == CLASSIFIER_VERSION
+    assert Classifier().version == CLASSIFIER_VERSION  # stable across loads
+    assert CLASSIFIER_VERSION.startswith("1+")
+
+
+def test_publisher_rule_from_data() -> None:
+    # A terse reminder from an emergency-management account is work_safety; a weather warning is not.
+    assert "work_safety" in slugs("端午假期安全提醒", "（微信公众号：应急管理部）")
+    assert "work_safety" not in slugs("暴雨预警！注意安全", "（微信公众号：应急管理部）")
+
+
+def test_digest_gets_no_topic() -> None:
+    assert slugs("早啊！新闻来了〔2021.06.17〕", "") == []
+
+
+def test_ninth_topic_from_data(tmp_path: Path) -> None:
+    topics = tmp_path / "topics"
+    shutil.copytree(TOPICS_DIR, topics)
+    (topics / "telecom_fraud.toml").write_text(
+        'slug = "telecom_fraud"\nname = "电信诈骗"\nthreshold = 1.0\n\n[terms]\n"电信诈骗" = 1.0\n"冒充客服" = 0.6\n',
+        encoding="utf-8",
+    )
+    clf = Classifier(topics_dir=topics)
+    assert "telecom_fraud" in clf.topic_slugs
+    tags = clf.classify("警惕电信诈骗：冒充客服骗走老人积蓄", "")
+    assert "telecom_fraud" in tags.topic_slugs
+    assert clf.version != CLASSIFIER_VERSION  # data changed, version changed
+
+
+def test_bad_topic_file_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('slug = "x"\n[terms]\n"词" = "heavy"\n', encoding="utf-8")
+    with pytest.raises(LexiconError):
+        Classifier(topics_dir=tmp_path)

@@ -1,0 +1,168 @@
+"""render() and build_message(): content, order, and that feed text reaches the mail only as inert text."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from html.parser import HTMLParser
+
+import pytest
+from digest_world import AS_OF, World
+
+from warehouse.db import Warehouse
+from yuqing.digest import Route, build_message, collect, render
+from yuqing.digest.render import fmt_duration
+from yuqing.digest.safety import header_text, plain_text, safe_url
+
+SUBJECT = "【舆情回应提醒】2021-06-15 逾期 2 · 24小时内到期 1 · 新事件 4"
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    p = _Tags()
+    p.feed(html)
+    return p.tags
+
+
+def test_subject_and_section_order(wh: Warehouse, world: World) -> None:
+    rendered = render(collect(wh, AS_OF, Route.catch_all()))
+    assert rendered.subject == SUBJECT
+    for part in (rendered.text, rendered.html):
+        positions = [
+            part.index(h)
+            for h in ("一、已逾期", "二、24小时内到期", "三、新事件", "四、已收到回应", "五、近7日话题趋势")
+        ]
+        assert positions == sorted(positions)
+    text = rendered.text
+    assert "逾期 7小时：首次权威信息发布（first_information）" in text
+    assert "national.major.first_information（国办发〔2016〕80号）" in text
+    assert "剩余 12小时：新闻发布会（press_conference）" in text
+    assert "逾期回应（超时 6小时）" in text and "按时回应" in text
+    assert "工资拖欠：1 · 2 · 3 · 4 · 8 · 9 · 7（合计 34）" in text
+    assert "2021-06-15 08:00" in text  # as_of in Asia/Shanghai
+
+
+def test_trend_bars_are_table_cells_with_widths(wh: Warehouse, world: World) -> None:
+    html = render(collect(wh, AS_OF, Route.catch_all())).html
+    widths = [
+        a["width"]
+        for t, a in _tags(html)
+        if t == "table" and (a.get("width") or "").endswith("%") and a.get("width") != "100%"
+    ]
+    assert "100%" not in widths and len(widths) >= 7
+    assert all(4 <= int(w.rstrip("%")) <= 100 for w in widths if w)
+
+
+def test_hostile_item_is_inert(wh: Warehouse, world: World) -> None:
+    rendered = render(collect(wh, AS_OF, Route.catch_all()))
+    html = rendered.html
+    tags = _tags(html)
+    assert "<script" not in html.lower()
+    assert not any(t in ("script", "img", "iframe", "object", "embed", "link", "form") for t, _ in tags)
+    assert not any(k.startswith("on") for _, attrs in tags for k in attrs)
+    assert "onerror=" not in html.lower()
+    hrefs = [a.get("href") or "" for t, a in tags if t == "a"]
+    assert hrefs and all(h.startswith(("http://", "https://")) for h in hrefs)
+    assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", html, re.I)
+    # No remote content at all: the only URLs in attributes are the links.
+    assert not any(k in ("src", "background", "srcset") for _, attrs in tags for k in attrs)
+    # The title survives as text, on one line.
+    assert "某厂 爆燃 &#34;引号&#34; Bcc: victim@example.com" in html
+    assert '某厂 爆燃 "引号" Bcc: victim@example.com' in rendered.text
+    assert "javascript:alert(document.cookie)（非 http(s) 链接" in rendered.text
+
+
+def test_message_parts_headers_and_recipients(wh: Warehouse, world: World) -> None:
+    rendered = render(collect(wh, AS_OF, Route.catch_all()))
+    msg = build_message(
+        rendered,
+        "舆情监测 <yuqing@example.gov.cn>",
+        ["a@example.cn", "b@example.cn"],
+        msg_id="<x@example.gov.cn>",
+        date=AS_OF,
+    )
+    raw = msg.as_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998  # RFC 5322 §2.1.1
+    assert raw.isascii()  # every header RFC 2047-encoded, every body part transfer-encoded
+    back = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(back, EmailMessage)
+    assert back["Subject"] == SUBJECT
+    assert str(back["To"]) == "undisclosed-recipients:;"
+    assert "Bcc" not in back and b"a@example.cn" not in raw and b"b@example.cn" not in raw
+    assert back.get_content_type() == "multipart/alternative"
+    plain = back.get_body(("plain",))
+    html = back.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content_charset() == "utf-8" and html.get_content_charset() == "utf-8"
+    assert plain.get_content().replace("\r\n", "\n") == rendered.text.replace("\r\n", "\n")
+    assert "一、已逾期" in html.get_content()
+    assert back["Auto-Submitted"] == "auto-generated"
+    # One recipient: To: is that recipient.
+    one = build_message(rendered, "yuqing@example.gov.cn", ["a@example.cn"])
+    assert str(one["To"]) == "a@example.cn"
+
+
+def test_header_injection_is_impossible() -> None:
+    from yuqing.digest.render import RenderedDigest
+
+    rendered = RenderedDigest(subject="标题\r\nBcc: evil@example.com", text="x", html="<p>x</p>")
+    msg = build_message(rendered, "yuqing@example.gov.cn", ["a@example.cn"])
+    raw = msg.as_bytes()
+    assert b"\r\nBcc:" not in raw
+    assert "Bcc" not in message_from_bytes(raw, policy=policy.default)
+    with pytest.raises(Exception):  # noqa: B017 - any refusal will do: a CR/LF recipient never gets in
+        build_message(rendered, "yuqing@example.gov.cn", ["a@example.cn\r\nBcc: evil@example.com"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<b>粗体</b>标题", "粗体 标题"),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;正文", "正文"),
+        ("&amp;lt;img src=x onerror=alert(1)&amp;gt;文字", "文字"),
+        ("PM2.5 < 35 且 a<b", "PM2.5 < 35 且 a<b"),
+        ("一行\r\n二行\u2028三行\u202e反转", "一行 二行 三行 反转"),
+        (None, ""),
+    ],
+)
+def test_plain_text(value: str | None, expected: str) -> None:
+    assert plain_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://www.gz.gov.cn/a?b=1&c=2", True),
+        ("http://news.example.cn/x", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("vbscript:msgbox", False),
+        ("file:///etc/passwd", False),
+        ("//evil.example/x", False),
+        ("/relative/path", False),
+        ("https://www.gov.cn@evil.example/", False),
+        ("https://exa mple.cn/", False),
+        ("https://example.cn/\r\nX: y", False),
+        ("http:///nohost", False),
+    ],
+)
+def test_safe_url(url: str, ok: bool) -> None:
+    assert (safe_url(url) is not None) is ok
+
+
+def test_header_text_and_durations() -> None:
+    assert header_text("a\r\nb\tc\x00d") == "a b c d"
+    assert fmt_duration(__import__("datetime").timedelta(minutes=45)) == "45分钟"
+    assert fmt_duration(__import__("datetime").timedelta(hours=3, minutes=20)) == "3小时20分"
+    assert fmt_duration(__import__("datetime").timedelta(days=2, hours=5)) == "2天5小时"

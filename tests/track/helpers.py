@@ -1,0 +1,85 @@
+"""Builders for track tests: TrackItems, and rows written into a real (in-memory) warehouse."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from warehouse.db import Warehouse
+from yuqing.track.model import TrackItem
+
+T0 = datetime(2021, 6, 13, 0, 0, tzinfo=UTC)
+
+
+def item(
+    item_id: str,
+    title: str,
+    hours: float = 0.0,
+    *,
+    source: str = "media",
+    topics: Sequence[str] = ("work_safety",),
+    region: str | None = "420300",
+    severity: str = "general",
+    official: bool = False,
+    official_response: bool = False,
+    reported_response: bool = False,
+    kinds: Sequence[str] = (),
+    fetched_delay: float = 0.0,
+    summary: str = "",
+    source_region: str | None = None,
+) -> TrackItem:
+    t = T0 + timedelta(hours=hours)
+    return TrackItem(
+        item_id=item_id,
+        source=source,
+        url=f"https://example.com/{item_id}",
+        title=title,
+        summary=summary,
+        item_time=t,
+        fetched_at=t + timedelta(hours=fetched_delay),
+        topics=tuple(topics),
+        region_code=region,
+        region_name=None,
+        severity=severity,
+        source_official=official,
+        official_response=official_response,
+        reported_response=reported_response,
+        response_kinds=tuple(kinds),
+        source_region=source_region,
+    )
+
+
+@contextmanager
+def warehouse() -> Iterator[Warehouse]:
+    with Warehouse.open(":memory:") as wh:
+        yield wh
+
+
+def store(wh: Warehouse, items: Sequence[TrackItem]) -> None:
+    """Write items (and their sources and topics) the way ingest would have stored them."""
+    with wh.transaction() as con:
+        for src in sorted({(it.source, it.source_official, it.source_region or "") for it in items}):
+            con.execute(
+                "INSERT OR IGNORE INTO sources (name, url, kind, official, region, updated_at)"
+                " VALUES (?, ?, 'feed', ?, ?, ?)",
+                [src[0], f"https://example.com/{src[0]}", src[1], src[2] or None, T0],
+            )
+        for it in items:
+            con.execute(
+                "INSERT OR REPLACE INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at,"
+                " item_time, content_hash, first_seen_at, updated_at, region_code, region_name, severity,"
+                " official_response, reported_response, response_kinds, evidence, classifier_version)"
+                " VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test')",
+                [
+                    it.item_id, it.source, it.url, it.title, it.summary, it.item_time, it.fetched_at, it.item_time,
+                    it.item_id, it.fetched_at, it.fetched_at, it.region_code, it.region_name, it.severity,
+                    it.official_response, it.reported_response, list(it.response_kinds), json.dumps({}),
+                ],
+            )
+            for slug in it.topics:
+                con.execute(
+                    "INSERT OR REPLACE INTO item_topics VALUES (?, ?, 1.0, ?, 'test', 'test')",
+                    [it.item_id, slug, list(it.topic_terms)],
+                )

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
+from yuqing.track.grouping import group
+from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Response
+from yuqing.track.responses import link
+
+from .helpers import T0, item
+
+BOOM = "十堰市张湾区艳湖社区集贸市场发生燃气爆炸事故"
+ITEMS = [
+    item("a1", BOOM, 0, source="m1", severity="major_emergency"),
+    item("a2", "突发！" + BOOM, 1, source="m2"),
+    item("a3", BOOM + "，已致多人死亡", 2, source="m3", region="420000"),
+    item("b1", "广州荔湾区新增本土确诊病例，多区域封控", 3, source="m1", topics=("epidemic",), region="440100"),
+    item("b2", "广州荔湾区新增本土确诊病例 多区域封控", 4, source="m2", topics=("epidemic",), region="440100"),
+    item("c1", BOOM, 200, source="m1"),  # same text, outside the 72 h window of the first event
+    item("d1", BOOM, 5, source="m4", topics=("environment",)),  # other topic family
+    item("e1", BOOM, 6, source="m5", region="440300"),  # incompatible place
+]
+
+
+def test_grouping_groups_near_duplicates_by_topic_place_and_time() -> None:
+    result = group(ITEMS, T0 + timedelta(hours=300))
+    by_items = sorted(tuple(sorted(ev.item_ids)) for ev in result.events)
+    assert by_items == [("a1", "a2", "a3"), ("b1", "b2"), ("c1",), ("d1",), ("e1",)]
+    boom = next(ev for ev in result.events if "a1" in ev.item_ids)
+    assert boom.started_at == T0 and boom.item_count == 3 and boom.source_count == 3
+    assert boom.severity_proposed == "major_emergency" and boom.region_code == "420300"
+
+
+def test_grouping_is_deterministic_and_incremental_equals_batch() -> None:
+    as_of = T0 + timedelta(hours=300)
+    batch = group(ITEMS, as_of)
+    assert group(list(reversed(ITEMS)), as_of) == batch
+    # incremental: first half, then the rest joined with the stored memberships
+    first = group(ITEMS[:2], as_of)
+    prior = {iid: ev.event_id for ev in first.events for iid in ev.item_ids}
+    second = group(ITEMS, as_of, prior=prior)
+    assert {(ev.event_id, ev.item_ids) for ev in second.events} == {(ev.event_id, ev.item_ids) for ev in batch.events}
+
+
+def test_official_response_never_opens_an_event() -> None:
+    response = item("o2", BOOM + "情况通报", 1, source="gov", official=True, official_response=True)
+    reported = item("r1", "记者从十堰市获悉：" + BOOM, 2, reported_response=True)
+    # even from a non-official source (a .gov.cn page in a media feed) a response does not open one
+    stray = item("o3", BOOM + "情况说明", 1, source="m9", official_response=True)
+    assert group([response, reported, stray], T0 + timedelta(hours=3)).events == ()
+    # but a media item does, and the responses stay out of it
+    result = group([response, stray, item("m1", BOOM, 3)], T0 + timedelta(hours=4))
+    assert [ev.item_ids for ev in result.events] == [("m1",)]
+
+
+def test_official_source_opens_only_as_an_outside_reporter() -> None:
+    as_of = T0 + timedelta(hours=10)
+    relay = "习近平对湖北十堰市张湾区艳湖社区集贸市场燃气爆炸事故作出重要指示"
+    # a national ministry (no source region) relaying an incident in a named place: opens
+    ministry = item("n1", relay, 0, source="应急管理部", official=True, source_region=None)
+    assert [ev.opening_item_id for ev in group([ministry], as_of).events] == ["n1"]
+    # a provincial government on an incident in its own province: never opens
+    own = item("p1", relay, 0, source="湖北省人民政府网", official=True, source_region="420000")
+    assert group([own], as_of).events == ()
+    # the same province's account reporting another province's incident: opens
+    other = item("p2", relay, 0, source="湖北省人民政府网", official=True, source_region="420000", region="440300")
+    assert len(group([other], as_of).events) == 1
+    # a ministry's national campaign (no place): never opens
+    campaign = item("n2", "应急科普丨图说：预防燃气爆炸，这些要牢记！", 0, source="应急管理部", official=True,
+                    region=None)
+    assert group([campaign], as_of).events == ()
+    # a media item opens the event and the provincial post, though it cannot open one, does not join it
+    result = group([own, item("m1", relay, 1)], as_of)
+    assert [(ev.opening_item_id, ev.item_ids) for ev in result.events] == [("m1", ("m1",))]
+    # an outside reporter opens even when a media item follows it
+    result = group([ministry, item("m1", relay, 1)], as_of)
+    assert [(ev.opening_item_id, ev.item_ids) for ev in result.events] == [("n1", ("n1", "m1"))]
+
+
+def test_linking_accepts_the_answer_and_rejects_routine_items() -> None:
+    events = group(ITEMS, T0 + timedelta(hours=10)).events
+    answer = item(
+        "g1", "关于十堰市张湾区艳湖社区集贸市场燃气爆炸事故的情况通报", 4, source="gov", official=True,
+        official_response=True, region="420300", kinds=("first_information",),
+    )
+    routine = item(
+        "g2", "十堰市召开安全生产工作会议部署安全生产大检查", 5, source="gov", official=True,
+        official_response=True, region="420300",
+    )
+    too_early = item("g3", "艳湖社区集贸市场燃气爆炸事故情况说明", -1, source="gov", official=True, official_response=True)
+    other_city = item(
+        "g4", "关于艳湖社区集贸市场燃气爆炸事故的通报", 4, source="gov", official=True, official_response=True, region="440300"
+    )
+    links = link(events, [answer, routine, too_early, other_city], stop_words=["十堰市", "十堰", "张湾区"])
+    boom = next(ev for ev in events if "a1" in ev.item_ids)
+    assert [(r.event_id, r.item_id) for r in links] == [(boom.event_id, "g1")]
+    assert "燃气" in links[0].matched_terms and not links[0].reported
+
+
+def _response(event_id: str, hours: float, kinds: tuple[str, ...], *, seen_after: float = 0.0) -> Response:
+    t = T0 + timedelta(hours=hours)
+    return Response(event_id, f"r{hours}", t, t + timedelta(hours=seen_after), 0.9, ("燃气",), False, kinds)
+
+
+def test_deadline_statuses_at_checkpoints() -> None:
+    rules = load_rules()
+    ev = group([ITEMS[0]], T0).events[0]
+    assert ev.severity == "major_emergency"
+    responses = [_response(ev.event_id, 3, ("first_information",)), _response(ev.event_id, 30, ("press_conference",))]
+
+    def statuses(hours: float) -> dict[str, str]:
+        return {m.milestone: m.status for m in milestones(ev, responses, rules, T0 + timedelta(hours=hours))}
+
+    assert statuses(1) == {"first_information": PENDING, "press_conference": PENDING}
+    assert statuses(4) == {"first_information": MET, "press_conference": PENDING}
+    assert statuses(25) == {"first_information": MET, "press_conference": OVERDUE}
+    assert statuses(31) == {"first_information": MET, "press_conference": MET_LATE}
+    ms = milestones(ev, responses, rules, T0 + timedelta(hours=31))
+    fi = next(m for m in ms if m.milestone == "first_information")
+    assert fi.deadline_at == T0 + timedelta(hours=5) and fi.source_document == "国办发〔2016〕80号"
+    assert fi.rule_version == rules.version and fi.met_by_item_id == "r3"
+
+
+def test_general_event_first_response_48h_and_regional_override() -> None:
+    ev = group([ITEMS[3]], T0).events[0]
+    late = [_response(ev.event_id, 3 + 50, ())]
+    ms = milestones(ev, late, load_rules(), T0 + timedelta(hours=60))
+    assert [(m.milestone, m.status, m.deadline_hours) for m in ms] == [("first_response", MET_LATE, 48.0)]
+    text = RULES_PATH.read_text(encoding="utf-8")
+    text += '\n[[override]]\nid = "44.general"\nregion_prefix = "44"\nseverity = "general"\nmilestone = "first_response"\nhours = 24\n'
+    ms = milestones(ev, [], parse_rules(text), T0 + timedelta(hours=28))
+    assert [(m.rule_id, m.status) for m in ms] == [("44.general", OVERDUE)]
+    first_detected = parse_rules(text, clock="first_detected")
+    assert milestones(ev, [], first_detected, T0)[0].clock == "first_detected"

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse.db import Warehouse, connect
+from warehouse.migrate import MIGRATIONS_DIR, discover_migrations, migrate
+from yuqing.errors import SchemaError
+
+CORE_TABLES = {"sources", "items", "item_topics", "fetch_log", "runs", "schema_migrations", "schema_views"}
+CORE_VIEWS = {"v_items", "v_fetch_status", "v_source_health"}
+
+
+def _names(con: duckdb.DuckDBPyConnection, kind: str) -> set[str]:
+    fn = "duckdb_tables" if kind == "table" else "duckdb_views"
+    return {r[0] for r in con.execute(f"SELECT {kind}_name FROM {fn}() WHERE NOT internal").fetchall()}
+
+
+def test_open_creates_schema_and_records_migrations(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        assert _names(wh.con, "table") >= CORE_TABLES
+        assert _names(wh.con, "view") >= CORE_VIEWS
+        rows = wh.con.execute("SELECT version, name, checksum, applied_at FROM schema_migrations").fetchall()
+        known = discover_migrations()
+        assert [(r[0], r[1], r[2]) for r in rows] == [(m.version, m.name, m.checksum) for m in known]
+        assert rows[0][:2] == (1, "001_core")
+        assert wh.schema_version == known[-1].version
+        # Keys are PRIMARY KEY constraints declared in CREATE TABLE.
+        pks = wh.con.execute(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+        assert {"sources", "items", "item_topics", "fetch_log", "runs"} <= {r[0] for r in pks}
+
+
+def test_reopen_is_a_no_op(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        before = wh.con.execute("SELECT * FROM schema_migrations ORDER BY version").fetchall()
+        views_before = wh.con.execute("SELECT * FROM schema_views ORDER BY file").fetchall()
+    con = connect(db_path)
+    try:
+        report = migrate(con)
+        assert report.applied == ()
+        assert report.views_applied is False
+        assert con.execute("SELECT * FROM schema_migrations ORDER BY version").fetchall() == before
+        assert con.execute("SELECT * FROM schema_views ORDER BY file").fetchall() == views_before
+    finally:
+        con.close()
+
+
+def test_newer_schema_is_refused(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        wh.con.execute("INSERT INTO schema_migrations VALUES (999, '999_future', now(), 'x')")
+    for read_only in (False, True):
+        with (
+            pytest.raises(SchemaError, match="newer than this code"),
+            Warehouse.open(db_path, read_only=read_only),
+        ):
+            pass
+
+
+def test_edited_migration_is_refused(db_path: Path) -> None:
+    with Warehouse.open(db_path) as wh:
+        wh.con.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+    with pytest.raises(SchemaError, match=r"001_core\.sql was modified"), Warehouse.open(db_path):
+        pass
+
+
+def _write(directory: Path, name: str, sql: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(sql, encoding="utf-8")
+
+
+def test_custom_folder_edit_unknown_and_failure(tmp_path: Path) -> None:
+    migrations, views = tmp_path / "migrations", tmp_path / "views"
+    _write(migrations, "001_a.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);")
+    _write(views, "v_a.sql", "CREATE OR REPLACE VIEW v_a AS SELECT * FROM a;")
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        assert migrate(con, migrations_dir=migrations, views_dir=views).applied == ("001_a",)
+
+        # A failing migration is rolled back whole and not recorded.
+        _write(migrations, "002_b.sql", "CREATE TABLE b (id INTEGER);\nSELEC broken;")
+        with pytest.raises(SchemaError, match=r"002_b\.sql failed"):
+            migrate(con, migrations_dir=migrations, views_dir=views)
+        assert "b" not in _names(con, "table")
+        assert [r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()] == [1]
+
+        # Fixed, it applies; a changed view file is re-applied.
+        _write(migrations, "002_b.sql", "CREATE TABLE b (id INTEGER);")
+        _write(views, "v_a.sql", "CREATE OR REPLACE VIEW v_a AS SELECT id, 1 AS one FROM a;")
+        report = migrate(con, migrations_dir=migrations, views_dir=views)
+        assert report.applied == ("002_b",) and report.views_applied
+        assert [d[0] for d in con.execute("SELECT * FROM v_a").description] == ["id", "one"]
+
+        # Editing an applied migration is refused before anything is written.
+        _write(migrations, "001_a.sql", "CREATE TABLE a (id BIGINT PRIMARY KEY);")
+        with pytest.raises(SchemaError, match="modified after it was applied"):
+            migrate(con, migrations_dir=migrations, views_dir=views)
+        _write(migrations, "001_a.sql", "CREATE TABLE a (id INTEGER PRIMARY KEY);")
+
+        # A recorded version the files lack (another branch) is refused.
+        (migrations / "002_b.sql").rename(migrations / "003_b.sql")
+        with pytest.raises(SchemaError, match=r"does not know|renamed"):
+            migrate(con, migrations_dir=migrations, views_dir=views)
+        (migrations / "003_b.sql").rename(migrations / "002_b.sql")
+
+        # A broken view file is named.
+        _write(views, "v_bad.sql", "CREATE OR REPLACE VIEW v_bad AS SELECT * FROM missing_table;")
+        with pytest.raises(SchemaError, match=r"view file v_bad\.sql failed"):
+            migrate(con, migrations_dir=migrations, views_dir=views)
+    finally:
+        con.close()
+
+
+def test_duplicate_version_and_bad_names_are_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "m", "001_a.sql", "SELECT 1;")
+    _write(tmp_path / "m", "001_b.sql", "SELECT 1;")
+    with pytest.raises(SchemaError, match="share version 001"):
+        discover_migrations(tmp_path / "m")
+    _write(tmp_path / "n", "1_a.sql", "SELECT 1;")
+    with pytest.raises(SchemaError, match="NNN_name"):
+        discover_migrations(tmp_path / "n")
+
+
+def test_shipped_migrations_are_well_formed() -> None:
+    migrations = discover_migrations(MIGRATIONS_DIR)
+    assert migrations[0].name == "001_core"
+    for m in migrations:
+        assert "BEGIN" not in m.sql.upper().split("--")[0]  # applied inside our own transaction
+
+
+def test_read_only_open_verifies_without_writing(db_path: Path) -> None:
+    with pytest.raises(Exception, match="no warehouse"), Warehouse.open(db_path, read_only=True):
+        pass
+    with Warehouse.open(db_path):
+        pass
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.read_only
+        assert wh.con.execute("SELECT count(*) FROM v_items").fetchone() == (0,)
+
+
+def test_timestamps_round_trip_as_aware_utc(db_path: Path) -> None:
+    moment = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    with Warehouse.open(db_path) as wh:
+        value = wh.con.execute("SELECT ?::TIMESTAMPTZ", [moment]).fetchone()
+        assert value is not None
+        assert value[0] == moment and value[0].utcoffset().total_seconds() == 0
+        # A naive literal in SQL means UTC on a warehouse connection.
+        literal = wh.con.execute("SELECT TIMESTAMPTZ '2024-05-01 08:30:00'").fetchone()
+        assert literal is not None and literal[0] == moment
+
+
+def test_in_memory_warehouse_is_migrated() -> None:
+    with Warehouse.open(":memory:") as wh:
+        assert wh.in_memory and wh.schema_version >= 1
+        assert wh.con.execute("SELECT count(*) FROM v_items").fetchall() == [(0,)]

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from wh_builders import T0, make_item, make_result
+
+from warehouse.db import Warehouse
+from warehouse.snapshot import connect_snapshot, publish_snapshot
+from warehouse.store import commit_source_batch
+from yuqing.errors import StorageError
+
+
+def _count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT count(*) FROM items").fetchall()[0][0])
+
+
+def test_publish_and_query_read_only(wh: Warehouse, db_path: Path) -> None:
+    commit_source_batch(wh, "run-1", T0, [make_result("src-a", [make_item(n) for n in range(3)])])
+    path = publish_snapshot(wh)
+    assert path == db_path.with_name("yuqing.snapshot.duckdb")
+    assert not [p.name for p in path.parent.iterdir() if ".tmp" in p.name]  # no temporary file left
+    con = connect_snapshot(db_path)
+    try:
+        assert _count(con) == 3
+        assert con.execute("SELECT count(*) FROM v_items WHERE topics = ['wage_arrears']").fetchall() == [
+            (3,)
+        ]
+        assert con.execute("SELECT count(*) FROM items_as_of(?)", [T0]).fetchall() == [(3,)]
+        info = con.execute("SELECT schema_version, items FROM snapshot_info").fetchall()
+        assert info == [(wh.schema_version, 3)]
+        with pytest.raises(duckdb.Error):
+            con.execute("DELETE FROM items")
+    finally:
+        con.close()
+
+
+def test_a_reader_keeps_its_snapshot_across_a_publish(wh: Warehouse, db_path: Path) -> None:
+    commit_source_batch(wh, "run-1", T0, [make_result("src-a", [make_item(1)])])
+    publish_snapshot(wh)
+    old = connect_snapshot(db_path)
+    try:
+        commit_source_batch(wh, "run-2", T0, [make_result("src-a", [make_item(2)])])
+        publish_snapshot(wh)
+        assert _count(old) == 1  # still the file it opened
+    finally:
+        old.close()
+    new = connect_snapshot(db_path)
+    try:
+        assert _count(new) == 2
+    finally:
+        new.close()
+
+
+def test_snapshot_opens_as_a_read_only_warehouse(wh: Warehouse, db_path: Path) -> None:
+    publish_snapshot(wh)
+    with Warehouse.open(wh.snapshot_path, read_only=True) as snap:
+        assert snap.schema_version == wh.schema_version
+
+
+def test_publish_needs_the_writer_outside_a_transaction(wh: Warehouse, db_path: Path) -> None:
+    with wh.transaction(), pytest.raises(StorageError, match="after the run's transaction"):
+        publish_snapshot(wh)
+    with pytest.raises(StorageError, match="no snapshot"):
+        connect_snapshot(db_path)

@@ -1,0 +1,156 @@
+"""Data-quality checks run after every load; a failure stops downstream steps (the digest).
+
+Keys are declared PRIMARY KEY and NOT NULL in the schema, and are checked here anyway: the checks
+are what proves, after a crash or an engine upgrade, that the constraints still hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from yuqing.errors import DataCheckError, Disposition
+from yuqing.models import FetchOutcome
+
+from .db import Warehouse
+
+SEVERITIES = ("major_emergency", "general")
+# ARCHITECTURE "Response deadlines": the milestones a response can satisfy.
+RESPONSE_KINDS = ("first_information", "press_conference", "first_response")
+FETCH_STATUSES = tuple(o.value for o in FetchOutcome)
+DISPOSITIONS = tuple(d.value for d in Disposition)
+RUN_STATUSES = ("running", "ok", "partial", "failed")
+
+_SAMPLE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A named query returning one VARCHAR column: a description of each offending row."""
+
+    name: str
+    sql: str
+    params: tuple[object, ...] = ()
+
+
+def _sql_list(values: Collection[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values)) + "]"
+
+
+def _unique(table: str, *columns: str) -> Check:
+    key = ", ".join(columns)
+    shown = " || '/' || ".join(f"coalesce({c}::VARCHAR, 'NULL')" for c in columns)
+    return Check(
+        f"unique {table}({key})",
+        f"SELECT any_value({shown}) || ' x' || count(*) FROM {table} GROUP BY {key} HAVING count(*) > 1",
+    )
+
+
+def _not_null(table: str, key: str, *columns: str) -> list[Check]:
+    return [
+        Check(
+            f"not null {table}.{c}", f"SELECT coalesce({key}::VARCHAR, 'NULL') FROM {table} WHERE {c} IS NULL"
+        )
+        for c in columns
+    ]
+
+
+def _accepted(table: str, key: str, column: str, values: Collection[str], *, nullable: bool = False) -> Check:
+    null_ok = f"{column} IS NOT NULL AND " if nullable else ""
+    return Check(
+        f"accepted values {table}.{column}",
+        f"SELECT {key}::VARCHAR || ': ' || coalesce({column}::VARCHAR, 'NULL') FROM {table} "
+        f"WHERE {null_ok}({column} IS NULL OR NOT list_contains({_sql_list(values)}, {column}))",
+    )
+
+
+def core_checks(topic_slugs: Collection[str] | None = None) -> list[Check]:
+    """The checks over the core tables; topic slugs are accepted values when given."""
+    checks = [
+        _unique("sources", "name"),
+        _unique("items", "item_id"),
+        _unique("item_topics", "item_id", "topic"),
+        _unique("fetch_log", "run_id", "source"),
+        _unique("runs", "run_id"),
+        _unique("schema_migrations", "version"),
+        *_not_null(
+            "sources", "name", "name", "url", "kind", "official", "consecutive_failures", "updated_at"
+        ),
+        *_not_null(
+            "items",
+            "item_id",
+            "item_id",
+            "source",
+            "title",
+            "summary",
+            "fetched_at",
+            "item_time",
+            "content_hash",
+            "first_seen_at",
+            "updated_at",
+            "severity",
+            "official_response",
+            "reported_response",
+            "response_kinds",
+            "evidence",
+            "classifier_version",
+        ),
+        *_not_null(
+            "item_topics", "item_id", "item_id", "topic", "score", "terms", "rule", "classifier_version"
+        ),
+        *_not_null("fetch_log", "run_id || '/' || source", "run_id", "source", "as_of", "status"),
+        *_not_null("runs", "run_id", "run_id", "kind", "as_of", "started_at", "status"),
+        _accepted("items", "item_id", "severity", SEVERITIES),
+        Check(
+            "accepted values items.response_kinds",
+            "SELECT item_id || ': ' || k FROM (SELECT item_id, unnest(response_kinds) AS k FROM items) "
+            f"WHERE k IS NULL OR NOT list_contains({_sql_list(RESPONSE_KINDS)}, k)",
+        ),
+        _accepted("fetch_log", "run_id || '/' || source", "status", FETCH_STATUSES),
+        _accepted("fetch_log", "run_id || '/' || source", "disposition", DISPOSITIONS, nullable=True),
+        _accepted("runs", "run_id", "status", RUN_STATUSES),
+        Check(
+            "item_topics reference existing items",
+            "SELECT t.item_id || '/' || t.topic FROM item_topics AS t ANTI JOIN items AS i USING (item_id)",
+        ),
+        Check(
+            "items reference configured sources",
+            "SELECT i.item_id || ' (' || i.source || ')' FROM items AS i "
+            "ANTI JOIN sources AS s ON s.name = i.source",
+        ),
+        Check(
+            "fetch_log references configured sources",
+            "SELECT f.run_id || '/' || f.source FROM fetch_log AS f ANTI JOIN sources AS s ON s.name = f.source",
+        ),
+        Check(
+            "items first_seen_at <= updated_at",
+            "SELECT item_id FROM items WHERE first_seen_at > updated_at",
+        ),
+    ]
+    if topic_slugs is not None:
+        checks.append(_accepted("item_topics", "item_id", "topic", topic_slugs))
+    return checks
+
+
+def run_checks(
+    wh: Warehouse, *, topic_slugs: Collection[str] | None = None, extra: Sequence[Check] = ()
+) -> list[str]:
+    """Run every check; return one message per failed check (empty when all pass)."""
+    failures = []
+    for check in [*core_checks(topic_slugs), *extra]:
+        ((count, sample),) = wh.con.execute(
+            f"SELECT count(*), (list(v))[1:{_SAMPLE}] FROM ({check.sql}) AS q(v)", list(check.params)
+        ).fetchall()
+        if count:
+            failures.append(f"{check.name}: {count} row(s), e.g. {', '.join(map(str, sample))}")
+    return failures
+
+
+def assert_checks(
+    wh: Warehouse, *, topic_slugs: Collection[str] | None = None, extra: Sequence[Check] = ()
+) -> None:
+    """Raise DataCheckError listing every failed check."""
+    failures = run_checks(wh, topic_slugs=topic_slugs, extra=extra)
+    if failures:
+        listing = "\n".join(f"- {f}" for f in failures)
+        raise DataCheckError(f"{len(failures)} data check(s) failed in {wh.path}:\n{listing}")

@@ -1,0 +1,177 @@
+"""The warehouse connection: one DuckDB file, opened for the length of a run.
+
+DuckDB lets one process hold a file read-write and then no other process may open it at all, not
+even read-only. Writers therefore hold the file only for a run and wait for it (with backoff) when
+another yuqing process has it; analysts read the published snapshot instead
+(``warehouse/snapshot.py``, ``docs/analyst-access.md``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from yuqing.errors import StorageError
+
+from .migrate import migrate, verify
+
+DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a command waits for a running flow to release the file
+MEMORY = ":memory:"
+SNAPSHOT_SUFFIX = ".snapshot.duckdb"
+
+_LOCK_CONFLICT = "Could not set lock on file"
+_FIRST_WAIT = 0.05
+_MAX_WAIT = 1.0
+
+
+def snapshot_path_for(db_path: str | os.PathLike[str]) -> Path:
+    """``yuqing.duckdb`` -> ``yuqing.snapshot.duckdb`` beside it."""
+    path = Path(db_path)
+    return path.with_name(path.stem + SNAPSHOT_SUFFIX)
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    return _LOCK_CONFLICT in str(error)
+
+
+def connect(
+    path: str | os.PathLike[str], *, read_only: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> duckdb.DuckDBPyConnection:
+    """A raw connection with TimeZone=UTC, retrying DuckDB's file-lock conflict until lock_timeout."""
+    target = str(path)
+    if target != MEMORY:
+        if read_only and not Path(target).exists():
+            raise StorageError(f"no warehouse at {target}")
+        if not read_only:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout
+    wait = _FIRST_WAIT
+    while True:
+        try:
+            con = duckdb.connect(target, read_only=read_only)
+            break
+        except duckdb.Error as e:
+            if not _is_lock_conflict(e):
+                raise StorageError(f"cannot open the warehouse {target}: {e}") from e
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                snapshot = snapshot_path_for(target)
+                raise StorageError(
+                    f"the warehouse {target} is held by another yuqing process (a flow or command is "
+                    f"writing to it); waited {lock_timeout:g} s for it. Only one process can open the file "
+                    f"at a time. To query while flows run, open the published snapshot read-only: "
+                    f"`duckdb -readonly {snapshot}` or duckdb.connect({str(snapshot)!r}, read_only=True) "
+                    "(see docs/analyst-access.md)."
+                ) from e
+            # Jitter so two waiting writers do not retry in lock-step.
+            time.sleep(min(wait * random.uniform(0.5, 1.5), remaining))
+            wait = min(wait * 2, _MAX_WAIT)
+    try:
+        # Stored times are TIMESTAMPTZ in UTC; with the session zone at UTC, Python datetimes
+        # come back aware in UTC and naive literals in SQL mean UTC.
+        con.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error as e:
+        con.close()
+        raise StorageError(f"cannot set the session time zone on {target}: {e}") from e
+    return con
+
+
+class Warehouse:
+    """An open warehouse: ``.con`` is the DuckDB connection, ``.transaction()`` groups writes.
+
+    Use ``Warehouse.open(path)`` as a context manager; it creates or migrates the database as needed.
+    """
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, path: str, *, read_only: bool, schema_version: int
+    ) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+        self.schema_version = schema_version
+        self._depth = 0
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> Iterator[Warehouse]:
+        """Open (creating and migrating as needed) for the length of the ``with`` block.
+
+        Read-only opens only verify the schema. Waits up to lock_timeout seconds for another
+        process to release the file, then raises StorageError.
+        """
+        con = connect(path, read_only=read_only, lock_timeout=lock_timeout)
+        try:
+            version = verify(con) if read_only else migrate(con).schema_version
+            yield cls(con, str(path), read_only=read_only, schema_version=version)
+        finally:
+            con.close()
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path == MEMORY
+
+    @property
+    def snapshot_path(self) -> Path:
+        if self.in_memory:
+            raise StorageError("an in-memory warehouse has no snapshot")
+        return snapshot_path_for(self.path)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN … COMMIT, or ROLLBACK on any exception. A nested call joins the outer transaction.
+
+        DuckDB errors are re-raised as StorageError; other exceptions (including bugs) propagate
+        unchanged after the rollback.
+        """
+        if self._depth > 0:
+            self._depth += 1
+            try:
+                yield self.con
+            finally:
+                self._depth -= 1
+            return
+        try:
+            # A result a caller left open (fetchone) would own the connection in DuckDB 2.0.
+            self.con.complete()
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as e:
+            raise StorageError(f"cannot begin a transaction on {self.path}: {e}") from e
+        self._depth = 1
+        try:
+            yield self.con
+        except duckdb.Error as e:
+            self._rollback()
+            raise StorageError(f"warehouse write failed and was rolled back: {e}") from e
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error as e:
+                self._rollback()
+                raise StorageError(f"commit failed and was rolled back: {e}") from e
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        # The transaction may already be aborted (e.g. after a failed COMMIT): nothing to undo then.
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")

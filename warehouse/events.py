@@ -1,0 +1,532 @@
+"""Every SQL statement of event tracking (yuqing.track): reads of items as of a time, the
+incremental grouping state, and writes of events, responses and milestones.
+
+Functions take the DuckDB connection of an open Warehouse (``wh.con``, inside ``wh.transaction()``
+for writes) and speak in the trackers' dataclasses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from yuqing.track.model import Event, Milestone, Response, TrackItem
+
+_ITEM_COLUMNS = """
+    i.item_id, i.source, i.url, i.title, i.summary, i.item_time, i.fetched_at,
+    coalesce(t.topics, []::VARCHAR[]) AS topics, i.region_code, i.region_name, i.severity,
+    coalesce(s.official, false) AS source_official, i.official_response, i.reported_response,
+    i.response_kinds, coalesce(t.terms, []::VARCHAR[]) AS terms, s.region AS source_region
+"""
+_ITEM_FROM = """
+    FROM items AS i
+    LEFT JOIN sources AS s ON s.name = i.source
+    LEFT JOIN (
+        SELECT item_id, list(topic ORDER BY topic) AS topics, flatten(list(terms)) AS terms
+        FROM item_topics GROUP BY item_id
+    ) AS t ON t.item_id = i.item_id
+"""
+_VISIBLE = "i.item_time <= $as_of AND i.fetched_at <= $as_of"
+
+
+def _item(row: Sequence[Any]) -> TrackItem:
+    return TrackItem(
+        item_id=row[0],
+        source=row[1],
+        url=row[2],
+        title=row[3],
+        summary=row[4],
+        item_time=row[5],
+        fetched_at=row[6],
+        topics=tuple(row[7]),
+        region_code=row[8],
+        region_name=row[9],
+        severity=row[10],
+        source_official=bool(row[11]),
+        official_response=bool(row[12]),
+        reported_response=bool(row[13]),
+        response_kinds=tuple(row[14] or ()),
+        topic_terms=tuple(row[15] or ()),
+        source_region=row[16],
+    )
+
+
+def new_items(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[TrackItem]:
+    """Items visible as of ``as_of`` that no track run has looked at yet."""
+    rows = con.execute(
+        f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} WHERE {_VISIBLE} "
+        "AND NOT EXISTS (SELECT 1 FROM track_items AS ti WHERE ti.item_id = i.item_id) "
+        "ORDER BY i.item_time, i.item_id",
+        {"as_of": as_of},
+    ).fetchall()
+    return [_item(r) for r in rows]
+
+
+def _with_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> None:
+    con.register(name, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
+
+
+def items_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str], as_of: datetime) -> list[TrackItem]:
+    _with_ids(con, "wanted_ids", ids)
+    try:
+        rows = con.execute(
+            f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} JOIN wanted_ids AS w ON w.id = i.item_id "
+            f"WHERE {_VISIBLE} ORDER BY i.item_time, i.item_id",
+            {"as_of": as_of},
+        ).fetchall()
+    finally:
+        con.unregister("wanted_ids")
+    return [_item(r) for r in rows]
+
+
+def response_items(con: duckdb.DuckDBPyConnection, as_of: datetime, since: datetime) -> list[TrackItem]:
+    """Response items (official or reported) visible as of ``as_of`` published since ``since``."""
+    rows = con.execute(
+        f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} WHERE {_VISIBLE} AND i.item_time >= $since "
+        "AND (i.official_response OR i.reported_response) ORDER BY i.item_time, i.item_id",
+        {"as_of": as_of, "since": since},
+    ).fetchall()
+    return [_item(r) for r in rows]
+
+
+def band_candidates(
+    con: duckdb.DuckDBPyConnection,
+    item_times: Sequence[datetime],
+    keys: np.ndarray,
+    window_hours: float,
+    per_item: int = 64,
+) -> list[str]:
+    """Stored items sharing an LSH bucket with a new item and within the grouping window of it."""
+    if keys.size == 0:
+        return []
+    n, bands = keys.shape
+    epoch = np.array([int(t.timestamp()) for t in item_times], dtype=np.int64)
+    table = pa.table(
+        {
+            "row": pa.array(np.repeat(np.arange(n, dtype=np.int64), bands)),
+            "band": pa.array(np.tile(np.arange(bands, dtype=np.int16), n)),
+            "band_key": pa.array(keys.reshape(-1).astype(np.int64)),
+            "t": pa.array(np.repeat(epoch, bands)),
+        }
+    )
+    con.register("new_bands", table)
+    try:
+        rows = con.execute(
+            """
+            SELECT DISTINCT item_id FROM (
+                SELECT b.item_id,
+                       row_number() OVER (PARTITION BY n.row ORDER BY abs(epoch(b.item_time) - n.t), b.item_id) AS k
+                FROM new_bands AS n
+                JOIN track_bands AS b ON b.band = n.band AND b.band_key = n.band_key
+                WHERE n.band_key <> 0 AND abs(epoch(b.item_time) - n.t) <= $window
+            ) WHERE k <= $per_item
+            """,
+            {"window": window_hours * 3600, "per_item": per_item},
+        ).fetchall()
+    finally:
+        con.unregister("new_bands")
+    return [r[0] for r in rows]
+
+
+def memberships(con: duckdb.DuckDBPyConnection, item_ids: Iterable[str]) -> dict[str, str]:
+    _with_ids(con, "wanted_ids", item_ids)
+    try:
+        rows = con.execute(
+            "SELECT item_id, event_id FROM event_items JOIN wanted_ids ON id = item_id"
+        ).fetchall()
+    finally:
+        con.unregister("wanted_ids")
+    return {r[0]: r[1] for r in rows}
+
+
+def members_of(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> dict[str, str]:
+    """item_id -> event_id for every member of the given events."""
+    _with_ids(con, "wanted_ids", event_ids)
+    try:
+        rows = con.execute(
+            "SELECT item_id, event_id FROM event_items JOIN wanted_ids ON id = event_id"
+        ).fetchall()
+    finally:
+        con.unregister("wanted_ids")
+    return {r[0]: r[1] for r in rows}
+
+
+def write_grouping(
+    con: duckdb.DuckDBPyConnection,
+    events: Sequence[Event],
+    retired: dict[str, str],
+    as_of: datetime,
+) -> None:
+    """Replace the touched events and their memberships; retire merged events (aliases kept)."""
+    gone = set(retired) | {e.event_id for e in events}
+    if gone:
+        _with_ids(con, "gone_ids", gone)
+        try:
+            con.execute("DELETE FROM event_items WHERE event_id IN (SELECT id FROM gone_ids)")
+            con.execute("DELETE FROM events WHERE event_id IN (SELECT id FROM gone_ids)")
+        finally:
+            con.unregister("gone_ids")
+    for old, new in sorted(retired.items()):
+        con.execute("INSERT OR REPLACE INTO event_aliases VALUES (?, ?, ?)", [old, new, as_of])
+        # an analyst's override follows the event it merged into
+        con.execute("UPDATE severity_overrides SET event_id = ? WHERE event_id = ?", [new, old])
+        con.execute("DELETE FROM responses WHERE event_id = ?", [old])
+        con.execute("DELETE FROM milestones WHERE event_id = ?", [old])
+    if not events:
+        return
+    con.register(
+        "new_events",
+        pa.table(
+            {
+                "event_id": [e.event_id for e in events],
+                "opening_item_id": [e.opening_item_id for e in events],
+                "title": [e.title for e in events],
+                "topics": [list(e.topics) for e in events],
+                "region_code": [e.region_code for e in events],
+                "region_name": [e.region_name for e in events],
+                "severity_proposed": [e.severity_proposed for e in events],
+                "started_at": pa.array([e.started_at for e in events], pa.timestamp("us", tz="UTC")),
+                "first_detected_at": pa.array(
+                    [e.first_detected_at for e in events], pa.timestamp("us", tz="UTC")
+                ),
+                "last_item_at": pa.array([e.last_item_at for e in events], pa.timestamp("us", tz="UTC")),
+                "item_count": [e.item_count for e in events],
+                "source_count": [e.source_count for e in events],
+                "items_6h": [e.items_6h for e in events],
+                "items_24h": [e.items_24h for e in events],
+                "heat": [e.heat for e in events],
+            }
+        ),
+    )
+    members = [(iid, e.event_id) for e in events for iid in e.item_ids]
+    con.register(
+        "new_members", pa.table({"item_id": [m[0] for m in members], "event_id": [m[1] for m in members]})
+    )
+    try:
+        con.execute("INSERT INTO events SELECT *, $as_of FROM new_events", {"as_of": as_of})
+        con.execute("DELETE FROM event_items WHERE item_id IN (SELECT item_id FROM new_members)")
+        con.execute("INSERT INTO event_items SELECT item_id, event_id FROM new_members")
+    finally:
+        con.unregister("new_events")
+        con.unregister("new_members")
+
+
+def write_bands(con: duckdb.DuckDBPyConnection, items: Sequence[TrackItem], keys: np.ndarray) -> None:
+    if not items:
+        return
+    n, bands = keys.shape
+    table = pa.table(
+        {
+            "item_id": pa.array(
+                np.repeat(np.array([it.item_id for it in items], dtype=object), bands), pa.string()
+            ),
+            "band": pa.array(np.tile(np.arange(bands, dtype=np.int16), n)),
+            "band_key": pa.array(keys.reshape(-1).astype(np.int64)),
+            "item_time": pa.array(
+                np.repeat(np.array([it.item_time for it in items], dtype=object), bands),
+                pa.timestamp("us", tz="UTC"),
+            ),
+        }
+    )
+    con.register("new_bands", table)
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO track_bands SELECT item_id, band, band_key, item_time FROM new_bands "
+            "WHERE band_key <> 0"
+        )
+    finally:
+        con.unregister("new_bands")
+
+
+def write_tracked(con: duckdb.DuckDBPyConnection, roles: dict[str, str], as_of: datetime) -> None:
+    if not roles:
+        return
+    ids = sorted(roles)
+    con.register("tracked", pa.table({"item_id": ids, "role": [roles[i] for i in ids]}))
+    try:
+        con.execute(
+            "INSERT OR IGNORE INTO track_items SELECT item_id, role, $as_of FROM tracked", {"as_of": as_of}
+        )
+    finally:
+        con.unregister("tracked")
+
+
+def events_since(
+    con: duckdb.DuckDBPyConnection, since: datetime, extra_ids: Iterable[str] = ()
+) -> list[Event]:
+    """Stored events started since ``since`` (or listed), with the analyst's override applied."""
+    _with_ids(con, "wanted_ids", extra_ids)
+    try:
+        rows = con.execute(
+            """
+            SELECT e.event_id, e.opening_item_id, e.title, e.topics, e.region_code, e.region_name,
+                   e.severity_proposed, e.started_at, e.first_detected_at, e.last_item_at, e.item_count,
+                   e.source_count, e.items_6h, e.items_24h, o.severity
+            FROM events AS e
+            LEFT JOIN (SELECT event_id, severity FROM severity_overrides
+                       QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1) AS o USING (event_id)
+            WHERE e.started_at >= $since OR e.event_id IN (SELECT id FROM wanted_ids)
+            ORDER BY e.started_at, e.event_id
+            """,
+            {"since": since},
+        ).fetchall()
+    finally:
+        con.unregister("wanted_ids")
+    return [
+        Event(
+            event_id=r[0],
+            opening_item_id=r[1],
+            title=r[2],
+            topics=tuple(r[3]),
+            region_code=r[4],
+            region_name=r[5],
+            severity_proposed=r[6],
+            started_at=r[7],
+            first_detected_at=r[8],
+            last_item_at=r[9],
+            item_ids=(),
+            item_count=r[10],
+            source_count=r[11],
+            items_6h=r[12],
+            items_24h=r[13],
+            severity_override=r[14],
+        )
+        for r in rows
+    ]
+
+
+def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> list[Response]:
+    _with_ids(con, "wanted_ids", event_ids)
+    try:
+        rows = con.execute(
+            """
+            SELECT r.event_id, r.item_id, r.responded_at, greatest(i.item_time, i.fetched_at), r.score,
+                   r.evidence, r.reported, r.milestone_kinds
+            FROM responses AS r JOIN items AS i USING (item_id)
+            WHERE r.event_id IN (SELECT id FROM wanted_ids)
+            """
+        ).fetchall()
+    finally:
+        con.unregister("wanted_ids")
+    return [
+        Response(
+            event_id=r[0],
+            item_id=r[1],
+            responded_at=r[2],
+            visible_at=r[3],
+            score=r[4],
+            matched_terms=tuple(json.loads(r[5]).get("matched_terms", [])),
+            reported=r[6],
+            kinds=tuple(r[7]),
+        )
+        for r in rows
+    ]
+
+
+def replace_responses(
+    con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], links: Sequence[Response]
+) -> None:
+    _with_ids(con, "wanted_ids", event_ids)
+    try:
+        con.execute("DELETE FROM responses WHERE event_id IN (SELECT id FROM wanted_ids)")
+    finally:
+        con.unregister("wanted_ids")
+    if not links:
+        return
+    con.register(
+        "new_links",
+        pa.table(
+            {
+                "event_id": [r.event_id for r in links],
+                "item_id": [r.item_id for r in links],
+                "responded_at": pa.array([r.responded_at for r in links], pa.timestamp("us", tz="UTC")),
+                "score": [r.score for r in links],
+                "evidence": [
+                    json.dumps({"matched_terms": list(r.matched_terms)}, ensure_ascii=False) for r in links
+                ],
+                "reported": [r.reported for r in links],
+                "kinds": [list(r.kinds) for r in links],
+            }
+        ),
+    )
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO responses SELECT event_id, item_id, responded_at, score, "
+            "evidence::JSON, reported, kinds FROM new_links"
+        )
+    finally:
+        con.unregister("new_links")
+
+
+def replace_milestones(
+    con: duckdb.DuckDBPyConnection,
+    event_ids: Iterable[str],
+    rows: Sequence[Milestone],
+    satisfied_by: dict[str, list[str]],
+    as_of: datetime,
+) -> None:
+    _with_ids(con, "wanted_ids", event_ids)
+    try:
+        con.execute("DELETE FROM milestones WHERE event_id IN (SELECT id FROM wanted_ids)")
+    finally:
+        con.unregister("wanted_ids")
+    if not rows:
+        return
+    ts = pa.timestamp("us", tz="UTC")
+    con.register(
+        "new_ms",
+        pa.table(
+            {
+                "event_id": [m.event_id for m in rows],
+                "milestone": [m.milestone for m in rows],
+                "rule_id": [m.rule_id for m in rows],
+                "rule_version": [m.rule_version for m in rows],
+                "source_document": [m.source_document for m in rows],
+                "clock": [m.clock for m in rows],
+                "satisfied_by": [satisfied_by.get(m.rule_id, ["*"]) for m in rows],
+                "deadline_hours": [m.deadline_hours for m in rows],
+                "started_at": pa.array([m.started_at for m in rows], ts),
+                "deadline_at": pa.array([m.deadline_at for m in rows], ts),
+                "status": [m.status for m in rows],
+                "met_at": pa.array([m.met_at for m in rows], ts),
+                "met_by_item_id": pa.array([m.met_by_item_id for m in rows], pa.string()),
+                "reported": pa.array([m.reported for m in rows], pa.bool_()),
+                "evidence": [
+                    json.dumps(
+                        {
+                            "response_item_ids": list(m.evidence_item_ids),
+                            "matched_terms": list(m.matched_terms),
+                        },
+                        ensure_ascii=False,
+                    )
+                    for m in rows
+                ],
+            }
+        ),
+    )
+    try:
+        con.execute(
+            "INSERT INTO milestones SELECT * EXCLUDE (evidence), evidence::JSON, $as_of FROM new_ms",
+            {"as_of": as_of},
+        )
+    finally:
+        con.unregister("new_ms")
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, started_at: datetime, counts: dict[str, int]
+) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO runs (run_id, kind, as_of, started_at, finished_at, status, counts) "
+        "VALUES (?, 'track', ?, ?, now(), 'ok', ?::JSON)",
+        [run_id, as_of, started_at, json.dumps(counts)],
+    )
+
+
+def last_track_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    rows = con.execute("SELECT max(as_of) FROM runs WHERE kind = 'track' AND status = 'ok'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def add_severity_override(
+    con: duckdb.DuckDBPyConnection, event_id: str, severity: str, analyst: str, reason: str, at: datetime
+) -> bool:
+    rows = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchall()
+    if not rows or not rows[0][0]:
+        return False
+    con.execute(
+        "INSERT INTO severity_overrides VALUES (?, ?, ?, ?, ?)", [event_id, severity, analyst, reason, at]
+    )
+    return True
+
+
+def resolve_event_id(con: duckdb.DuckDBPyConnection, event_id: str) -> str:
+    """Follow merges: an id that was retired points at the event it merged into."""
+    seen = {event_id}
+    while True:
+        rows = con.execute("SELECT event_id FROM event_aliases WHERE old_event_id = ?", [event_id]).fetchall()
+        if not rows or rows[0][0] in seen:
+            return event_id
+        event_id = rows[0][0]
+        seen.add(event_id)
+
+
+# Overdue as of any time: events and responses as they were visible then, deadlines from the stored
+# rule rows (hours, clock, kinds that satisfy them). Status depends on as_of, so nothing stored is reused.
+_OVERDUE_SQL = """
+WITH vis AS (
+    SELECT ei.event_id, min(i.item_time) AS started_at, min(i.fetched_at) AS first_detected_at,
+           list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
+    FROM event_items AS ei JOIN items AS i USING (item_id)
+    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of
+    GROUP BY ei.event_id
+), ms AS (
+    SELECT m.*, v.started_at AS event_started_at, v.item_urls,
+           (CASE m.clock WHEN 'first_detected' THEN v.first_detected_at ELSE v.started_at END)
+               + to_microseconds(CAST(m.deadline_hours * 3600000000 AS BIGINT)) AS due_at
+    FROM milestones AS m JOIN vis AS v USING (event_id)
+), met AS (
+    SELECT ms.event_id, ms.milestone, min(r.responded_at) AS met_at
+    FROM ms
+    JOIN responses AS r ON r.event_id = ms.event_id
+    JOIN items AS i ON i.item_id = r.item_id
+    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND r.responded_at >= ms.event_started_at
+      AND (list_contains(ms.satisfied_by, '*') OR list_has_any(ms.satisfied_by, r.milestone_kinds))
+    GROUP BY ALL
+), override AS (
+    SELECT event_id, severity FROM severity_overrides
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+)
+SELECT ms.event_id, e.topics, ms.event_started_at, ms.milestone, ms.due_at,
+       coalesce(o.severity, e.severity_proposed) AS severity, e.title,
+       coalesce(ms.item_urls, []::VARCHAR[]) AS item_urls, e.region_code, e.region_name,
+       ms.rule_id, ms.rule_version, ms.source_document,
+       date_diff('second', ms.due_at, $as_of) AS overdue_seconds
+FROM ms
+JOIN events AS e USING (event_id)
+LEFT JOIN met USING (event_id, milestone)
+LEFT JOIN override AS o USING (event_id)
+WHERE met.met_at IS NULL AND $as_of > ms.due_at
+ORDER BY ms.due_at, ms.event_id, ms.milestone
+"""
+
+
+def overdue_rows(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[tuple[Any, ...]]:
+    return con.execute(_OVERDUE_SQL, {"as_of": as_of}).fetchall()
+
+
+def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything explain_event prints: the event, its items, responses and milestones."""
+    return {
+        "event": con.execute(
+            "SELECT event_id, title, topics, region_code, region_name, severity, severity_proposed, "
+            "severity_override, started_at, first_detected_at, last_item_at, item_count, source_count, heat, status "
+            "FROM v_events WHERE event_id = ?",
+            [event_id],
+        ).fetchall(),
+        "items": con.execute(
+            "SELECT i.item_id, i.source, i.item_time, i.fetched_at, i.title, i.url FROM event_items AS ei "
+            "JOIN items AS i USING (item_id) WHERE ei.event_id = ? ORDER BY i.item_time, i.item_id",
+            [event_id],
+        ).fetchall(),
+        "responses": con.execute(
+            "SELECT r.item_id, i.source, r.responded_at, r.score, r.reported, r.milestone_kinds, r.evidence, i.title "
+            "FROM responses AS r JOIN items AS i USING (item_id) WHERE r.event_id = ? ORDER BY r.responded_at",
+            [event_id],
+        ).fetchall(),
+        "milestones": con.execute(
+            "SELECT milestone, rule_id, rule_version, source_document, deadline_at, status, met_at, met_by_item_id, "
+            "reported, evidence FROM v_milestones WHERE event_id = ? ORDER BY deadline_at, milestone",
+            [event_id],
+        ).fetchall(),
+        "overrides": con.execute(
+            "SELECT severity, analyst, reason, \"at\" FROM severity_overrides WHERE event_id = ? ORDER BY \"at\"",
+            [event_id],
+        ).fetchall(),
+    }

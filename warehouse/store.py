@@ -1,0 +1,623 @@
+"""Writes and reads of the core tables: sources, items, item_topics, fetch_log, runs.
+
+The unit of ingest is a *batch* of source results written in one transaction: the items, their
+topics, each source's new fetch state (ETag, Last-Modified, backoff) and its fetch_log row commit
+together or not at all. A saved ETag whose items were lost would make the next run get 304 and never
+see them; re-running a batch is a no-op because items are inserted by an anti-join on item_id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from yuqing.errors import StorageError
+from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags, TopicTag
+from yuqing.timeutil import utcnow
+
+from .checks import RUN_STATUSES
+from .db import Warehouse
+
+DEFAULT_RETAG_BATCH = 5000
+
+_TS = pa.timestamp("us", tz="UTC")
+_STR_LIST = pa.list_(pa.string())
+
+# Items and their classification as staged for a load; evidence is assembled into JSON in SQL.
+_ITEM_SCHEMA = pa.schema(
+    [
+        ("item_id", pa.string()),
+        ("source", pa.string()),
+        ("guid", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("summary", pa.string()),
+        ("published_at", _TS),
+        ("fetched_at", _TS),
+        ("item_time", _TS),
+        ("content_hash", pa.string()),
+        ("batch_source", pa.string()),  # the SourceResult that carried it, for per-source counts
+    ]
+)
+_TAG_SCHEMA = pa.schema(
+    [
+        ("item_id", pa.string()),
+        ("region_code", pa.string()),
+        ("region_name", pa.string()),
+        ("severity", pa.string()),
+        ("official_response", pa.bool_()),
+        ("reported_response", pa.bool_()),
+        ("response_kinds", _STR_LIST),
+        ("region_evidence", pa.string()),
+        ("severity_evidence", _STR_LIST),
+        ("response_evidence", _STR_LIST),
+        ("extra", pa.string()),
+        ("classifier_version", pa.string()),
+    ]
+)
+_TOPIC_SCHEMA = pa.schema(
+    [
+        ("item_id", pa.string()),
+        ("topic", pa.string()),
+        ("score", pa.float64()),
+        ("terms", _STR_LIST),
+        ("rule", pa.string()),
+        ("classifier_version", pa.string()),
+    ]
+)
+
+_EVIDENCE_SQL = (
+    "json_object('region', t.region_evidence, 'severity', t.severity_evidence, "
+    "'response', t.response_evidence, 'extra', coalesce(t.extra::JSON, '{}'::JSON))"
+)
+_CLASSIFICATION_COLUMNS = (
+    "region_code",
+    "region_name",
+    "severity",
+    "official_response",
+    "reported_response",
+    "response_kinds",
+    "classifier_version",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source's fetch produced in a run: its new state, its fetch_log row and its items.
+
+    ``tags[i]`` is the classification of ``items[i]``. ``items_seen`` defaults to ``len(items)``.
+    """
+
+    source: str
+    state: SourceState
+    status: FetchOutcome | str
+    disposition: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    charset_declared: str | None = None
+    charset_used: str | None = None
+    bytes: int | None = None
+    elapsed_ms: int | None = None
+    items_seen: int | None = None
+    items: list[Item] = field(default_factory=list)
+    tags: list[Tags] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.state.name != self.source:
+            raise ValueError(f"state is for {self.state.name!r}, result for {self.source!r}")
+        FetchOutcome(self.status)  # raises ValueError outside the vocabulary
+        if len(self.tags) != len(self.items):
+            raise ValueError(
+                f"{self.source}: {len(self.items)} items but {len(self.tags)} tags; tags must align with items"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCounts:
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCounts:
+    """Counts of one commit; ``new + updated + unchanged`` is the number of distinct items."""
+
+    new: int
+    updated: int
+    unchanged: int
+    by_source: Mapping[str, SourceCounts] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrow staging
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        # Item times are UTC by contract; a naive one here is a bug upstream, not a feed quirk.
+        raise ValueError(f"naive datetime {value!r}: warehouse times must be timezone-aware")
+    return value
+
+
+def _tags_columns(item_ids: Sequence[str], tags: Sequence[Tags]) -> pa.Table:
+    return pa.table(
+        {
+            "item_id": item_ids,
+            "region_code": [t.region_code for t in tags],
+            "region_name": [t.region_name for t in tags],
+            "severity": [t.severity for t in tags],
+            "official_response": [t.official_response for t in tags],
+            "reported_response": [t.reported_response for t in tags],
+            "response_kinds": [list(t.response_kinds) for t in tags],
+            "region_evidence": [t.region_evidence for t in tags],
+            "severity_evidence": [list(t.severity_evidence) for t in tags],
+            "response_evidence": [list(t.response_evidence) for t in tags],
+            "extra": [
+                json.dumps(t.extra, ensure_ascii=False, sort_keys=True) if t.extra else None for t in tags
+            ],
+            "classifier_version": [t.classifier_version for t in tags],
+        },
+        schema=_TAG_SCHEMA,
+    )
+
+
+def _best_topics(topics: Iterable[TopicTag]) -> list[TopicTag]:
+    """One row per slug (the highest score) so (item_id, topic) stays a key."""
+    best: dict[str, TopicTag] = {}
+    for topic in topics:
+        kept = best.get(topic.slug)
+        if kept is None or topic.score > kept.score:
+            best[topic.slug] = topic
+    return list(best.values())
+
+
+def _topics_table(item_ids: Sequence[str], tags: Sequence[Tags]) -> pa.Table:
+    rows: dict[str, list[object]] = {name: [] for name in _TOPIC_SCHEMA.names}
+    for item_id, tag in zip(item_ids, tags, strict=True):
+        for topic in _best_topics(tag.topics):
+            rows["item_id"].append(item_id)
+            rows["topic"].append(topic.slug)
+            rows["score"].append(float(topic.score))
+            rows["terms"].append(list(topic.terms))
+            rows["rule"].append(topic.rule)
+            rows["classifier_version"].append(tag.classifier_version)
+    return pa.table(rows, schema=_TOPIC_SCHEMA)
+
+
+def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Items, tags and topics of the batch; an item_id seen twice keeps its last occurrence."""
+    last: dict[str, tuple[Item, Tags, str]] = {}
+    for result in batch:
+        for item, tag in zip(result.items, result.tags, strict=True):
+            last.pop(item.item_id, None)  # re-insert so the order is that of the last occurrence
+            last[item.item_id] = (item, tag, result.source)
+    entries = list(last.values())
+    items = [e[0] for e in entries]
+    tags = [e[1] for e in entries]
+    ids = [i.item_id for i in items]
+    items_table = pa.table(
+        {
+            "item_id": ids,
+            "source": [i.source for i in items],
+            "guid": [i.guid for i in items],
+            "url": [i.url for i in items],
+            "title": [i.title for i in items],
+            "summary": [i.summary for i in items],
+            "published_at": [_utc(i.published_at) for i in items],
+            "fetched_at": [_utc(i.fetched_at) for i in items],
+            "item_time": [_utc(i.item_time) for i in items],
+            "content_hash": [i.content_hash for i in items],
+            "batch_source": [e[2] for e in entries],
+        },
+        schema=_ITEM_SCHEMA,
+    )
+    return items_table, _tags_columns(ids, tags), _topics_table(ids, tags)
+
+
+@dataclass
+class _Registered:
+    """Arrow tables registered as views on the connection for one write; unregistered on exit."""
+
+    con: duckdb.DuckDBPyConnection
+    names: list[str] = field(default_factory=list)
+
+    def add(self, name: str, table: pa.Table) -> None:
+        self.con.complete()  # a result left open by a caller would own the connection (DuckDB 2.0)
+        self.con.register(name, table)
+        self.names.append(name)
+
+    def close(self) -> None:
+        for name in self.names:
+            self.con.unregister(name)
+
+
+def _replace_topics(con: duckdb.DuckDBPyConnection, changed_ids_sql: str) -> None:
+    """Replace item_topics of the items selected by ``changed_ids_sql`` with the staged ones."""
+    con.execute(f"DELETE FROM item_topics WHERE item_id IN ({changed_ids_sql})")
+    con.execute(
+        "INSERT INTO item_topics (item_id, topic, score, terms, rule, classifier_version) "
+        "SELECT item_id, topic, score, terms, rule, classifier_version FROM _yq_topics "
+        f"WHERE item_id IN ({changed_ids_sql})"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+def sync_sources(wh: Warehouse, configs: Sequence[SourceConfig], *, as_of: datetime | None = None) -> None:
+    """Upsert the configured columns of each source; fetch state columns are kept.
+
+    ``updated_at`` moves only when a configured value changed, so re-syncing is a no-op.
+    Sources no longer configured stay (their items and history still refer to them).
+    """
+    names = [c.name for c in configs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate source names: {', '.join(duplicates)}")
+    if not configs:
+        return
+    now = as_of or utcnow()
+    table = pa.table(
+        {
+            "name": names,
+            "url": [c.url for c in configs],
+            "kind": [c.kind for c in configs],
+            "official": [c.official for c in configs],
+            "region": [c.region for c in configs],
+        },
+        schema=pa.schema(
+            [
+                ("name", pa.string()),
+                ("url", pa.string()),
+                ("kind", pa.string()),
+                ("official", pa.bool_()),
+                ("region", pa.string()),
+            ]
+        ),
+    )
+    reg = _Registered(wh.con)
+    try:
+        reg.add("_yq_sources", table)
+        with wh.transaction() as con:
+            con.execute(
+                "INSERT INTO sources (name, url, kind, official, region, consecutive_failures, updated_at) "
+                "SELECT name, url, kind, official, region, 0, $now FROM _yq_sources "
+                "ON CONFLICT (name) DO UPDATE SET "
+                "url = excluded.url, kind = excluded.kind, official = excluded.official, "
+                "region = excluded.region, "
+                "updated_at = CASE WHEN sources.url IS DISTINCT FROM excluded.url "
+                "OR sources.kind IS DISTINCT FROM excluded.kind "
+                "OR sources.official IS DISTINCT FROM excluded.official "
+                "OR sources.region IS DISTINCT FROM excluded.region "
+                "THEN excluded.updated_at ELSE sources.updated_at END",
+                {"now": now},
+            )
+    finally:
+        reg.close()
+
+
+def load_source_configs(wh: Warehouse) -> dict[str, SourceConfig]:
+    rows = wh.con.execute("SELECT name, url, kind, official, region FROM sources ORDER BY name").fetchall()
+    return {r[0]: SourceConfig(name=r[0], url=r[1], kind=r[2], official=r[3], region=r[4]) for r in rows}
+
+
+def load_source_states(wh: Warehouse) -> dict[str, SourceState]:
+    """The fetch state of every known source, by name."""
+    rows = wh.con.execute(
+        "SELECT name, etag, last_modified, last_full_fetch_at, consecutive_failures, backoff_until, "
+        "last_status, last_error FROM sources ORDER BY name"
+    ).fetchall()
+    return {
+        r[0]: SourceState(
+            name=r[0],
+            etag=r[1],
+            last_modified=r[2],
+            last_full_fetch_at=r[3],
+            consecutive_failures=int(r[4]),
+            backoff_until=r[5],
+            last_status=r[6],
+            last_error=r[7],
+        )
+        for r in rows
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The batch commit
+
+
+def commit_source_batch(
+    wh: Warehouse, run_id: str, as_of: datetime, batch: Sequence[SourceResult]
+) -> BatchCounts:
+    """Write a batch of source results in ONE transaction (see the module docstring).
+
+    New items are inserted (anti-join on item_id; duplicates within the batch keep the last one);
+    items whose content_hash changed are updated in place, keeping first_seen_at, fetched_at and
+    item_time, with their topics replaced; unchanged items are left alone. Each source's state and
+    its fetch_log row are written in the same transaction. Re-committing the same run_id is
+    idempotent: fetch_log counts add the new work of the retry, which is zero for the same batch.
+    """
+    _utc(as_of)
+    names = [r.source for r in batch]
+    if len(set(names)) != len(names):
+        raise ValueError(f"run {run_id}: a batch holds each source at most once")
+    items_table, tags_table, topics_table = _stage_batch(batch)
+    reg = _Registered(wh.con)
+    try:
+        reg.add("_yq_items", items_table)
+        reg.add("_yq_tags", tags_table)
+        reg.add("_yq_topics", topics_table)
+        with wh.transaction() as con:
+            counts = _write_batch(con, run_id, as_of, batch)
+    finally:
+        reg.close()
+    return counts
+
+
+def _write_batch(
+    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, batch: Sequence[SourceResult]
+) -> BatchCounts:
+    if batch:
+        known = {
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sources WHERE list_contains($names, name)",
+                {"names": [r.source for r in batch]},
+            ).fetchall()
+        }
+        missing = sorted({r.source for r in batch} - known)
+        if missing:
+            raise StorageError(f"run {run_id}: unknown sources {', '.join(missing)}; call sync_sources first")
+    # What each staged item is, decided before anything is written (keys and hashes only).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _yq_change AS "
+        "SELECT s.item_id, s.batch_source, "
+        "CASE WHEN i.item_id IS NULL THEN 'new' "
+        "WHEN i.content_hash <> s.content_hash THEN 'updated' ELSE 'unchanged' END AS change "
+        "FROM _yq_items AS s LEFT JOIN items AS i USING (item_id)"
+    )
+    con.execute(
+        "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
+        "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
+        "reported_response, response_kinds, evidence, classifier_version) "
+        "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
+        "s.item_time, s.content_hash, $as_of, $as_of, t.region_code, t.region_name, t.severity, "
+        f"t.official_response, t.reported_response, t.response_kinds, {_EVIDENCE_SQL}, t.classifier_version "
+        "FROM _yq_items AS s ANTI JOIN items AS i USING (item_id) "
+        "JOIN _yq_tags AS t ON t.item_id = s.item_id",
+        {"as_of": as_of},
+    )
+    # An update keeps first_seen_at, fetched_at and item_time: the item existed from its first
+    # fetch on, and as-of replays must keep seeing it there.
+    con.execute(
+        "UPDATE items SET source = u.source, guid = u.guid, url = u.url, title = u.title, summary = u.summary, "
+        "published_at = u.published_at, content_hash = u.content_hash, updated_at = $as_of, "
+        "region_code = u.region_code, region_name = u.region_name, severity = u.severity, "
+        "official_response = u.official_response, reported_response = u.reported_response, "
+        "response_kinds = u.response_kinds, evidence = u.evidence, classifier_version = u.classifier_version "
+        "FROM ("
+        "  SELECT s.*, t.region_code, t.region_name, t.severity, t.official_response, t.reported_response, "
+        f"  t.response_kinds, {_EVIDENCE_SQL} AS evidence, t.classifier_version "
+        "  FROM _yq_items AS s JOIN _yq_tags AS t ON t.item_id = s.item_id "
+        "  JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"
+        ") AS u WHERE items.item_id = u.item_id",
+        {"as_of": as_of},
+    )
+    _replace_topics(con, "SELECT item_id FROM _yq_change WHERE change <> 'unchanged'")
+    rows = con.execute("SELECT batch_source, change, count(*) FROM _yq_change GROUP BY ALL").fetchall()
+    con.execute("DROP TABLE _yq_change")
+
+    per: dict[str, dict[str, int]] = {}
+    for source, change, n in rows:
+        per.setdefault(source, {})[change] = int(n)
+    by_source: dict[str, SourceCounts] = {}
+    for result in batch:
+        c = per.get(result.source, {})
+        seen = result.items_seen if result.items_seen is not None else len(result.items)
+        by_source[result.source] = SourceCounts(seen=seen, new=c.get("new", 0), updated=c.get("updated", 0))
+        _write_source_state(con, result.state, as_of)
+        _upsert_fetch_log(con, run_id, as_of, result, by_source[result.source])
+    totals = {k: sum(c.get(k, 0) for c in per.values()) for k in ("new", "updated", "unchanged")}
+    return BatchCounts(
+        new=totals["new"], updated=totals["updated"], unchanged=totals["unchanged"], by_source=by_source
+    )
+
+
+def _write_source_state(con: duckdb.DuckDBPyConnection, state: SourceState, as_of: datetime) -> None:
+    con.execute(
+        "UPDATE sources SET etag = $etag, last_modified = $last_modified, "
+        "last_full_fetch_at = $last_full_fetch_at, consecutive_failures = $consecutive_failures, "
+        "backoff_until = $backoff_until, last_status = $last_status, last_error = $last_error, "
+        "updated_at = $as_of WHERE name = $name",
+        {
+            "name": state.name,
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "last_full_fetch_at": _utc(state.last_full_fetch_at),
+            "consecutive_failures": state.consecutive_failures,
+            "backoff_until": _utc(state.backoff_until),
+            "last_status": state.last_status,
+            "last_error": state.last_error,
+            "as_of": as_of,
+        },
+    )
+
+
+def _upsert_fetch_log(
+    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, result: SourceResult, counts: SourceCounts
+) -> None:
+    # A retry of the same run (same run_id) overwrites the attempt's details and adds what the
+    # retry newly stored; a committed attempt's items are already there, so the same batch adds 0.
+    con.execute(
+        "INSERT INTO fetch_log (run_id, source, as_of, status, disposition, http_status, error, items_seen, "
+        "items_new, items_updated, charset_declared, charset_used, bytes, elapsed_ms) "
+        "VALUES ($run_id, $source, $as_of, $status, $disposition, $http_status, $error, $items_seen, "
+        "$items_new, $items_updated, $charset_declared, $charset_used, $bytes, $elapsed_ms) "
+        "ON CONFLICT (run_id, source) DO UPDATE SET as_of = excluded.as_of, status = excluded.status, "
+        "disposition = excluded.disposition, http_status = excluded.http_status, error = excluded.error, "
+        "items_seen = greatest(fetch_log.items_seen, excluded.items_seen), "
+        "items_new = fetch_log.items_new + excluded.items_new, "
+        "items_updated = fetch_log.items_updated + excluded.items_updated, "
+        "charset_declared = excluded.charset_declared, charset_used = excluded.charset_used, "
+        "bytes = excluded.bytes, elapsed_ms = excluded.elapsed_ms",
+        {
+            "run_id": run_id,
+            "source": result.source,
+            "as_of": as_of,
+            "status": FetchOutcome(result.status).value,
+            "disposition": result.disposition,
+            "http_status": result.http_status,
+            "error": result.error,
+            "items_seen": counts.seen,
+            "items_new": counts.new,
+            "items_updated": counts.updated,
+            "charset_declared": result.charset_declared,
+            "charset_used": result.charset_used,
+            "bytes": result.bytes,
+            "elapsed_ms": result.elapsed_ms,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+
+
+def start_run(
+    wh: Warehouse, run_id: str, kind: str, as_of: datetime, *, started_at: datetime | None = None
+) -> None:
+    """Record a run as running. Restarting a run_id keeps its first started_at and clears its end."""
+    with wh.transaction() as con:
+        con.execute(
+            "INSERT INTO runs (run_id, kind, as_of, started_at, status) VALUES (?, ?, ?, ?, 'running') "
+            "ON CONFLICT (run_id) DO UPDATE SET kind = excluded.kind, as_of = excluded.as_of, "
+            "status = 'running', finished_at = NULL, error = NULL",
+            [run_id, kind, _utc(as_of), _utc(started_at) or utcnow()],
+        )
+
+
+def finish_run(
+    wh: Warehouse,
+    run_id: str,
+    status: str,
+    *,
+    counts: Mapping[str, int] | None = None,
+    error: str | None = None,
+    finished_at: datetime | None = None,
+) -> None:
+    """Close a run with status ok / partial / failed and its counts."""
+    if status not in RUN_STATUSES or status == "running":
+        raise ValueError(f"run status must be one of ok, partial, failed, not {status!r}")
+    with wh.transaction() as con:
+        row = con.execute(
+            "UPDATE runs SET status = ?, finished_at = ?, counts = ?::JSON, error = ? WHERE run_id = ? "
+            "RETURNING run_id",
+            [
+                status,
+                _utc(finished_at) or utcnow(),
+                json.dumps(dict(counts), sort_keys=True) if counts is not None else None,
+                error,
+                run_id,
+            ],
+        ).fetchall()
+        if not row:
+            raise StorageError(f"finish_run: no run {run_id!r} (start_run was not called)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and re-tagging
+
+_ITEM_COLUMNS = (
+    "item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, content_hash"
+)
+
+
+def _row_to_item(row: tuple[object, ...]) -> Item:
+    return Item(*row)  # type: ignore[arg-type]  # columns are _ITEM_COLUMNS, in Item's field order
+
+
+def items_as_of(wh: Warehouse, as_of: datetime, *, since: datetime | None = None) -> duckdb.DuckDBPyRelation:
+    """The items rows that exist for a step run at ``as_of`` (ARCHITECTURE "Time").
+
+    Backed by the SQL table macro ``items_as_of(ts)``; ``since`` also drops items older than it.
+    Returns a lazy relation: ``.fetchall()``, ``.to_arrow_table()``, or compose it further.
+    """
+    return wh.con.sql(
+        "SELECT * FROM items_as_of($as_of) WHERE $since IS NULL OR item_time >= $since",
+        params={"as_of": _utc(as_of), "since": _utc(since)},
+    )
+
+
+def load_items(wh: Warehouse, as_of: datetime, *, since: datetime | None = None) -> list[Item]:
+    """``items_as_of`` as Item objects, in item_time order."""
+    rows = wh.con.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM items_as_of($as_of) WHERE $since IS NULL OR item_time >= $since "
+        "ORDER BY item_time, item_id",
+        {"as_of": _utc(as_of), "since": _utc(since)},
+    ).fetchall()
+    return [_row_to_item(r) for r in rows]
+
+
+def retag(
+    wh: Warehouse,
+    classify_fn: Callable[[Item], Tags],
+    batch_size: int = DEFAULT_RETAG_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    skip_version: str | None = None,
+) -> int:
+    """Re-classify stored items (after a lexicon change), one transaction per batch.
+
+    Replaces the classification columns and item_topics; content and times are untouched.
+    ``skip_version`` leaves items already at that classifier version (to resume an interrupted
+    retag). ``progress(done, total)`` is called after each batch. Returns the number re-tagged.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    filter_sql = "($skip IS NULL OR classifier_version IS DISTINCT FROM $skip)"
+    total = int(
+        wh.con.execute(f"SELECT count(*) FROM items WHERE {filter_sql}", {"skip": skip_version}).fetchall()[
+            0
+        ][0]
+    )
+    done = 0
+    after = ""
+    while True:
+        rows = wh.con.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE item_id > $after AND {filter_sql} "
+            "ORDER BY item_id LIMIT $limit",
+            {"after": after, "skip": skip_version, "limit": batch_size},
+        ).fetchall()
+        if not rows:
+            break
+        items = [_row_to_item(r) for r in rows]
+        tags = [classify_fn(item) for item in items]
+        _write_tags(wh, [i.item_id for i in items], tags)
+        done += len(items)
+        after = items[-1].item_id
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+def _write_tags(wh: Warehouse, item_ids: Sequence[str], tags: Sequence[Tags]) -> None:
+    reg = _Registered(wh.con)
+    try:
+        reg.add("_yq_tags", _tags_columns(item_ids, tags))
+        reg.add("_yq_topics", _topics_table(item_ids, tags))
+        assignments = ", ".join(f"{c} = t.{c}" for c in _CLASSIFICATION_COLUMNS)
+        with wh.transaction() as con:
+            con.execute(
+                f"UPDATE items SET {assignments}, evidence = {_EVIDENCE_SQL} "
+                "FROM _yq_tags AS t WHERE items.item_id = t.item_id"
+            )
+            _replace_topics(con, "SELECT item_id FROM _yq_tags")
+    finally:
+        reg.close()

@@ -1,0 +1,34 @@
+-- v_overdue: one row per overdue (event, milestone) as of the last track run, with what an analyst
+-- needs to act: place, rule, how late, and the links of the event's items.
+-- (For another as_of use yuqing.track.run.overdue / `yuqing overdue --as-of`.)
+CREATE OR REPLACE VIEW v_overdue AS
+WITH override AS (
+    SELECT event_id, severity
+    FROM severity_overrides
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+), urls AS (
+    SELECT ei.event_id, list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
+    FROM event_items AS ei JOIN items AS i USING (item_id)
+    GROUP BY ei.event_id
+)
+SELECT
+    m.event_id,
+    m.milestone,
+    m.deadline_at,
+    m.status_as_of - m.deadline_at AS overdue_by,
+    coalesce(o.severity, e.severity_proposed) AS severity,
+    e.topics,
+    e.region_code,
+    e.region_name,
+    e.title,
+    e.started_at,
+    coalesce(u.item_urls, []::VARCHAR[]) AS item_urls,
+    m.rule_id,
+    m.rule_version,
+    m.source_document,
+    m.status_as_of
+FROM v_milestones AS m
+JOIN events AS e USING (event_id)
+LEFT JOIN override AS o USING (event_id)
+LEFT JOIN urls AS u USING (event_id)
+WHERE m.status = 'overdue';

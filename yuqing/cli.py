@@ -1,0 +1,145 @@
+"""The ``yuqing`` command (ARCHITECTURE: CLI ✱).
+
+Commands call the library directly; only ``serve`` goes through Prefect. Imports are lazy so that a
+one-off command such as ``yuqing tag`` starts in well under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from yuqing.errors import YuqingError
+
+
+def _db_default() -> str:
+    return os.environ.get("YUQING_DB", "yuqing.duckdb")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="yuqing",
+        description="政务舆情 monitoring: ingest feeds, classify, track response deadlines, send the digest.",
+    )
+    p.add_argument("--db", default=_db_default(), help="DuckDB file (default: $YUQING_DB or ./yuqing.duckdb)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="run the whole pipeline on the bundled feed snapshots over 127.0.0.1")
+    d.add_argument("--out-dir", default="demo-out", help="where the demo writes its digest (default: demo-out)")
+    d.add_argument("--keep-db", action="store_true", help="do not start from a fresh database")
+
+    i = sub.add_parser("ingest", help="one ingest cycle")
+    i.add_argument("--sources", default=os.environ.get("YUQING_SOURCES", "sources.toml"), help="sources file (TOML)")
+    i.add_argument("--as-of", dest="as_of", help="ISO 8601 timestamp with offset (default: now)")
+
+    t = sub.add_parser("track", help="group events, link responses, compute deadlines and flags")
+    t.add_argument("--as-of", dest="as_of")
+
+    g = sub.add_parser("digest", help="build and send (or write) the daily digest")
+    g.add_argument("--as-of", dest="as_of")
+    g.add_argument("--to", nargs="+", metavar="ADDR", help="send to these addresses instead of the routes")
+    g.add_argument("--out", help="write the .eml (and an .html preview) to this file instead of sending")
+    g.add_argument("--routes", default=os.environ.get("YUQING_ROUTES"), help="routes file (TOML)")
+    g.add_argument("--force", action="store_true", help="send again even if today's digest was sent")
+
+    sub.add_parser("tag", help="classify JSON lines from stdin: {id,title,text[,url,source]} -> tags on stdout")
+
+    o = sub.add_parser("overdue", help="events overdue as of TS")
+    o.add_argument("--as-of", dest="as_of")
+    o.add_argument("--json", action="store_true", help="one JSON object per overdue milestone")
+
+    e = sub.add_parser("event", help="explain one event: items, responses, milestones, evidence")
+    e.add_argument("event_id")
+
+    r = sub.add_parser("retag", help="re-classify stored items (after lexicon changes)")
+    r.add_argument("--batch-size", type=int, default=5000)
+
+    sub.add_parser("serve", help="serve the ingest/track/digest deployments on their schedules (Prefect)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db = Path(args.db)
+    try:
+        return _dispatch(args, db)
+    except YuqingError as e:
+        print(f"yuqing {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # bad --as-of and similar user input
+        print(f"yuqing {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, db: Path) -> int:
+    from yuqing.timeutil import parse_as_of
+
+    cmd = args.command
+    if cmd == "tag":
+        from yuqing.tagcmd import run_tag
+
+        return run_tag(sys.stdin, sys.stdout)
+    if cmd == "demo":
+        from yuqing.demo import run_demo
+
+        return run_demo(db, out_dir=Path(args.out_dir), fresh=not args.keep_db)
+    if cmd == "ingest":
+        from yuqing import pipeline
+
+        report = pipeline.ingest(db, Path(args.sources), as_of=parse_as_of(args.as_of))
+        print(report.summary())
+        return 0
+    if cmd == "track":
+        from yuqing import pipeline
+
+        track_report = pipeline.track(db, as_of=parse_as_of(args.as_of))
+        print(track_report.summary())
+        return 0
+    if cmd == "overdue":
+        from yuqing import pipeline
+
+        rows = pipeline.overdue(db, as_of=parse_as_of(args.as_of))
+        if args.json:
+            for row in rows:
+                print(json.dumps(row.as_json(), ensure_ascii=False))
+        else:
+            print(pipeline.format_overdue(rows))
+        return 0
+    if cmd == "event":
+        from yuqing import pipeline
+
+        print(pipeline.explain_event(db, args.event_id))
+        return 0
+    if cmd == "digest":
+        from yuqing import pipeline
+
+        out = pipeline.digest(
+            db,
+            as_of=parse_as_of(args.as_of),
+            to=args.to,
+            out=Path(args.out) if args.out else None,
+            routes_path=Path(args.routes) if args.routes else None,
+            force=args.force,
+        )
+        print(out)
+        return 0
+    if cmd == "retag":
+        from yuqing import pipeline
+
+        print(pipeline.retag(db, batch_size=args.batch_size))
+        return 0
+    if cmd == "serve":
+        from yuqing.serve import serve
+
+        return serve(db)
+    raise AssertionError(f"unhandled command {cmd}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""``collect``: read the warehouse as of T for one route and decide what the digest says.
+
+The SQL is in ``warehouse/digests.py``; the decisions (which milestone is overdue or due, which event
+is new, which response arrived, how sections are ordered and capped) are the pure function
+``assemble`` below, so they can be tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from warehouse import digests as sql
+from yuqing.digest.model import (
+    NO_TOPIC,
+    DigestData,
+    DueLine,
+    DueSoonEvent,
+    EventRef,
+    MilestoneState,
+    OverdueEvent,
+    OverdueLine,
+    ResponseEvent,
+    ResponseLine,
+    TopicGroup,
+    TrendRow,
+    topic_order,
+)
+from yuqing.digest.routes import Route
+from yuqing.timeutil import shanghai, to_utc
+
+T = TypeVar("T")
+
+MAX_EVENTS_PER_SECTION = 30  # the digest is read at 08:00 on a phone; the rest is in the warehouse
+TREND_DAYS = 7
+DEFAULT_SINCE = timedelta(hours=24)  # "since the last digest" for a route that never had one
+
+
+def digest_date(as_of: datetime) -> date:
+    """The Asia/Shanghai calendar day of ``as_of``: the ledger key and the date in the subject."""
+    return shanghai(as_of).date()
+
+
+def _event_ref(e: sql.EventRecord) -> EventRef:
+    return EventRef(
+        event_id=e.event_id,
+        title=e.title,
+        topics=e.topics,
+        region_code=e.region_code,
+        region_name=e.region_name,
+        severity=e.severity,
+        severity_overridden=e.severity_override is not None,
+        started_at=e.started_at,
+        first_detected_at=e.first_detected_at,
+        item_count=e.item_count,
+        source_count=e.source_count,
+        url=e.first_item_url,
+    )
+
+
+def _state(m: sql.MilestoneRecord, as_of: datetime) -> MilestoneState:
+    # A response not yet fetched at as_of does not exist for a digest as of as_of.
+    met = m.met_at is not None and (m.met_visible_at or m.met_at) <= as_of
+    return MilestoneState(
+        milestone=m.milestone,
+        rule_id=m.rule_id,
+        source_document=m.source_document,
+        met_visible_at=(m.met_visible_at or m.met_at) if met else None,
+        deadline_at=m.deadline_at,
+        met_at=m.met_at if met else None,
+        reported=m.reported if met else False,
+        evidence_url=m.met_by_url if met else None,
+    )
+
+
+def _primary_topic(event: EventRef, route: Route) -> str:
+    """The topic an event is listed under in "new events": the first (in display order) the route wants."""
+    wanted = [t for t in event.topics if not route.topics or t in route.topics]
+    candidates = wanted or list(event.topics)
+    return min(candidates, key=topic_order) if candidates else NO_TOPIC
+
+
+def _cap(items: Sequence[T], section: str, omitted: list[tuple[str, int]]) -> tuple[T, ...]:
+    if len(items) > MAX_EVENTS_PER_SECTION:
+        omitted.append((section, len(items) - MAX_EVENTS_PER_SECTION))
+    return tuple(items[:MAX_EVENTS_PER_SECTION])
+
+
+def assemble(
+    *,
+    route: Route,
+    as_of: datetime,
+    since: datetime,
+    events: Sequence[sql.EventRecord],
+    milestones: Sequence[sql.MilestoneRecord],
+    daily: Sequence[sql.TopicDayCount],
+) -> DigestData:
+    """Pure: the digest of ``route`` as of ``as_of`` from warehouse records."""
+    as_of, since = to_utc(as_of), to_utc(since)
+    due_horizon = as_of + timedelta(hours=route.due_within_hours)
+    refs = {e.event_id: _event_ref(e) for e in events if route.matches(e.topics, e.region_code)}
+    by_event: dict[str, list[sql.MilestoneRecord]] = defaultdict(list)
+    for m in milestones:
+        if m.event_id in refs:
+            by_event[m.event_id].append(m)
+
+    overdue: list[OverdueEvent] = []
+    due_soon: list[DueSoonEvent] = []
+    responses: list[ResponseEvent] = []
+    for event_id, rows in by_event.items():
+        event = refs[event_id]
+        late_lines: list[OverdueLine] = []
+        due_lines: list[DueLine] = []
+        answered: list[ResponseLine] = []
+        for m in rows:
+            state = _state(m, as_of)
+            if state.met_at is None:
+                if m.deadline_at <= as_of:
+                    late_lines.append(OverdueLine(state, as_of - m.deadline_at))
+                elif m.deadline_at <= due_horizon:
+                    due_lines.append(DueLine(state, m.deadline_at - as_of))
+            elif state.met_visible_at is not None and state.met_visible_at > since:
+                answered.append(ResponseLine(state, on_time=state.met_at <= m.deadline_at))
+        if late_lines:
+            late_lines.sort(key=lambda line: (-line.overdue_by, line.milestone.milestone))
+            overdue.append(OverdueEvent(event, tuple(late_lines)))
+        if due_lines:
+            due_lines.sort(key=lambda line: (line.remaining, line.milestone.milestone))
+            due_soon.append(DueSoonEvent(event, tuple(due_lines)))
+        if answered:
+            answered.sort(key=lambda r: (r.milestone.met_at or as_of, r.milestone.milestone))
+            responses.append(ResponseEvent(event, tuple(answered)))
+
+    overdue.sort(key=lambda o: (-o.overdue_by, o.event.event_id))
+    due_soon.sort(key=lambda d: (d.remaining, d.event.event_id))
+    responses.sort(
+        key=lambda r: (all(line.on_time for line in r.responses), r.event.event_id)
+    )  # late answers first: they are the ones to follow up
+
+    new_by_topic: dict[str, list[EventRef]] = defaultdict(list)
+    for event in refs.values():
+        if since < event.first_detected_at <= as_of:
+            new_by_topic[_primary_topic(event, route)].append(event)
+    new_groups: list[TopicGroup] = []
+    omitted: list[tuple[str, int]] = []
+    budget = MAX_EVENTS_PER_SECTION
+    left_out = 0
+    for topic in sorted(new_by_topic, key=topic_order):
+        group = sorted(
+            new_by_topic[topic],
+            key=lambda e: (e.severity != "major_emergency", -e.item_count, e.first_detected_at, e.event_id),
+        )
+        shown, budget = group[: max(budget, 0)], budget - len(group)
+        left_out += len(group) - len(shown)
+        if shown:
+            new_groups.append(TopicGroup(topic, tuple(shown)))
+
+    overdue_shown = _cap(overdue, "overdue", omitted)
+    due_shown = _cap(due_soon, "due_soon", omitted)
+    if left_out:
+        omitted.append(("new", left_out))
+    responses_shown = _cap(responses, "responses", omitted)
+
+    today = digest_date(as_of)
+    days = tuple(today - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1))
+    counts: dict[tuple[str, date], int] = defaultdict(int)
+    for c in daily:
+        if c.day in days and route.matches((c.topic,), c.region_code):
+            counts[(c.topic, c.day)] += c.items
+    if route.topics:
+        trend_topics = sorted(route.topics, key=topic_order)
+    else:
+        trend_topics = sorted({topic for (topic, _day) in counts}, key=topic_order)
+    trend = tuple(TrendRow(t, tuple(counts.get((t, d), 0) for d in days)) for t in trend_topics)
+
+    return DigestData(
+        route=route.name,
+        route_label=route.label,
+        route_topics=tuple(sorted(route.topics, key=topic_order)),
+        route_regions=route.regions,
+        as_of=as_of,
+        since=since,
+        due_within_hours=route.due_within_hours,
+        overdue=overdue_shown,
+        due_soon=due_shown,
+        new_events=tuple(new_groups),
+        responses=responses_shown,
+        trend_days=days,
+        trend=trend,
+        omitted=tuple(omitted),
+    )
+
+
+def collect(
+    wh: sql.WarehouseLike, as_of: datetime, route: Route, since: datetime | None = None
+) -> DigestData:
+    """The digest of ``route`` as of ``as_of``; "new" and "responses" cover (since, as_of].
+
+    ``since`` defaults to the as_of of the route's last digest sent on an earlier day, else 24 h
+    before ``as_of``.
+    """
+    as_of = to_utc(as_of)
+    if since is None:
+        since = sql.last_sent_as_of(wh.con, route.name, digest_date(as_of)) or as_of - DEFAULT_SINCE
+    since = to_utc(since)
+    horizon = as_of - timedelta(days=route.lookback_days)
+    events = sql.events_as_of(wh.con, as_of=as_of, since=since, horizon=horizon)
+    events = [e for e in events if route.matches(e.topics, e.region_code)]
+    milestones = sql.milestones_of(wh.con, [e.event_id for e in events])
+    today = digest_date(as_of)
+    daily = sql.topic_daily(wh.con, as_of=as_of, first=today - timedelta(days=TREND_DAYS - 1), last=today)
+    return assemble(route=route, as_of=as_of, since=since, events=events, milestones=milestones, daily=daily)

@@ -1,0 +1,173 @@
+"""What a digest says, as small frozen dataclasses: ``collect`` fills them, ``render`` reads them.
+
+Nothing here does I/O. Texts are stored as they came from the warehouse; ``render`` cleans them
+(tags stripped, whitespace collapsed, links checked) so that a value cannot reach the mail unchecked,
+whatever produced the ``DigestData``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+# Display order and Chinese names of the priority topics (ARCHITECTURE "Priority topics ✱").
+# Topics added by ops are shown after these, under their slug.
+TOPIC_LABELS: dict[str, str] = {
+    "epidemic": "疫情防控",
+    "housing_finance": "房地产金融",
+    "wage_arrears": "工资拖欠",
+    "environment": "环境污染和生态破坏",
+    "food_drug_safety": "食品药品安全",
+    "education_health_eldercare": "教育医疗养老",
+    "work_safety": "安全生产",
+    "hardship_livelihood": "困难群众生活",
+}
+NO_TOPIC = ""  # events with no topic are grouped last, under 其他
+
+# Milestones (ARCHITECTURE "Response deadlines"): label and the baseline deadline shown beside it.
+MILESTONE_LABELS: dict[str, str] = {
+    "first_information": "首次权威信息发布",  # 国办发〔2016〕80号: 5 h
+    "press_conference": "新闻发布会",  # 国办发〔2016〕61号、80号: 24 h
+    "first_response": "首次回应",  # 国办发〔2016〕61号: 48 h
+}
+
+SEVERITY_LABELS: dict[str, str] = {
+    "major_emergency": "重大突发",
+    "general": "一般",
+}
+
+
+def topic_label(slug: str) -> str:
+    if slug == NO_TOPIC:
+        return "其他"
+    return TOPIC_LABELS.get(slug, slug)
+
+
+def topic_order(slug: str) -> tuple[int, str]:
+    order = list(TOPIC_LABELS)
+    if slug in TOPIC_LABELS:
+        return (order.index(slug), slug)
+    return (len(order) + (1 if slug == NO_TOPIC else 0), slug)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """The facts about an event that a digest line shows."""
+
+    event_id: str
+    title: str
+    topics: tuple[str, ...]
+    region_code: str | None
+    region_name: str | None
+    severity: str
+    severity_overridden: bool  # an analyst set the severity (the override wins over the classifier)
+    started_at: datetime
+    first_detected_at: datetime
+    item_count: int
+    source_count: int
+    url: str | None  # link to the event's first item; unchecked here, checked by render
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneState:
+    """One milestone of one event, as of the digest's as_of."""
+
+    milestone: str
+    rule_id: str
+    source_document: str  # 国办发〔2016〕61号 / 80号 … as recorded by the rule
+    deadline_at: datetime
+    met_at: datetime | None  # the response's time; None: not met as of the digest's as_of
+    met_visible_at: datetime | None  # when the response became known (fetched)
+    reported: bool  # met by a media report of the response, not by the official release itself
+    evidence_url: str | None  # the item that met it
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueLine:
+    milestone: MilestoneState
+    overdue_by: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueEvent:
+    """An event past the deadline of one or more milestones; listed once with all of them."""
+
+    event: EventRef
+    milestones: tuple[OverdueLine, ...]  # most overdue first
+
+    @property
+    def overdue_by(self) -> timedelta:
+        return max(m.overdue_by for m in self.milestones)
+
+
+@dataclass(frozen=True, slots=True)
+class DueLine:
+    milestone: MilestoneState
+    remaining: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class DueSoonEvent:
+    event: EventRef
+    milestones: tuple[DueLine, ...]  # soonest first
+
+    @property
+    def remaining(self) -> timedelta:
+        return min(m.remaining for m in self.milestones)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicGroup:
+    topic: str  # slug; NO_TOPIC for events without a topic
+    events: tuple[EventRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseLine:
+    milestone: MilestoneState
+    on_time: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseEvent:
+    event: EventRef
+    responses: tuple[ResponseLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    topic: str
+    counts: tuple[int, ...]  # items per day, aligned with DigestData.trend_days
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestData:
+    """Everything one route's digest shows, as of ``as_of``."""
+
+    route: str
+    route_label: str | None
+    route_topics: tuple[str, ...]  # the route's filter, shown as the digest's scope
+    route_regions: tuple[str, ...]
+    as_of: datetime  # UTC
+    since: datetime  # UTC; "new" and "responses" sections cover (since, as_of]
+    due_within_hours: int
+    overdue: tuple[OverdueEvent, ...]
+    due_soon: tuple[DueSoonEvent, ...]
+    new_events: tuple[TopicGroup, ...]
+    responses: tuple[ResponseEvent, ...]
+    trend_days: tuple[date, ...]
+    trend: tuple[TrendRow, ...]
+    omitted: tuple[tuple[str, int], ...] = ()  # (section, rows left out by the per-section cap)
+
+    @property
+    def new_count(self) -> int:
+        return sum(len(g.events) for g in self.new_events)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to act on or to know: no overdue, due, new events or responses (trend alone is not news)."""
+        return not (self.overdue or self.due_soon or self.new_events or self.responses)

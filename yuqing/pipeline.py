@@ -1,0 +1,550 @@
+"""The library functions behind the CLI and the Prefect flows: ingest, track, digest.
+
+Each step takes an explicit ``as_of``. Ingest is split in four steps so a flow can run the network
+part in a few batched tasks: ``plan_ingest`` (read config and state), ``fetch_group`` (network, parse,
+normalise, classify; never touches the database), ``store_group`` (one short write transaction per
+group) and ``finish_ingest`` (data checks, run record, analyst snapshot). ``ingest`` chains them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sources.config import load_sources
+from sources.encoding import canonical_codec
+from sources.http import FetchRequest, FetchSettings, Retrieved, fetch_many_sync
+from sources.items import normalise
+from sources.parse import ParsedFeed, parse_feed
+from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
+from warehouse import checks as wh_checks
+from warehouse.db import Warehouse
+from warehouse.snapshot import publish_snapshot
+from warehouse.store import (
+    BatchCounts,
+    SourceCounts,
+    SourceResult,
+    commit_source_batch,
+    finish_run,
+    load_source_states,
+    start_run,
+    sync_sources,
+)
+from yuqing.errors import DataCheckError, ParseError, RetrieveError
+from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags
+from yuqing.timeutil import fmt_local, shanghai, to_utc
+
+DEFAULT_GROUP_SIZE = 50  # sources per fetch task: keeps a run's task count in the tens
+
+
+def shard_of(source_name: str, shards: int) -> int:
+    digest = hashlib.sha256(source_name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def new_run_id(kind: str, as_of: datetime) -> str:
+    """Readable and unique: the as_of (Asia/Shanghai) plus a random suffix."""
+    return f"{kind}-{shanghai(as_of).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
+
+
+# --------------------------------------------------------------------------------------- ingest
+
+
+@dataclass(frozen=True, slots=True)
+class FetchJob:
+    source: SourceConfig
+    state: SourceState
+    request: FetchRequest | None  # None: the source is backing off this run
+
+
+@dataclass(frozen=True, slots=True)
+class IngestPlan:
+    run_id: str
+    as_of: datetime
+    db_path: Path
+    jobs: tuple[FetchJob, ...]
+
+    def groups(self, size: int = DEFAULT_GROUP_SIZE, *, shard: int = 0, shards: int = 1) -> list[list[FetchJob]]:
+        """Jobs in groups of ``size``; with ``shards`` > 1, only this shard's sources.
+
+        Sources are assigned to shards by a stable hash of their name, so each worker of a sharded
+        deployment always polls the same sources (their conditional-GET state stays warm).
+        """
+        if not 0 <= shard < shards:
+            raise ValueError(f"shard must be in [0, {shards}), not {shard}")
+        jobs = [j for j in self.jobs if shards == 1 or shard_of(j.source.name, shards) == shard]
+        return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One line of the per-source ingest summary (CLI table, flow artifact)."""
+
+    source: str
+    status: str
+    seen: int
+    new: int
+    updated: int
+    error: str | None
+    charset_declared: str | None
+    charset_used: str | None
+
+
+@dataclass
+class IngestReport:
+    run_id: str
+    as_of: datetime
+    rows: list[SourceRow] = field(default_factory=list)
+    status: str = "ok"
+    snapshot: Path | None = None
+
+    @property
+    def new(self) -> int:
+        return sum(r.new for r in self.rows)
+
+    @property
+    def updated(self) -> int:
+        return sum(r.updated for r in self.rows)
+
+    @property
+    def failed(self) -> list[SourceRow]:
+        return [r for r in self.rows if r.status not in _OK_STATUSES]
+
+    def counts(self) -> dict[str, int]:
+        by_status: dict[str, int] = {}
+        for r in self.rows:
+            by_status[r.status] = by_status.get(r.status, 0) + 1
+        return {
+            "sources": len(self.rows),
+            "items_new": self.new,
+            "items_updated": self.updated,
+            "items_seen": sum(r.seen for r in self.rows),
+            **{f"status_{k}": v for k, v in sorted(by_status.items())},
+        }
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "source": r.source,
+                "status": r.status,
+                "seen": r.seen,
+                "new": r.new,
+                "updated": r.updated,
+                "charset": _charset_note(r),
+                "error": r.error or "",
+            }
+            for r in self.rows
+        ]
+
+    def summary(self) -> str:
+        header = f"{'source':<28} {'status':<18} {'seen':>5} {'new':>5} {'upd':>4}  charset / error"
+        lines = [f"ingest {self.run_id} as of {fmt_local(self.as_of)} (Asia/Shanghai)", header, "-" * len(header)]
+        for r in self.rows:
+            note = " ".join(x for x in (_charset_note(r), r.error or "") if x)
+            lines.append(f"{_pad(r.source, 28)} {r.status:<18} {r.seen:>5} {r.new:>5} {r.updated:>4}  {note}")
+        c = self.counts()
+        lines.append(
+            f"{c['sources']} sources: {c['items_new']} new items, {c['items_updated']} updated, "
+            f"{len(self.failed)} sources failed; run status {self.status}"
+        )
+        if self.snapshot is not None:
+            lines.append(f"analyst snapshot: {self.snapshot}")
+        return "\n".join(lines)
+
+
+_OK_STATUSES = {FetchOutcome.NEW.value, FetchOutcome.UNCHANGED.value, FetchOutcome.NOT_MODIFIED.value}
+
+
+def _charset_note(r: SourceRow) -> str:
+    # gb2312 decoded as its superset gb18030 is no mismatch; GBK served as UTF-8 is.
+    declared, used = r.charset_declared, r.charset_used
+    if declared and used and canonical_codec(declared) != canonical_codec(used):
+        return f"declared {declared}, decoded as {used}"
+    return ""
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify counting CJK characters as two columns, so terminal tables line up."""
+    cols = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(1, width - cols)
+
+
+def plan_ingest(
+    db_path: Path, sources_path: Path, *, as_of: datetime, policy: PolicySettings = DEFAULT_POLICY
+) -> IngestPlan:
+    """Read the sources file and each source's fetch state; decide what this run fetches."""
+    as_of = to_utc(as_of)
+    configs = load_sources(sources_path)
+    run_id = new_run_id("ingest", as_of)
+    with Warehouse.open(db_path) as wh:
+        sync_sources(wh, configs, as_of=as_of)
+        states = load_source_states(wh)
+        start_run(wh, run_id, "ingest", as_of)
+    jobs = []
+    for config in configs:
+        state = states.get(config.name) or SourceState(name=config.name)
+        jobs.append(FetchJob(config, state, plan_fetch(config, state, as_of=as_of, policy=policy)))
+    return IngestPlan(run_id=run_id, as_of=as_of, db_path=Path(db_path), jobs=tuple(jobs))
+
+
+def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
+    from classifiers import Classifier
+
+    classifier = Classifier.default()
+    return [
+        classifier.classify(
+            item.title,
+            item.summary,
+            source_name=source.name,
+            url=item.url,
+            source_official=source.official,
+            source_region=source.region,
+        )
+        for item in items
+    ]
+
+
+def _result_for(
+    job: FetchJob, outcome: Retrieved | RetrieveError | None, *, as_of: datetime, policy: PolicySettings
+) -> SourceResult:
+    name = job.source.name
+    if outcome is None:
+        until = fmt_local(job.state.backoff_until)
+        return SourceResult(
+            source=name,
+            state=job.state,
+            status=FetchOutcome.SKIPPED_BACKOFF,
+            error=f"backing off until {until} after {job.state.consecutive_failures} failure(s): "
+            f"{job.state.last_error or job.state.last_status or ''}".strip(),
+        )
+    if isinstance(outcome, RetrieveError):
+        return SourceResult(
+            source=name,
+            state=state_after_error(job.state, outcome, as_of=as_of, policy=policy),
+            status=outcome.outcome,
+            disposition=outcome.disposition.value,
+            http_status=outcome.status,
+            error=str(outcome),
+        )
+    elapsed_ms = int(outcome.elapsed * 1000)
+    if outcome.not_modified:
+        return SourceResult(
+            source=name,
+            state=state_after_success(job.state, outcome, outcome=FetchOutcome.NOT_MODIFIED, as_of=as_of),
+            status=FetchOutcome.NOT_MODIFIED,
+            http_status=outcome.status,
+            bytes=0,
+            elapsed_ms=elapsed_ms,
+            items_seen=0,
+        )
+    try:
+        feed: ParsedFeed = parse_feed(
+            outcome.body, url=outcome.url, final_url=outcome.final_url, headers=outcome.headers
+        )
+    except ParseError as e:
+        return SourceResult(
+            source=name,
+            state=state_after_error(job.state, e, as_of=as_of, policy=policy),
+            status=FetchOutcome.PARSE_ERROR,
+            disposition="soft",
+            http_status=outcome.status,
+            error=str(e),
+            bytes=len(outcome.body),
+            elapsed_ms=elapsed_ms,
+        )
+    items = normalise(feed.items, source=name, final_url=outcome.final_url, fetched_at=as_of)
+    tags = classify_items(items, job.source)
+    # NEW vs UNCHANGED is settled when the batch is written (only the warehouse knows what is new).
+    return SourceResult(
+        source=name,
+        state=state_after_success(job.state, outcome, outcome=FetchOutcome.NEW, as_of=as_of),
+        status=FetchOutcome.NEW,
+        http_status=outcome.status,
+        error=("charset: no clean decoding, bad bytes replaced" if feed.charset_lossy else None),
+        charset_declared=feed.charset_declared,
+        charset_used=feed.charset_used,
+        bytes=len(outcome.body),
+        elapsed_ms=elapsed_ms,
+        items_seen=len(items),
+        items=items,
+        tags=tags,
+    )
+
+
+def fetch_group(
+    jobs: Sequence[FetchJob],
+    *,
+    as_of: datetime,
+    settings: FetchSettings | None = None,
+    policy: PolicySettings = DEFAULT_POLICY,
+) -> list[SourceResult]:
+    """Fetch, parse, normalise and classify a group of sources. Feed failures are results, not raises."""
+    as_of = to_utc(as_of)
+    requests = [j.request for j in jobs if j.request is not None]
+    fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
+    return [
+        _result_for(job, next(fetched) if job.request is not None else None, as_of=as_of, policy=policy)
+        for job in jobs
+    ]
+
+
+def default_fetch_settings() -> FetchSettings:
+    """Loopback is allowed by default (demo, tests); set YUQING_ALLOW_PRIVATE=0 to refuse it too."""
+    allow_private = os.environ.get("YUQING_ALLOW_PRIVATE", "").lower() in {"1", "true", "yes"}
+    return FetchSettings(allow_private=allow_private)
+
+
+def _rows_from(results: Sequence[SourceResult], counts: BatchCounts) -> list[SourceRow]:
+    rows = []
+    for r in results:
+        c = counts.by_source.get(r.source, SourceCounts())
+        status = FetchOutcome(r.status).value
+        if status == FetchOutcome.NEW.value and c.new == 0:
+            status = FetchOutcome.UNCHANGED.value
+        rows.append(
+            SourceRow(
+                source=r.source,
+                status=status,
+                seen=c.seen,
+                new=c.new,
+                updated=c.updated,
+                error=r.error,
+                charset_declared=r.charset_declared,
+                charset_used=r.charset_used,
+            )
+        )
+    return rows
+
+
+def store_group(db_path: Path, run_id: str, as_of: datetime, results: Sequence[SourceResult]) -> list[SourceRow]:
+    """Write one group's items, tags, source states and fetch_log rows in one transaction."""
+    with Warehouse.open(db_path) as wh:
+        counts = commit_source_batch(wh, run_id, to_utc(as_of), list(results))
+    return _rows_from(results, counts)
+
+
+def finish_ingest(db_path: Path, plan: IngestPlan, rows: Sequence[SourceRow]) -> IngestReport:
+    """Data checks, the run record and the analyst snapshot. A failed check fails the run."""
+    report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows))
+    with Warehouse.open(db_path) as wh:
+        from classifiers import Classifier
+
+        failures = wh_checks.run_checks(wh, topic_slugs=Classifier.default().topic_slugs)
+        if failures:
+            report.status = "failed"
+            finish_run(wh, plan.run_id, "failed", counts=report.counts(), error="; ".join(failures))
+            raise DataCheckError("data checks failed after ingest:\n" + "\n".join(f"- {f}" for f in failures))
+        report.status = "partial" if report.failed else "ok"
+        finish_run(wh, plan.run_id, report.status, counts=report.counts())
+        report.snapshot = publish_snapshot(wh)
+    return report
+
+
+def ingest(
+    db_path: Path,
+    sources_path: Path,
+    *,
+    as_of: datetime,
+    settings: FetchSettings | None = None,
+    policy: PolicySettings = DEFAULT_POLICY,
+    group_size: int | None = None,
+) -> IngestReport:
+    """One ingest cycle: every source fetched (or skipped while backing off), stored group by group.
+
+    ``group_size`` sources are fetched concurrently and committed together (default 50, or
+    ``$YUQING_INGEST_GROUP_SIZE``).
+    """
+    group_size = group_size or int(os.environ.get("YUQING_INGEST_GROUP_SIZE", DEFAULT_GROUP_SIZE))
+    plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy)
+    rows: list[SourceRow] = []
+    for group in plan.groups(group_size):
+        results = fetch_group(group, as_of=plan.as_of, settings=settings, policy=policy)
+        rows.extend(store_group(db_path, plan.run_id, plan.as_of, results))
+    return finish_ingest(db_path, plan, rows)
+
+
+# ---------------------------------------------------------------------------------------- track
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSummary:
+    """A track run's report plus the overdue milestones as of its as_of (CLI text, flow artifact)."""
+
+    report: Any  # yuqing.track.run.TrackReport
+    overdue: list[Any]  # list[yuqing.track.run.OverdueRow]
+    snapshot: Path | None = None
+
+    def counts(self) -> dict[str, int]:
+        r = self.report
+        return {
+            "items_seen": r.items_seen,
+            "members": r.members,
+            "events_touched": r.events_touched,
+            "responses_linked": r.responses_linked,
+            "milestones": r.milestones,
+            "overdue": len(self.overdue),
+        }
+
+    def summary(self) -> str:
+        r = self.report
+        head = (
+            f"track {r.run_id} as of {fmt_local(r.as_of)} (Asia/Shanghai): {r.items_seen} new items looked at, "
+            f"{r.members} joined or opened events, {r.events_touched} events updated, "
+            f"{r.responses_linked} responses linked, {len(self.overdue)} overdue milestones"
+        )
+        return head + ("\n\n" + format_overdue(self.overdue) if self.overdue else "")
+
+    def markdown(self) -> str:
+        r = self.report
+        lines = [
+            f"# track as of {fmt_local(r.as_of)} (Asia/Shanghai)",
+            "",
+            f"- new items looked at: {r.items_seen}; joined or opened events: {r.members}",
+            f"- events updated: {r.events_touched}; responses linked: {r.responses_linked}",
+            f"- overdue milestones: {len(self.overdue)}",
+            "",
+        ]
+        if self.overdue:
+            lines += ["| overdue by | milestone | severity | region | event | rule |", "|---|---|---|---|---|---|"]
+            for row in self.overdue:
+                title = row.title.replace("|", "／")
+                lines.append(
+                    f"| {_hours(row.overdue_by)} | {row.milestone} | {row.severity} | {row.region_name or '—'} "
+                    f"| {title} (`{row.event_id}`) | {row.rule_id} |"
+                )
+        return "\n".join(lines)
+
+
+def _hours(delta: Any) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
+
+
+def track(db_path: Path, *, as_of: datetime) -> TrackSummary:
+    """Group events, link responses, compute deadlines; publish the analyst snapshot."""
+    from yuqing.track.run import overdue as overdue_rows
+    from yuqing.track.run import run_track
+
+    as_of = to_utc(as_of)
+    with Warehouse.open(db_path) as wh:
+        report = run_track(wh, as_of)
+        rows = overdue_rows(wh, as_of)
+        snapshot = publish_snapshot(wh)
+    return TrackSummary(report=report, overdue=rows, snapshot=snapshot)
+
+
+def overdue(db_path: Path, *, as_of: datetime) -> list[Any]:
+    from yuqing.track.run import overdue as overdue_rows
+
+    with Warehouse.open(db_path) as wh:
+        return list(overdue_rows(wh, to_utc(as_of)))
+
+
+def format_overdue(rows: Sequence[Any]) -> str:
+    if not rows:
+        return "no overdue milestones"
+    header = f"{'overdue by':>10}  {'milestone':<17} {'severity':<15} {'deadline (Asia/Shanghai)':<24} {'region':<14} event"
+    lines = [header, "-" * (len(header) + 30)]
+    for r in rows:
+        lines.append(
+            f"{_hours(r.overdue_by):>10}  {r.milestone:<17} {r.severity:<15} {fmt_local(r.deadline_at):<24} "
+            f"{_pad(r.region_name or '—', 14)}{r.title}  [{r.event_id}; {r.rule_id}]"
+        )
+    return "\n".join(lines)
+
+
+def explain_event(db_path: Path, event_id: str) -> str:
+    from yuqing.track.run import explain_event as explain
+
+    with Warehouse.open(db_path) as wh:
+        return explain(wh, event_id)
+
+
+# --------------------------------------------------------------------------------------- digest
+
+
+def digest(
+    db_path: Path,
+    *,
+    as_of: datetime,
+    to: Sequence[str] | None = None,
+    out: Path | None = None,
+    routes_path: Path | None = None,
+    force: bool = False,
+) -> str:
+    """Build the digest as of ``as_of``; write it to ``out`` (.eml + .html) or send it by SMTP.
+
+    A failed data check stops the digest: officials must never act on a half-loaded warehouse.
+    """
+    from yuqing.digest import Route, SmtpSettings, load_routes, raise_for_failures, send_digests, write_digest
+
+    as_of = to_utc(as_of)
+    with Warehouse.open(db_path) as wh:
+        from classifiers import Classifier
+
+        wh_checks.assert_checks(wh, topic_slugs=Classifier.default().topic_slugs)
+        if out is not None:
+            route = Route.catch_all(list(to or ()))
+            return write_digest(wh, as_of, out, route=route).summary()
+        if to:
+            routes: tuple[Any, ...] = (Route.catch_all(list(to)),)
+        else:
+            path = routes_path or Path(os.environ.get("YUQING_ROUTES", "routes.toml"))
+            if not path.exists():
+                from yuqing.errors import ConfigError
+
+                raise ConfigError(
+                    f"no routes file at {path}: pass --to ADDR, --routes FILE or set YUQING_ROUTES "
+                    "(see yuqing/digest/routes.example.toml)"
+                )
+            routes = load_routes(path)
+        results = send_digests(wh, as_of, routes, SmtpSettings.from_env(), force=force)
+    raise_for_failures(results)
+    return "\n".join(r.summary() for r in results)
+
+
+# ---------------------------------------------------------------------------------------- retag
+
+
+def retag(db_path: Path, *, batch_size: int = 5000, progress: bool = True) -> str:
+    """Re-classify every stored item with the current lexicons (after ops change them)."""
+    import sys
+
+    from classifiers import Classifier
+    from warehouse.store import load_source_configs
+    from warehouse.store import retag as store_retag
+
+    classifier = Classifier.default()
+
+    def show(done: int, total: int) -> None:
+        if progress and total:
+            width = 30
+            filled = int(width * done / total)
+            sys.stderr.write(f"\rretag [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            sys.stderr.flush()
+
+    with Warehouse.open(db_path) as wh:
+        configs = load_source_configs(wh)
+
+        def classify_item(item: Item) -> Tags:
+            src = configs.get(item.source)
+            return classifier.classify(
+                item.title,
+                item.summary,
+                source_name=item.source,
+                url=item.url,
+                source_official=src.official if src else None,
+                source_region=src.region if src else None,
+            )
+
+        n = store_retag(wh, classify_item, batch_size, show, skip_version=classifier.version)
+        publish_snapshot(wh)
+    if progress:
+        sys.stderr.write("\n")
+    return f"re-classified {n} items with classifier {classifier.version}"

@@ -1,0 +1,178 @@
+"""Deadlines: each event's milestones and their status as of a given time.
+
+The rules are configuration (``rules.toml``, versioned); the baseline is the State Council's:
+国办发〔2016〕80号 (first authoritative information on a major emergency within 5 h), 国办发〔2016〕61号
+and 80号 (a press conference within 24 h), 国办发〔2016〕61号 (any other public-opinion issue answered
+within 48 h). Status as of ``as_of`` (only responses visible at ``as_of`` count):
+  pending  — the deadline has not passed and no qualifying response yet,
+  met      — the first qualifying response came at or before the deadline,
+  met_late — it came after the deadline (and at or before as_of),
+  overdue  — as_of is past the deadline and no qualifying response yet.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from yuqing.errors import ConfigError
+
+from .model import MET, MET_LATE, OVERDUE, PENDING, Deadline, Event, Milestone, Response
+from .regions import trimmed
+
+RULES_PATH = Path(__file__).with_name("rules.toml")
+CLOCKS = ("event_start", "first_detected")
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    rule_id: str
+    region_prefix: str
+    severity: str
+    milestone: str
+    hours: float
+    source_document: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    version: str
+    clock: str
+    deadlines: tuple[Deadline, ...]
+    overrides: tuple[Override, ...] = ()
+    link_window_days: float = 30.0  # how long after an event's start a response is still linked to it
+
+    def for_event(self, severity: str, region_code: str | None) -> list[Deadline]:
+        """The deadlines that apply to an event of this severity and place (overrides applied)."""
+        place = trimmed(region_code)
+        out = []
+        for d in self.deadlines:
+            if d.severity != severity:
+                continue
+            matching = [
+                o
+                for o in self.overrides
+                if o.severity == d.severity
+                and o.milestone == d.milestone
+                and place.startswith(o.region_prefix)
+            ]
+            if matching:
+                o = max(matching, key=lambda o: len(o.region_prefix))
+                d = Deadline(
+                    rule_id=o.rule_id,
+                    milestone=d.milestone,
+                    severity=d.severity,
+                    hours=o.hours,
+                    source_document=o.source_document or d.source_document,
+                    satisfied_by=d.satisfied_by,
+                    clock=d.clock,
+                )
+            out.append(d)
+        return out
+
+
+def _need(table: dict[str, object], key: str, kind: type, where: str) -> object:
+    value = table.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ConfigError(f"{where}: '{key}' must be a {kind.__name__}")
+    return value
+
+
+def parse_rules(text: str, *, where: str = "rules.toml", clock: str | None = None) -> Rules:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: {e}") from e
+    version = str(_need(data, "version", str, where))
+    chosen = clock or str(data.get("clock", "event_start"))
+    if chosen not in CLOCKS:
+        raise ConfigError(f"{where}: clock must be one of {CLOCKS}, not {chosen!r}")
+    deadlines = []
+    for k, row in enumerate(data.get("rule", [])):
+        w = f"{where} [[rule]] #{k + 1}"
+        hours = row.get("hours")
+        if not isinstance(hours, int | float) or hours <= 0:
+            raise ConfigError(f"{w}: 'hours' must be a positive number")
+        deadlines.append(
+            Deadline(
+                rule_id=str(_need(row, "id", str, w)),
+                milestone=str(_need(row, "milestone", str, w)),
+                severity=str(_need(row, "severity", str, w)),
+                hours=float(hours),
+                source_document=str(_need(row, "source", str, w)),
+                satisfied_by=tuple(str(s) for s in row.get("satisfied_by", ["*"])),
+                clock=chosen,
+            )
+        )
+    overrides = []
+    for k, row in enumerate(data.get("override", [])):
+        w = f"{where} [[override]] #{k + 1}"
+        hours = row.get("hours")
+        if not isinstance(hours, int | float) or hours <= 0:
+            raise ConfigError(f"{w}: 'hours' must be a positive number")
+        overrides.append(
+            Override(
+                rule_id=str(_need(row, "id", str, w)),
+                region_prefix=str(_need(row, "region_prefix", str, w)),
+                severity=str(_need(row, "severity", str, w)),
+                milestone=str(_need(row, "milestone", str, w)),
+                hours=float(hours),
+                source_document=row.get("source"),
+            )
+        )
+    window = data.get("linking", {}).get("window_days", 30)
+    if not isinstance(window, int | float) or window <= 0:
+        raise ConfigError(f"{where}: [linking] window_days must be a positive number")
+    return Rules(version, chosen, tuple(deadlines), tuple(overrides), float(window))
+
+
+def load_rules(path: Path | None = None, *, clock: str | None = None) -> Rules:
+    p = path or RULES_PATH
+    return parse_rules(p.read_text(encoding="utf-8"), where=str(p), clock=clock)
+
+
+def satisfies(response: Response, deadline: Deadline) -> bool:
+    return "*" in deadline.satisfied_by or any(k in deadline.satisfied_by for k in response.kinds)
+
+
+def milestones(event: Event, responses: Sequence[Response], rules: Rules, as_of: datetime) -> list[Milestone]:
+    """The event's milestones with deadline and status as of ``as_of``."""
+    out = []
+    visible = [r for r in responses if r.event_id == event.event_id and r.visible_at <= as_of]
+    for d in rules.for_event(event.severity, event.region_code):
+        start = event.started_at if d.clock == "event_start" else event.first_detected_at
+        deadline_at = start + timedelta(hours=d.hours)
+        qualifying = sorted(
+            (r for r in visible if satisfies(r, d) and r.responded_at >= event.started_at),
+            key=lambda r: (r.responded_at, r.reported, r.item_id),  # official before reported on ties
+        )
+        first = qualifying[0] if qualifying else None
+        out.append(
+            Milestone(
+                event_id=event.event_id,
+                milestone=d.milestone,
+                rule_id=d.rule_id,
+                rule_version=rules.version,
+                source_document=d.source_document,
+                clock=d.clock,
+                started_at=start,
+                deadline_hours=d.hours,
+                deadline_at=deadline_at,
+                status=status(deadline_at, first.responded_at if first else None, as_of),
+                met_at=first.responded_at if first else None,
+                met_by_item_id=first.item_id if first else None,
+                reported=first.reported if first else None,
+                evidence_item_ids=tuple(r.item_id for r in qualifying),
+                matched_terms=first.matched_terms if first else (),
+            )
+        )
+    return out
+
+
+def status(deadline_at: datetime, met_at: datetime | None, as_of: datetime) -> str:
+    if met_at is not None and met_at <= as_of:
+        return MET if met_at <= deadline_at else MET_LATE
+    return OVERDUE if as_of > deadline_at else PENDING

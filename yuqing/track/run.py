@@ -1,0 +1,280 @@
+"""The track step: group new items into events, link responses, compute milestones, write it all.
+
+I/O lives here and in ``warehouse/events.py``; the decisions are the pure functions of
+``grouping``, ``responses`` and ``deadlines``. A run with ``as_of = T`` only sees items with
+item_time ≤ T and fetched_at ≤ T (ARCHITECTURE "Time"), and re-running it changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from warehouse import events as sql
+from yuqing.errors import StorageError
+from yuqing.timeutil import fmt_local, to_utc, utcnow
+
+from . import text
+from .deadlines import Rules, load_rules, milestones
+from .grouping import GroupingParams, eligible, group
+from .model import GENERAL, MAJOR, TrackItem
+from .responses import LinkParams, link
+
+SEVERITIES = (GENERAL, MAJOR)
+DEFAULT_GROUPING = GroupingParams()
+_GAZETTEER = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "gazetteer.tsv"
+
+
+class WarehouseLike(Protocol):
+    con: duckdb.DuckDBPyConnection
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TrackReport:
+    run_id: str
+    as_of: datetime
+    items_seen: int  # new items this run looked at
+    members: int  # of which joined or opened an event
+    events_touched: int
+    events_retired: int
+    responses_linked: int
+    milestones: int
+    overdue: int  # (event, milestone) pairs overdue as of as_of among the recomputed events
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueRow:
+    event_id: str
+    topics: tuple[str, ...]
+    started_at: datetime
+    milestone: str
+    deadline_at: datetime
+    severity: str
+    title: str
+    item_urls: tuple[str, ...]
+    region_code: str | None
+    region_name: str | None
+    rule_id: str
+    rule_version: str
+    source_document: str
+    overdue_by: timedelta
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "event_id": self.event_id,
+            "topics": list(self.topics),
+            "started_at": self.started_at.isoformat(),
+            "milestone": self.milestone,
+            "deadline_at": self.deadline_at.isoformat(),
+            "severity": self.severity,
+            "title": self.title,
+            "item_urls": list(self.item_urls),
+            "region_code": self.region_code,
+            "region_name": self.region_name,
+            "rule_id": self.rule_id,
+            "rule_version": self.rule_version,
+            "source_document": self.source_document,
+            "overdue_hours": round(self.overdue_by.total_seconds() / 3600, 2),
+        }
+
+
+def _place_names() -> list[str]:
+    """Place names are never distinctive evidence that a response answers an event."""
+    if not _GAZETTEER.exists():
+        return []
+    names: list[str] = []
+    for line in _GAZETTEER.read_text(encoding="utf-8").splitlines()[1:]:
+        cols = line.split("\t")
+        names.extend(c for c in cols[1:2] + cols[4:5] if c)
+    return names
+
+
+def _role(item: TrackItem, member_ids: set[str]) -> str:
+    if item.item_id in member_ids:
+        return "member"
+    if item.is_response:
+        return "response"
+    if item.official and not item.may_open:
+        return "official"
+    if not item.topics:
+        return "off_topic"
+    return "unopened"
+
+
+def run_track(
+    wh: WarehouseLike,
+    as_of: datetime | None = None,
+    *,
+    rules: Rules | None = None,
+    grouping: GroupingParams = DEFAULT_GROUPING,
+    linking: LinkParams | None = None,
+) -> TrackReport:
+    """One track run as of ``as_of`` (default now), written in one transaction."""
+    as_of = to_utc(as_of) if as_of is not None else utcnow()
+    rules = rules or load_rules()
+    linking = linking or LinkParams(window_days=rules.link_window_days)
+    started = utcnow()
+    run_id = "track-" + hashlib.sha1(as_of.isoformat().encode()).hexdigest()[:12]
+    with wh.transaction():
+        con = wh.con
+        new = sql.new_items(con, as_of)
+        new_members = [it for it in new if eligible(it)]
+        sig = text.signatures([text.shingle_text(it.title, it.summary) for it in new_members])
+        keys = text.band_keys(sig)
+        cand_ids = sql.band_candidates(con, [it.item_time for it in new_members], keys, grouping.window_hours)
+        touched_before = set(sql.memberships(con, cand_ids).values())
+        prior = sql.members_of(con, touched_before)
+        old_items = sql.items_by_id(con, prior, as_of)
+        result = group([*new_members, *old_items], as_of, prior=prior, params=grouping)
+        sql.write_grouping(con, result.events, dict(result.retired), as_of)
+        sql.write_bands(con, new_members, keys)
+        member_ids = {iid for ev in result.events for iid in ev.item_ids}
+        sql.write_tracked(con, {it.item_id: _role(it, member_ids) for it in new}, as_of)
+
+        # Link responses in the window to the events that started in it (plus the touched ones).
+        since = as_of - timedelta(days=linking.window_days)
+        touched = {ev.event_id for ev in result.events}
+        events = sql.events_since(con, since, touched)
+        responses = sql.response_items(con, as_of, since)
+        links = link(events, responses, stop_words=_place_names(), params=linking)
+        event_ids = [ev.event_id for ev in events]
+        sql.replace_responses(con, event_ids, links)
+        ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
+        satisfied = {d.rule_id: list(d.satisfied_by) for d in rules.deadlines}
+        satisfied.update({o.rule_id: list(_base(rules, o.severity, o.milestone)) for o in rules.overrides})
+        sql.replace_milestones(con, event_ids, ms, satisfied, as_of)
+        report = TrackReport(
+            run_id=run_id,
+            as_of=as_of,
+            items_seen=len(new),
+            members=len(new_members),
+            events_touched=len(result.events),
+            events_retired=len(result.retired),
+            responses_linked=len(links),
+            milestones=len(ms),
+            overdue=sum(1 for m in ms if m.status == "overdue"),
+        )
+        sql.record_run(con, run_id, as_of, started, {k: v for k, v in _counts(report).items()})
+    return report
+
+
+def _base(rules: Rules, severity: str, milestone: str) -> tuple[str, ...]:
+    for d in rules.deadlines:
+        if d.severity == severity and d.milestone == milestone:
+            return d.satisfied_by
+    return ("*",)
+
+
+def _counts(report: TrackReport) -> dict[str, int]:
+    return {
+        "items_seen": report.items_seen,
+        "members": report.members,
+        "events_touched": report.events_touched,
+        "events_retired": report.events_retired,
+        "responses_linked": report.responses_linked,
+        "milestones": report.milestones,
+        "overdue": report.overdue,
+    }
+
+
+def overdue(wh: WarehouseLike, as_of: datetime | None = None) -> list[OverdueRow]:
+    """One row per (event, milestone) overdue as of ``as_of``, from what was visible then."""
+    as_of = to_utc(as_of) if as_of is not None else utcnow()
+    rows = sql.overdue_rows(wh.con, as_of)
+    return [
+        OverdueRow(
+            event_id=r[0],
+            topics=tuple(r[1]),
+            started_at=r[2],
+            milestone=r[3],
+            deadline_at=r[4],
+            severity=r[5],
+            title=r[6],
+            item_urls=tuple(r[7]),
+            region_code=r[8],
+            region_name=r[9],
+            rule_id=r[10],
+            rule_version=r[11],
+            source_document=r[12],
+            overdue_by=timedelta(seconds=int(r[13])),
+        )
+        for r in rows
+    ]
+
+
+def set_severity_override(
+    wh: WarehouseLike,
+    event_id: str,
+    severity: str,
+    analyst: str,
+    reason: str,
+    *,
+    rules: Rules | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record an analyst's severity for an event (it wins over the proposal) and recompute its milestones
+    as of the last track run, so views and ``overdue`` follow at once."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}, not {severity!r}")
+    if not analyst.strip() or not reason.strip():
+        raise ValueError("an override needs the analyst's name and a reason")
+    rules = rules or load_rules()
+    with wh.transaction():
+        con = wh.con
+        event_id = sql.resolve_event_id(con, event_id)
+        if not sql.add_severity_override(con, event_id, severity, analyst, reason, to_utc(at or utcnow())):
+            raise StorageError(f"no event {event_id!r}")
+        as_of = sql.last_track_as_of(con) or utcnow()
+        events = [ev for ev in sql.events_since(con, as_of + timedelta(days=36500), [event_id])]
+        links = sql.stored_responses(con, [event_id])
+        ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
+        satisfied = {d.rule_id: list(d.satisfied_by) for d in rules.deadlines}
+        sql.replace_milestones(con, [event_id], ms, satisfied, as_of)
+
+
+def explain_event(wh: WarehouseLike, event_id: str) -> str:
+    """A plain-text account of an event: items, responses (with evidence) and milestones."""
+    con = wh.con
+    event_id = sql.resolve_event_id(con, event_id)
+    parts = sql.explain_rows(con, event_id)
+    if not parts["event"]:
+        raise StorageError(f"no event {event_id!r}")
+    e = parts["event"][0]
+    lines = [
+        f"event {e[0]}: {e[1]}",
+        f"  topics: {', '.join(e[2])}   region: {e[4] or '—'} ({e[3] or '—'})",
+        f"  severity: {e[5]} (proposed {e[6]}, override {e[7] or '—'})   status: {e[14]}",
+        f"  started {fmt_local(e[8])}, first detected {fmt_local(e[9])}, last item {fmt_local(e[10])} (Asia/Shanghai)",
+        f"  {e[11]} items from {e[12]} sources, heat {e[13]:g}",
+        "items:",
+    ]
+    lines += [
+        f"  {fmt_local(r[2])} [{r[1]}] {r[4]}  ({r[0]}; fetched {fmt_local(r[3])}) {r[5] or ''}"
+        for r in parts["items"]
+    ]
+    lines.append("responses:")
+    if not parts["responses"]:
+        lines.append("  none linked")
+    for r in parts["responses"]:
+        terms = json.loads(r[6]).get("matched_terms", [])
+        how = "reported by" if r[4] else "official"
+        lines.append(
+            f"  {fmt_local(r[2])} {how} [{r[1]}] {r[7]}  score {r[3]:.2f}, kinds {', '.join(r[5])}, "
+            f"matched {'、'.join(terms)}  ({r[0]})"
+        )
+    lines.append("milestones:")
+    for m in parts["milestones"]:
+        met = f", met {fmt_local(m[6])} by {m[7]}{' (reported)' if m[8] else ''}" if m[6] else ""
+        lines.append(f"  {m[0]}: {m[5]} — deadline {fmt_local(m[4])}{met}; rule {m[1]} v{m[2]}, {m[3]}")
+    for o in parts["overrides"]:
+        lines.append(f"override: {o[0]} by {o[1]} at {fmt_local(o[3])}: {o[2]}")
+    return "\n".join(lines)
