@@ -15,7 +15,7 @@ from yuqing.digest import Route, build_message, collect, render
 from yuqing.digest.render import fmt_duration
 from yuqing.digest.safety import header_text, plain_text, safe_url
 
-SUBJECT = "【舆情回应提醒】2021-06-15 逾期 2 · 24小时内到期 1 · 新事件 4"
+SUBJECT = "【舆情回应提醒】2021-06-15 逾期 2 · 24小时内到期 0 · 新事件 4"
 
 
 class _Tags(HTMLParser):

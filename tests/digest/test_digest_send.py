@@ -197,7 +197,7 @@ def test_out_dir_and_write_digest_write_files_and_send_nothing(
     eml, html = result.paths
     assert html == tmp_path / "digest.html"
     msg = parse(eml.read_bytes())
-    assert msg["Subject"] == "【舆情回应提醒】2021-06-15 逾期 2 · 24小时内到期 1 · 新事件 4"
+    assert msg["Subject"] == "【舆情回应提醒】2021-06-15 逾期 2 · 24小时内到期 0 · 新事件 4"
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert list(sql.ledger(wh.con)) == []
 

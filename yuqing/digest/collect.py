@@ -123,14 +123,15 @@ def assemble(
                     due_lines.append(DueLine(state, m.deadline_at - as_of))
             elif state.met_visible_at is not None and state.met_visible_at > since:
                 answered.append(ResponseLine(state, on_time=state.met_at <= m.deadline_at))
+        # Each event is listed once, in the first section it belongs to; its other milestones ride along.
+        due_lines.sort(key=lambda line: (line.remaining, line.milestone.milestone))
+        answered.sort(key=lambda r: (r.milestone.met_at or as_of, r.milestone.milestone))
         if late_lines:
             late_lines.sort(key=lambda line: (-line.overdue_by, line.milestone.milestone))
-            overdue.append(OverdueEvent(event, tuple(late_lines)))
-        if due_lines:
-            due_lines.sort(key=lambda line: (line.remaining, line.milestone.milestone))
-            due_soon.append(DueSoonEvent(event, tuple(due_lines)))
-        if answered:
-            answered.sort(key=lambda r: (r.milestone.met_at or as_of, r.milestone.milestone))
+            overdue.append(OverdueEvent(event, tuple(late_lines), also=(*due_lines, *answered)))
+        elif due_lines:
+            due_soon.append(DueSoonEvent(event, tuple(due_lines), also=tuple(answered)))
+        elif answered:
             responses.append(ResponseEvent(event, tuple(answered)))
 
     overdue.sort(key=lambda o: (-o.overdue_by, o.event.event_id))
@@ -139,10 +140,15 @@ def assemble(
         key=lambda r: (all(line.on_time for line in r.responses), r.event.event_id)
     )  # late answers first: they are the ones to follow up
 
+    listed = {o.event.event_id for o in overdue} | {d.event.event_id for d in due_soon}
     new_by_topic: dict[str, list[EventRef]] = defaultdict(list)
+    new_listed_above = 0
     for event in refs.values():
         if since < event.first_detected_at <= as_of:
-            new_by_topic[_primary_topic(event, route)].append(event)
+            if event.event_id in listed:
+                new_listed_above += 1
+            else:
+                new_by_topic[_primary_topic(event, route)].append(event)
     new_groups: list[TopicGroup] = []
     omitted: list[tuple[str, int]] = []
     budget = MAX_EVENTS_PER_SECTION
@@ -190,6 +196,7 @@ def assemble(
         trend_days=days,
         trend=trend,
         omitted=tuple(omitted),
+        new_listed_above=new_listed_above,
     )
 
 

@@ -94,6 +94,8 @@ class OverdueEvent:
 
     event: EventRef
     milestones: tuple[OverdueLine, ...]  # most overdue first
+    # The event's other milestones (due soon, answered): an event is listed once, in its first section.
+    also: tuple[DueLine | ResponseLine, ...] = ()
 
     @property
     def overdue_by(self) -> timedelta:
@@ -110,6 +112,7 @@ class DueLine:
 class DueSoonEvent:
     event: EventRef
     milestones: tuple[DueLine, ...]  # soonest first
+    also: tuple[ResponseLine, ...] = ()  # answered milestones of the same event
 
     @property
     def remaining(self) -> timedelta:
@@ -162,6 +165,7 @@ class DigestData:
     trend_days: tuple[date, ...]
     trend: tuple[TrendRow, ...]
     omitted: tuple[tuple[str, int], ...] = ()  # (section, rows left out by the per-section cap)
+    new_listed_above: int = 0  # new events already listed under overdue / due soon (each event is listed once)
 
     @property
     def new_count(self) -> int:

@@ -17,8 +17,11 @@ from yuqing.digest.model import (
     MILESTONE_LABELS,
     SEVERITY_LABELS,
     DigestData,
+    DueLine,
     EventRef,
     MilestoneState,
+    OverdueLine,
+    ResponseLine,
     topic_label,
 )
 from yuqing.digest.safety import header_text, plain_text, safe_url
@@ -184,7 +187,7 @@ def _counts(data: DigestData) -> tuple[int, int, int, int]:
     return (
         len(data.overdue) + extra.get("overdue", 0),
         len(data.due_soon) + extra.get("due_soon", 0),
-        data.new_count + extra.get("new", 0),
+        data.new_count + data.new_listed_above + extra.get("new", 0),
         sum(len(r.responses) for r in data.responses) + extra.get("responses", 0),
     )
 
@@ -198,40 +201,33 @@ def subject_of(data: DigestData) -> str:
     return header_text(subject, limit=200)
 
 
+def _line_view(line: OverdueLine | DueLine | ResponseLine) -> MilestoneView:
+    if isinstance(line, OverdueLine):
+        return _milestone_view(line.milestone, f"逾期 {fmt_duration(line.overdue_by)}")
+    if isinstance(line, DueLine):
+        return _milestone_view(line.milestone, f"剩余 {fmt_duration(line.remaining)}")
+    return _milestone_view(
+        line.milestone,
+        _answered(line.milestone, line.on_time),
+        note="媒体转述" if line.milestone.reported else "官方发布",
+    )
+
+
 def _context(data: DigestData) -> dict[str, object]:
     overdue_n, due_n, new_n, responses_n = _counts(data)
     overdue = tuple(
-        EventBlock(
-            _event_view(o.event),
-            tuple(
-                _milestone_view(line.milestone, f"逾期 {fmt_duration(line.overdue_by)}")
-                for line in o.milestones
-            ),
-        )
+        EventBlock(_event_view(o.event), tuple(_line_view(line) for line in (*o.milestones, *o.also)))
         for o in data.overdue
     )
     due_soon = tuple(
         EventBlock(
             _event_view(d.event),
-            tuple(
-                _milestone_view(line.milestone, f"剩余 {fmt_duration(line.remaining)}")
-                for line in d.milestones
-            ),
+            tuple(_line_view(line) for line in d.milestones) + tuple(_line_view(line) for line in d.also),
         )
         for d in data.due_soon
     )
     responses = tuple(
-        EventBlock(
-            _event_view(r.event),
-            tuple(
-                _milestone_view(
-                    line.milestone,
-                    _answered(line.milestone, line.on_time),
-                    note="媒体转述" if line.milestone.reported else "官方发布",
-                )
-                for line in r.responses
-            ),
-        )
+        EventBlock(_event_view(r.event), tuple(_line_view(line) for line in r.responses))
         for r in data.responses
     )
     groups = tuple(
@@ -268,6 +264,7 @@ def _context(data: DigestData) -> dict[str, object]:
         "overdue": overdue,
         "due_soon": due_soon,
         "new_groups": groups,
+        "new_listed_above": data.new_listed_above,
         "responses": responses,
         "trend_days": tuple(d.strftime("%m-%d") for d in data.trend_days),
         "trend": trend,
