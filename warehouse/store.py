@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -418,16 +418,32 @@ def _write_batch(
     for source, change, n in rows:
         per.setdefault(source, {})[change] = int(n)
     by_source: dict[str, SourceCounts] = {}
+    # A retry of the same run finds the items its first attempt stored: keep that attempt's "new".
+    earlier = dict(
+        con.execute(
+            "SELECT source, status FROM fetch_log WHERE run_id = ? AND status = 'new'", [run_id]
+        ).fetchall()
+    )
     for result in batch:
         c = per.get(result.source, {})
         seen = result.items_seen if result.items_seen is not None else len(result.items)
-        by_source[result.source] = SourceCounts(seen=seen, new=c.get("new", 0), updated=c.get("updated", 0))
-        _write_source_state(con, result.state, as_of)
-        _upsert_fetch_log(con, run_id, as_of, result, by_source[result.source])
+        counts = SourceCounts(seen=seen, new=c.get("new", 0), updated=c.get("updated", 0))
+        by_source[result.source] = counts
+        status = _settled_status(result.status, counts, earlier.get(result.source))
+        _write_source_state(con, replace(result.state, last_status=status), as_of)
+        _upsert_fetch_log(con, run_id, as_of, replace(result, status=status), counts)
     totals = {k: sum(c.get(k, 0) for c in per.values()) for k in ("new", "updated", "unchanged")}
     return BatchCounts(
         new=totals["new"], updated=totals["updated"], unchanged=totals["unchanged"], by_source=by_source
     )
+
+
+def _settled_status(status: FetchOutcome | str, counts: SourceCounts, earlier: str | None) -> str:
+    """A fetch reported as NEW is UNCHANGED when the store found nothing new or updated in it."""
+    settled = FetchOutcome(status)
+    if settled is FetchOutcome.NEW and counts.new == 0 and counts.updated == 0 and earlier != "new":
+        return FetchOutcome.UNCHANGED.value
+    return settled.value
 
 
 def _write_source_state(con: duckdb.DuckDBPyConnection, state: SourceState, as_of: datetime) -> None:
@@ -460,7 +476,8 @@ def _upsert_fetch_log(
         "items_new, items_updated, charset_declared, charset_used, bytes, elapsed_ms) "
         "VALUES ($run_id, $source, $as_of, $status, $disposition, $http_status, $error, $items_seen, "
         "$items_new, $items_updated, $charset_declared, $charset_used, $bytes, $elapsed_ms) "
-        "ON CONFLICT (run_id, source) DO UPDATE SET as_of = excluded.as_of, status = excluded.status, "
+        "ON CONFLICT (run_id, source) DO UPDATE SET as_of = excluded.as_of, "
+"status = excluded.status, "
         "disposition = excluded.disposition, http_status = excluded.http_status, error = excluded.error, "
         "items_seen = greatest(fetch_log.items_seen, excluded.items_seen), "
         "items_new = fetch_log.items_new + excluded.items_new, "

@@ -50,6 +50,8 @@ def test_every_item_lands_and_reingest_adds_nothing(tmp_path: Path, sources_file
     full = pipeline.ingest(db, sources_file, as_of=AS_OF + timedelta(days=2))
     assert {r.status for r in full.rows} == {"unchanged"}
     assert full.new == 0 and full.updated == 0
+    assert count(db, f"SELECT count(*) FROM fetch_log WHERE run_id = '{full.run_id}' AND status <> 'unchanged'") == 0
+    assert count(db, f"SELECT count(*) FROM fetch_log WHERE run_id = '{again.run_id}' AND status <> 'not_modified'") == 0
     assert count(db, "SELECT count(*) FROM items") == expected
     # Every item was classified, with the classifier version recorded.
     assert count(db, "SELECT count(*) FROM items WHERE classifier_version IS NULL OR severity IS NULL") == 0

@@ -65,7 +65,7 @@ def test_commit_writes_items_topics_state_and_fetch_log(wh: Warehouse) -> None:
     log = wh.con.execute(
         "SELECT source, status, items_seen, items_new, items_updated, charset_used, bytes FROM fetch_log ORDER BY 1"
     ).fetchall()
-    assert log == [("src-a", "new", 3, 3, 0, "utf-8", 1000), ("src-b", "new", 0, 0, 0, "utf-8", 1000)]
+    assert log == [("src-a", "new", 3, 3, 0, "utf-8", 1000), ("src-b", "unchanged", 0, 0, 0, "utf-8", 1000)]
     # The stored item reads back equal to what was written.
     assert load_items(wh, T0)[0] == items[0]
 
