@@ -7,6 +7,11 @@ each synthetic item takes a real headline, or (30 %) a near-duplicate of an earl
 (a prefix like 突发！, a dropped or inserted character, a trailing remark), with a random time over 90
 days, region and topic. 3 % are official responses quoting an earlier event's headline. Each size runs
 in its own subprocess so peak memory (ru_maxrss) is that size's alone.
+
+    python bench/bench_grouping.py --persist 100000
+
+also times ``run_track`` end to end on that size: the items written into an in-memory warehouse, then one
+track run (reads, grouping, linking, milestones and every write).
 """
 
 from __future__ import annotations
@@ -98,13 +103,91 @@ def one(n: int) -> dict[str, float]:
             "wall_s": round(t_group + t_link, 2), "peak_mb": round(rss_mb, 1)}
 
 
+def persist(n: int) -> dict[str, float]:
+    """One ``run_track`` over n synthetic items stored in an in-memory warehouse."""
+    import pyarrow as pa
+
+    from warehouse.db import Warehouse
+    from yuqing.track.run import run_track
+
+    items, responses = synth(n)
+    rows = [*items, *responses]
+    as_of = max(it.item_time for it in rows) + timedelta(hours=1)
+    ts = pa.timestamp("us", tz="UTC")
+    with Warehouse.open(":memory:") as wh:
+        t = time.perf_counter()
+        with wh.transaction() as con:
+            names = sorted({it.source for it in rows})
+            con.register(
+                "b_sources",
+                pa.table({"name": names, "official": [name == "gov" for name in names]}),
+            )
+            con.execute(
+                "INSERT INTO sources (name, url, kind, official, updated_at) "
+                "SELECT name, 'https://example.com/' || name, 'feed', official, $t FROM b_sources",
+                {"t": as_of},
+            )
+            times = pa.array([it.item_time for it in rows], ts)
+            con.register(
+                "b_items",
+                pa.table(
+                    {
+                        "item_id": [it.item_id for it in rows],
+                        "source": [it.source for it in rows],
+                        "title": [it.title for it in rows],
+                        "item_time": times,
+                        "fetched_at": pa.array([it.fetched_at for it in rows], ts),
+                        "region_code": pa.array([it.region_code for it in rows], pa.string()),
+                        "official_response": [it.official_response for it in rows],
+                        "kinds": [list(it.response_kinds) for it in rows],
+                    }
+                ),
+            )
+            con.execute(
+                "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
+                "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
+                "reported_response, response_kinds, evidence, classifier_version) "
+                "SELECT item_id, source, NULL, NULL, title, '', item_time, fetched_at, item_time, item_id, fetched_at, "
+                "fetched_at, region_code, NULL, 'general', official_response, false, kinds, '{}', 'bench' FROM b_items"
+            )
+            con.register(
+                "b_topics",
+                pa.table(
+                    {
+                        "item_id": [it.item_id for it in rows for _ in it.topics],
+                        "topic": [s for it in rows for s in it.topics],
+                    }
+                ),
+            )
+            con.execute(
+                "INSERT INTO item_topics SELECT item_id, topic, 1.0, []::VARCHAR[], 'bench', 'bench' FROM b_topics"
+            )
+        t_load = time.perf_counter() - t
+        t = time.perf_counter()
+        report = run_track(wh, as_of)
+        t_track = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "n": n,
+        "events": report.events_touched,
+        "links": report.responses_linked,
+        "load_s": round(t_load, 2),
+        "track_s": round(t_track, 2),
+        "peak_mb": round(rss_mb, 1),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,300000,1000000")
     ap.add_argument("--one", type=int)
+    ap.add_argument("--persist", type=int, help="time run_track end to end on this many items")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.one)))
+        return
+    if args.persist:
+        print(json.dumps(persist(args.persist)))
         return
     prev: dict[str, float] | None = None
     for n in [int(s) for s in args.sizes.split(",")]:

@@ -1,0 +1,180 @@
+"""Replay of 泰迪杯 2020 附件4 (2,816 citizen messages to 问政西地省 with the official replies and their times;
+/work/shared/data/teddycup2020_smart_gov/PROVENANCE.md): the messages are items of a non-official source,
+the replies official-response items of an official source, stored through the warehouse store API with
+the real classifier, then one track run after the last reply.
+
+Because every reply belongs to a known message, linking is measured against truth:
+  * the response gap the milestones compute equals the real one (答复时间 − 留言时间) exactly;
+  * recall: on-topic messages (event members) whose own reply is linked to their event;
+  * precision: links from a reply to an event that holds its own message.
+Measured with the classifier of this writing: recall 0.984 (811 of 824), precision 0.970 (811 of 836 links);
+the floors below leave room for the classifier being tuned.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from classifiers import Classifier
+from warehouse.db import Warehouse
+from warehouse.store import SourceResult, commit_source_batch, finish_run, start_run, sync_sources
+from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState
+from yuqing.track.deadlines import RULES_PATH, parse_rules
+from yuqing.track.run import run_track
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "teddycup2020_smart_gov"
+CSV = DATA / "csv" / "fj4_messages_with_official_replies.csv"
+SH = ZoneInfo("Asia/Shanghai")
+MESSAGES = "问政西地省-留言"
+REPLIES = "问政西地省-答复"
+
+pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} not available")
+
+
+def _time(text: str) -> datetime:
+    """'2019/4/25 9:32:09', '2019-04-08 08:37:20' or '2018/4/24' (no zone: Asia/Shanghai) -> UTC."""
+    text = text.strip().replace("-", "/")
+    for fmt in ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=SH).astimezone(UTC)
+        except ValueError:
+            pass
+    raise ValueError(f"unparseable time {text!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    number: str
+    asked: datetime
+    answered: datetime
+
+    @property
+    def message_id(self) -> str:
+        return f"tc-m-{self.number}"
+
+    @property
+    def reply_id(self) -> str:
+        return f"tc-r-{self.number}"
+
+
+def _item(item_id: str, source: str, title: str, text: str, at: datetime) -> Item:
+    digest = hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+    return Item(item_id, source, item_id, None, title, text, at, at, at, digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    pairs: dict[str, Pair]  # by message id
+    db: Path
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
+    rows = list(csv.DictReader(CSV.open(encoding="utf-8")))
+    messages: list[Item] = []
+    replies: list[Item] = []
+    pairs: dict[str, Pair] = {}
+    for r in rows:
+        pair = Pair(r["留言编号"].strip(), _time(r["留言时间"]), _time(r["答复时间"]))
+        subject = r["留言主题"].strip()
+        messages.append(_item(pair.message_id, MESSAGES, subject, r["留言详情"].strip()[:400], pair.asked))
+        replies.append(_item(pair.reply_id, REPLIES, "答复：" + subject, r["答复意见"].strip()[:800], pair.answered))
+        pairs[pair.message_id] = pair
+    clf = Classifier.default()
+    msg_tags = [clf.classify(i.title, i.summary, source_name=MESSAGES, source_official=False) for i in messages]
+    rep_tags = [clf.classify(i.title, i.summary, source_name=REPLIES, source_official=True) for i in replies]
+    as_of = max(p.answered for p in pairs.values()) + timedelta(hours=1)
+    first = min(p.asked for p in pairs.values())
+    # One run after the last reply: the link window must reach back to the first message (7 years);
+    # it also covers the longest real gap (≈ 1,160 days).
+    window = math.ceil((as_of - first) / timedelta(days=1)) + 1
+    base = RULES_PATH.read_text(encoding="utf-8")
+    assert "window_days = 30" in base
+    rules = parse_rules(base.replace("window_days = 30", f"window_days = {window}"))
+    db = tmp_path_factory.mktemp("teddycup") / "yuqing.duckdb"
+    with Warehouse.open(db) as wh:
+        sync_sources(
+            wh,
+            [
+                SourceConfig(MESSAGES, "https://wenzheng.example/messages", official=False),
+                SourceConfig(REPLIES, "https://wenzheng.example/replies", official=True),
+            ],
+            as_of=as_of,
+        )
+        start_run(wh, "teddycup-load", "ingest", as_of)
+        commit_source_batch(
+            wh,
+            "teddycup-load",
+            as_of,
+            [
+                SourceResult(MESSAGES, SourceState(MESSAGES), FetchOutcome.NEW, items=messages, tags=msg_tags),
+                SourceResult(REPLIES, SourceState(REPLIES), FetchOutcome.NEW, items=replies, tags=rep_tags),
+            ],
+        )
+        finish_run(wh, "teddycup-load", "ok")
+        run_track(wh, as_of, rules=rules)
+    yield Replay(pairs, db)
+
+
+def test_real_median_gap_is_eleven_days(replay: Replay) -> None:
+    assert len(replay.pairs) == 2816
+    gaps = [(p.answered - p.asked) / timedelta(days=1) for p in replay.pairs.values()]
+    assert min(gaps) >= 0
+    assert round(statistics.median(gaps), 1) == 11.2
+    assert 1150 < max(gaps) < 1170
+
+
+def test_response_gap_equals_the_real_gap(replay: Replay) -> None:
+    with Warehouse.open(replay.db) as wh:
+        rows = wh.con.execute(
+            """
+            SELECT e.opening_item_id, m.met_by_item_id, m.met_at - m.started_at, rt.hours_to_response
+            FROM events AS e
+            JOIN milestones AS m USING (event_id)
+            JOIN (SELECT DISTINCT event_id, milestone, hours_to_response FROM v_response_times) AS rt
+              USING (event_id, milestone)
+            WHERE e.item_count = 1 AND m.milestone = 'first_response'
+            """
+        ).fetchall()
+    checked = []
+    for opening, met_by, gap, hours in rows:
+        pair = replay.pairs[opening]
+        if met_by != pair.reply_id:
+            continue
+        assert gap == pair.answered - pair.asked, opening
+        assert hours * 3600 == pytest.approx((pair.answered - pair.asked).total_seconds(), abs=1e-6)
+        checked.append(gap / timedelta(days=1))
+    assert len(checked) >= 600  # measured: 776 single-message events answered by their own reply
+    # the linked subset answers about as fast as all pairs (median 11.2 days); measured 10.7
+    assert 5 < statistics.median(checked) < 20
+
+
+def test_linking_recall_and_precision(replay: Replay) -> None:
+    with Warehouse.open(replay.db) as wh:
+        member = dict(wh.con.execute("SELECT item_id, event_id FROM event_items").fetchall())
+        links = wh.con.execute("SELECT event_id, item_id FROM responses").fetchall()
+        openers_official = wh.con.execute(
+            "SELECT count(*) FROM events AS e JOIN items AS i ON i.item_id = e.opening_item_id "
+            "WHERE i.official_response OR i.source = ?",
+            [REPLIES],
+        ).fetchall()[0][0]
+    assert openers_official == 0  # replies never open events
+    assert not any(iid.startswith("tc-r-") for iid in member)  # nor join them
+    linked = set(links)
+    on_topic = [m for m in member if m.startswith("tc-m-")]
+    assert len(on_topic) >= 500  # measured 824 messages on a priority topic
+    recall = sum((member[m], replay.pairs[m].reply_id) in linked for m in on_topic) / len(on_topic)
+    own = {replay.pairs[m].reply_id: member[m] for m in on_topic}
+    precision = sum(own.get(reply) == event for event, reply in links) / len(links)
+    assert recall >= 0.9, recall  # measured 0.984
+    assert precision >= 0.9, precision  # measured 0.97
