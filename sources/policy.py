@@ -102,6 +102,17 @@ def backoff_delay(
     return delay
 
 
+MAX_VALIDATOR = 1024
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator we can send back: RFC 9110 validators are visible ASCII. Anything else (a server
+    putting Chinese text or control characters in its ETag) is dropped, so the next request stays valid."""
+    if value is None or len(value) > MAX_VALIDATOR or not value.isascii() or not value.isprintable():
+        return None
+    return value
+
+
 def state_after_success(
     state: SourceState, retrieved: Retrieved, *, outcome: FetchOutcome, as_of: datetime
 ) -> SourceState:
@@ -116,8 +127,8 @@ def state_after_success(
         )
     return replace(
         state,
-        etag=retrieved.headers.get("etag"),
-        last_modified=retrieved.headers.get("last-modified"),
+        etag=_validator(retrieved.headers.get("etag")),
+        last_modified=_validator(retrieved.headers.get("last-modified")),
         last_full_fetch_at=as_of,  # any 200 delivered the whole feed
         consecutive_failures=0,
         backoff_until=None,

@@ -1,0 +1,196 @@
+"""Address policy (SSRF guard): private, loopback, link-local and CGNAT targets are refused, on the
+first URL and on every redirect hop, before any connection is made, unless allow-listed.
+
+127.0.0.1 is the allow-listed "public" side and 127.0.0.2 the forbidden target: a second loopback
+address keeps every byte on this machine. The forbidden server counts connections, so "refused
+without connecting" is measured.
+
+How the check works (sources/http.py): ``check_host`` runs before each request (the first and every
+redirect target); an IP-literal host is checked as is, a name is resolved with getaddrinfo and every
+address must be allowed. After connecting, ``_check_peer`` checks the address the socket is actually
+connected to (``network_stream.get_extra_info("server_addr")``), which closes the gap between our
+lookup and httpx's own (DNS rebinding). Without DNS control, the rebinding case itself cannot be
+staged here; ``test_peer_check_sees_the_real_peer`` instead proves the peer check receives the real
+peer address and refuses it, so it does not silently fail open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+import httpx
+import pytest
+
+from sources.http import FetchSettings, _check_peer
+from tests.reliability.conftest import fetch_one, real_feed_names, real_feeds_dir
+from tests.reliability.rel_servers import ReliabilityServer
+from yuqing import pipeline
+from yuqing.errors import Disposition, RetrieveError
+from yuqing.models import FetchOutcome
+from yuqing.timeutil import SHANGHAI
+
+STRICT = FetchSettings(allow_private=False, allowed_networks=("127.0.0.1/32",), total_deadline=3.0)
+FEED = real_feed_names()[0]
+
+
+@pytest.fixture(scope="module")
+def forbidden() -> Iterator[ReliabilityServer]:
+    with ReliabilityServer(real_feeds_dir(), host="127.0.0.2") as server:
+        yield server
+
+
+def blocked(result: object) -> RetrieveError:
+    assert isinstance(result, RetrieveError), f"expected a refusal, got {result!r}"
+    assert result.outcome == FetchOutcome.BLOCKED, f"{result.outcome}: {result}"
+    assert result.disposition == Disposition.HARD
+    return result
+
+
+def test_the_forbidden_server_is_reachable_when_allowed(forbidden: ReliabilityServer) -> None:
+    """The control: the same URL works with 127.0.0.2 allow-listed, so a refusal below is the policy."""
+    before = forbidden.stats.connections
+    got = fetch_one(forbidden.url(FEED), FetchSettings(allowed_networks=("127.0.0.2/32",)))
+    assert not isinstance(got, RetrieveError), got
+    assert forbidden.stats.connections == before + 1
+
+
+def test_literal_forbidden_address_is_refused_without_connecting(forbidden: ReliabilityServer) -> None:
+    before = forbidden.stats.connections
+    err = blocked(fetch_one(forbidden.url(FEED), STRICT))
+    assert "127.0.0.2" in str(err)
+    assert forbidden.stats.connections == before
+
+
+@pytest.mark.parametrize("hops", [0, 2])
+def test_redirect_to_a_forbidden_address_is_refused_without_connecting(
+    rel_server: ReliabilityServer, forbidden: ReliabilityServer, hops: int
+) -> None:
+    target = forbidden.url(FEED)
+    url = rel_server.url("to") + "?url=" + quote(target, safe="")
+    for _ in range(hops):  # allowed hops first, then the forbidden one
+        url = rel_server.url("to") + "?url=" + quote(url, safe="")
+    before = forbidden.stats.connections
+    err = blocked(fetch_one(url, STRICT))
+    assert "127.0.0.2" in str(err)
+    assert forbidden.stats.connections == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/rss.xml",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.64.0.1/rss.xml",
+        "http://192.168.1.1/rss.xml",
+        "http://172.16.0.1/rss.xml",
+        "http://0.0.0.0/rss.xml",
+        "http://[::1]/rss.xml",
+        "http://[fe80::1]/rss.xml",
+        "http://[fd00::1]/rss.xml",
+        "http://[::ffff:10.0.0.1]/rss.xml",
+        "http://[::ffff:169.254.169.254]/rss.xml",
+        "https://10.0.0.1:8443/rss.xml",
+    ],
+)
+def test_private_literals_are_refused_before_connecting(url: str) -> None:
+    started = time.monotonic()
+    blocked(fetch_one(url, STRICT))
+    # A connection attempt to an unrouted 10/8 or 169.254/16 address would take the connect timeout.
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "spelling", ["2130706434", "0x7f000002", "0x7f.0.0.2", "0177.0.0.2", "127.2", "[::ffff:127.0.0.2]"]
+)
+def test_other_spellings_of_the_forbidden_address(forbidden: ReliabilityServer, spelling: str) -> None:
+    port = forbidden.base_url.rsplit(":", 1)[1]
+    before = forbidden.stats.connections
+    got = fetch_one(f"http://{spelling}:{port}/{FEED}", STRICT)
+    assert isinstance(got, RetrieveError)
+    assert got.outcome in (FetchOutcome.BLOCKED, FetchOutcome.CONNECT_ERROR, FetchOutcome.HTTP_ERROR), got
+    assert forbidden.stats.connections == before, f"{spelling} reached the forbidden server"
+
+
+def test_a_hostname_is_checked_by_what_it_resolves_to(rel_server: ReliabilityServer) -> None:
+    """``localhost`` resolves (via /etc/hosts, no network) to 127.0.0.1 / ::1: refused when only
+    127.0.0.2 is allowed, fetched when 127.0.0.1 is."""
+    port = rel_server.base_url.rsplit(":", 1)[1]
+    url = f"http://localhost:{port}/{FEED}"
+    before = rel_server.stats.connections
+    err = blocked(fetch_one(url, FetchSettings(allowed_networks=("127.0.0.2/32",), total_deadline=3.0)))
+    assert "localhost" in str(err)
+    assert rel_server.stats.connections == before
+    ok = fetch_one(url, FetchSettings(allowed_networks=("127.0.0.1/32", "::1/128"), total_deadline=3.0))
+    assert not isinstance(ok, RetrieveError), ok
+
+
+def test_peer_check_sees_the_real_peer(forbidden: ReliabilityServer) -> None:
+    """The after-connect check gets the connected address from httpx and refuses a forbidden one."""
+
+    async def peer_check() -> RetrieveError | None:
+        async with (
+            httpx.AsyncClient(trust_env=False) as client,
+            client.stream("GET", forbidden.url(FEED)) as response,
+        ):
+            assert response.extensions.get("network_stream") is not None, "peer check would fail open"
+            try:
+                _check_peer(response, forbidden.url(FEED), STRICT)
+            except RetrieveError as e:
+                return e
+            return None
+
+    err = asyncio.run(peer_check())
+    assert err is not None, "_check_peer accepted a connection to 127.0.0.2"
+    blocked(err)
+    assert "connected to 127.0.0.2" in str(err)
+
+
+def test_blocked_sources_are_recorded_and_the_rest_land(
+    tmp_path: Path, rel_server: ReliabilityServer, forbidden: ReliabilityServer
+) -> None:
+    names = real_feed_names()[:2]
+    redirect = rel_server.url("to") + "?url=" + quote(forbidden.url(names[1]), safe="")
+    sources = tmp_path / "sources.toml"
+    entries = {
+        "allowed": rel_server.url(names[0]),
+        "forbidden-direct": forbidden.url(names[1]),
+        "forbidden-redirect": redirect,
+        "metadata": "http://169.254.169.254/latest/meta-data/",
+    }
+    sources.write_text(
+        "".join(f'[[source]]\nname = "{n}"\nurl = "{u}"\n\n' for n, u in entries.items()), encoding="utf-8"
+    )
+    db = tmp_path / "y.duckdb"
+    before = forbidden.stats.connections
+    report = pipeline.ingest(db, sources, as_of=datetime(2021, 6, 18, 8, tzinfo=SHANGHAI), settings=STRICT)
+    assert forbidden.stats.connections == before
+    status = {r.source: r.status for r in report.rows}
+    assert status == {
+        "allowed": "new",
+        "forbidden-direct": "blocked",
+        "forbidden-redirect": "blocked",
+        "metadata": "blocked",
+    }
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT source, disposition, error FROM fetch_log WHERE status = 'blocked' ORDER BY source"
+        ).fetchall()
+        items = con.execute("SELECT DISTINCT source FROM items").fetchall()
+    finally:
+        con.close()
+    assert [r[0] for r in rows] == ["forbidden-direct", "forbidden-redirect", "metadata"]
+    assert all(r[1] == "hard" and "not allowed" in r[2] for r in rows)
+    assert items == [("allowed",)]
+
+
+def test_default_settings_allow_only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_ALLOW_PRIVATE", raising=False)
+    blocked(fetch_one("http://10.0.0.1/rss.xml", pipeline.default_fetch_settings()))
+    blocked(fetch_one("http://169.254.169.254/", pipeline.default_fetch_settings()))
