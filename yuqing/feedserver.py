@@ -164,3 +164,26 @@ class FeedServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m yuqing.feedserver DIR [--port N]``: serve a folder of feed files on 127.0.0.1."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m yuqing.feedserver", description=main.__doc__)
+    parser.add_argument("directory")
+    parser.add_argument("--port", type=int, default=8787)
+    args = parser.parse_args(argv)
+    with FeedServer(args.directory, port=args.port) as server:
+        print(f"serving {args.directory} at {server.base_url} (Ctrl-C stops)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

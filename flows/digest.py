@@ -1,0 +1,66 @@
+"""The ``digest`` flow: bring tracking up to date, then build and send (or write) the daily digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import current_run_name, resolve_as_of, retry_condition, warehouse_lock
+from flows.track import track_task
+from yuqing import pipeline
+
+DIGEST_TIMEOUT_SECONDS = 15 * 60
+# SMTP hiccups are worth two more tries; a message the server may already have accepted is not
+# (see flows.common.is_retryable), and the library records a sent digest so a retry cannot mail twice.
+DIGEST_RETRIES = 2
+DIGEST_RETRY_DELAY_SECONDS = 60.0
+
+ARTIFACT_KEY = "digest-report"
+
+
+@task(
+    name="digest",
+    retries=DIGEST_RETRIES,
+    retry_delay_seconds=DIGEST_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_condition,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def digest_task(
+    db_path: Path,
+    as_of: datetime,
+    to: list[str] | None,
+    out: Path | None,
+    routes_path: Path | None,
+    force: bool,
+) -> str:
+    with warehouse_lock():
+        return pipeline.digest(db_path, as_of=as_of, to=to, out=out, routes_path=routes_path, force=force)
+
+
+@flow(name="digest", flow_run_name=current_run_name, timeout_seconds=DIGEST_TIMEOUT_SECONDS)
+def digest(
+    db_path: str,
+    as_of: str | None = None,
+    routes_path: str | None = None,
+    force: bool = False,
+    to: list[str] | None = None,
+    out: str | None = None,
+) -> str:
+    """The digest as of ``as_of`` (default now), sent per ``routes_path`` or to ``to``, or written to ``out``.
+
+    Tracking runs first so the digest never reports the previous hour's deadlines.
+    """
+    when = resolve_as_of(as_of)
+    db = Path(db_path)
+    track_task(db, when)
+    result = digest_task(
+        db, when, to, Path(out) if out else None, Path(routes_path) if routes_path else None, force
+    )
+    create_markdown_artifact(markdown=result, key=ARTIFACT_KEY, description="daily digest")
+    get_run_logger().info("%s", result.splitlines()[0] if result else "digest: nothing to report")
+    return result

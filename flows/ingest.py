@@ -1,0 +1,136 @@
+"""The ``ingest`` flow: plan, fetch groups of sources in parallel, store each group, finish.
+
+Fetching is network only and runs in parallel; every step that opens the warehouse holds the warehouse
+concurrency slot, so a run's writes are short transactions that queue behind other flows' writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
+
+from flows.common import (
+    FETCH_BACKOFF_SECONDS,
+    FETCH_RETRIES,
+    RETRY_JITTER,
+    current_run_name,
+    resolve_as_of,
+    retry_condition,
+    warehouse_lock,
+)
+from warehouse.store import SourceResult
+from yuqing import pipeline
+
+# A run every 15 min must be done well before the next-but-one: past this the run fails as TimedOut.
+INGEST_TIMEOUT_SECONDS = 20 * 60
+# Fetch tasks running at once. Each fetches its group on its own; more threads than this buys little on a
+# small machine and makes many feeds time out together on a slow uplink.
+FETCH_WORKERS = 4
+# A failed write (the database file locked by a process outside Prefect, a full disk) is tried again soon.
+STORE_RETRIES = 2
+STORE_RETRY_DELAY_SECONDS = 5.0
+
+ARTIFACT_KEY = "ingest-report"
+
+# (cast: the runner is generic in its future type, which mypy cannot infer from the constructor)
+_FETCH_RUNNER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=FETCH_WORKERS))
+
+
+@task(
+    name="plan-ingest",
+    retries=STORE_RETRIES,
+    retry_delay_seconds=STORE_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_condition,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def plan_task(db_path: Path, sources_path: Path, as_of: datetime) -> pipeline.IngestPlan:
+    with warehouse_lock():
+        return pipeline.plan_ingest(db_path, sources_path, as_of=as_of)
+
+
+@task(
+    name="fetch-group",
+    retries=FETCH_RETRIES,
+    retry_delay_seconds=exponential_backoff(FETCH_BACKOFF_SECONDS),
+    retry_jitter_factor=RETRY_JITTER,
+    retry_condition_fn=retry_condition,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def fetch_task(jobs: list[pipeline.FetchJob], as_of: datetime) -> list[SourceResult]:
+    return pipeline.fetch_group(jobs, as_of=as_of)
+
+
+@task(
+    name="store-group",
+    retries=STORE_RETRIES,
+    retry_delay_seconds=STORE_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_condition,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def store_task(
+    db_path: Path, run_id: str, as_of: datetime, results: list[SourceResult]
+) -> list[pipeline.SourceRow]:
+    with warehouse_lock():
+        return pipeline.store_group(db_path, run_id, as_of, results)
+
+
+@task(
+    name="finish-ingest",
+    retries=STORE_RETRIES,
+    retry_delay_seconds=STORE_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_condition,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def finish_task(
+    db_path: Path, plan: pipeline.IngestPlan, rows: list[pipeline.SourceRow]
+) -> pipeline.IngestReport:
+    with warehouse_lock():
+        return pipeline.finish_ingest(db_path, plan, rows)
+
+
+@flow(
+    name="ingest",
+    flow_run_name=current_run_name,
+    timeout_seconds=INGEST_TIMEOUT_SECONDS,
+    task_runner=_FETCH_RUNNER,
+)
+def ingest(sources_path: str, db_path: str, as_of: str | None = None, shard: int = 0, shards: int = 1) -> str:
+    """One ingest cycle of the sources in ``sources_path`` into ``db_path``.
+
+    ``as_of``: ISO 8601 with offset (default: now). ``shard``/``shards``: take only the sources whose stable
+    hash falls in this shard, so several runs can split one sources file between workers.
+    """
+    logger = get_run_logger()
+    when = resolve_as_of(as_of)
+    db = Path(db_path)
+    plan = plan_task(db, Path(sources_path), when)
+    groups = plan.groups(pipeline.DEFAULT_GROUP_SIZE, shard=shard, shards=shards)
+    logger.info("run %s: %d sources to fetch in %d groups", plan.run_id, sum(map(len, groups)), len(groups))
+    fetches = list(fetch_task.map(groups, as_of=when))
+    # Store each group as soon as it is fetched, so writes overlap the remaining fetches; report the rows in
+    # the order of the sources file.
+    stored = {done: store_task(db, plan.run_id, when, done.result()) for done in as_completed(fetches)}
+    rows = [row for fetched in fetches for row in stored[fetched]]
+    report = finish_task(db, plan, rows)
+    # Per source: status, items seen/new/updated, charset mismatch, error (the run's Artifacts tab).
+    create_table_artifact(table=report.table_rows(), key=ARTIFACT_KEY, description=_headline(report))
+    logger.info("%s", _headline(report))
+    return _headline(report)
+
+
+def _headline(report: pipeline.IngestReport) -> str:
+    # Counts only: the full per-source table is the artifact, and logs never carry more than counts.
+    counts = ", ".join(f"{k}={v}" for k, v in report.counts().items())
+    return f"ingest {report.run_id}: {report.status}; {counts}"
