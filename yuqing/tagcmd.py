@@ -6,7 +6,10 @@ whatever the input size. A bad line yields ``{"id": …, "error": "…"}`` and t
 
 from __future__ import annotations
 
+import io
 import json
+import select
+from collections.abc import Iterator
 from typing import IO, Any
 
 
@@ -43,12 +46,19 @@ def tag_record(classifier: Any, record: Any, line_no: int) -> dict[str, Any]:
     }
 
 
+def _input_waiting(stdin: IO[str]) -> bool:
+    """True when more input is ready to read without blocking (so flushing can wait)."""
+    try:
+        return bool(select.select([stdin], [], [], 0)[0])
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (tests pass StringIO)
+        return True
+
+
 def run_tag(stdin: IO[str], stdout: IO[str]) -> int:
     from classifiers import Classifier
 
     classifier = Classifier.default()
-    interactive = stdout.isatty()
-    for line_no, line in enumerate(stdin, start=1):
+    for line_no, line in iter_lines(stdin):
         if not line.strip():
             out = _error(line_no, None, "empty line")
         else:
@@ -59,7 +69,19 @@ def run_tag(stdin: IO[str], stdout: IO[str]) -> int:
             else:
                 out = tag_record(classifier, record, line_no)
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        if interactive:
+        # Stream: a consumer waiting on each answer gets it as soon as no more input is queued.
+        if not _input_waiting(stdin):
             stdout.flush()
     stdout.flush()
     return 0
+
+
+def iter_lines(stdin: IO[str]) -> Iterator[tuple[int, str]]:
+    # readline, not iteration: a file iterator reads ahead in blocks, which would stall a streaming pipe.
+    line_no = 0
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        line_no += 1
+        yield line_no, line
