@@ -1,0 +1,84 @@
+"""The CLI contract (ARCHITECTURE: CLI ✱), run as a user runs it: subprocesses on a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.conftest import AS_OF, SAMPLES, write_sources
+from yuqing.feedserver import FeedServer
+
+
+def yq(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "yuqing.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    tmp = tmp_path_factory.mktemp("cli")
+    with FeedServer(SAMPLES / "feeds") as server:
+        sources = write_sources(tmp / "sources.toml", server.base_url)
+        path = tmp / "y.duckdb"
+        proc = yq("--db", str(path), "ingest", "--sources", str(sources), "--as-of", AS_OF.isoformat())
+        assert proc.returncode == 0, proc.stderr
+        assert "51 sources" in proc.stdout
+        yield path
+
+
+def test_track_overdue_json_and_event(db: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    assert "overdue milestones" in track.stdout
+
+    proc = yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert rows
+    for row in rows:
+        assert {"event_id", "topics", "started_at", "milestone", "deadline_at", "severity", "title", "item_urls"} <= set(row)
+        assert row["milestone"] in {"first_information", "press_conference", "first_response"}
+        assert datetime.fromisoformat(row["deadline_at"]) < AS_OF
+    assert len({(r["event_id"], r["milestone"]) for r in rows}) == len(rows)
+
+    # Earlier, fewer milestones had passed their deadline.
+    earlier = yq("--db", str(db), "overdue", "--as-of", "2021-06-14T08:00:00+08:00", "--json")
+    assert len(earlier.stdout.splitlines()) < len(rows)
+
+    table = yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat())
+    assert rows[0]["event_id"] in table.stdout
+
+    event = yq("--db", str(db), "event", rows[0]["event_id"])
+    assert event.returncode == 0, event.stderr
+    assert rows[0]["title"] in event.stdout and rows[0]["milestone"] in event.stdout
+
+
+def test_retag_and_env_db(db: Path, tmp_path: Path) -> None:
+    proc = yq("retag", env={"YUQING_DB": str(db)})
+    assert proc.returncode == 0, proc.stderr
+    assert "re-classified" in proc.stdout
+
+
+def test_user_errors_are_one_clear_line(db: Path, tmp_path: Path) -> None:
+    bad_ts = yq("--db", str(db), "overdue", "--as-of", "2021-06-14 08:00")
+    assert bad_ts.returncode == 2 and "offset" in bad_ts.stderr and "Traceback" not in bad_ts.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1/x"\nfrequency = 5\n', encoding="utf-8")
+    proc = yq("--db", str(tmp_path / "n.duckdb"), "ingest", "--sources", str(bad))
+    assert proc.returncode == 2 and "frequency" in proc.stderr and ":4" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    missing = yq("--db", str(db), "event", "ev-does-not-exist")
+    assert missing.returncode == 2 and "no event" in missing.stderr
