@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import opencc
 
-_WS = re.compile(r"\s+")
 # "（微信公众号：深圳发布）", "（来源：湖北省卫健委）", " （来源：央视新闻微博）" at the end of an item.
 _PUBLISHER = re.compile(r"[（(]\s*(?:微信公众号|公众号|来源|发布者)\s*[：:]\s*([^（）()]{1,40}?)\s*[）)]\s*$")
 # piyao.org.cn entries: "中国互联网联合辟谣平台 标注：谣言；来源：武汉发布"
 _PIYAO = re.compile(r"中国互联网联合辟谣平台\s*标注[：:]\s*([^；;]+)[；;]\s*来源[：:]\s*(.+?)\s*$")
 # Tencent 较真 trailer: "（腾讯较真查证，结论：假/谣言；查证者：…）"
 _FACTCHECK = re.compile(r"[（(]\s*腾讯较真查证[^（）()]*[）)]\s*$")
+_PIYAO_MARK = "中国互联网联合辟谣平台"
+_FACTCHECK_MARK = "腾讯较真查证"
 _SENTENCE_END = re.compile(r"[。！？!?]")
 MIN_LEAD_CHARS = 8
 
@@ -37,14 +38,14 @@ def normalize(text: str) -> str:
     """Collapse whitespace runs to one space and convert traditional characters to simplified."""
     if not text:
         return ""
-    text = _WS.sub(" ", text.replace("\u200d", "")).strip()
+    # str.split() and re's \s both split on the characters str.isspace() accepts.
+    text = " ".join(text.replace("\u200d", "").split())
     if _traditional_only().search(text):
         text = _converter().convert(text)
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(NamedTuple):
     """An item's text split into the parts the classifiers read differently."""
 
     title: str
@@ -61,17 +62,19 @@ def parse(title: str, text: str, lead_chars: int) -> Parsed:
     publisher: str | None = None
     piyao_label: str | None = None
     factcheck = False
-    m = _PIYAO.search(body)
+    # Literal checks first: the patterns need these words, or a closing bracket at the very end
+    # (``body`` is stripped), and most items have none of them.
+    m = _PIYAO.search(body) if _PIYAO_MARK in body else None
     if m:
         piyao_label, publisher = m.group(1).strip(), m.group(2).strip()
         body = body[: m.start()].strip()
     else:
-        f = _FACTCHECK.search(body)
+        f = _FACTCHECK.search(body) if _FACTCHECK_MARK in body else None
         if f:
             factcheck = True
             publisher = "腾讯较真"
             body = body[: f.start()].strip()
-        p = _PUBLISHER.search(body)
+        p = _PUBLISHER.search(body) if body.endswith(("）", ")")) else None
         if p:
             publisher = p.group(1).strip()
             body = body[: p.start()].strip()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import ahocorasick_rs as acr
 
+from classifiers._rx import Alternation
 from classifiers._text import Parsed
 from classifiers.lexicon import DATA_DIR, load_toml
 
@@ -26,6 +27,7 @@ FIRST_RESPONSE = "first_response"
 # Forwarding-only replies ("已转…调查处理") are short; in a long citizen message the same words
 # describe what happened before.
 SHORT_REPLY_CHARS = 150
+TRIGGER_CHARS = 400  # triggers are looked for in the title and this much of the body
 LEAD_CHARS = 120  # case-notice wording is looked for in the title and this much of the body
 
 
@@ -50,45 +52,60 @@ class OfficialRules:
     media: re.Pattern[str]
     official_weak: re.Pattern[str]
     hosts: re.Pattern[str]
-    first_information: re.Pattern[str]
-    press_conference: re.Pattern[str]
-    case_notice: re.Pattern[str]
-    incident: re.Pattern[str]
-    handling: re.Pattern[str]
-    routine: re.Pattern[str]
-    explicit: re.Pattern[str]
-    reply_title: re.Pattern[str]
-    reply_text: re.Pattern[str]
+    first_information: Alternation
+    press_conference: Alternation
+    case_notice: Alternation
+    incident: Alternation
+    handling: Alternation
+    routine: Alternation
+    explicit: Alternation
+    reply_title: Alternation
+    reply_text: Alternation
     piyao_official: frozenset[str]
     never_official: re.Pattern[str]
-    reported_title: re.Pattern[str]
-    reported_text: re.Pattern[str]
+    reported_title: Alternation
+    reported_text: Alternation
     triggers: acr.AhoCorasick
+    trigger_words: tuple[str, ...]
+    gates: acr.AhoCorasick  # the gate literals of every Alternation rule, found in one pass
+    gate_literals: tuple[str, ...]
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "official.toml") -> OfficialRules:
         raw = load_toml(path)
         wording = raw["wording"]
+        texts = {
+            "first_information": Alternation(wording["first_information"]),
+            "press_conference": Alternation(wording["press_conference"]),
+            "case_notice": Alternation(raw["case_notice"]),
+            "incident": Alternation(raw["incident"]),
+            "handling": Alternation(raw["handling"]),
+            "routine": Alternation(raw["routine"]),
+            "explicit": Alternation(raw["explicit_wording"]),
+            "reply_title": Alternation(raw["reply_title"]),
+            "reply_text": Alternation(raw["reply_text"]),
+            "reported_title": Alternation(raw["reported_title"]),
+            "reported_text": Alternation(raw["reported_text"]),
+        }
+        literals = tuple(sorted(frozenset[str]().union(*(a.literals for a in texts.values()))))
         return cls(
             official_strong=_rx(raw["official_strong"]),
             media=_rx(raw["media"]),
             official_weak=_rx(raw["official_weak"]),
             hosts=_rx(raw["official_hosts"]),
-            first_information=_rx(wording["first_information"]),
-            press_conference=_rx(wording["press_conference"]),
-            case_notice=_rx(raw["case_notice"]),
-            incident=_rx(raw["incident"]),
-            handling=_rx(raw["handling"]),
-            routine=_rx(raw["routine"]),
-            explicit=_rx(raw["explicit_wording"]),
-            reply_title=_rx(raw["reply_title"]),
-            reply_text=_rx(raw["reply_text"]),
             piyao_official=frozenset(raw["piyao_official_labels"]),
             never_official=_rx(raw["never_official"]),
-            reported_title=_rx(raw["reported_title"]),
-            reported_text=_rx(raw["reported_text"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
+            trigger_words=tuple(raw["triggers"]),
+            gates=acr.AhoCorasick(list(literals) or ["\x00"]),
+            gate_literals=literals,
+            **texts,
         )
+
+    def present(self, text: str) -> set[str]:
+        """The gate literals that occur in ``text``."""
+        lits = self.gate_literals
+        return {lits[i] for i, _s, _e in self.gates.find_matches_as_indexes(text, overlapping=True)}
 
     def publisher_kind(self, name: str | None) -> str | None:
         """'official', 'media' or None (unknown) for a publisher / source name."""
@@ -122,20 +139,26 @@ def detect(
     source_name: str | None,
     url: str | None,
     source_official: bool | None,
+    triggered: bool | None = None,
+    present: set[str] | None = None,
 ) -> Response:
+    """``triggered`` (a trigger in title or the first 400 body characters) and ``present`` (the gate
+    literals in ``title + body``) may come from a caller that has scanned the item already."""
     title, body = item.title, item.body
-    if (
-        item.piyao_label is None
-        and not source_official
-        and not rules.triggers.find_matches_as_indexes(title + " " + body[:400])
-    ):
-        return NOT_A_RESPONSE
+    if item.piyao_label is None and not source_official:
+        if triggered is None:
+            triggered = bool(rules.triggers.find_matches_as_indexes(title + " " + body[:TRIGGER_CHARS]))
+        if not triggered:
+            return NOT_A_RESPONSE
+    # Literals only gate the rule alternatives: the text searched below is always title, body or
+    # parts of them, and gate literals hold no whitespace, so they occur in ``title + body``.
+    seen = rules.present(title + body) if present is None else present
     lead = title + " " + body[:LEAD_CHARS]
     # 1. Replies to citizen messages (政府留言板 答复意见).
-    m = rules.reply_title.search(title) if title else None
+    m = rules.reply_title.search(title, seen) if title else None
     if m is None:
         full = title + body if item.lead_title else body
-        m2 = rules.reply_text.search(full)
+        m2 = rules.reply_text.search(full, seen)
         if m2 and (not m2.group(0).startswith("已转") or len(full) <= SHORT_REPLY_CHARS):
             m = m2
     if m is not None and not item.factcheck:
@@ -170,32 +193,36 @@ def detect(
     elif source_official is None and publisher_kind is None and source_kind == "official":
         official_source = True
         evidence.append(f"official source name: {source_name}")
-    # 4. What it says.
-    kinds: list[str] = []
-    words: list[str] = []
-    if (w := rules.press_conference.search(title)) is not None:
-        kinds.append(PRESS_CONFERENCE)
-        words.append(w.group(0))
-    if (w := rules.first_information.search(title)) is not None:
-        kinds.append(FIRST_INFORMATION)
-        words.append(w.group(0))
-    if (w := rules.case_notice.search(lead)) is not None:
-        kinds.append(FIRST_INFORMATION)
-        words.append(f"case notice: {w.group(0)}")
-    if (inc := rules.incident.search(title)) is not None and (h := rules.handling.search(title)) is not None:
-        kinds.append(FIRST_INFORMATION)
-        words.append(f"incident handling: {inc.group(0)}…{h.group(0)}")
-    routine = rules.routine.search(title)
-    words_ok = False if routine is not None and rules.explicit.search(title) is None else bool(words)
-    if official_source and words_ok:
-        kinds_t = tuple(dict.fromkeys([*kinds, FIRST_RESPONSE]))
-        return Response(True, False, kinds_t, (*evidence, *("wording: " + w for w in words)))
-    # 5. Media relaying an official body: a reported response.
+    # 4. What it says (only an official source's wording makes a response).
     if official_source:
+        kinds: list[str] = []
+        words: list[str] = []
+        if (w := rules.press_conference.search(title, seen)) is not None:
+            kinds.append(PRESS_CONFERENCE)
+            words.append(w.group(0))
+        if (w := rules.first_information.search(title, seen)) is not None:
+            kinds.append(FIRST_INFORMATION)
+            words.append(w.group(0))
+        if (w := rules.case_notice.search(lead, seen)) is not None:
+            kinds.append(FIRST_INFORMATION)
+            words.append(f"case notice: {w.group(0)}")
+        if (inc := rules.incident.search(title, seen)) is not None and (
+            h := rules.handling.search(title, seen)
+        ) is not None:
+            kinds.append(FIRST_INFORMATION)
+            words.append(f"incident handling: {inc.group(0)}…{h.group(0)}")
+        routine = rules.routine.search(title, seen)
+        words_ok = (
+            False if routine is not None and rules.explicit.search(title, seen) is None else bool(words)
+        )
+        if words_ok:
+            kinds_t = tuple(dict.fromkeys([*kinds, FIRST_RESPONSE]))
+            return Response(True, False, kinds_t, (*evidence, *("wording: " + w for w in words)))
         return NOT_A_RESPONSE
-    rt = rules.reported_title.search(title)
-    rb = rules.reported_text.search(body[:400])
-    cn = rules.case_notice.search(lead) if (rt or rb) else None
+    # 5. Media relaying an official body: a reported response.
+    rt = rules.reported_title.search(title, seen)
+    rb = rules.reported_text.search(body[:400], seen)
+    cn = rules.case_notice.search(lead, seen) if (rt or rb) else None
     if rt or rb:
         rep: list[str] = []
         if rt:
@@ -207,7 +234,7 @@ def detect(
         if item.publisher:
             rep.append(f"publisher: {item.publisher}")
         rkinds: list[str] = []
-        if rules.press_conference.search(title):
+        if rules.press_conference.search(title, seen):
             rkinds.append(PRESS_CONFERENCE)
         rkinds += [FIRST_INFORMATION, FIRST_RESPONSE]
         return Response(False, True, tuple(dict.fromkeys(rkinds)), tuple(rep))

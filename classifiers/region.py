@@ -183,56 +183,87 @@ class Gazetteer:
             self.names[name] = _Name(codes, needs)
         patterns = list(self.names) + [b for b in BLOCKERS if b not in self.names]
         self._patterns = patterns
+        self._entries = [self.names.get(p) for p in patterns]
+        self._chains: dict[str, tuple[Place, ...]] = {}
         self._ac = acr.AhoCorasick(patterns, matchkind=acr.MatchKind.LeftmostLongest)
 
     def chain(self, code: str) -> list[Place]:
+        return list(self.lineage(code))
+
+    def lineage(self, code: str) -> tuple[Place, ...]:
+        """``chain(code)`` as a tuple, computed once per code."""
+        known = self._chains.get(code)
+        if known is not None:
+            return known
         out: list[Place] = []
         cur: str | None = code
         while cur is not None and cur in self.places:
             place = self.places[cur]
             out.append(place)
             cur = place.parent
-        return out[::-1]
+        self._chains[code] = chain = tuple(out[::-1])
+        return chain
 
     def full_name(self, code: str) -> str:
         return "".join(p.name for p in self.chain(code))
 
+    @property
+    def patterns(self) -> list[str]:
+        """Place names and blockers, as indexed by ``mentions``."""
+        return self._patterns
+
     def find(self, text: str) -> list[tuple[str, _Name, int]]:
+        return self.mentions(self._ac.find_matches_as_indexes(text))
+
+    def mentions(self, matches: list[tuple[int, int, int]]) -> list[tuple[str, _Name, int]]:
+        """Place names among leftmost-longest ``(pattern, start, end)`` matches (blockers dropped)."""
         out: list[tuple[str, _Name, int]] = []
-        for idx, start, _end in self._ac.find_matches_as_indexes(text):
-            name = self._patterns[idx]
-            entry = self.names.get(name)
+        for idx, start, _end in matches:
+            entry = self._entries[idx]
             if entry is not None:
-                out.append((name, entry, start))
+                out.append((self._patterns[idx], entry, start))
         return out
 
 
 def resolve(
-    gaz: Gazetteer, title: str, body: str, publisher: str | None, source_region: str | None
+    gaz: Gazetteer,
+    title: str,
+    body: str,
+    publisher: str | None,
+    source_region: str | None,
+    found: tuple[list[tuple[str, _Name, int]], list[tuple[str, _Name, int]]] | None = None,
 ) -> Region | None:
+    """The region of an item; ``found``: ``gaz.find`` of title and body, if the caller has them."""
     # (surface, entry, weight, order)
     mentions: list[tuple[str, _Name, float, int]] = []
     order = 0
-    for text, weight in ((title, TITLE_WEIGHT), (body, BODY_WEIGHT), (publisher or "", BODY_WEIGHT)):
+    title_found, body_found = found if found is not None else (None, None)
+    for text, weight, pre in (
+        (title, TITLE_WEIGHT, title_found),
+        (body, BODY_WEIGHT, body_found),
+        (publisher or "", BODY_WEIGHT, None),
+    ):
         if not text:
             continue
-        for surface, entry, _pos in gaz.find(text):
+        for surface, entry, _pos in gaz.find(text) if pre is None else pre:
             mentions.append((surface, entry, weight, order))
             order += 1
     source_code = source_region if source_region in gaz.places else None
+    if not mentions and not source_code:
+        return None
     supported: set[str] = set()
     province_score: dict[str, float] = {}
     first_seen: dict[str, int] = {}
     for _surface, entry, weight, idx in mentions:
         if entry.needs_support:
             continue
-        for place in gaz.chain(entry.codes[0]):
+        for place in gaz.lineage(entry.codes[0]):
             supported.add(place.code)
         prov = entry.codes[0][:2]
         province_score[prov] = province_score.get(prov, 0.0) + weight
         first_seen.setdefault(prov, idx)
     if source_code:
-        for place in gaz.chain(source_code):
+        for place in gaz.lineage(source_code):
             supported.add(place.code)
         prov = source_code[:2]
         province_score[prov] = province_score.get(prov, 0.0) + SOURCE_WEIGHT
@@ -248,7 +279,7 @@ def resolve(
             continue
         code = codes[0]
         if entry.needs_support:
-            parents = {p.code for p in gaz.chain(code)[:-1]}
+            parents = {p.code for p in gaz.lineage(code)[:-1]}
             if not parents & supported:
                 continue
         w, first, surf = cand.get(code, (0.0, idx, surface))
@@ -262,9 +293,9 @@ def resolve(
         place = gaz.places[code]
         w, first, _s = cand[code]
         # A place whose ancestors are also named is better supported.
-        bonus = sum(cand[p.code][0] for p in gaz.chain(code)[:-1] if p.code in cand)
+        bonus = sum(cand[p.code][0] for p in gaz.lineage(code)[:-1] if p.code in cand)
         return (place.level, w + bonus, -first)
 
     best = max(cand, key=rank)
-    surfaces = sorted({cand[c][2] for c in cand if c == best or c in {p.code for p in gaz.chain(best)}})
+    surfaces = sorted({cand[c][2] for c in cand if c == best or c in {p.code for p in gaz.lineage(best)}})
     return Region(best, gaz.full_name(best), "text: " + "、".join(surfaces))

@@ -104,6 +104,7 @@ class SeverityRules:
     mass_poisoning_min: int
     negations: tuple[str, ...]
     triggers: acr.AhoCorasick
+    trigger_words: tuple[str, ...]
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "severity.toml") -> SeverityRules:
@@ -119,6 +120,7 @@ class SeverityRules:
             mass_poisoning_min=int(raw["mass_poisoning_min"]),
             negations=tuple(raw["negations"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
+            trigger_words=tuple(raw["triggers"]),
         )
 
 
@@ -137,10 +139,15 @@ def casualties(text: str) -> list[tuple[str, int, str]]:
     return out
 
 
-def assess(rules: SeverityRules, title: str, body: str) -> tuple[str, tuple[str, ...]]:
-    text = title + "。" + body
-    if not rules.triggers.find_matches_as_indexes(text):
+def assess(
+    rules: SeverityRules, title: str, body: str, triggered: bool | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """``triggered``: whether a trigger is in title or body, if the caller knows."""
+    if triggered is None:
+        triggered = bool(rules.triggers.find_matches_as_indexes(title + "。" + body))
+    if not triggered:
         return GENERAL, ()
+    text = title + "。" + body
     evidence: list[str] = []
     counts = casualties(text)
     limits = {

@@ -1,14 +1,14 @@
 """Topic tagger: lexicon terms found by one Aho-Corasick pass, validated, weighed title over body.
 
-Speed: the automaton (all terms of all topics plus blocker phrases) runs on every item; items with
-no hit stop there. Only hits on short, ambiguous terms (``strict`` in a topic file) are checked
-against rjieba token boundaries (HMM off, user dictionary built from the lexicons), and the
-segmenter runs at most once per field, lazily.
+Speed: the automaton (all terms of all topics, blocker and negative phrases) runs on every item;
+items with no hit stop there. ``Classifier`` folds it into its one pass over each item and hands the
+matches over (``Prescanned``). Only hits on short, ambiguous terms (``strict`` in a topic file) that
+the leftmost-longest selection would take are checked against rjieba token boundaries (HMM off, user
+dictionary built from the lexicons), and the segmenter runs at most once per clause, lazily.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +24,15 @@ _CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:“”‘’\"'（）()《
 REPEAT_FACTOR = 0.5  # each further occurrence of a term in the same field adds half its weight
 
 
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern found in a text exactly when one of ``words`` is (never, for no words)."""
+    return re.compile("|".join(re.escape(w) for w in words) if words else "(?!)")
+
+
+def _start_then_longest(m: tuple[int, int, int]) -> tuple[int, int]:
+    return (m[1], -m[2])
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     topic: int
@@ -32,6 +41,24 @@ class _Entry:
     contexts: tuple[ContextRule, ...]
     term: str
     offset: int = 0  # where ``term`` sits inside the matched pattern (for terms nested in another's)
+
+
+@dataclass(slots=True)
+class Prescanned:
+    """An item's matches from a one-pass scan (title and body positions are their own).
+
+    ``title_found``/``body_found``: overlapping matches ``(k, start, end)`` of the topic patterns
+    (``k < n_topic_patterns``) in the automaton's order; ``negative_hits``: the ``k`` of every
+    negative-phrase match, title first; ``*_negations``: spans of the negation prefixes;
+    ``digest``: a digest pattern is in the title.
+    """
+
+    title_found: list[tuple[int, int, int]]
+    body_found: list[tuple[int, int, int]]
+    negative_hits: list[int]
+    title_negations: list[tuple[int, int]]
+    body_negations: list[tuple[int, int]]
+    digest: bool
 
 
 @dataclass(slots=True)
@@ -79,6 +106,9 @@ class TopicTagger:
                     )
         self._patterns = list(entries)
         self._entries = [tuple(entries[p]) for p in self._patterns]
+        self._max_repeats = tuple(spec.max_repeats for spec in specs)
+        self._title_weight = tuple(spec.title_weight for spec in specs)
+        self._body_weight = tuple(spec.body_weight for spec in specs)
         # A pattern is validated on token boundaries when it is a strict term of every topic that
         # has it as a term (a pattern that is only a blocker is never strict).
         self._strict_pattern = [
@@ -87,21 +117,47 @@ class TopicTagger:
             and any(e.offset == 0 and e.term == p for e in es)
             for p, es in zip(self._patterns, self._entries, strict=True)
         ]
-        # Standard semantics with overlapping matches: candidates that fail validation (a strict
-        # term off token boundaries) must not hide a valid match they overlap ("纳入学校": 入学 is
-        # not a word there, 学校 is).
-        self._ac = acr.AhoCorasick(self._patterns)
-        # Negative phrases and digest patterns: a separate overlapping automaton, run only on items
-        # with at least one candidate topic.
+        # The same entries as plain tuples for the per-match loop:
+        # (topic, weight, check, contexts, term, offset, len(term), key). ``check``: a strict term
+        # whose span ``_select`` has not validated already (it validates a strict pattern's own
+        # span); ``key`` numbers the (topic, term) pairs, for the per-field repeat counts.
+        keys: dict[tuple[int, str], int] = {}
+        self._hits: list[tuple[tuple[int, float, bool, tuple[ContextRule, ...], str, int, int, int], ...]] = [
+            tuple(
+                (
+                    e.topic,
+                    e.weight,
+                    e.strict and not (validated and e.offset == 0 and e.term == p),
+                    e.contexts,
+                    e.term,
+                    e.offset,
+                    len(e.term),
+                    keys.setdefault((e.topic, e.term), len(keys)),
+                )
+                for e in es
+            )
+            for p, es, validated in zip(self._patterns, self._entries, self._strict_pattern, strict=True)
+        ]
+        # Negative phrases share the automaton: a phrase that is not also a topic pattern gets an index
+        # after the topic patterns, and ``_find`` sets negative-phrase matches aside for ``tag``.
         neg: dict[str, list[tuple[int, float]]] = {}
         for i, spec in enumerate(specs):
             for phrase, weight in spec.negatives.items():
                 neg.setdefault(phrase, []).append((i, weight))
-        self._neg_patterns = list(neg)
-        self._neg_entries = [tuple(neg[p]) for p in self._neg_patterns]
-        self._neg_ac = acr.AhoCorasick(self._neg_patterns or ["\x00"])
+        self._n_topic_patterns = len(self._patterns)
+        scan_patterns = self._patterns + [p for p in neg if p not in entries]
+        self._neg_entries = [tuple(neg.get(p, ())) for p in scan_patterns]
+        self._has_negatives = bool(neg)
+        self._scan_patterns = scan_patterns
+        # Standard semantics with overlapping matches: candidates that fail validation (a strict
+        # term off token boundaries) must not hide a valid match they overlap ("纳入学校": 入学 is
+        # not a word there, 学校 is).
+        self._ac = acr.AhoCorasick(scan_patterns)
+        # "any marker is a substring of the title", as one search each.
+        self._foreign = _any_of(rules.foreign_markers)
+        self._domestic = _any_of(rules.domestic_markers)
         self._digest_ac = acr.AhoCorasick(list(rules.digest_patterns) or ["\x00"])
-        self._bcache: tuple[str, list[tuple[int, int]], dict[int, set[int]]] | None = None
+        self._bcache: tuple[str, str, dict[int, set[int]]] | None = None
         self._jieba = rjieba.Jieba()
         for term in self._patterns:
             if len(term) >= 2 and not term.isascii() and not self._jieba.has_word(term):
@@ -120,86 +176,166 @@ class TopicTagger:
         """
         cache = self._bcache
         if cache is None or cache[0] is not text:
-            cache = self._bcache = (text, [m.span() for m in _CLAUSE.finditer(text)], {})
-        spans, done = cache[1], cache[2]
-        i = bisect.bisect_right(spans, (start, len(text) + 1)) - 1
-        if i < 0 or not (spans[i][0] <= start and end <= spans[i][1]):
+            cache = self._bcache = (text, text[::-1], {})
+        # The clause: the run of clause characters from ``start`` on, extended back over the run
+        # that ends at ``start`` (matched in the reversed text).
+        fwd = _CLAUSE.match(text, start)
+        if fwd is None or fwd.end() < end:
             return False
-        c_start, c_end = spans[i]
+        c_end = fwd.end()
+        back = _CLAUSE.match(cache[1], len(text) - start)
+        c_start = start - (back.end() - back.start()) if back is not None else start
+        done = cache[2]
         bounds = done.get(c_start)
         if bounds is None:
-            bounds = set()
-            for _word, s, e in self._jieba.tokenize(text[c_start:c_end], "default", False):
-                bounds.add(s + c_start)
-                bounds.add(e + c_start)
+            # Tokens cover the clause one after the other: the boundaries are their starts and the
+            # clause end (offsets within the clause).
+            bounds = {s for _word, s, _e in self._jieba.tokenize(text[c_start:c_end], "default", False)}
+            bounds.add(c_end - c_start)
             done[c_start] = bounds
-        return start in bounds and end in bounds
+        return start - c_start in bounds and end - c_start in bounds
 
-    def _select(self, text: str) -> list[tuple[int, int, int]]:
-        """Leftmost-longest non-overlapping matches among the valid ones."""
+    @property
+    def scan_patterns(self) -> list[str]:
+        """The patterns of the overlapping automaton: topic patterns, then negative-only phrases."""
+        return self._scan_patterns
+
+    @property
+    def n_topic_patterns(self) -> int:
+        """``scan_patterns[:n]`` are topic patterns; the rest are negative phrases only."""
+        return self._n_topic_patterns
+
+    def is_negative(self, k: int) -> bool:
+        """Whether scan pattern ``k`` is a negative phrase (of some topic)."""
+        return bool(self._neg_entries[k])
+
+    @property
+    def negation_prefixes(self) -> tuple[str, ...]:
+        return self.rules.negation_prefixes
+
+    def _find(self, text: str, negative_hits: list[int]) -> list[tuple[int, int, int]]:
+        """Overlapping matches of the topic patterns in ``text``; the matches of negative phrases
+        are appended to ``negative_hits`` (pattern indexes, in the automaton's order)."""
         found = self._ac.find_matches_as_indexes(text, overlapping=True)
+        if found and self._has_negatives:
+            neg = self._neg_entries
+            negative_hits.extend(m[0] for m in found if neg[m[0]])
+            n_topic = self._n_topic_patterns
+            if any(m[0] >= n_topic for m in found):
+                found = [m for m in found if m[0] < n_topic]
+        return found
+
+    def _select(self, text: str, found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """Leftmost-longest non-overlapping matches among the valid ones (``found``: all matches of
+        the topic patterns in ``text``; sorted in place)."""
         if not found:
             return []
-        valid: list[tuple[int, int, int]] = []
-        for idx, start, end in found:
-            if self._strict_pattern[idx] and not self._boundaries(text, start, end):
-                continue
-            valid.append((idx, start, end))
-        valid.sort(key=lambda m: (m[1], m[1] - m[2]))
+        if len(found) > 1:
+            # Spans of distinct patterns differ, so (start, -end) orders them without ties.
+            found.sort(key=_start_then_longest)
+        strict = self._strict_pattern
         out: list[tuple[int, int, int]] = []
         last_end = -1
-        for m in valid:
+        for m in found:
+            # Validity only matters for a match the greedy pass would take; an invalid one is
+            # skipped as if it had not been found.
             if m[1] >= last_end:
+                if strict[m[0]] and not self._boundaries(text, m[1], m[2]):
+                    continue
                 out.append(m)
                 last_end = m[2]
         return out
 
-    def _scan(self, text: str, is_title: bool, accs: dict[int, _Acc]) -> None:
+    def _negations(self, text: str) -> list[tuple[int, int]]:
+        """Spans of the negation prefixes in ``text`` (all occurrences, overlapping ones too)."""
+        spans: list[tuple[int, int]] = []
+        for p in self.rules.negation_prefixes:
+            i = text.find(p)
+            while i >= 0:
+                spans.append((i, i + len(p)))
+                i = text.find(p, i + 1)
+        return spans
+
+    def _scan(
+        self,
+        text: str,
+        is_title: bool,
+        accs: dict[int, _Acc],
+        negative_hits: list[int],
+        found: list[tuple[int, int, int]] | None = None,
+        negations: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """Add the hits in ``text`` to ``accs``. ``found`` (the topic-pattern matches; negative
+        phrases already set aside) and ``negations`` (the spans of the negation prefixes) may come
+        from a caller that has scanned the text."""
         if not text:
             return
-        counts: dict[tuple[int, str], int] = {}
-        neg_prefixes = self.rules.negation_prefixes
+        if found is None:
+            found = self._find(text, negative_hits)
+        matches = self._select(text, found)
+        if not matches:
+            return
+        counts: dict[int, int] = {}
+        # A hit is negated when a prefix lies inside the ``negation_window`` characters before it.
+        if negations is None:
+            negations = self._negations(text)
         neg_window = self.rules.negation_window
-        for idx, m_start, _m_end in self._select(text):
-            for entry in self._entries[idx]:
-                term = entry.term
-                start = m_start + entry.offset
-                end = start + len(term)
-                before = text[max(0, start - neg_window) : start]
-                if any(p in before for p in neg_prefixes):
+        field_weight = self._title_weight if is_title else self._body_weight
+        max_repeats = self._max_repeats
+        hits = self._hits
+        for idx, m_start, _m_end in matches:
+            for topic, weight, strict, contexts, term, offset, length, key in hits[idx]:
+                start = m_start + offset
+                end = start + length
+                if negations:
+                    lo = start - neg_window if start > neg_window else 0
+                    if any(lo <= ns and ne <= start for ns, ne in negations):
+                        continue
+                if strict and not self._boundaries(text, start, end):
                     continue
-                if entry.strict and not self._boundaries(text, start, end):
-                    continue
-                weight = entry.weight
-                for ctx in entry.contexts:
+                for ctx in contexts:
                     window = text[max(0, start - ctx.window) : end + ctx.window]
                     if any(n in window for n in ctx.near):
                         weight *= ctx.factor
-                spec = self.specs[entry.topic]
-                key = (entry.topic, term)
                 n = counts.get(key, 0)
-                if n >= spec.max_repeats:
+                if n >= max_repeats[topic]:
                     continue
                 counts[key] = n + 1
                 weight *= 1.0 if n == 0 else REPEAT_FACTOR
-                acc = accs.get(entry.topic)
+                acc = accs.get(topic)
                 if acc is None:
-                    acc = accs[entry.topic] = _Acc()
+                    acc = accs[topic] = _Acc()
+                contribution = weight * field_weight[topic]
                 if is_title:
-                    contribution = weight * spec.title_weight
                     acc.title += contribution
                 else:
-                    contribution = weight * spec.body_weight
                     acc.body += contribution
                 if contribution:
                     acc.terms[term] = acc.terms.get(term, 0.0) + contribution
 
-    def tag(self, item: Parsed) -> tuple[TopicTag, ...]:
-        if item.title and self._digest_ac.find_matches_as_indexes(item.title):
+    @property
+    def digest_patterns(self) -> tuple[str, ...]:
+        return self.rules.digest_patterns
+
+    def tag(self, item: Parsed, pre: Prescanned | None = None) -> tuple[TopicTag, ...]:
+        """Topics of ``item``; ``pre``: what a caller that has scanned the item already found."""
+        if pre is None:
+            digest = bool(item.title and self._digest_ac.find_matches_as_indexes(item.title))
+        else:
+            digest = pre.digest
+        if digest:
             return ()
         accs: dict[int, _Acc] = {}
-        self._scan(item.title, True, accs)
-        self._scan(item.body, False, accs)
+        if pre is None:
+            negative_hits: list[int] = []
+            self._scan(item.title, True, accs, negative_hits)
+            self._scan(item.body, False, accs, negative_hits)
+        else:
+            negative_hits = pre.negative_hits
+            if pre.title_found:
+                self._scan(item.title, True, accs, negative_hits, pre.title_found, pre.title_negations)
+            if pre.body_found:
+                self._scan(item.body, False, accs, negative_hits, pre.body_found, pre.body_negations)
         if item.publisher:
             for i, spec in enumerate(self.specs):
                 for rule in spec.publisher_rules:
@@ -215,17 +351,14 @@ class TopicTagger:
         if not accs:
             return ()
         negatives: dict[int, float] = {}
-        whole = item.title + "\n" + item.body
         seen: set[int] = set()
-        for idx, _s, _e in self._neg_ac.find_matches_as_indexes(whole, overlapping=True):
+        for idx in negative_hits:
             if idx in seen:
                 continue
             seen.add(idx)
             for topic, weight in self._neg_entries[idx]:
                 negatives[topic] = negatives.get(topic, 0.0) + weight
-        foreign = any(m in item.title for m in self.rules.foreign_markers) and not any(
-            m in item.title for m in self.rules.domestic_markers
-        )
+        foreign = self._foreign.search(item.title) is not None and self._domestic.search(item.title) is None
         out: list[TopicTag] = []
         for i, acc in sorted(accs.items()):
             spec = self.specs[i]
