@@ -56,19 +56,25 @@ def test_official_response_never_opens_an_event() -> None:
 def test_official_source_opens_only_as_an_outside_reporter() -> None:
     as_of = T0 + timedelta(hours=10)
     relay = "习近平对湖北十堰市张湾区艳湖社区集贸市场燃气爆炸事故作出重要指示"
-    # a national ministry (no source region) relaying an incident in a named place: opens
-    ministry = item("n1", relay, 0, source="应急管理部", official=True, source_region=None)
+    major = "major_emergency"
+    # a national ministry (no source region) relaying a major emergency in a named place: opens
+    ministry = item("n1", relay, 0, source="应急管理部", official=True, source_region=None, severity=major)
     assert [ev.opening_item_id for ev in group([ministry], as_of).events] == ["n1"]
     # a provincial government on an incident in its own province: never opens
-    own = item("p1", relay, 0, source="湖北省人民政府网", official=True, source_region="420000")
+    own = item("p1", relay, 0, source="湖北省人民政府网", official=True, source_region="420000", severity=major)
     assert group([own], as_of).events == ()
     # the same province's account reporting another province's incident: opens
-    other = item("p2", relay, 0, source="湖北省人民政府网", official=True, source_region="420000", region="440300")
+    other = item("p2", relay, 0, source="湖北省人民政府网", official=True, source_region="420000", region="440300",
+                 severity=major)
     assert len(group([other], as_of).events) == 1
     # a ministry's national campaign (no place): never opens
     campaign = item("n2", "应急科普丨图说：预防燃气爆炸，这些要牢记！", 0, source="应急管理部", official=True,
                     region=None)
     assert group([campaign], as_of).events == ()
+    # a ministry's routine work in a named place (not a major emergency): never opens
+    routine = item("n3", "生态环境部华东督察局、浙江省厅联合开展主题党日活动", 0, source="生态环境部", official=True,
+                   topics=("environment",), region="330000")
+    assert group([routine], as_of).events == ()
     # a media item opens the event and the provincial post, though it cannot open one, does not join it
     result = group([own, item("m1", relay, 1)], as_of)
     assert [(ev.opening_item_id, ev.item_ids) for ev in result.events] == [("m1", ("m1",))]
@@ -132,3 +138,18 @@ def test_general_event_first_response_48h_and_regional_override() -> None:
     assert [(m.rule_id, m.status) for m in ms] == [("44.general", OVERDUE)]
     first_detected = parse_rules(text, clock="first_detected")
     assert milestones(ev, [], first_detected, T0)[0].clock == "first_detected"
+
+
+def test_major_emergencies_in_one_county_are_one_incident_however_worded() -> None:
+    as_of = T0 + timedelta(hours=40)
+    major = "major_emergency"
+    a = item("d1", "揪心！山西代县铁矿透水事故，11人遇难", 0, region="140923", severity=major)
+    b = item("d2", "山西代县铁矿事故致13名矿工遇难，13名嫌疑人被刑拘", 9, region="140923", severity=major)
+    assert [ev.item_ids for ev in group([a, b], as_of).events] == [("d1", "d2")]
+    # another county, or a general-severity item, or past the window: separate events
+    elsewhere = item("d3", "山西代县铁矿事故致13名矿工遇难，13名嫌疑人被刑拘", 9, region="140924", severity=major)
+    assert len(group([a, elsewhere], as_of).events) == 2
+    general = item("d4", "山西代县铁矿事故致13名矿工遇难，13名嫌疑人被刑拘", 9, region="140923")
+    assert len(group([a, general], as_of).events) == 2
+    late = item("d5", "山西代县铁矿事故致13名矿工遇难，13名嫌疑人被刑拘", 80, region="140923", severity=major)
+    assert len(group([a, late], T0 + timedelta(hours=90)).events) == 2

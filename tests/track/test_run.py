@@ -103,3 +103,19 @@ def test_who_opens_reads_the_sources_table() -> None:
         assert wh.con.execute("SELECT opening_item_id FROM events").fetchall() == [("n1",)]
         roles = dict(wh.con.execute("SELECT item_id, role FROM track_items").fetchall())
         assert roles == {"n1": "member", "p1": "official"}
+
+
+def test_county_incident_key_joins_later_runs_like_one_batch() -> None:
+    items = [
+        item("d1", "揪心！山西代县铁矿透水事故，11人遇难", 0, region="140923", severity="major_emergency"),
+        item("d2", "山西代县铁矿事故致13名矿工遇难，13名嫌疑人被刑拘", 9, region="140923", severity="major_emergency"),
+    ]
+    with warehouse() as inc, warehouse() as batch:
+        store(inc, items)
+        store(batch, items)
+        run_track(inc, T0 + timedelta(hours=1))  # sees d1 only
+        run_track(inc, T0 + timedelta(hours=12))  # d2 finds d1 through the stored county key
+        run_track(batch, T0 + timedelta(hours=12))
+        q = "SELECT event_id, item_id FROM event_items ORDER BY ALL"
+        assert inc.con.execute(q).fetchall() == batch.con.execute(q).fetchall()
+        assert len({e for e, _ in inc.con.execute(q).fetchall()}) == 1

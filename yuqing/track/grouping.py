@@ -4,7 +4,10 @@ Two items belong to one event when they are linked by a chain of pairs that are 
   * near-duplicates: MinHash estimate of the Jaccard similarity of their headline bigrams ≥ 0.5,
   * in the same topic family (at least one topic slug in common),
   * in compatible places (same region, one contains the other, or one is unknown),
-  * close in time (within 72 h of each other, so an event stays open 72 h after its last item).
+  * close in time (within 72 h of each other, so an event stays open 72 h after its last item);
+or, for major emergencies, worded differently but in the same county (same 6-digit region code, a topic in
+common, within the window): 「山西代县铁矿透水事故，11人遇难」 and 「山西代县铁矿事故致13名矿工遇难」 are one
+incident. The county key is one more LSH-style bucket column (``INCIDENT_BAND``), stored with the others.
 Candidate pairs come from LSH buckets (items sorted by bucket and time; each item is compared with
 its few nearest predecessors in every bucket), never from all pairs. Events are the connected
 components, so the result does not depend on the order items arrive in: grouping incrementally
@@ -55,6 +58,22 @@ def can_open(item: TrackItem) -> bool:
     return eligible(item) and not item.reported_response
 
 
+INCIDENT_BAND = text.NUM_BANDS  # the column index of the county key, after the MinHash bands
+_INCIDENT_SALT = 0x5EED_1C1D_E47B_A4D5
+_MASK63 = (1 << 63) - 1  # keys round-trip through DuckDB BIGINT
+
+
+def item_keys(items: Sequence[TrackItem], sig: text.U32) -> text.U64:
+    """Bucket keys per item: the MinHash bands, then the county key of a major emergency (0 = none)."""
+    keys = text.band_keys(sig)
+    county = np.zeros((len(items), 1), dtype=np.uint64)
+    for row, it in enumerate(items):
+        code, level = as_int(it.region_code)
+        if it.severity == "major_emergency" and level == 6:
+            county[row, 0] = ((code * 0x9E3779B97F4A7C15) ^ _INCIDENT_SALT) & _MASK63
+    return np.hstack([keys, county | (county != 0).astype(np.uint64)])
+
+
 def _epoch(values: Sequence[datetime]) -> I64:
     return np.array([int(v.timestamp()) for v in values], dtype=np.int64)
 
@@ -91,9 +110,11 @@ def candidate_edges(
             div = 10 ** (6 - lmin)
             ok &= (lmin == 0) | (code[i] // div == code[j] // div)
             i, j = i[ok], j[ok]
-            ok = text.similarity(sig[i], sig[j]) >= params.min_similarity
-            out_i.append(i[ok])
-            out_j.append(j[ok])
+            if b != INCIDENT_BAND:  # the county key stands for "same incident" without shared wording
+                ok = text.similarity(sig[i], sig[j]) >= params.min_similarity
+                i, j = i[ok], j[ok]
+            out_i.append(i)
+            out_j.append(j)
     if not out_i:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)
@@ -135,7 +156,7 @@ def group(
     members.sort(key=lambda it: (it.item_time, it.item_id))
     n = len(members)
     sig = text.signatures([text.shingle_text(it.title, it.summary) for it in members])
-    keys = text.band_keys(sig)
+    keys = item_keys(members, sig)
     a, b = candidate_edges(members, sig, keys, params)
     # keep stored events together
     first_of: dict[str, int] = {}

@@ -51,11 +51,13 @@ class TrackItem:
 
     @property
     def outside_reporter(self) -> bool:
-        """An official source relaying an incident in another jurisdiction: the source is national
-        (no region) or its region does not contain the item's, and the item names a specific place.
-        E.g. 应急管理部 or 证监会发布 relaying a leader's instruction on the 十堰 explosion (420300)."""
+        """An official source relaying a major emergency in another jurisdiction: the source is national
+        (no region) or its region does not contain the item's, the item names a specific place, and the
+        classifier proposes major_emergency. E.g. 应急管理部 or 证监会发布 relaying a leader's instruction
+        on the 十堰 explosion (420300). A government account's routine work about another place (a party-day
+        activity, a commendation) is not an incident report and opens nothing."""
         place = trimmed(self.region_code)
-        if not self.source_official or not place:
+        if not self.source_official or not place or self.severity != "major_emergency":
             return False
         own = trimmed(self.source_region)
         return not own or not place.startswith(own)

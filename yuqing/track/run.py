@@ -23,7 +23,7 @@ from yuqing.timeutil import fmt_local, to_utc, utcnow
 
 from . import text
 from .deadlines import Rules, load_rules, milestones
-from .grouping import GroupingParams, eligible, group
+from .grouping import GroupingParams, eligible, group, item_keys
 from .model import GENERAL, MAJOR, TrackItem
 from .responses import LinkParams, link
 
@@ -129,7 +129,7 @@ def run_track(
         new = sql.new_items(con, as_of)
         new_members = [it for it in new if eligible(it)]
         sig = text.signatures([text.shingle_text(it.title, it.summary) for it in new_members])
-        keys = text.band_keys(sig)
+        keys = item_keys(new_members, sig)
         cand_ids = sql.band_candidates(con, [it.item_time for it in new_members], keys, grouping.window_hours)
         touched_before = set(sql.memberships(con, cand_ids).values())
         prior = sql.members_of(con, touched_before)
