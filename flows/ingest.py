@@ -26,6 +26,7 @@ from flows.common import (
     retry_condition,
     warehouse_lock,
 )
+from flows.track import track_task
 from warehouse.store import SourceResult
 from yuqing import pipeline
 
@@ -106,11 +107,20 @@ def finish_task(
     timeout_seconds=INGEST_TIMEOUT_SECONDS,
     task_runner=_FETCH_RUNNER,
 )
-def ingest(sources_path: str, db_path: str, as_of: str | None = None, shard: int = 0, shards: int = 1) -> str:
+def ingest(
+    sources_path: str,
+    db_path: str,
+    as_of: str | None = None,
+    shard: int = 0,
+    shards: int = 1,
+    track_new: bool = True,
+) -> str:
     """One ingest cycle of the sources in ``sources_path`` into ``db_path``.
 
     ``as_of``: ISO 8601 with offset (default: now). ``shard``/``shards``: take only the sources whose stable
-    hash falls in this shard, so several runs can split one sources file between workers.
+    hash falls in this shard, so several runs can split one sources file between workers. ``track_new``: when
+    the run stored new or changed items, group and flag them at once (a track run as of the same time), so a
+    new item reaches ``v_overdue`` within one ingest cycle instead of waiting for the hourly track run.
     """
     logger = get_run_logger()
     when = resolve_as_of(as_of)
@@ -127,6 +137,9 @@ def ingest(sources_path: str, db_path: str, as_of: str | None = None, shard: int
     # Per source: status, items seen/new/updated, charset mismatch, error (the run's Artifacts tab).
     create_table_artifact(table=report.table_rows(), key=ARTIFACT_KEY, description=_headline(report))
     logger.info("%s", _headline(report))
+    if track_new and (report.new or report.updated):
+        tracked = track_task(db, when)
+        logger.info("track after ingest: %s", ", ".join(f"{k}={v}" for k, v in tracked.counts().items()))
     return _headline(report)
 
 

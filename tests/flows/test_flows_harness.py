@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import duckdb
 import pytest
 from conftest import INGEST_AS_OF, TRACK_AS_OF
 from flows_support import item_counts
@@ -64,8 +65,16 @@ def test_ingest_flow_stores_items_and_publishes_a_table(ingest_state: Any, flow_
     assert len(rows) == 51
     assert {"source", "status", "new", "error", "charset"} <= set(rows[0])
     assert sum(r["new"] for r in rows) == total
-    # Batches, not one task per source: plan + 2 fetch groups + 2 stores + finish.
+    # Batches, not one task per source: plan + 2 fetch groups + 2 stores + finish + track.
     assert len(task_runs) <= 10, [t.name for t in task_runs]
+    # New items were tracked in the same run: they reach v_overdue within one ingest cycle.
+    assert "track" in {t.name.split("-")[0] for t in task_runs}, [t.name for t in task_runs]
+    con = duckdb.connect(str(flow_db), read_only=True)
+    try:
+        (tracked,) = con.execute("SELECT count(*) FROM runs WHERE kind = 'track'").fetchall()[0]
+    finally:
+        con.close()
+    assert tracked >= 1
 
 
 def test_track_flow_publishes_events_and_overdue(ingest_state: Any, flow_db: Path) -> None:
