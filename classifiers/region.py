@@ -186,6 +186,18 @@ class Gazetteer:
         self._entries = [self.names.get(p) for p in patterns]
         self._chains: dict[str, tuple[Place, ...]] = {}
         self._ac = acr.AhoCorasick(patterns, matchkind=acr.MatchKind.LeftmostLongest)
+        # Per code, for ``resolve``: the codes of its lineage (itself included), of its ancestors
+        # (in lineage order, and as a set) and its full name.
+        self.above: dict[str, frozenset[str]] = {}
+        self.ancestors: dict[str, tuple[str, ...]] = {}
+        self.parents: dict[str, frozenset[str]] = {}
+        self.full_names: dict[str, str] = {}
+        for code in self.places:
+            chain = self.lineage(code)
+            self.above[code] = frozenset(p.code for p in chain)
+            self.ancestors[code] = tuple(p.code for p in chain[:-1])
+            self.parents[code] = frozenset(self.ancestors[code])
+            self.full_names[code] = "".join(p.name for p in chain)
 
     def chain(self, code: str) -> list[Place]:
         return list(self.lineage(code))
@@ -234,68 +246,80 @@ def resolve(
     found: tuple[list[tuple[str, _Name, int]], list[tuple[str, _Name, int]]] | None = None,
 ) -> Region | None:
     """The region of an item; ``found``: ``gaz.find`` of title and body, if the caller has them."""
-    # (surface, entry, weight, order)
-    mentions: list[tuple[str, _Name, float, int]] = []
-    order = 0
+    # (surface, entry, weight), in the order found; a mention's index is its order.
+    mentions: list[tuple[str, _Name, float]] = []
     title_found, body_found = found if found is not None else (None, None)
-    for text, weight, pre in (
-        (title, TITLE_WEIGHT, title_found),
-        (body, BODY_WEIGHT, body_found),
-        (publisher or "", BODY_WEIGHT, None),
-    ):
-        if not text:
-            continue
-        for surface, entry, _pos in gaz.find(text) if pre is None else pre:
-            mentions.append((surface, entry, weight, order))
-            order += 1
+    if title:
+        for surface, entry, _pos in gaz.find(title) if title_found is None else title_found:
+            mentions.append((surface, entry, TITLE_WEIGHT))
+    if body:
+        for surface, entry, _pos in gaz.find(body) if body_found is None else body_found:
+            mentions.append((surface, entry, BODY_WEIGHT))
+    if publisher:
+        for surface, entry, _pos in gaz.find(publisher):
+            mentions.append((surface, entry, BODY_WEIGHT))
     source_code = source_region if source_region in gaz.places else None
     if not mentions and not source_code:
         return None
+    above = gaz.above
     supported: set[str] = set()
     province_score: dict[str, float] = {}
     first_seen: dict[str, int] = {}
-    for _surface, entry, weight, idx in mentions:
+    for idx, (_surface, entry, weight) in enumerate(mentions):
         if entry.needs_support:
             continue
-        for place in gaz.lineage(entry.codes[0]):
-            supported.add(place.code)
-        prov = entry.codes[0][:2]
+        code = entry.codes[0]
+        supported.update(above[code])
+        prov = code[:2]
         province_score[prov] = province_score.get(prov, 0.0) + weight
-        first_seen.setdefault(prov, idx)
+        if prov not in first_seen:
+            first_seen[prov] = idx
     if source_code:
-        for place in gaz.lineage(source_code):
-            supported.add(place.code)
+        supported.update(above[source_code])
         prov = source_code[:2]
         province_score[prov] = province_score.get(prov, 0.0) + SOURCE_WEIGHT
         first_seen.setdefault(prov, len(mentions))
     if not province_score:
         return None
-    best_prov = max(province_score, key=lambda p: (province_score[p], -first_seen[p]))
+    if len(province_score) == 1:
+        best_prov = next(iter(province_score))
+    else:
+        best_prov = max(province_score, key=lambda p: (province_score[p], -first_seen[p]))
     # Candidate places inside the winning province.
+    parents_of = gaz.parents
     cand: dict[str, tuple[float, int, str]] = {}
-    for surface, entry, weight, idx in mentions:
-        codes = [c for c in entry.codes if c[:2] == best_prov]
-        if not codes:
+    for idx, (surface, entry, weight) in enumerate(mentions):
+        for code in entry.codes:
+            if code[:2] == best_prov:
+                break
+        else:
             continue
-        code = codes[0]
-        if entry.needs_support:
-            parents = {p.code for p in gaz.lineage(code)[:-1]}
-            if not parents & supported:
-                continue
-        w, first, surf = cand.get(code, (0.0, idx, surface))
-        cand[code] = (w + weight, min(first, idx), surf)
+        if entry.needs_support and parents_of[code].isdisjoint(supported):
+            continue
+        known = cand.get(code)
+        if known is None:
+            cand[code] = (0.0 + weight, idx, surface)
+        else:
+            w, first, surf = known
+            cand[code] = (w + weight, min(first, idx), surf)
     if not cand:
         if source_code and source_code[:2] == best_prov:
-            return Region(source_code, gaz.full_name(source_code), f"source_region {source_code}")
+            return Region(source_code, gaz.full_names[source_code], f"source_region {source_code}")
         return None
 
-    def rank(code: str) -> tuple[int, float, int]:
-        place = gaz.places[code]
-        w, first, _s = cand[code]
-        # A place whose ancestors are also named is better supported.
-        bonus = sum(cand[p.code][0] for p in gaz.lineage(code)[:-1] if p.code in cand)
-        return (place.level, w + bonus, -first)
+    if len(cand) == 1:
+        best = next(iter(cand))
+    else:
+        places = gaz.places
+        ancestors = gaz.ancestors
 
-    best = max(cand, key=rank)
-    surfaces = sorted({cand[c][2] for c in cand if c == best or c in {p.code for p in gaz.lineage(best)}})
-    return Region(best, gaz.full_name(best), "text: " + "、".join(surfaces))
+        def rank(code: str) -> tuple[int, float, int]:
+            w, first, _s = cand[code]
+            # A place whose ancestors are also named is better supported.
+            bonus = sum(cand[p][0] for p in ancestors[code] if p in cand)
+            return (places[code].level, w + bonus, -first)
+
+        best = max(cand, key=rank)
+    best_above = above[best]
+    surfaces = sorted({v[2] for c, v in cand.items() if c in best_above})
+    return Region(best, gaz.full_names[best], "text: " + "、".join(surfaces))
