@@ -64,6 +64,7 @@ class SharedRules:
     lead_as_title_chars: int
     foreign_markers: tuple[str, ...]
     domestic_markers: tuple[str, ...]
+    head_terms: frozenset[str] = frozenset()
 
 
 def _num(d: dict[str, Any], key: str, default: float, where: Path) -> float:
@@ -157,6 +158,7 @@ def load_shared_rules(path: Path = DATA_DIR / "rules.toml") -> SharedRules:
         lead_as_title_chars=int(_num(raw, "lead_as_title_chars", 40, path)),
         foreign_markers=_strs(raw, "foreign_markers", path),
         domestic_markers=_strs(raw, "domestic_markers", path),
+        head_terms=frozenset(_strs(raw, "head_terms", path)),
     )
 
 

@@ -193,7 +193,10 @@ class TopicTagger:
             bounds = {s for _word, s, _e in self._jieba.tokenize(text[c_start:c_end], "default", False)}
             bounds.add(c_end - c_start)
             done[c_start] = bounds
-        return start - c_start in bounds and end - c_start in bounds
+        if end - c_start not in bounds:
+            return False
+        # A head term may end a longer word (发生爆炸); any other must also start one.
+        return start - c_start in bounds or text[start:end] in self.rules.head_terms
 
     @property
     def scan_patterns(self) -> list[str]:

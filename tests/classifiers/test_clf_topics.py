@@ -105,3 +105,12 @@ def test_bad_topic_file_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('slug = "x"\n[terms]\n"词" = "heavy"\n', encoding="utf-8")
     with pytest.raises(LexiconError):
         Classifier(topics_dir=tmp_path)
+
+
+def test_head_terms_count_when_they_end_a_longer_word() -> None:
+    # jieba keeps 发生爆炸 as one word; the explosion is still the subject.
+    assert classify("江苏盐城响水县化工厂发生爆炸事故 已致10人死亡", "").topic_slugs == ["work_safety"]
+    assert classify("某矿发生透水事故 5人被困", "").topic_slugs == ["work_safety"]
+    # ... but a strict term inside or at the start of another word still does not count.
+    assert classify("信息爆炸时代如何读书", "").topic_slugs == []
+    assert classify("这家火锅店生意火爆", "").topic_slugs == []
