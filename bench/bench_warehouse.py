@@ -29,7 +29,7 @@ milestones are inserted from Arrow tables with 002_events.sql's columns.
 
 Queries, at ``as_of`` = the middle of the year (08:00 Asia/Shanghai), each timed ``--repeat`` times
 (the first right after opening the file; the median is printed): ``overdue_rows`` (the SQL of
-``yuqing overdue``), ``yuqing.track.run.overdue``, the digest's ``collect`` for the catch-all route
+``yuqing overdue``, with its default 30-day lookback), ``yuqing.track.run.overdue``, the digest's ``collect`` for the catch-all route
 and for a topic + region route (and its three queries alone), ``v_overdue`` and queries from
 docs/analyst.md. A query taking 0.5 s or more gets its hottest operators printed from DuckDB's profile.
 """
@@ -70,7 +70,7 @@ from warehouse.events import overdue_rows  # noqa: E402
 from yuqing.digest.collect import TREND_DAYS, collect, digest_date  # noqa: E402
 from yuqing.digest.routes import Route  # noqa: E402
 from yuqing.models import SourceConfig, SourceState  # noqa: E402
-from yuqing.track.run import overdue  # noqa: E402
+from yuqing.track.run import DEFAULT_OVERDUE_LOOKBACK_DAYS, overdue  # noqa: E402
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=365)
@@ -781,6 +781,8 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
     )
     since = AS_OF - timedelta(hours=24)
     horizon = AS_OF - timedelta(days=all_route.lookback_days)
+    due_until = AS_OF + timedelta(hours=all_route.due_within_hours)
+    overdue_horizon = AS_OF - timedelta(days=DEFAULT_OVERDUE_LOOKBACK_DAYS)
     today = digest_date(AS_OF)
     first, last = today - timedelta(days=TREND_DAYS - 1), today
     with Warehouse.open(db) as wh:
@@ -791,10 +793,14 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
         lines.append(f"duckdb threads {threads}, memory_limit {memory}; as_of {AS_OF:%Y-%m-%d %H:%M} UTC "
                      f"(08:00 Asia/Shanghai), last track run {T_END:%Y-%m-%d %H:%M} UTC")  # fmt: skip
         event_ids_all: list[str] = []
+        earliest_all: list[Any] = [None]
+        events_params = {"as_of": AS_OF, "since": since, "horizon": horizon, "due_until": due_until}
 
-        def events_all() -> Any:
-            rows = events_as_of(con, as_of=AS_OF, since=since, horizon=horizon)
+        def events_all() -> Any:  # as collect() reads them for the catch-all route
+            rows = events_as_of(con, as_of=AS_OF, since=since, horizon=horizon, due_until=due_until)
             event_ids_all[:] = [e.event_id for e in rows]
+            earliest_all[0] = min((e.started_at for e in rows), default=None)
+            events_params["earliest"] = earliest_all[0] or AS_OF
             return rows
 
         def digest_summary(d: Any) -> str:
@@ -802,25 +808,29 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
                     f"responses {len(d.responses)}, omitted {dict(d.omitted)}")  # fmt: skip
 
         cases: list[Case] = [
-            ("overdue_rows (yuqing overdue SQL)", lambda: overdue_rows(con, AS_OF), GOAL_QUERY_S,
-             [(events_sql._OVERDUE_SQL, {"as_of": AS_OF})], lambda r: f"{len(r):,} rows"),
+            ("overdue_rows (yuqing overdue SQL)", lambda: overdue_rows(con, AS_OF, overdue_horizon), GOAL_QUERY_S,
+             [(events_sql._OVERDUE_SQL, {"as_of": AS_OF, "horizon": overdue_horizon})], lambda r: f"{len(r):,} rows"),
             ("yuqing.track.run.overdue", lambda: overdue(wh, AS_OF), GOAL_QUERY_S, [], lambda r: f"{len(r):,} rows"),
             ("collect: route all", lambda: collect(wh, AS_OF, all_route), GOAL_QUERY_S, [], digest_summary),
             ("collect: wage_arrears + 44", lambda: collect(wh, AS_OF, gd_wage), GOAL_QUERY_S, [], digest_summary),
             ("  digest events_as_of", events_all, None,
-             [(digest_sql._EVENTS_SQL, {"as_of": AS_OF, "since": since, "horizon": horizon})],
+             [(digest_sql._EVENTS_SQL.format(route="", sections=digest_sql._SECTIONS_SQL), events_params)],
              lambda r: f"{len(r):,} events"),
-            ("  digest milestones_of (all)", lambda: milestones_of(con, event_ids_all), None,
-             [(digest_sql._MILESTONES_SQL, {"event_ids": event_ids_all})], lambda r: f"{len(r):,} milestones"),
+            ("  digest milestones_of (all)", lambda: milestones_of(con, event_ids_all, earliest=earliest_all[0]), None,
+             [(digest_sql._MILESTONES_SQL, {"event_ids": event_ids_all, "earliest": earliest_all[0] or AS_OF})],
+             lambda r: f"{len(r):,} milestones"),
             ("  digest topic_daily", lambda: topic_daily(con, as_of=AS_OF, first=first, last=last), None,
-             [(digest_sql._TOPIC_DAILY_SQL, {"as_of": AS_OF, "first": first, "last": last})],
+             [(digest_sql._TOPIC_DAILY_SQL, digest_sql.topic_daily_params(as_of=AS_OF, first=first, last=last))],
              lambda r: f"{len(r):,} rows"),
         ]  # fmt: skip
+        def fetch_all(sql: str) -> Callable[[], Any]:
+            return lambda: con.execute(sql).fetchall()
+
         for name, sql in ANALYST_QUERIES.items():
             cases.append(
                 (
                     name,
-                    lambda sql=sql: con.execute(sql).fetchall(),
+                    fetch_all(sql),
                     None,
                     [(sql, {})],
                     lambda r: f"{len(r):,} rows",

@@ -187,6 +187,42 @@ def _char_weight(ch: str) -> float:
     return _W_OTHER
 
 
+# Characters that UTF-8 encodes in two bytes (U+0080 to U+07FF): Latin-1 supplement, Latin
+# extended, Greek, Cyrillic, Hebrew, Arabic. GBK/Big5 bytes that happen to be valid UTF-8 mostly
+# decode to these (lead byte C2-DF, trail 80-BF), so a body with any of them is scored in full;
+# except the no-break space, the middle dot (6·14, 习·近), × and °, common in Chinese news text.
+_TWO_BYTE_UTF8 = re.compile("[\u0080-\u009f\u00a1-\u00af\u00b1-\u00b6\u00b8-\u00d6\u00d8-\u07ff]")
+
+
+# Scored in full when the two-byte characters are more than about 1 in 25 of the CJK ones.
+_TWO_BYTE_SHARE = 50
+
+
+def _clean_utf8(body: bytes, declared_header: str | None, declared_document: str | None) -> str | None:
+    """The body as UTF-8 when that needs no scoring, else None (score every candidate).
+
+    That is when nothing declares another charset, the body decodes as strict UTF-8, and the text
+    has few characters from the two-byte range (what legacy CJK bytes read as UTF-8 turn into)
+    compared with its three-byte (CJK) ones. Legacy multi-byte text almost never forms valid UTF-8
+    over a whole document, and the rare body that does is caught by the two-byte check and goes
+    through the full plausibility comparison.
+    """
+    for label in (declared_header, declared_document):
+        if label and canonical_codec(label) != UTF8:
+            return None
+    try:
+        text = body.decode(UTF8)
+    except UnicodeDecodeError:
+        return None
+    if _TWO_BYTE_UTF8.search(text) is not None:
+        # A few accented letters or symbols among many CJK characters are real text; legacy bytes
+        # read as UTF-8 are mostly two-byte characters. Each three-byte character adds two bytes.
+        two_byte = len(_TWO_BYTE_UTF8.findall(text))
+        if two_byte * _TWO_BYTE_SHARE > len(body) - len(text):
+            return None
+    return text
+
+
 def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode ``body`` to text, choosing the most plausible of the declared and the usual encodings."""
     declared_header = header_charset(content_type)
@@ -202,6 +238,10 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
         if body.startswith(pattern):
             text = body.decode(codec, errors="replace")
             return Decoded(text, declared, declared_header, declared_document, codec, "\ufffd" in text)
+
+    fast = _clean_utf8(body, declared_header, declared_document)
+    if fast is not None:
+        return Decoded(fast, declared, declared_header, declared_document, UTF8, False)
 
     candidates: list[str] = []
     for label in (declared_header, declared_document):

@@ -9,20 +9,26 @@ address check, and a classification of every failure into a :class:`FetchOutcome
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import ipaddress
 import socket
+import threading
 import time
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from yuqing.errors import Disposition, RetrieveError
 from yuqing.models import FetchOutcome
+
+_T = TypeVar("_T")
 
 USER_AGENT = "yuqing/0.1 (public-sentiment feed monitor; +https://github.com/yuqing-project/yuqing)"
 # Brotli is not in the standard library; we only ask for what we can decode with a bounded buffer.
@@ -95,6 +101,11 @@ class Retrieved:
 # ---------------------------------------------------------------- address policy
 
 
+@functools.lru_cache(maxsize=64)
+def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(net, strict=False) for net in allowed)
+
+
 def address_allowed(address: str, settings: FetchSettings) -> bool:
     """True when the policy lets us talk to ``address`` (an IP literal)."""
     try:
@@ -103,7 +114,7 @@ def address_allowed(address: str, settings: FetchSettings) -> bool:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if any(ip in ipaddress.ip_network(net, strict=False) for net in settings.allowed_networks):
+    if any(ip in net for net in _networks(tuple(settings.allowed_networks))):
         return True
     if ip.is_global:
         return True
@@ -347,6 +358,9 @@ async def _exchange(
                 continue
             resp_headers = _headers(response)
             if status == 304:
+                # A 304 has no body (RFC 9110 15.4.5); reading its end lets the connection be kept
+                # alive for the next request instead of being closed as a half-read response.
+                await response.aread()
                 return Retrieved(
                     request.url, url, 304, resp_headers, b"", time.monotonic() - started,
                     request.conditional, tuple(visited[:-1]),
@@ -441,6 +455,16 @@ async def _fetch_one(
             )
 
 
+def _new_client(settings: FetchSettings) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(settings.total_deadline, connect=settings.connect_timeout)
+    pool = httpx.Limits(
+        max_connections=settings.max_concurrency, max_keepalive_connections=settings.max_concurrency
+    )
+    return httpx.AsyncClient(
+        timeout=timeout, limits=pool, follow_redirects=False, verify=settings.verify_tls, trust_env=False
+    )
+
+
 async def fetch_many(
     requests: Iterable[FetchRequest], *, settings: FetchSettings | None = None
 ) -> list[Retrieved | RetrieveError]:
@@ -453,13 +477,7 @@ async def fetch_many(
     if not batch:
         return []
     limits = _Limits(settings)
-    timeout = httpx.Timeout(settings.total_deadline, connect=settings.connect_timeout)
-    pool = httpx.Limits(
-        max_connections=settings.max_concurrency, max_keepalive_connections=settings.max_concurrency
-    )
-    async with httpx.AsyncClient(
-        timeout=timeout, limits=pool, follow_redirects=False, verify=settings.verify_tls, trust_env=False
-    ) as client:
+    async with _new_client(settings) as client:
         return list(await asyncio.gather(*(_fetch_one(client, r, settings, limits) for r in batch)))
 
 
@@ -468,3 +486,60 @@ def fetch_many_sync(
 ) -> list[Retrieved | RetrieveError]:
     """:func:`fetch_many` for synchronous callers (CLI, flow tasks); not for use inside an event loop."""
     return asyncio.run(fetch_many(requests, settings=settings))
+
+
+class Fetcher:
+    """Fetches in the background for synchronous callers: one event loop on its own thread, one HTTP
+    client (connections kept alive across calls) and one set of concurrency limits for its lifetime.
+
+    ``submit`` returns at once with a future, so a caller can parse what has arrived while the rest
+    is still on the wire. Use as a context manager; leaving it cancels what is still pending.
+    """
+
+    def __init__(self, settings: FetchSettings | None = None) -> None:
+        self.settings = settings or FetchSettings()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="yuqing-fetch", daemon=True)
+        self._thread.start()
+        self._client, self._limits = self._call(self._setup()).result()
+        self._pending: set[concurrent.futures.Future[Retrieved | RetrieveError]] = set()
+        self._closed = False
+
+    async def _setup(self) -> tuple[httpx.AsyncClient, _Limits]:
+        return _new_client(self.settings), _Limits(self.settings)
+
+    def _call(self, coro: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def submit(self, request: FetchRequest) -> concurrent.futures.Future[Retrieved | RetrieveError]:
+        """Start fetching ``request``; the future's result is a Retrieved or a RetrieveError value."""
+        if self._closed:
+            raise RuntimeError("the fetcher is closed")
+        future = self._call(_fetch_one(self._client, request, self.settings, self._limits))
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
+
+    def fetch(self, requests: Iterable[FetchRequest]) -> list[Retrieved | RetrieveError]:
+        """Fetch every request concurrently and wait for all; results in input order."""
+        return [f.result() for f in [self.submit(r) for r in requests]]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for future in list(self._pending):
+            future.cancel()
+        try:
+            self._call(self._client.aclose()).result(timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            if not self._thread.is_alive():
+                self._loop.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -11,13 +11,15 @@ committed in state ``sending`` before any SMTP traffic, then moved to ``sent`` o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import duckdb
+
+from yuqing.timeutil import SHANGHAI
 
 
 class WarehouseLike(Protocol):
@@ -88,44 +90,117 @@ def _utc_opt(value: datetime | None) -> datetime | None:
 # ---------------------------------------------------------------------------------------------
 
 # The events a digest as of $as_of may mention: they exist at $as_of (first detected by then) and are
-# recent (started after $horizon) or new since the last digest. The first item's link is the earliest
-# item of the event that existed at $as_of.
-_EVENTS_SQL = """
-WITH first_item AS (
-    SELECT ei.event_id, i.url
+# recent (started after $horizon) or new since the last digest; {route} narrows them to the route's
+# topics and regions and {sections} to those that can appear in a section (see events_as_of).
+# The stored events are filtered first; the first item's link is then looked up for them only: the
+# earliest item of the event that existed at $as_of (items of an event are never before its start).
+_EVENTS_WHERE = """
+    WHERE e.first_detected_at <= $as_of
+      AND (e.started_at >= $horizon OR e.first_detected_at > $since){route}{sections}
+"""
+_EARLIEST_SQL = "SELECT min(e.started_at) FROM events AS e" + _EVENTS_WHERE
+_EVENTS_SQL = (
+    """
+WITH ev AS (
+    SELECT e.event_id, e.title, e.topics, e.region_code, e.region_name, e.severity_proposed,
+           e.started_at, e.first_detected_at, e.item_count, e.source_count
+    FROM events AS e"""
+    + _EVENTS_WHERE
+    + """), first_item AS (
+    SELECT ei.event_id, arg_min_null(i.url, (i.item_time, i.item_id)) AS url
     FROM event_items AS ei
     JOIN items AS i ON i.item_id = ei.item_id
+    SEMI JOIN ev ON ev.event_id = ei.event_id
     WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of
-    QUALIFY row_number() OVER (PARTITION BY ei.event_id ORDER BY i.item_time, i.item_id) = 1
+      AND i.item_time >= $earliest
+    GROUP BY ei.event_id
+), override AS (
+    SELECT event_id, severity FROM severity_overrides
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
 )
 SELECT
     e.event_id, e.title, coalesce(e.topics, []::VARCHAR[]) AS topics, e.region_code, e.region_name,
-    coalesce(e.severity_override, e.severity) AS severity, e.severity_override,
+    coalesce(o.severity, e.severity_proposed) AS severity, o.severity AS severity_override,
     e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url
-FROM v_events AS e
+FROM ev AS e
+LEFT JOIN override AS o ON o.event_id = e.event_id
 LEFT JOIN first_item AS f ON f.event_id = e.event_id
-WHERE e.first_detected_at <= $as_of
-  AND (e.started_at >= $horizon OR e.first_detected_at > $since)
 ORDER BY e.started_at, e.event_id
 """
+)
+
+# An event can appear in a digest section only through a milestone open as of $as_of and due by
+# $due_until (overdue or due soon), a milestone answered after $since (its response item's time or
+# first fetch), or by being first detected after $since (new). A milestone met after $as_of, or met
+# by then by an item fetched after $as_of, is open as of $as_of: the last two terms keep it (a
+# response's met_at is its item's item_time).
+_SECTIONS_SQL = """
+      AND (e.first_detected_at > $since OR e.event_id IN (
+          SELECT m.event_id FROM milestones AS m
+          WHERE (m.met_at IS NULL AND m.deadline_at <= $due_until)
+             OR m.met_at > $since
+             OR m.met_by_item_id IN (SELECT item_id FROM items WHERE fetched_at > $since AND item_time <= $as_of)
+      ))"""
 
 # A response is known to a run as of T only once its item was fetched: met_visible_at is when that
-# happened (the response item's time, or its first fetch if later).
+# happened (the response item's time, or its first fetch if later). A response item is never before
+# its event's start, so items before $earliest (the earliest start asked for) are skipped.
 _MILESTONES_SQL = """
 SELECT m.event_id, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id,
        i.url, coalesce(m.reported, false),
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(i.fetched_at, m.met_at)) END
 FROM v_milestones AS m
-LEFT JOIN items AS i ON i.item_id = m.met_by_item_id
+LEFT JOIN items AS i ON i.item_id = m.met_by_item_id AND i.item_time >= $earliest
 WHERE m.event_id IN (SELECT unnest($event_ids::VARCHAR[]))
 ORDER BY m.event_id, m.deadline_at, m.milestone
 """
 
+# No lower bound: item times are never before this.
+_NO_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _route_sql(topics: Collection[str], regions: Sequence[str], params: dict[str, Any]) -> str:
+    """``yuqing.digest.routes.Route.matches`` as SQL on ``e``: a wanted topic, a wanted region prefix."""
+    sql = ""
+    if topics:
+        params["topics"] = sorted(topics)
+        sql += "\n      AND list_has_any(coalesce(e.topics, []::VARCHAR[]), $topics::VARCHAR[])"
+    if regions:
+        names = []
+        for n, prefix in enumerate(regions):
+            params[f"region{n}"] = prefix
+            names.append(f"starts_with(e.region_code, $region{n})")
+        sql += "\n      AND e.region_code IS NOT NULL AND (" + " OR ".join(names) + ")"
+    return sql
+
 
 def events_as_of(
-    con: duckdb.DuckDBPyConnection, *, as_of: datetime, since: datetime, horizon: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: datetime,
+    since: datetime,
+    horizon: datetime,
+    topics: Collection[str] = (),
+    regions: Sequence[str] = (),
+    due_until: datetime | None = None,
 ) -> list[EventRecord]:
-    rows = con.execute(_EVENTS_SQL, {"as_of": as_of, "since": since, "horizon": horizon}).fetchall()
+    """Events a digest as of ``as_of`` may mention (see ``_EVENTS_SQL``).
+
+    ``topics`` / ``regions`` (empty: any) keep the events with one of the topics and a region code
+    under one of the prefixes. With ``due_until`` only events that can appear in a section are read:
+    new since ``since``, or with a milestone open and due by ``due_until`` or answered after ``since``.
+    """
+    params: dict[str, Any] = {"as_of": as_of, "since": since, "horizon": horizon}
+    route = _route_sql(topics, regions, params)
+    sections = ""
+    if due_until is not None:
+        params["due_until"] = due_until
+        sections = _SECTIONS_SQL
+    found = con.execute(_EARLIEST_SQL.format(route=route, sections=sections), params).fetchall()
+    if not found or found[0][0] is None:
+        return []
+    params["earliest"] = found[0][0]
+    rows = con.execute(_EVENTS_SQL.format(route=route, sections=sections), params).fetchall()
     return [
         EventRecord(
             event_id=str(r[0]),
@@ -145,10 +220,14 @@ def events_as_of(
     ]
 
 
-def milestones_of(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) -> list[MilestoneRecord]:
+def milestones_of(
+    con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, earliest: datetime | None = None
+) -> list[MilestoneRecord]:
+    """The milestones of the events; ``earliest``: at or before the earliest start of those events."""
     if not event_ids:
         return []
-    rows = con.execute(_MILESTONES_SQL, {"event_ids": list(event_ids)}).fetchall()
+    params = {"event_ids": list(event_ids), "earliest": _NO_EARLIEST if earliest is None else earliest}
+    rows = con.execute(_MILESTONES_SQL, params).fetchall()
     return [
         MilestoneRecord(
             event_id=str(r[0]),
@@ -169,11 +248,13 @@ def milestones_of(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) -> l
 # The trend counts the items that existed at $as_of (items_as_of), per Asia/Shanghai day, topic and
 # region, so a route's trend covers its own topics and regions and a replay sees what T saw.
 # (v_topic_daily counts every stored item; it is the analysts' view of the same numbers.)
+# $lo / $hi are the UTC bounds of the days $first .. $last, so older items are skipped unread.
 _TOPIC_DAILY_SQL = """
 SELECT (i.item_time AT TIME ZONE 'Asia/Shanghai')::DATE AS day, t.topic, i.region_code, count(*) AS items
 FROM items_as_of($as_of) AS i
 JOIN item_topics AS t USING (item_id)
-WHERE (i.item_time AT TIME ZONE 'Asia/Shanghai')::DATE BETWEEN $first AND $last
+WHERE i.item_time >= $lo AND i.item_time < $hi
+  AND (i.item_time AT TIME ZONE 'Asia/Shanghai')::DATE BETWEEN $first AND $last
 GROUP BY ALL
 """
 
@@ -186,11 +267,18 @@ class TopicDayCount:
     items: int
 
 
+def topic_daily_params(*, as_of: datetime, first: date, last: date) -> dict[str, Any]:
+    """The parameters of ``_TOPIC_DAILY_SQL``."""
+    lo = datetime.combine(first, time(), tzinfo=SHANGHAI).astimezone(UTC)
+    hi = datetime.combine(last + timedelta(days=1), time(), tzinfo=SHANGHAI).astimezone(UTC)
+    return {"as_of": as_of, "first": first, "last": last, "lo": lo, "hi": hi}
+
+
 def topic_daily(
     con: duckdb.DuckDBPyConnection, *, as_of: datetime, first: date, last: date
 ) -> list[TopicDayCount]:
     """Items per (Asia/Shanghai day, topic, region) between ``first`` and ``last``, as of ``as_of``."""
-    rows = con.execute(_TOPIC_DAILY_SQL, {"as_of": as_of, "first": first, "last": last}).fetchall()
+    rows = con.execute(_TOPIC_DAILY_SQL, topic_daily_params(as_of=as_of, first=first, last=last)).fetchall()
     return [TopicDayCount(day=r[0], topic=str(r[1]), region_code=r[2], items=int(r[3])) for r in rows]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -459,46 +459,72 @@ def resolve_event_id(con: duckdb.DuckDBPyConnection, event_id: str) -> str:
 
 # Overdue as of any time: events and responses as they were visible then, deadlines from the stored
 # rule rows (hours, clock, kinds that satisfy them). Status depends on as_of, so nothing stored is reused.
+# Only events whose stored start is at or after $horizon are considered (the lookback; a stored start is
+# the earliest item_time of the event's items, so their items and responses all lie after $horizon too,
+# which lets the scans of items skip older data). The item links are gathered last, only for the
+# (event, milestone) pairs that are overdue.
 _OVERDUE_SQL = """
-WITH vis AS (
-    SELECT ei.event_id, min(i.item_time) AS started_at, min(i.fetched_at) AS first_detected_at,
-           list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
-    FROM event_items AS ei JOIN items AS i USING (item_id)
-    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of
+WITH recent AS (
+    SELECT event_id FROM events WHERE started_at >= $horizon AND started_at <= $as_of
+), vis AS (
+    SELECT ei.event_id, min(i.item_time) AS started_at, min(i.fetched_at) AS first_detected_at
+    FROM event_items AS ei
+    JOIN items AS i USING (item_id)
+    SEMI JOIN recent AS rc ON rc.event_id = ei.event_id
+    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND i.item_time >= $horizon
     GROUP BY ei.event_id
-), ms AS (
-    SELECT m.*, v.started_at AS event_started_at, v.item_urls,
+), due AS (
+    SELECT m.*, v.started_at AS event_started_at,
            (CASE m.clock WHEN 'first_detected' THEN v.first_detected_at ELSE v.started_at END)
                + to_microseconds(CAST(m.deadline_hours * 3600000000 AS BIGINT)) AS due_at
     FROM milestones AS m JOIN vis AS v USING (event_id)
+), late AS (
+    SELECT * FROM due WHERE $as_of > due_at
 ), met AS (
-    SELECT ms.event_id, ms.milestone, min(r.responded_at) AS met_at
-    FROM ms
-    JOIN responses AS r ON r.event_id = ms.event_id
+    SELECT DISTINCT late.event_id, late.milestone
+    FROM late
+    JOIN responses AS r ON r.event_id = late.event_id
     JOIN items AS i ON i.item_id = r.item_id
-    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND r.responded_at >= ms.event_started_at
-      AND (list_contains(ms.satisfied_by, '*') OR list_has_any(ms.satisfied_by, r.milestone_kinds))
-    GROUP BY ALL
+    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND i.item_time >= $horizon
+      AND r.responded_at >= late.event_started_at
+      AND (list_contains(late.satisfied_by, '*') OR list_has_any(late.satisfied_by, r.milestone_kinds))
+), overdue AS (
+    SELECT late.* FROM late ANTI JOIN met USING (event_id, milestone)
+), urls AS (
+    SELECT ei.event_id,
+           list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
+    FROM event_items AS ei
+    JOIN items AS i USING (item_id)
+    SEMI JOIN overdue AS o ON o.event_id = ei.event_id
+    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND i.item_time >= $horizon
+    GROUP BY ei.event_id
 ), override AS (
     SELECT event_id, severity FROM severity_overrides
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
 )
-SELECT ms.event_id, e.topics, ms.event_started_at, ms.milestone, ms.due_at,
+SELECT od.event_id, e.topics, od.event_started_at, od.milestone, od.due_at,
        coalesce(o.severity, e.severity_proposed) AS severity, e.title,
-       coalesce(ms.item_urls, []::VARCHAR[]) AS item_urls, e.region_code, e.region_name,
-       ms.rule_id, ms.rule_version, ms.source_document,
-       date_diff('second', ms.due_at, $as_of) AS overdue_seconds
-FROM ms
+       coalesce(u.item_urls, []::VARCHAR[]) AS item_urls, e.region_code, e.region_name,
+       od.rule_id, od.rule_version, od.source_document,
+       date_diff('second', od.due_at, $as_of) AS overdue_seconds
+FROM overdue AS od
 JOIN events AS e USING (event_id)
-LEFT JOIN met USING (event_id, milestone)
+LEFT JOIN urls AS u USING (event_id)
 LEFT JOIN override AS o USING (event_id)
-WHERE met.met_at IS NULL AND $as_of > ms.due_at
-ORDER BY ms.due_at, ms.event_id, ms.milestone
+ORDER BY od.due_at, od.event_id, od.milestone
 """
 
+# No lookback: every stored event (item times are never before this).
+_NO_HORIZON = datetime(1900, 1, 1, tzinfo=UTC)
 
-def overdue_rows(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[tuple[Any, ...]]:
-    return con.execute(_OVERDUE_SQL, {"as_of": as_of}).fetchall()
+
+def overdue_rows(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: datetime | None = None
+) -> list[tuple[Any, ...]]:
+    """Overdue (event, milestone) rows as of ``as_of`` among events started at or after ``horizon``
+    (``None``: all events)."""
+    params = {"as_of": as_of, "horizon": _NO_HORIZON if horizon is None else horizon}
+    return con.execute(_OVERDUE_SQL, params).fetchall()
 
 
 def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -76,6 +77,28 @@ def publish_snapshot(wh: Warehouse, *, dest: str | os.PathLike[str] | None = Non
         _remove(tmp)
         raise
     return final
+
+
+def snapshot_published_at(
+    wh: Warehouse | None = None, *, path: str | os.PathLike[str] | None = None
+) -> datetime | None:
+    """When the current snapshot of ``wh`` (or the snapshot file ``path``) was published; None if none.
+
+    A snapshot file is complete when it appears (it is renamed into place after its last write), so
+    its modification time is its publication time; ``snapshot_info.published_at`` inside it says
+    the same to analysts.
+    """
+    if path is None:
+        if wh is None:
+            raise ValueError("snapshot_published_at needs a warehouse or a snapshot path")
+        if wh.in_memory:
+            return None
+        path = wh.snapshot_path
+    try:
+        mtime = os.stat(path).st_mtime
+    except FileNotFoundError:
+        return None
+    return datetime.fromtimestamp(mtime, UTC)
 
 
 def connect_snapshot(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:

@@ -351,18 +351,25 @@ def commit_source_batch(
     items_table, tags_table, topics_table = _stage_batch(batch)
     reg = _Registered(wh.con)
     try:
-        reg.add("_yq_items", items_table)
-        reg.add("_yq_tags", tags_table)
-        reg.add("_yq_topics", topics_table)
+        has_items = items_table.num_rows > 0
+        if has_items:
+            reg.add("_yq_items", items_table)
+            reg.add("_yq_tags", tags_table)
+            reg.add("_yq_topics", topics_table)
         with wh.transaction() as con:
-            counts = _write_batch(con, run_id, as_of, batch)
+            counts = _write_batch(con, run_id, as_of, batch, has_items=has_items)
     finally:
         reg.close()
     return counts
 
 
 def _write_batch(
-    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, batch: Sequence[SourceResult]
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: datetime,
+    batch: Sequence[SourceResult],
+    *,
+    has_items: bool = True,
 ) -> BatchCounts:
     if batch:
         known = {
@@ -375,44 +382,46 @@ def _write_batch(
         missing = sorted({r.source for r in batch} - known)
         if missing:
             raise StorageError(f"run {run_id}: unknown sources {', '.join(missing)}; call sync_sources first")
-    # What each staged item is, decided before anything is written (keys and hashes only).
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _yq_change AS "
-        "SELECT s.item_id, s.batch_source, "
-        "CASE WHEN i.item_id IS NULL THEN 'new' "
-        "WHEN i.content_hash <> s.content_hash THEN 'updated' ELSE 'unchanged' END AS change "
-        "FROM _yq_items AS s LEFT JOIN items AS i USING (item_id)"
-    )
-    con.execute(
-        "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
-        "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
-        "reported_response, response_kinds, evidence, classifier_version) "
-        "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
-        "s.item_time, s.content_hash, $as_of, $as_of, t.region_code, t.region_name, t.severity, "
-        f"t.official_response, t.reported_response, t.response_kinds, {_EVIDENCE_SQL}, t.classifier_version "
-        "FROM _yq_items AS s ANTI JOIN items AS i USING (item_id) "
-        "JOIN _yq_tags AS t ON t.item_id = s.item_id",
-        {"as_of": as_of},
-    )
-    # An update keeps first_seen_at, fetched_at and item_time: the item existed from its first
-    # fetch on, and as-of replays must keep seeing it there.
-    con.execute(
-        "UPDATE items SET source = u.source, guid = u.guid, url = u.url, title = u.title, summary = u.summary, "
-        "published_at = u.published_at, content_hash = u.content_hash, updated_at = $as_of, "
-        "region_code = u.region_code, region_name = u.region_name, severity = u.severity, "
-        "official_response = u.official_response, reported_response = u.reported_response, "
-        "response_kinds = u.response_kinds, evidence = u.evidence, classifier_version = u.classifier_version "
-        "FROM ("
-        "  SELECT s.*, t.region_code, t.region_name, t.severity, t.official_response, t.reported_response, "
-        f"  t.response_kinds, {_EVIDENCE_SQL} AS evidence, t.classifier_version "
-        "  FROM _yq_items AS s JOIN _yq_tags AS t ON t.item_id = s.item_id "
-        "  JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"
-        ") AS u WHERE items.item_id = u.item_id",
-        {"as_of": as_of},
-    )
-    _replace_topics(con, "SELECT item_id FROM _yq_change WHERE change <> 'unchanged'")
-    rows = con.execute("SELECT batch_source, change, count(*) FROM _yq_change GROUP BY ALL").fetchall()
-    con.execute("DROP TABLE _yq_change")
+    rows: list[tuple[str, str, int]] = []
+    if has_items:  # a batch of 304s and failures has no items to write
+        # What each staged item is, decided before anything is written (keys and hashes only).
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _yq_change AS "
+            "SELECT s.item_id, s.batch_source, "
+            "CASE WHEN i.item_id IS NULL THEN 'new' "
+            "WHEN i.content_hash <> s.content_hash THEN 'updated' ELSE 'unchanged' END AS change "
+            "FROM _yq_items AS s LEFT JOIN items AS i USING (item_id)"
+        )
+        con.execute(
+            "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
+            "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
+            "reported_response, response_kinds, evidence, classifier_version) "
+            "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
+            "s.item_time, s.content_hash, $as_of, $as_of, t.region_code, t.region_name, t.severity, "
+            f"t.official_response, t.reported_response, t.response_kinds, {_EVIDENCE_SQL}, t.classifier_version "
+            "FROM _yq_items AS s ANTI JOIN items AS i USING (item_id) "
+            "JOIN _yq_tags AS t ON t.item_id = s.item_id",
+            {"as_of": as_of},
+        )
+        # An update keeps first_seen_at, fetched_at and item_time: the item existed from its first
+        # fetch on, and as-of replays must keep seeing it there.
+        con.execute(
+            "UPDATE items SET source = u.source, guid = u.guid, url = u.url, title = u.title, summary = u.summary, "
+            "published_at = u.published_at, content_hash = u.content_hash, updated_at = $as_of, "
+            "region_code = u.region_code, region_name = u.region_name, severity = u.severity, "
+            "official_response = u.official_response, reported_response = u.reported_response, "
+            "response_kinds = u.response_kinds, evidence = u.evidence, classifier_version = u.classifier_version "
+            "FROM ("
+            "  SELECT s.*, t.region_code, t.region_name, t.severity, t.official_response, t.reported_response, "
+            f"  t.response_kinds, {_EVIDENCE_SQL} AS evidence, t.classifier_version "
+            "  FROM _yq_items AS s JOIN _yq_tags AS t ON t.item_id = s.item_id "
+            "  JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"
+            ") AS u WHERE items.item_id = u.item_id",
+            {"as_of": as_of},
+        )
+        _replace_topics(con, "SELECT item_id FROM _yq_change WHERE change <> 'unchanged'")
+        rows = con.execute("SELECT batch_source, change, count(*) FROM _yq_change GROUP BY ALL").fetchall()
+        con.execute("DROP TABLE _yq_change")
 
     per: dict[str, dict[str, int]] = {}
     for source, change, n in rows:
@@ -424,14 +433,18 @@ def _write_batch(
             "SELECT source, status FROM fetch_log WHERE run_id = ? AND status = 'new'", [run_id]
         ).fetchall()
     )
+    states: list[SourceState] = []
+    logged: list[tuple[SourceResult, SourceCounts]] = []
     for result in batch:
         c = per.get(result.source, {})
         seen = result.items_seen if result.items_seen is not None else len(result.items)
         counts = SourceCounts(seen=seen, new=c.get("new", 0), updated=c.get("updated", 0))
         by_source[result.source] = counts
         status = _settled_status(result.status, counts, earlier.get(result.source))
-        _write_source_state(con, replace(result.state, last_status=status), as_of)
-        _upsert_fetch_log(con, run_id, as_of, replace(result, status=status), counts)
+        states.append(replace(result.state, last_status=status))
+        logged.append((replace(result, status=status), counts))
+    _write_source_states(con, states, as_of)
+    _upsert_fetch_logs(con, run_id, as_of, logged)
     totals = {k: sum(c.get(k, 0) for c in per.values()) for k in ("new", "updated", "unchanged")}
     return BatchCounts(
         new=totals["new"], updated=totals["updated"], unchanged=totals["unchanged"], by_source=by_source
@@ -446,61 +459,119 @@ def _settled_status(status: FetchOutcome | str, counts: SourceCounts, earlier: s
     return settled.value
 
 
-def _write_source_state(con: duckdb.DuckDBPyConnection, state: SourceState, as_of: datetime) -> None:
-    con.execute(
-        "UPDATE sources SET etag = $etag, last_modified = $last_modified, "
-        "last_full_fetch_at = $last_full_fetch_at, consecutive_failures = $consecutive_failures, "
-        "backoff_until = $backoff_until, last_status = $last_status, last_error = $last_error, "
-        "updated_at = $as_of WHERE name = $name",
-        {
-            "name": state.name,
-            "etag": state.etag,
-            "last_modified": state.last_modified,
-            "last_full_fetch_at": _utc(state.last_full_fetch_at),
-            "consecutive_failures": state.consecutive_failures,
-            "backoff_until": _utc(state.backoff_until),
-            "last_status": state.last_status,
-            "last_error": state.last_error,
-            "as_of": as_of,
-        },
-    )
+_STATE_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("last_full_fetch_at", _TS),
+        ("consecutive_failures", pa.int32()),
+        ("backoff_until", _TS),
+        ("last_status", pa.string()),
+        ("last_error", pa.string()),
+    ]
+)
+_FETCH_LOG_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("status", pa.string()),
+        ("disposition", pa.string()),
+        ("http_status", pa.int32()),
+        ("error", pa.string()),
+        ("items_seen", pa.int32()),
+        ("items_new", pa.int32()),
+        ("items_updated", pa.int32()),
+        ("charset_declared", pa.string()),
+        ("charset_used", pa.string()),
+        ("bytes", pa.int64()),
+        ("elapsed_ms", pa.int32()),
+    ]
+)
 
 
-def _upsert_fetch_log(
-    con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime, result: SourceResult, counts: SourceCounts
+def _write_source_states(
+    con: duckdb.DuckDBPyConnection, states: Sequence[SourceState], as_of: datetime
 ) -> None:
-    # A retry of the same run (same run_id) overwrites the attempt's details and adds what the
-    # retry newly stored; a committed attempt's items are already there, so the same batch adds 0.
-    con.execute(
-        "INSERT INTO fetch_log (run_id, source, as_of, status, disposition, http_status, error, items_seen, "
-        "items_new, items_updated, charset_declared, charset_used, bytes, elapsed_ms) "
-        "VALUES ($run_id, $source, $as_of, $status, $disposition, $http_status, $error, $items_seen, "
-        "$items_new, $items_updated, $charset_declared, $charset_used, $bytes, $elapsed_ms) "
-        "ON CONFLICT (run_id, source) DO UPDATE SET as_of = excluded.as_of, "
-"status = excluded.status, "
-        "disposition = excluded.disposition, http_status = excluded.http_status, error = excluded.error, "
-        "items_seen = greatest(fetch_log.items_seen, excluded.items_seen), "
-        "items_new = fetch_log.items_new + excluded.items_new, "
-        "items_updated = fetch_log.items_updated + excluded.items_updated, "
-        "charset_declared = excluded.charset_declared, charset_used = excluded.charset_used, "
-        "bytes = excluded.bytes, elapsed_ms = excluded.elapsed_ms",
+    """Every source's new fetch state in one statement (the batch's sources are distinct)."""
+    if not states:
+        return
+    table = pa.table(
         {
-            "run_id": run_id,
-            "source": result.source,
-            "as_of": as_of,
-            "status": FetchOutcome(result.status).value,
-            "disposition": result.disposition,
-            "http_status": result.http_status,
-            "error": result.error,
-            "items_seen": counts.seen,
-            "items_new": counts.new,
-            "items_updated": counts.updated,
-            "charset_declared": result.charset_declared,
-            "charset_used": result.charset_used,
-            "bytes": result.bytes,
-            "elapsed_ms": result.elapsed_ms,
+            "name": [s.name for s in states],
+            "etag": [s.etag for s in states],
+            "last_modified": [s.last_modified for s in states],
+            "last_full_fetch_at": [_utc(s.last_full_fetch_at) for s in states],
+            "consecutive_failures": [s.consecutive_failures for s in states],
+            "backoff_until": [_utc(s.backoff_until) for s in states],
+            "last_status": [s.last_status for s in states],
+            "last_error": [s.last_error for s in states],
         },
+        schema=_STATE_SCHEMA,
     )
+    reg = _Registered(con)
+    try:
+        reg.add("_yq_states", table)
+        con.execute(
+            "UPDATE sources SET etag = s.etag, last_modified = s.last_modified, "
+            "last_full_fetch_at = s.last_full_fetch_at, consecutive_failures = s.consecutive_failures, "
+            "backoff_until = s.backoff_until, last_status = s.last_status, last_error = s.last_error, "
+            "updated_at = $as_of FROM _yq_states AS s WHERE sources.name = s.name",
+            {"as_of": as_of},
+        )
+    finally:
+        reg.close()
+
+
+def _upsert_fetch_logs(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: datetime,
+    logged: Sequence[tuple[SourceResult, SourceCounts]],
+) -> None:
+    """Every source's fetch_log row of the batch in one statement.
+
+    A retry of the same run (same run_id) overwrites the attempt's details and adds what the retry
+    newly stored; a committed attempt's items are already there, so the same batch adds 0.
+    """
+    if not logged:
+        return
+    table = pa.table(
+        {
+            "source": [r.source for r, _ in logged],
+            "status": [FetchOutcome(r.status).value for r, _ in logged],
+            "disposition": [r.disposition for r, _ in logged],
+            "http_status": [r.http_status for r, _ in logged],
+            "error": [r.error for r, _ in logged],
+            "items_seen": [c.seen for _, c in logged],
+            "items_new": [c.new for _, c in logged],
+            "items_updated": [c.updated for _, c in logged],
+            "charset_declared": [r.charset_declared for r, _ in logged],
+            "charset_used": [r.charset_used for r, _ in logged],
+            "bytes": [r.bytes for r, _ in logged],
+            "elapsed_ms": [r.elapsed_ms for r, _ in logged],
+        },
+        schema=_FETCH_LOG_SCHEMA,
+    )
+    reg = _Registered(con)
+    try:
+        reg.add("_yq_fetch_log", table)
+        con.execute(
+            "INSERT INTO fetch_log (run_id, source, as_of, status, disposition, http_status, error, items_seen, "
+            "items_new, items_updated, charset_declared, charset_used, bytes, elapsed_ms) "
+            "SELECT $run_id, source, $as_of, status, disposition, http_status, error, items_seen, "
+            "items_new, items_updated, charset_declared, charset_used, bytes, elapsed_ms FROM _yq_fetch_log "
+            "ON CONFLICT (run_id, source) DO UPDATE SET as_of = excluded.as_of, "
+            "status = excluded.status, "
+            "disposition = excluded.disposition, http_status = excluded.http_status, error = excluded.error, "
+            "items_seen = greatest(fetch_log.items_seen, excluded.items_seen), "
+            "items_new = fetch_log.items_new + excluded.items_new, "
+            "items_updated = fetch_log.items_updated + excluded.items_updated, "
+            "charset_declared = excluded.charset_declared, charset_used = excluded.charset_used, "
+            "bytes = excluded.bytes, elapsed_ms = excluded.elapsed_ms",
+            {"run_id": run_id, "as_of": as_of},
+        )
+    finally:
+        reg.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("overdue", help="events overdue as of TS")
     o.add_argument("--as-of", dest="as_of")
     o.add_argument("--json", action="store_true", help="one JSON object per overdue milestone")
+    o.add_argument(
+        "--lookback-days",
+        dest="lookback_days",
+        type=int,
+        default=30,
+        metavar="N",
+        help="only events that started in the N days before TS (default 30, as the digest; 0 = no limit)",
+    )
 
     e = sub.add_parser("event", help="explain one event: items, responses, milestones, evidence")
     e.add_argument("event_id")
@@ -104,7 +112,9 @@ def _dispatch(args: argparse.Namespace, db: Path) -> int:
     if cmd == "overdue":
         from yuqing import pipeline
 
-        rows = pipeline.overdue(db, as_of=parse_as_of(args.as_of))
+        if args.lookback_days < 0:
+            raise ValueError("--lookback-days must be >= 0 (0 = no limit)")
+        rows = pipeline.overdue(db, as_of=parse_as_of(args.as_of), lookback_days=args.lookback_days or None)
         if args.json:
             for row in rows:
                 print(json.dumps(row.as_json(), ensure_ascii=False))

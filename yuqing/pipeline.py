@@ -8,24 +8,27 @@ group) and ``finish_ingest`` (data checks, run record, analyst snapshot). ``inge
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sources.config import load_sources
 from sources.encoding import canonical_codec
-from sources.http import FetchRequest, FetchSettings, Retrieved, fetch_many_sync
+from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
 from sources.items import normalise
 from sources.parse import ParsedFeed, parse_feed
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse
-from warehouse.snapshot import publish_snapshot
+from warehouse.snapshot import publish_snapshot, snapshot_published_at
 from warehouse.store import (
     BatchCounts,
     SourceCounts,
@@ -40,7 +43,10 @@ from yuqing.errors import DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags
 from yuqing.timeutil import fmt_local, shanghai, to_utc
 
-DEFAULT_GROUP_SIZE = 50  # sources per fetch task: keeps a run's task count in the tens
+DEFAULT_GROUP_SIZE = 200  # sources per fetch task and per store transaction
+# The analyst snapshot is re-published after a run that stored nothing new only once it is this old
+# ($YUQING_SNAPSHOT_MAX_AGE: minutes, or a number with s/m/h; 0 publishes after every run).
+DEFAULT_SNAPSHOT_MAX_AGE = timedelta(minutes=60)
 
 
 def shard_of(source_name: str, shards: int) -> int:
@@ -102,7 +108,9 @@ class IngestReport:
     as_of: datetime
     rows: list[SourceRow] = field(default_factory=list)
     status: str = "ok"
-    snapshot: Path | None = None
+    snapshot: Path | None = None  # the analyst snapshot (published by this run or an earlier one)
+    snapshot_published: bool = False  # this run published it
+    snapshot_published_at: datetime | None = None  # when the current snapshot was published (UTC)
 
     @property
     def new(self) -> int:
@@ -154,7 +162,10 @@ class IngestReport:
             f"{len(self.failed)} sources failed; run status {self.status}"
         )
         if self.snapshot is not None:
-            lines.append(f"analyst snapshot: {self.snapshot}")
+            note = ""
+            if not self.snapshot_published and self.snapshot_published_at is not None:
+                note = f" (kept: nothing new; published {fmt_local(self.snapshot_published_at)})"
+            lines.append(f"analyst snapshot: {self.snapshot}{note}")
         return "\n".join(lines)
 
 
@@ -283,15 +294,44 @@ def fetch_group(
     as_of: datetime,
     settings: FetchSettings | None = None,
     policy: PolicySettings = DEFAULT_POLICY,
+    fetcher: Fetcher | None = None,
 ) -> list[SourceResult]:
-    """Fetch, parse, normalise and classify a group of sources. Feed failures are results, not raises."""
+    """Fetch, parse, normalise and classify a group of sources. Feed failures are results, not raises.
+
+    With a ``fetcher`` (shared by the groups of a run; ``settings`` is then the fetcher's), each
+    feed is parsed as soon as it has arrived while the others are still being fetched.
+    """
     as_of = to_utc(as_of)
-    requests = [j.request for j in jobs if j.request is not None]
-    fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
-    return [
-        _result_for(job, next(fetched) if job.request is not None else None, as_of=as_of, policy=policy)
-        for job in jobs
+    if fetcher is None:
+        requests = [j.request for j in jobs if j.request is not None]
+        fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
+        return [
+            _result_for(job, next(fetched) if job.request is not None else None, as_of=as_of, policy=policy)
+            for job in jobs
+        ]
+    return _collect(jobs, _submit(fetcher, jobs), as_of=as_of, policy=policy)
+
+
+_Pending = dict[int, "concurrent.futures.Future[Retrieved | RetrieveError]"]
+
+
+def _submit(fetcher: Fetcher, jobs: Sequence[FetchJob]) -> _Pending:
+    return {i: fetcher.submit(job.request) for i, job in enumerate(jobs) if job.request is not None}
+
+
+def _collect(
+    jobs: Sequence[FetchJob], pending: _Pending, *, as_of: datetime, policy: PolicySettings
+) -> list[SourceResult]:
+    """Results of a submitted group in job order, each processed as soon as its fetch completes."""
+    results: list[SourceResult | None] = [
+        None if i in pending else _result_for(job, None, as_of=as_of, policy=policy)
+        for i, job in enumerate(jobs)
     ]
+    index = {future: i for i, future in pending.items()}
+    for future in concurrent.futures.as_completed(index):
+        i = index[future]
+        results[i] = _result_for(jobs[i], future.result(), as_of=as_of, policy=policy)
+    return [r for r in results if r is not None]
 
 
 def default_fetch_settings() -> FetchSettings:
@@ -322,27 +362,109 @@ def _rows_from(results: Sequence[SourceResult], counts: BatchCounts) -> list[Sou
     return rows
 
 
-def store_group(db_path: Path, run_id: str, as_of: datetime, results: Sequence[SourceResult]) -> list[SourceRow]:
-    """Write one group's items, tags, source states and fetch_log rows in one transaction."""
+def store_group(
+    db_path: Path,
+    run_id: str,
+    as_of: datetime,
+    results: Sequence[SourceResult],
+    *,
+    warehouse: Warehouse | None = None,
+) -> list[SourceRow]:
+    """Write one group's items, tags, source states and fetch_log rows in one transaction.
+
+    ``warehouse``: an already open warehouse (of ``db_path``) to write through instead of opening it.
+    """
+    if warehouse is not None:
+        counts = commit_source_batch(warehouse, run_id, to_utc(as_of), list(results))
+        return _rows_from(results, counts)
     with Warehouse.open(db_path) as wh:
         counts = commit_source_batch(wh, run_id, to_utc(as_of), list(results))
     return _rows_from(results, counts)
 
 
-def finish_ingest(db_path: Path, plan: IngestPlan, rows: Sequence[SourceRow]) -> IngestReport:
-    """Data checks, the run record and the analyst snapshot. A failed check fails the run."""
-    report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows))
-    with Warehouse.open(db_path) as wh:
-        from classifiers import Classifier
+def snapshot_max_age() -> timedelta:
+    """``$YUQING_SNAPSHOT_MAX_AGE`` (minutes, or a number with an s/m/h suffix), else 60 minutes."""
+    raw = os.environ.get("YUQING_SNAPSHOT_MAX_AGE", "").strip().lower()
+    if not raw:
+        return DEFAULT_SNAPSHOT_MAX_AGE
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", raw)
+    if match is None:
+        from yuqing.errors import ConfigError
 
-        failures = wh_checks.run_checks(wh, topic_slugs=Classifier.default().topic_slugs)
-        if failures:
-            report.status = "failed"
-            finish_run(wh, plan.run_id, "failed", counts=report.counts(), error="; ".join(failures))
-            raise DataCheckError("data checks failed after ingest:\n" + "\n".join(f"- {f}" for f in failures))
-        report.status = "partial" if report.failed else "ok"
-        finish_run(wh, plan.run_id, report.status, counts=report.counts())
+        raise ConfigError(f"YUQING_SNAPSHOT_MAX_AGE={raw!r}: expected minutes, or a number with s, m or h")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "": "minutes"}[match.group(2)]
+    return timedelta(**{unit: float(match.group(1))})
+
+
+def finish_ingest(
+    db_path: Path,
+    plan: IngestPlan,
+    rows: Sequence[SourceRow],
+    *,
+    publish: bool | None = None,
+    max_snapshot_age: timedelta | None = None,
+    warehouse: Warehouse | None = None,
+) -> IngestReport:
+    """Data checks, the run record and the analyst snapshot. A failed check fails the run.
+
+    The snapshot is published when ``publish`` is True; when it is None (the default), when the run
+    stored new or updated items, when there is no snapshot yet, or when the snapshot is older than
+    ``max_snapshot_age`` (default :func:`snapshot_max_age`). A run that changed nothing analysts
+    see then costs no copy of the whole warehouse. ``publish=False`` never publishes.
+    """
+    if warehouse is not None:
+        return _finish(warehouse, plan, rows, publish=publish, max_snapshot_age=max_snapshot_age)
+    with Warehouse.open(db_path) as wh:
+        return _finish(wh, plan, rows, publish=publish, max_snapshot_age=max_snapshot_age)
+
+
+def _topic_slugs() -> tuple[str, ...]:
+    """The classifier's topic slugs, for the data checks. A run that classified nothing (every feed
+    answered 304) reads them from the topic files instead of building the whole classifier."""
+    from classifiers import Classifier
+
+    if Classifier.default.cache_info().currsize == 0:
+        try:
+            from classifiers.lexicon import TOPICS_DIR, load_topics
+
+            return tuple(spec.slug for spec in load_topics(TOPICS_DIR))
+        except (ImportError, AttributeError):
+            pass
+    return Classifier.default().topic_slugs
+
+
+def _finish(
+    wh: Warehouse,
+    plan: IngestPlan,
+    rows: Sequence[SourceRow],
+    *,
+    publish: bool | None,
+    max_snapshot_age: timedelta | None,
+) -> IngestReport:
+    report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows))
+    failures = wh_checks.run_checks(wh, topic_slugs=_topic_slugs())
+    if failures:
+        report.status = "failed"
+        finish_run(wh, plan.run_id, "failed", counts=report.counts(), error="; ".join(failures))
+        raise DataCheckError("data checks failed after ingest:\n" + "\n".join(f"- {f}" for f in failures))
+    report.status = "partial" if report.failed else "ok"
+    finish_run(wh, plan.run_id, report.status, counts=report.counts())
+    published_at = snapshot_published_at(wh)
+    if publish is None:
+        max_age = snapshot_max_age() if max_snapshot_age is None else max_snapshot_age
+        publish = (
+            report.new > 0
+            or report.updated > 0
+            or published_at is None
+            or datetime.now(UTC) - published_at >= max_age
+        )
+    if publish:
         report.snapshot = publish_snapshot(wh)
+        report.snapshot_published = True
+        report.snapshot_published_at = snapshot_published_at(wh)
+    elif published_at is not None:
+        report.snapshot = wh.snapshot_path
+        report.snapshot_published_at = published_at
     return report
 
 
@@ -357,16 +479,29 @@ def ingest(
 ) -> IngestReport:
     """One ingest cycle: every source fetched (or skipped while backing off), stored group by group.
 
-    ``group_size`` sources are fetched concurrently and committed together (default 50, or
-    ``$YUQING_INGEST_GROUP_SIZE``).
+    ``group_size`` sources are committed together (default 200, or ``$YUQING_INGEST_GROUP_SIZE``);
+    one HTTP client serves the whole run, and the next group is fetched while the current one is
+    parsed, classified and stored.
     """
     group_size = group_size or int(os.environ.get("YUQING_INGEST_GROUP_SIZE", DEFAULT_GROUP_SIZE))
     plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy)
+    groups = plan.groups(group_size)
     rows: list[SourceRow] = []
-    for group in plan.groups(group_size):
-        results = fetch_group(group, as_of=plan.as_of, settings=settings, policy=policy)
-        rows.extend(store_group(db_path, plan.run_id, plan.as_of, results))
-    return finish_ingest(db_path, plan, rows)
+    with Fetcher(settings or default_fetch_settings()) as fetcher, contextlib.ExitStack() as stack:
+        # The next group is on the wire while this one is parsed, classified and stored; at most
+        # two groups' bodies are held at a time. The warehouse is opened once, at the first store,
+        # and held to the end of the run (one group's commit after another, then the run record).
+        wh: Warehouse | None = None
+        pending = _submit(fetcher, groups[0]) if groups else {}
+        for n, group in enumerate(groups):
+            current, pending = pending, (_submit(fetcher, groups[n + 1]) if n + 1 < len(groups) else {})
+            results = _collect(group, current, as_of=plan.as_of, policy=policy)
+            if wh is None:
+                wh = stack.enter_context(Warehouse.open(db_path))
+            rows.extend(store_group(db_path, plan.run_id, plan.as_of, results, warehouse=wh))
+        if wh is None:
+            wh = stack.enter_context(Warehouse.open(db_path))
+        return finish_ingest(db_path, plan, rows, warehouse=wh)
 
 
 # ---------------------------------------------------------------------------------------- track
@@ -439,11 +574,11 @@ def track(db_path: Path, *, as_of: datetime) -> TrackSummary:
     return TrackSummary(report=report, overdue=rows, snapshot=snapshot)
 
 
-def overdue(db_path: Path, *, as_of: datetime) -> list[Any]:
+def overdue(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -> list[Any]:
     from yuqing.track.run import overdue as overdue_rows
 
     with Warehouse.open(db_path) as wh:
-        return list(overdue_rows(wh, to_utc(as_of)))
+        return list(overdue_rows(wh, to_utc(as_of), lookback_days=lookback_days))
 
 
 def format_overdue(rows: Sequence[Any]) -> str:

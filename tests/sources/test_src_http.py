@@ -253,3 +253,18 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("99999", now=now, cap=3600) == 3600
     assert parse_retry_after("soon", now=now, cap=3600) is None
     assert parse_retry_after(None, now=now, cap=3600) is None
+
+
+def test_fetcher_shares_one_client_and_keeps_connections_after_304(feed_server: FeedServer) -> None:
+    from sources.http import Fetcher
+
+    with Fetcher(FetchSettings(max_concurrency=1, per_host_concurrency=1)) as fetcher:
+        [first] = fetcher.fetch([FetchRequest(feed_server.url("gov_utf8.xml"))])
+        assert isinstance(first, Retrieved) and first.status == 200
+        conditional = FetchRequest(feed_server.url("gov_utf8.xml"), etag=first.headers["etag"])
+        futures = [fetcher.submit(conditional) for _ in range(3)]
+        results = [f.result() for f in futures]
+        assert all(isinstance(r, Retrieved) and r.not_modified for r in results)
+        # One connection throughout: a 304 read to its end leaves the connection reusable.
+        pool = fetcher._client._transport._pool  # type: ignore[attr-defined]
+        assert len(pool.connections) == 1

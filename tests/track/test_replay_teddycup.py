@@ -1,5 +1,5 @@
 """Replay of 泰迪杯 2020 附件4 (2,816 citizen messages to 问政西地省 with the official replies and their times;
-/work/shared/data/teddycup2020_smart_gov/PROVENANCE.md): the messages are items of a non-official source,
+shared/data/teddycup2020_smart_gov/PROVENANCE.md): the messages are items of a non-official source,
 the replies official-response items of an official source, stored through the warehouse store API with
 the real classifier, then one track run after the last reply.
 
@@ -26,19 +26,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from classifiers import Classifier
+from tests.conftest import shared_path
 from warehouse.db import Warehouse
 from warehouse.store import SourceResult, commit_source_batch, finish_run, start_run, sync_sources
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState
 from yuqing.track.deadlines import RULES_PATH, parse_rules
 from yuqing.track.run import run_track
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "teddycup2020_smart_gov"
+DATA = shared_path() / "data" / "teddycup2020_smart_gov"
 CSV = DATA / "csv" / "fj4_messages_with_official_replies.csv"
 SH = ZoneInfo("Asia/Shanghai")
 MESSAGES = "问政西地省-留言"
 REPLIES = "问政西地省-答复"
-
-pytestmark = pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} not available")
 
 
 def _time(text: str) -> datetime:

@@ -119,3 +119,24 @@ def test_county_incident_key_joins_later_runs_like_one_batch() -> None:
         q = "SELECT event_id, item_id FROM event_items ORDER BY ALL"
         assert inc.con.execute(q).fetchall() == batch.con.execute(q).fetchall()
         assert len({e for e, _ in inc.con.execute(q).fetchall()}) == 1
+
+
+def test_overdue_lookback() -> None:
+    """``overdue`` looks back 90 days by default (by the event's start); ``None`` has no limit."""
+    with warehouse() as wh:
+        store(wh, _items()[:3])
+        run_track(wh, T0 + timedelta(hours=6))
+        later = T0 + timedelta(days=100)
+        everything = {(r.title[:4], r.milestone) for r in overdue(wh, later, lookback_days=None)}
+        assert everything == {
+            ("十堰市张", "first_information"),
+            ("十堰市张", "press_conference"),
+            ("东莞某工", "first_response"),
+        }
+        assert overdue(wh, later) == []
+        assert {(r.title[:4], r.milestone) for r in overdue(wh, later, lookback_days=101)} == everything
+        # the start is T0 itself: a horizon exactly there still includes it
+        assert {(r.title[:4], r.milestone) for r in overdue(wh, later, lookback_days=100)} == everything
+        assert overdue(wh, later, lookback_days=0) == []
+        with pytest.raises(ValueError):
+            overdue(wh, later, lookback_days=-1)

@@ -7,7 +7,7 @@ import pytest
 from wh_builders import T0, make_item, make_result
 
 from warehouse.db import Warehouse
-from warehouse.snapshot import connect_snapshot, publish_snapshot
+from warehouse.snapshot import connect_snapshot, publish_snapshot, snapshot_published_at
 from warehouse.store import commit_source_batch
 from yuqing.errors import StorageError
 
@@ -64,3 +64,20 @@ def test_publish_needs_the_writer_outside_a_transaction(wh: Warehouse, db_path: 
         publish_snapshot(wh)
     with pytest.raises(StorageError, match="no snapshot"):
         connect_snapshot(db_path)
+
+
+def test_published_at_is_that_of_the_current_snapshot(wh: Warehouse, db_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    assert snapshot_published_at(wh) is None
+    before = datetime.now(UTC)
+    path = publish_snapshot(wh)
+    published = snapshot_published_at(wh)
+    assert published is not None and before - timedelta(seconds=2) <= published <= datetime.now(UTC)
+    assert snapshot_published_at(path=path) == published
+    con = connect_snapshot(db_path)
+    try:
+        inside = con.execute("SELECT published_at FROM snapshot_info").fetchall()[0][0]
+    finally:
+        con.close()
+    assert abs(inside - published) < timedelta(seconds=2)

@@ -140,8 +140,8 @@ def test_exception_inside_the_transaction_leaves_no_items_and_no_etag(
     def boom(*args: object) -> None:
         raise RuntimeError("crash after the items were written")
 
-    # Fails after items and topics were inserted, before the fetch_log row.
-    monkeypatch.setattr(store, "_upsert_fetch_log", boom)
+    # Fails after items, topics and source states were written, before the fetch_log rows.
+    monkeypatch.setattr(store, "_upsert_fetch_logs", boom)
     with pytest.raises(RuntimeError, match="crash"):
         commit_source_batch(wh, "run-1", T0, [make_result("src-a", [make_item(1), make_item(2)], etag='"x"')])
     assert dump(wh) == before

@@ -1,14 +1,19 @@
 -- v_overdue: one row per overdue (event, milestone) as of the last track run, with what an analyst
 -- needs to act: place, rule, how late, and the links of the event's items.
 -- (For another as_of use yuqing.track.run.overdue / `yuqing overdue --as-of`.)
+-- The overdue milestones are picked first; item links are gathered only for their events.
 CREATE OR REPLACE VIEW v_overdue AS
-WITH override AS (
+WITH late AS (
+    SELECT * FROM v_milestones WHERE status = 'overdue'
+), override AS (
     SELECT event_id, severity
     FROM severity_overrides
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
 ), urls AS (
     SELECT ei.event_id, list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
-    FROM event_items AS ei JOIN items AS i USING (item_id)
+    FROM event_items AS ei
+    JOIN items AS i USING (item_id)
+    SEMI JOIN late AS l ON l.event_id = ei.event_id
     GROUP BY ei.event_id
 )
 SELECT
@@ -27,8 +32,7 @@ SELECT
     m.rule_version,
     m.source_document,
     m.status_as_of
-FROM v_milestones AS m
+FROM late AS m
 JOIN events AS e USING (event_id)
 LEFT JOIN override AS o USING (event_id)
-LEFT JOIN urls AS u USING (event_id)
-WHERE m.status = 'overdue';
+LEFT JOIN urls AS u USING (event_id);

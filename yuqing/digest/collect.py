@@ -213,9 +213,19 @@ def collect(
         since = sql.last_sent_as_of(wh.con, route.name, digest_date(as_of)) or as_of - DEFAULT_SINCE
     since = to_utc(since)
     horizon = as_of - timedelta(days=route.lookback_days)
-    events = sql.events_as_of(wh.con, as_of=as_of, since=since, horizon=horizon)
+    # Only the route's events that can appear in a section are read (assemble decides which do).
+    events = sql.events_as_of(
+        wh.con,
+        as_of=as_of,
+        since=since,
+        horizon=horizon,
+        topics=() if route.all else route.topics,
+        regions=() if route.all else route.regions,
+        due_until=as_of + timedelta(hours=route.due_within_hours),
+    )
     events = [e for e in events if route.matches(e.topics, e.region_code)]
-    milestones = sql.milestones_of(wh.con, [e.event_id for e in events])
+    earliest = min((e.started_at for e in events), default=None)
+    milestones = sql.milestones_of(wh.con, [e.event_id for e in events], earliest=earliest)
     today = digest_date(as_of)
     daily = sql.topic_daily(wh.con, as_of=as_of, first=today - timedelta(days=TREND_DAYS - 1), last=today)
     return assemble(route=route, as_of=as_of, since=since, events=events, milestones=milestones, daily=daily)

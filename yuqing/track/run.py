@@ -186,10 +186,25 @@ def _counts(report: TrackReport) -> dict[str, int]:
     }
 
 
-def overdue(wh: WarehouseLike, as_of: datetime | None = None) -> list[OverdueRow]:
-    """One row per (event, milestone) overdue as of ``as_of``, from what was visible then."""
+DEFAULT_OVERDUE_LOOKBACK_DAYS = 30  # as the digest: older unanswered events are history, not alerts
+
+
+def overdue(
+    wh: WarehouseLike,
+    as_of: datetime | None = None,
+    *,
+    lookback_days: int | None = DEFAULT_OVERDUE_LOOKBACK_DAYS,
+) -> list[OverdueRow]:
+    """One row per (event, milestone) overdue as of ``as_of``, from what was visible then.
+
+    Only events that started within ``lookback_days`` before ``as_of`` (by their stored start, the
+    earliest item_time of their items) are considered; ``None`` looks at every stored event.
+    """
     as_of = to_utc(as_of) if as_of is not None else utcnow()
-    rows = sql.overdue_rows(wh.con, as_of)
+    if lookback_days is not None and lookback_days < 0:
+        raise ValueError(f"lookback_days must be >= 0 or None, not {lookback_days}")
+    horizon = None if lookback_days is None else as_of - timedelta(days=lookback_days)
+    rows = sql.overdue_rows(wh.con, as_of, horizon)
     return [
         OverdueRow(
             event_id=r[0],
