@@ -97,13 +97,22 @@ class Decoded:
         return rewrite_xml_declaration(self.text).encode(UTF8)
 
 
+# Python codecs that a charset label may name but that are no character encodings of a document: a
+# server saying charset=zlib or charset=undefined is wrong, and the label is ignored.
+_NOT_DOCUMENT_CODECS = frozenset({"undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape", "utf_7", "palmos"})
+
+
 def canonical_codec(name: str) -> str | None:
-    """Python's codec name for a charset label, folded to the superset we decode with; None if unknown."""
+    """Python's codec name for a charset label, folded to the superset we decode with; None if unknown
+    or not a text encoding (zlib, base64, rot13, ... are Python codecs but never a document's charset)."""
     try:
-        base = codecs.lookup(name.strip().strip("\"'")).name
+        info = codecs.lookup(name.strip().strip("\"'"))
     except (LookupError, ValueError):
         return None
+    base = info.name
     key = base.replace("-", "_")
+    if not getattr(info, "_is_text_encoding", True) or key in _NOT_DOCUMENT_CODECS:
+        return None
     return _SUPERSETS.get(key, base)
 
 
@@ -258,7 +267,7 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
     for codec in candidates:
         try:
             text = body.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             continue
         if text.isascii():
             # Every ASCII-compatible candidate gives the same text; prefer what was declared.
@@ -275,7 +284,10 @@ def decode_body(body: bytes, content_type: str | None = None) -> Decoded:
 
     # Nothing decodes strictly: keep the declared (or UTF-8) reading and mark the damage.
     codec = candidates[0]
-    text = body.decode(codec, errors="replace")
+    try:
+        text = body.decode(codec, errors="replace")
+    except (UnicodeError, LookupError):
+        codec, text = UTF8, body.decode(UTF8, errors="replace")
     return Decoded(text, declared, declared_header, declared_document, codec, True)
 
 

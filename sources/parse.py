@@ -25,7 +25,7 @@ from feedparser.html import _cp1252
 from feedparser.mixin import _FeedParserMixin
 from feedparser.urls import _urljoin
 
-from sources.encoding import decode_body
+from sources.encoding import decode_body, rewrite_xml_declaration
 from yuqing.errors import ParseError
 
 # Read plain RSS 2.0 and Atom 1.0 without feedparser (see _fast_feed); False sends every body through feedparser.
@@ -535,6 +535,47 @@ def _fast_feed(feed_bytes: bytes, media_type: str, base: str) -> tuple[str, str,
     return None
 
 
+# What feedparser itself raises on some hostile bodies instead of setting its bozo flag.
+_FEEDPARSER_FAILURES = (ValueError, TypeError, OverflowError, LookupError, RecursionError, UnicodeError)
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def _xml_char(code: int) -> bool:
+    # XML 1.0 §2.2 Char
+    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+
+
+def _repair_char_refs(text: str) -> bytes:
+    """UTF-8 feed bytes with numeric character references made valid XML: a UTF-16 surrogate pair written
+    as two references (&#55357;&#56832;, as JavaScript-built sites emit) becomes the one character it
+    encodes, and a reference to no XML character (a lone surrogate, &#99999999999;) becomes U+FFFD."""
+    refs = list(_CHAR_REF.finditer(text))
+    if not refs:
+        return rewrite_xml_declaration(text).encode("utf-8")
+    codes = [int(m.group(1), 16) if m.group(1) else int(m.group(2)) for m in refs]
+    out: list[str] = []
+    pos = 0
+    skip = False
+    for k, m in enumerate(refs):
+        if skip:
+            skip = False
+            continue
+        code = codes[k]
+        out.append(text[pos : m.start()])
+        pos = m.end()
+        nxt = refs[k + 1] if k + 1 < len(refs) else None
+        if 0xD800 <= code <= 0xDBFF and nxt is not None and nxt.start() == m.end() and 0xDC00 <= codes[k + 1] <= 0xDFFF:
+            out.append(f"&#{0x10000 + ((code - 0xD800) << 10) + (codes[k + 1] - 0xDC00)};")
+            pos = nxt.end()
+            skip = True
+        elif _xml_char(code):
+            out.append(m.group(0))
+        else:
+            out.append("\ufffd")
+    out.append(text[pos:])
+    return rewrite_xml_declaration("".join(out)).encode("utf-8")
+
+
 def parse_feed(
     body: bytes, *, url: str, final_url: str | None = None, headers: Mapping[str, str]
 ) -> ParsedFeed:
@@ -554,7 +595,7 @@ def parse_feed(
         # feedparser resolves relative links against Content-Location; without it they stay relative.
         "content-location": final_url or url,
     }
-    feed_bytes = decoded.feed_bytes()
+    feed_bytes = decoded.feed_bytes() if "&#" not in decoded.text else _repair_char_refs(decoded.text)
     fast = _fast_feed(feed_bytes, media_type, final_url or url) if _FAST_PATH else None
     if fast is not None:
         return ParsedFeed(
@@ -572,12 +613,17 @@ def parse_feed(
     # No sanitising and no resolving of links inside embedded markup: every text field is reduced to
     # plain text by ``plain_text`` (all markup stripped, script/style/applet contents dropped), so
     # neither would change what is stored; both cost more than the rest of feedparser's work.
-    result = feedparser.parse(
-        feed_bytes,
-        response_headers=response_headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            feed_bytes,
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except _FEEDPARSER_FAILURES as e:
+        # feedparser's own failures on hostile input (e.g. a <height> inside a feed title): this feed is
+        # unusable, every other one goes on.
+        raise ParseError(f"not a usable feed: the parser failed ({type(e).__name__}: {e})", url=url) from e
     entries = result.get("entries") or []
     version = result.get("version") or ""
     if not version and (not entries or _looks_like_html(decoded.text)):

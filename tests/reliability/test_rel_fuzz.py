@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import string
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from urllib.parse import quote
@@ -154,26 +153,6 @@ CONTENT_TYPES = st.one_of(
 )
 
 
-def known_crash(error: BaseException) -> str | None:
-    """Which open product bug ``error`` is, if any (each has a strict xfail in test_rel_bugs.py).
-
-    The fuzzer tolerates exactly these signatures so that it keeps looking for other failures while
-    the bugs are open; anything else fails the test. Recorded in KNOWN_CRASHES for the report.
-    """
-    frames = []
-    tb = error.__traceback__
-    while tb is not None:
-        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_frame.f_code.co_name))
-        tb = tb.tb_next
-    if any("/feedparser/" in filename for filename, _ in frames):
-        # BUG-2: feedparser raised on hostile input and parse_feed let it escape.
-        return f"BUG-2 feedparser {type(error).__name__} in {frames[-1][1]}"
-    if isinstance(error, LookupError | UnicodeError) and frames and frames[-1][1] == "decode_body":
-        return f"BUG-3 non-text charset {type(error).__name__}"
-    return None
-
-
-KNOWN_CRASHES: Counter[str] = Counter()
 
 
 def check_items(body: bytes, headers: dict[str, str], final_url: str = "http://feeds.example.cn/rss") -> int:
@@ -183,12 +162,6 @@ def check_items(body: bytes, headers: dict[str, str], final_url: str = "http://f
     except ParseError as e:
         assert str(e)
         return -1
-    except (TypeError, ValueError, OverflowError, LookupError) as e:  # UnicodeError is a ValueError
-        bug = known_crash(e)
-        if bug is None:
-            raise
-        KNOWN_CRASHES[bug] += 1
-        return -2
     items = normalise(feed.items, source="fuzz", final_url=final_url, fetched_at=FETCHED)
     for item in items:
         for text in (item.title, item.summary, feed.title):
