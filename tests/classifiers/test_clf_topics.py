@@ -114,3 +114,8 @@ def test_head_terms_count_when_they_end_a_longer_word() -> None:
     # ... but a strict term inside or at the start of another word still does not count.
     assert classify("信息爆炸时代如何读书", "").topic_slugs == []
     assert classify("这家火锅店生意火爆", "").topic_slugs == []
+
+
+def test_recalls_of_cars_are_not_food_or_drug_safety() -> None:
+    assert classify("又一批汽车要召回！涉及奥迪、保时捷、猎豹等品牌", "").topic_slugs == []
+    assert classify("某品牌婴儿奶粉召回", "").topic_slugs == ["food_drug_safety"]
