@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -39,7 +40,17 @@ def digest_task(
     force: bool,
 ) -> str:
     with warehouse_lock():
-        return pipeline.digest(db_path, as_of=as_of, to=to, out=out, routes_path=routes_path, force=force)
+        return pipeline.digest(
+            db_path, as_of=as_of, to=to, out=out, routes_path=routes_path, force=force, resolve_secret=secret_value
+        )
+
+
+def secret_value(block_name: str) -> str:
+    """The value of a Prefect Secret block (``YUQING_SMTP_PASSWORD_BLOCK``); never logged."""
+    from prefect.blocks.system import Secret
+
+    block = cast("Secret[str]", Secret.load(block_name, _sync=True))  # type: ignore[call-arg]
+    return str(block.get())
 
 
 @flow(name="digest", flow_run_name=current_run_name, timeout_seconds=DIGEST_TIMEOUT_SECONDS)

@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -612,8 +612,12 @@ def digest(
     out: Path | None = None,
     routes_path: Path | None = None,
     force: bool = False,
+    resolve_secret: Callable[[str], str] | None = None,
 ) -> str:
     """Build the digest as of ``as_of``; write it to ``out`` (.eml + .html) or send it by SMTP.
+
+    ``resolve_secret`` turns a secret's name into its value: the flows pass a Prefect Secret block
+    lookup, so ``YUQING_SMTP_PASSWORD_BLOCK`` can name the block holding the SMTP password.
 
     A failed data check stops the digest: officials must never act on a half-loaded warehouse.
     """
@@ -639,7 +643,8 @@ def digest(
                     "(see yuqing/digest/routes.example.toml)"
                 )
             routes = load_routes(path)
-        results = send_digests(wh, as_of, routes, SmtpSettings.from_env(), force=force)
+        smtp = SmtpSettings.from_env(resolve_secret=resolve_secret)
+        results = send_digests(wh, as_of, routes, smtp, force=force)
     raise_for_failures(results)
     return "\n".join(r.summary() for r in results)
 
