@@ -64,11 +64,12 @@ class TrackItem:
 
     @property
     def may_open(self) -> bool:
-        """Who may open an event (the lead's decision, docs/analyst.md "Who opens an event"):
+        """Who may open an event (docs/design.md, docs/analyst.md "Who opens an event"):
           * an official response (the item *is* an official body's release) never does;
-          * an item from an official source does only as an outside reporter (``outside_reporter``):
-            a provincial government's own posts about its own province never open events, nor do a
-            ministry's national campaigns (no place);
+          * an item from an official source does only as an outside reporter of a major emergency in
+            another jurisdiction (``outside_reporter``): a provincial government's own posts about its
+            own province never open events, nor do a ministry's national campaigns (no place) or its
+            routine work elsewhere;
           * any other item (media, the public) does.
         A media report of a response (``reported_response``) may join an event but not open it
         (``grouping.can_open``)."""
