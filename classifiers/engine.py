@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -117,6 +118,7 @@ class _OnePass:
         negative_hits: list[int] = []
         present: set[str] = set()
         route, gate_of = self._route, self._gate_of
+        trigger_chars = official.TRIGGER_CHARS
         flags = 0
         for i, start, end in found:
             k, neg, place, r = route[i]
@@ -144,7 +146,7 @@ class _OnePass:
                         b_neg.append((start, end))
                     flags |= r & _SEVERITY_TRIGGER
                     # Official triggers count in the first TRIGGER_CHARS characters of the body.
-                    if r & _OFFICIAL_TRIGGER and end <= official.TRIGGER_CHARS:
+                    if r & _OFFICIAL_TRIGGER and end <= trigger_chars:
                         flags |= _OFFICIAL_TRIGGER
                     if r & _OFFICIAL_GATE:
                         present.add(gate_of[i])
@@ -171,7 +173,10 @@ def _leftmost_longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, in
     """The matches a leftmost-longest automaton reports, from all (overlapping) matches."""
     if len(matches) < 2:
         return matches
-    matches.sort(key=_start_then_longest)
+    # By (start, -end), without ties: reversed, the automaton's order (by end, longest first) is by
+    # end descending, and a stable sort by start then puts the longer of a shared start first.
+    matches.reverse()
+    matches.sort(key=_second)
     out: list[tuple[int, int, int]] = []
     last_end = -1
     for m in matches:
@@ -181,8 +186,7 @@ def _leftmost_longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, in
     return out
 
 
-def _start_then_longest(m: tuple[int, int, int]) -> tuple[int, int]:
-    return (m[1], -m[2])
+_second = itemgetter(1)
 
 
 class Classifier:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import ahocorasick_rs as acr
 import rjieba
@@ -21,16 +22,14 @@ from yuqing.models import TopicTag
 
 # Runs that jieba segments independently (it splits its input on punctuation and whitespace).
 _CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:“”‘’\"'（）()《》<>【】\[\]…—|丨·]+")
+_clause_at = _CLAUSE.match
+_second = itemgetter(1)
 REPEAT_FACTOR = 0.5  # each further occurrence of a term in the same field adds half its weight
 
 
 def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
     """A pattern found in a text exactly when one of ``words`` is (never, for no words)."""
     return re.compile("|".join(re.escape(w) for w in words) if words else "(?!)")
-
-
-def _start_then_longest(m: tuple[int, int, int]) -> tuple[int, int]:
-    return (m[1], -m[2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,18 +178,20 @@ class TopicTagger:
             cache = self._bcache = (text, text[::-1], {})
         # The clause: the run of clause characters from ``start`` on, extended back over the run
         # that ends at ``start`` (matched in the reversed text).
-        fwd = _CLAUSE.match(text, start)
-        if fwd is None or fwd.end() < end:
+        fwd = _clause_at(text, start)
+        if fwd is None:
             return False
         c_end = fwd.end()
-        back = _CLAUSE.match(cache[1], len(text) - start)
-        c_start = start - (back.end() - back.start()) if back is not None else start
+        if c_end < end:
+            return False
+        back = _clause_at(cache[1], len(text) - start)
+        c_start = len(text) - back.end() if back is not None else start
         done = cache[2]
         bounds = done.get(c_start)
         if bounds is None:
             # Tokens cover the clause one after the other: the boundaries are their starts and the
             # clause end (offsets within the clause).
-            bounds = {s for _word, s, _e in self._jieba.tokenize(text[c_start:c_end], "default", False)}
+            bounds = set(map(_second, self._jieba.tokenize(text[c_start:c_end], "default", False)))
             bounds.add(c_end - c_start)
             done[c_start] = bounds
         if end - c_start not in bounds:
@@ -234,16 +235,20 @@ class TopicTagger:
         if not found:
             return []
         if len(found) > 1:
-            # Spans of distinct patterns differ, so (start, -end) orders them without ties.
-            found.sort(key=_start_then_longest)
+            # Spans of distinct patterns differ, so (start, -end) orders them without ties. The
+            # automaton reports them by end, longest first: reversed, they are by end descending,
+            # and a stable sort by start alone then puts the longer of a shared start first.
+            found.reverse()
+            found.sort(key=_second)
         strict = self._strict_pattern
+        boundaries = self._boundaries
         out: list[tuple[int, int, int]] = []
         last_end = -1
         for m in found:
             # Validity only matters for a match the greedy pass would take; an invalid one is
             # skipped as if it had not been found.
             if m[1] >= last_end:
-                if strict[m[0]] and not self._boundaries(text, m[1], m[2]):
+                if strict[m[0]] and not boundaries(text, m[1], m[2]):
                     continue
                 out.append(m)
                 last_end = m[2]
@@ -286,26 +291,34 @@ class TopicTagger:
         field_weight = self._title_weight if is_title else self._body_weight
         max_repeats = self._max_repeats
         hits = self._hits
+        boundaries = self._boundaries
+        count_of = counts.get
+        acc_of = accs.get
         for idx, m_start, _m_end in matches:
             for topic, weight, strict, contexts, term, offset, length, key in hits[idx]:
                 start = m_start + offset
                 end = start + length
                 if negations:
                     lo = start - neg_window if start > neg_window else 0
-                    if any(lo <= ns and ne <= start for ns, ne in negations):
+                    negated = False
+                    for ns, ne in negations:
+                        if lo <= ns and ne <= start:
+                            negated = True
+                            break
+                    if negated:
                         continue
-                if strict and not self._boundaries(text, start, end):
+                if strict and not boundaries(text, start, end):
                     continue
                 for ctx in contexts:
                     window = text[max(0, start - ctx.window) : end + ctx.window]
                     if any(n in window for n in ctx.near):
                         weight *= ctx.factor
-                n = counts.get(key, 0)
+                n = count_of(key, 0)
                 if n >= max_repeats[topic]:
                     continue
                 counts[key] = n + 1
                 weight *= 1.0 if n == 0 else REPEAT_FACTOR
-                acc = accs.get(topic)
+                acc = acc_of(topic)
                 if acc is None:
                     acc = accs[topic] = _Acc()
                 contribution = weight * field_weight[topic]
@@ -377,6 +390,8 @@ class TopicTagger:
                 decided = "body"
             else:
                 continue
-            terms = tuple(t for t, _w in sorted(acc.terms.items(), key=lambda kv: -kv[1]))
+            # Heaviest first; ties keep their order (a stable sort, also with ``reverse``).
+            by_term = acc.terms
+            terms = tuple(sorted(by_term, key=by_term.__getitem__, reverse=True))
             out.append(TopicTag(slug=spec.slug, score=round(total, 3), terms=terms, rule=decided))
         return tuple(out)
