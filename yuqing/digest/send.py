@@ -160,25 +160,35 @@ def send_digests(
 def _write_route(
     wh: sql.WarehouseLike, as_of: datetime, route: Route, out_dir: Path, smtp_settings: SmtpSettings | None
 ) -> DigestResult:
+    sender = smtp_settings.sender if smtp_settings else None
+    return _write_preview(wh, as_of, route, sender, lambda day: out_dir / f"{day.isoformat()}-{route.name}.eml")
+
+
+def _write_preview(
+    wh: sql.WarehouseLike,
+    as_of: datetime,
+    route: Route,
+    sender: str | None,
+    eml_path: Callable[[date], Path],
+) -> DigestResult:
+    """Collect, render and write one route's digest as .eml + .html, without sending or touching the ledger."""
     day = digest_date(as_of)
     data = collect(wh, as_of, route)
     rendered = render(data)
-    sender = parse_sender(
-        smtp_settings.sender if smtp_settings else os.environ.get("YUQING_MAIL_FROM") or PREVIEW_SENDER
-    )
+    from_addr = parse_sender(sender or os.environ.get("YUQING_MAIL_FROM") or PREVIEW_SENDER)
     msg = build_message(
         rendered,
-        sender,
+        from_addr,
         route.recipients,
         msg_id=message_id(
             digest_date=day.isoformat(),
             route=route.name,
             content=content_hash(rendered),
-            domain=sender.domain,
+            domain=from_addr.domain,
         ),
         date=as_of,
     )
-    paths = _write_files(rendered, msg.as_bytes(), out_dir / f"{day.isoformat()}-{route.name}.eml")
+    paths = _write_files(rendered, msg.as_bytes(), eml_path(day))
     result = DigestResult(
         route=route.name,
         digest_date=day,
@@ -344,36 +354,7 @@ def write_digest(
     written, so a preview never blocks or counts as the day's digest.
     """
     as_of = to_utc(as_of)
-    route = route or Route.catch_all()
-    day = digest_date(as_of)
-    data = collect(wh, as_of, route)
-    rendered = render(data)
-    from_addr = parse_sender(sender or os.environ.get("YUQING_MAIL_FROM") or PREVIEW_SENDER)
-    msg = build_message(
-        rendered,
-        from_addr,
-        route.recipients,
-        msg_id=message_id(
-            digest_date=day.isoformat(),
-            route=route.name,
-            content=content_hash(rendered),
-            domain=from_addr.domain,
-        ),
-        date=as_of,
-    )
-    paths = _write_files(rendered, msg.as_bytes(), out_path)
-    return _with_data(
-        DigestResult(
-            route=route.name,
-            digest_date=day,
-            outcome=Outcome.WRITTEN,
-            message_id=str(msg["Message-ID"]),
-            recipients_count=len(route.recipients),
-            paths=paths,
-        ),
-        data,
-        rendered,
-    )
+    return _write_preview(wh, as_of, route or Route.catch_all(), sender, lambda _day: out_path)
 
 
 def raise_for_failures(results: Sequence[DigestResult]) -> None:
