@@ -134,27 +134,26 @@ def band_candidates(
     return [r[0] for r in rows]
 
 
-def memberships(con: duckdb.DuckDBPyConnection, item_ids: Iterable[str]) -> dict[str, str]:
-    _with_ids(con, "wanted_ids", item_ids)
+def _event_items(con: duckdb.DuckDBPyConnection, column: str, ids: Iterable[str]) -> dict[str, str]:
+    """item_id -> event_id for the event_items rows whose ``column`` (item_id or event_id) is in ids."""
+    _with_ids(con, "wanted_ids", ids)
     try:
         rows = con.execute(
-            "SELECT item_id, event_id FROM event_items JOIN wanted_ids ON id = item_id"
+            f"SELECT item_id, event_id FROM event_items JOIN wanted_ids ON id = {column}"
         ).fetchall()
     finally:
         con.unregister("wanted_ids")
     return {r[0]: r[1] for r in rows}
+
+
+def memberships(con: duckdb.DuckDBPyConnection, item_ids: Iterable[str]) -> dict[str, str]:
+    """item_id -> event_id for the given items that belong to an event."""
+    return _event_items(con, "item_id", item_ids)
 
 
 def members_of(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> dict[str, str]:
     """item_id -> event_id for every member of the given events."""
-    _with_ids(con, "wanted_ids", event_ids)
-    try:
-        rows = con.execute(
-            "SELECT item_id, event_id FROM event_items JOIN wanted_ids ON id = event_id"
-        ).fetchall()
-    finally:
-        con.unregister("wanted_ids")
-    return {r[0]: r[1] for r in rows}
+    return _event_items(con, "event_id", event_ids)
 
 
 def write_grouping(
