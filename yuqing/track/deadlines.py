@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from yuqing.errors import ConfigError
 
@@ -81,6 +82,12 @@ def _need(table: dict[str, object], key: str, kind: type, where: str) -> object:
     return value
 
 
+def _positive(value: Any, what: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        raise ConfigError(f"{what} must be a positive number")
+    return float(value)
+
+
 def parse_rules(text: str, *, where: str = "rules.toml", clock: str | None = None) -> Rules:
     try:
         data = tomllib.loads(text)
@@ -93,15 +100,13 @@ def parse_rules(text: str, *, where: str = "rules.toml", clock: str | None = Non
     deadlines = []
     for k, row in enumerate(data.get("rule", [])):
         w = f"{where} [[rule]] #{k + 1}"
-        hours = row.get("hours")
-        if not isinstance(hours, int | float) or hours <= 0:
-            raise ConfigError(f"{w}: 'hours' must be a positive number")
+        hours = _positive(row.get("hours"), f"{w}: 'hours'")
         deadlines.append(
             Deadline(
                 rule_id=str(_need(row, "id", str, w)),
                 milestone=str(_need(row, "milestone", str, w)),
                 severity=str(_need(row, "severity", str, w)),
-                hours=float(hours),
+                hours=hours,
                 source_document=str(_need(row, "source", str, w)),
                 satisfied_by=tuple(str(s) for s in row.get("satisfied_by", ["*"])),
                 clock=chosen,
@@ -110,23 +115,19 @@ def parse_rules(text: str, *, where: str = "rules.toml", clock: str | None = Non
     overrides = []
     for k, row in enumerate(data.get("override", [])):
         w = f"{where} [[override]] #{k + 1}"
-        hours = row.get("hours")
-        if not isinstance(hours, int | float) or hours <= 0:
-            raise ConfigError(f"{w}: 'hours' must be a positive number")
+        hours = _positive(row.get("hours"), f"{w}: 'hours'")
         overrides.append(
             Override(
                 rule_id=str(_need(row, "id", str, w)),
                 region_prefix=str(_need(row, "region_prefix", str, w)),
                 severity=str(_need(row, "severity", str, w)),
                 milestone=str(_need(row, "milestone", str, w)),
-                hours=float(hours),
+                hours=hours,
                 source_document=row.get("source"),
             )
         )
-    window = data.get("linking", {}).get("window_days", 30)
-    if not isinstance(window, int | float) or window <= 0:
-        raise ConfigError(f"{where}: [linking] window_days must be a positive number")
-    return Rules(version, chosen, tuple(deadlines), tuple(overrides), float(window))
+    window = _positive(data.get("linking", {}).get("window_days", 30), f"{where}: [linking] window_days")
+    return Rules(version, chosen, tuple(deadlines), tuple(overrides), window)
 
 
 def load_rules(path: Path | None = None, *, clock: str | None = None) -> Rules:
