@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
+from collections.abc import Callable
 from email.utils import formatdate
 from functools import cache
 from http import HTTPStatus
@@ -122,6 +123,10 @@ class HostileHandler(FeedRequestHandler):
         self._send(int(args[0]), b"error\n", {"Content-Type": "text/plain"})
 
     def mode_drip(self, args: list[str], rest: str) -> None:
+        self.drip(rest, DRIP_INTERVAL)
+
+    def drip(self, rest: str, interval: float, on_byte: Callable[[], None] | None = None) -> None:
+        """Serve the file with its full Content-Length, one byte every ``interval`` seconds."""
         body = self._file(rest)
         if body is None:
             return
@@ -133,7 +138,9 @@ class HostileHandler(FeedRequestHandler):
         for i in range(len(body)):
             self.wfile.write(body[i : i + 1])
             self.wfile.flush()
-            time.sleep(DRIP_INTERVAL)
+            if on_byte is not None:
+                on_byte()
+            time.sleep(interval)
 
     def mode_oversize(self, args: list[str], rest: str) -> None:
         size = int(args[0])

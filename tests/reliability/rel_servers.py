@@ -129,19 +129,7 @@ class ReliabilityHandler(HostileHandler):
             self.stats.wrote("endless", len(block))
 
     def mode_slowdrip(self, args: list[str], rest: str) -> None:
-        body = self._file(rest)
-        if body is None:
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.flush()
-        for i in range(len(body)):
-            self.wfile.write(body[i : i + 1])
-            self.wfile.flush()
-            self.stats.wrote("slowdrip", 1)
-            time.sleep(1.0)
+        self.drip(rest, 1.0, on_byte=lambda: self.stats.wrote("slowdrip", 1))
 
     def mode_deflatebomb(self, args: list[str], rest: str) -> None:
         self._send(
