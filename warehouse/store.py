@@ -440,7 +440,7 @@ def _write_batch(
         seen = result.items_seen if result.items_seen is not None else len(result.items)
         counts = SourceCounts(seen=seen, new=c.get("new", 0), updated=c.get("updated", 0))
         by_source[result.source] = counts
-        status = _settled_status(result.status, counts, earlier.get(result.source))
+        status = settled_status(result.status, counts, earlier.get(result.source))
         states.append(replace(result.state, last_status=status))
         logged.append((replace(result, status=status), counts))
     _write_source_states(con, states, as_of)
@@ -451,7 +451,7 @@ def _write_batch(
     )
 
 
-def _settled_status(status: FetchOutcome | str, counts: SourceCounts, earlier: str | None) -> str:
+def settled_status(status: FetchOutcome | str, counts: SourceCounts, earlier: str | None = None) -> str:
     """A fetch reported as NEW is UNCHANGED when the store found nothing new or updated in it."""
     settled = FetchOutcome(status)
     if settled is FetchOutcome.NEW and counts.new == 0 and counts.updated == 0 and earlier != "new":

@@ -36,6 +36,7 @@ from warehouse.store import (
     commit_source_batch,
     finish_run,
     load_source_states,
+    settled_status,
     start_run,
     sync_sources,
 )
@@ -208,17 +209,19 @@ def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
     from classifiers import Classifier
 
     classifier = Classifier.default()
-    return [
-        classifier.classify(
-            item.title,
-            item.summary,
-            source_name=source.name,
-            url=item.url,
-            source_official=source.official,
-            source_region=source.region,
-        )
-        for item in items
-    ]
+    return [classify_item(classifier, item, source) for item in items]
+
+
+def classify_item(classifier: Any, item: Item, source: SourceConfig | None) -> Tags:
+    """Classify a stored or fetched item with what its source tells (official flag, jurisdiction)."""
+    return classifier.classify(
+        item.title,
+        item.summary,
+        source_name=item.source,
+        url=item.url,
+        source_official=source.official if source else None,
+        source_region=source.region if source else None,
+    )
 
 
 def _result_for(
@@ -344,13 +347,10 @@ def _rows_from(results: Sequence[SourceResult], counts: BatchCounts) -> list[Sou
     rows = []
     for r in results:
         c = counts.by_source.get(r.source, SourceCounts())
-        status = FetchOutcome(r.status).value
-        if status == FetchOutcome.NEW.value and c.new == 0:
-            status = FetchOutcome.UNCHANGED.value
         rows.append(
             SourceRow(
                 source=r.source,
-                status=status,
+                status=settled_status(r.status, c),
                 seen=c.seen,
                 new=c.new,
                 updated=c.updated,
@@ -672,18 +672,10 @@ def retag(db_path: Path, *, batch_size: int = 5000, progress: bool = True) -> st
     with Warehouse.open(db_path) as wh:
         configs = load_source_configs(wh)
 
-        def classify_item(item: Item) -> Tags:
-            src = configs.get(item.source)
-            return classifier.classify(
-                item.title,
-                item.summary,
-                source_name=item.source,
-                url=item.url,
-                source_official=src.official if src else None,
-                source_region=src.region if src else None,
-            )
+        def classify_stored(item: Item) -> Tags:
+            return classify_item(classifier, item, configs.get(item.source))
 
-        n = store_retag(wh, classify_item, batch_size, show, skip_version=classifier.version)
+        n = store_retag(wh, classify_stored, batch_size, show, skip_version=classifier.version)
         publish_snapshot(wh)
     if progress:
         sys.stderr.write("\n")
