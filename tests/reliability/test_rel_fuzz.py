@@ -153,8 +153,6 @@ CONTENT_TYPES = st.one_of(
 )
 
 
-
-
 def check_items(body: bytes, headers: dict[str, str], final_url: str = "http://feeds.example.cn/rss") -> int:
     """parse_feed + normalise; returns the number of items (-1 for a ParseError)."""
     try:

@@ -1,4 +1,7 @@
-"""SIGKILL at random points of ``track`` and ``digest`` (the ingest case is tests/pipeline/test_kill_ingest.py).
+"""SIGKILL at random points of ``ingest``, ``track`` and ``digest``, thirty times each.
+
+ingest: after every kill the warehouse opens and holds a subset of a clean run's items, with no
+duplicate id; the next complete run ends with exactly the clean run's items.
 
 track: after every kill the warehouse opens, passes its data checks and holds no duplicate event,
 membership, response or milestone; a final run converges to exactly what a clean run produced.
@@ -18,7 +21,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +38,7 @@ from aiosmtpd.controller import Controller
 from classifiers import Classifier
 from tests.conftest import ROOT
 from tests.reliability.conftest import real_feeds_dir
+from tests.reliability.rel_worker import Workers, kill_after
 from warehouse import digests as ledger
 from warehouse.checks import run_checks
 from warehouse.db import Warehouse
@@ -46,15 +49,18 @@ from yuqing.feedserver import FeedServer
 from yuqing.timeutil import SHANGHAI
 
 AS_OF = datetime(2021, 6, 18, 8, 0, tzinfo=SHANGHAI)
-TRACK_KILLS = 10
-DIGEST_ROUNDS = 10
+INGEST_ROUNDS = 3  # fresh databases, each killed INGEST_KILLS times, then one full run
+INGEST_KILLS = 10
+INGEST_GROUP_SIZE = 5
+TRACK_KILLS = 30
+DIGEST_ROUNDS = 30
 RECIPIENT = "duty@example.gov.cn"
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real snapshots ingested once (not yet tracked)."""
-    root = tmp_path_factory.mktemp("kill")
+def served_sources(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A sources file naming the real snapshots, served on 127.0.0.1 for the whole module."""
+    root = tmp_path_factory.mktemp("kill-sources")
     with FeedServer(real_feeds_dir()) as server:
         sources = root / "sources.toml"
         sources.write_text(
@@ -64,8 +70,14 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ),
             encoding="utf-8",
         )
-        db = root / "base.duckdb"
-        pipeline.ingest(db, sources, as_of=AS_OF)
+        yield sources
+
+
+@pytest.fixture(scope="module")
+def ingested(served_sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real snapshots ingested once (not yet tracked)."""
+    db = tmp_path_factory.mktemp("kill") / "base.duckdb"
+    pipeline.ingest(db, served_sources, as_of=AS_OF)
     return db
 
 
@@ -77,47 +89,66 @@ def copy_db(src: Path, dest: Path) -> Path:
     return dest
 
 
-class Workers:
-    """Child processes that import everything, say ``ready``, and start the step on a line from us."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.args = args
-        self.env = {**os.environ, **(env or {})}
-
-    def _spawn(self, extra: tuple[str, ...]) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.rel_worker", *self.args, *extra],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        return proc
-
-    def start(self, *extra: str) -> subprocess.Popen[str]:
-        proc = self._spawn(extra)
-        assert proc.stdout is not None and proc.stdin is not None
-        line = proc.stdout.readline().strip()
-        if line != "ready":
-            proc.kill()
-            pytest.fail(f"worker said {line!r}: {proc.communicate()[1]}")
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        return proc
+# ----------------------------------------------------------------------------------------- ingest
 
 
-def kill_after(proc: subprocess.Popen[str], delay: float) -> bool:
-    """SIGKILL after ``delay`` s; True when the kill landed before the step finished."""
-    try:
-        proc.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-    _, err = proc.communicate(timeout=30)
-    if proc.returncode not in (0, -signal.SIGKILL):
-        pytest.fail(f"worker failed ({proc.returncode}): {err}")
-    return proc.returncode == -signal.SIGKILL
+def item_rows(db: Path) -> set[tuple[str, str]]:
+    """(item_id, content_hash) of every stored item; the database opens and holds no duplicate id."""
+    with Warehouse.open(db) as wh:
+        rows = wh.con.execute("SELECT item_id, content_hash FROM items").fetchall()
+        (dupes,) = wh.con.execute("SELECT count(*) - count(DISTINCT item_id) FROM items").fetchone()  # type: ignore[misc]
+    assert dupes == 0, "duplicate item_id"
+    return {(str(a), str(b)) for a, b in rows}
+
+
+def test_sigkill_mid_ingest_loses_and_duplicates_nothing(served_sources: Path, tmp_path: Path) -> None:
+    """Kills while fetching, inside a write transaction, while publishing the snapshot: whatever
+    survives is a subset of a clean run's items, and the next complete run (the CLI, as ops run it)
+    ends with exactly the clean run's items. No ETag may be saved whose items were lost (the store
+    commits both in one transaction), so the full run must find every item again."""
+    clean_db = tmp_path / "clean.duckdb"
+    started = time.monotonic()
+    pipeline.ingest(clean_db, served_sources, as_of=AS_OF, group_size=INGEST_GROUP_SIZE)
+    duration = time.monotonic() - started
+    clean = item_rows(clean_db)
+    assert len(clean) > 800
+
+    rng = random.Random(20210613)
+    env = {"YUQING_INGEST_GROUP_SIZE": str(INGEST_GROUP_SIZE)}  # many small commits: more places to die
+    landed = 0
+    with Workers(env) as workers:
+        for round_no in range(INGEST_ROUNDS):
+            db = tmp_path / f"killed-{round_no}.duckdb"
+            for attempt in range(INGEST_KILLS):
+                as_of = AS_OF + timedelta(minutes=attempt)
+                proc = workers.start("ingest", str(db), str(served_sources), as_of.isoformat())
+                landed += kill_after(proc, rng.uniform(0.0, duration * 1.2))
+                if db.exists():
+                    assert item_rows(db) <= clean, f"round {round_no}, kill {attempt}"
+            two_days_on = (AS_OF + timedelta(days=2)).isoformat()  # a full fetch of every feed
+            cli = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "yuqing.cli",
+                    "--db",
+                    str(db),
+                    "ingest",
+                    "--sources",
+                    str(served_sources),
+                    "--as-of",
+                    two_days_on,
+                ],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            assert cli.returncode == 0, cli.stderr
+            assert item_rows(db) == clean, f"round {round_no}"
+    print(f"ingest kills landed mid-run: {landed} of {INGEST_ROUNDS * INGEST_KILLS}")
+    assert landed >= INGEST_ROUNDS * INGEST_KILLS // 2, f"only {landed} kills landed mid-run"
 
 
 # ------------------------------------------------------------------------------------------ track
@@ -163,14 +194,15 @@ def test_sigkill_mid_track_converges_to_a_clean_run(ingested: Path, tmp_path: Pa
 
     rng = random.Random(20210619)
     db = copy_db(ingested, tmp_path / "killed.duckdb")
-    workers = Workers("track", str(db), AS_OF.isoformat())
     landed = 0
-    for _ in range(TRACK_KILLS):
-        proc = workers.start()
-        landed += kill_after(proc, rng.uniform(0.0, duration * 1.5))
-        track_state(db)  # opens after the crash, checks pass, no duplicates
+    with Workers() as workers:
+        for _ in range(TRACK_KILLS):
+            proc = workers.start("track", str(db), AS_OF.isoformat())
+            landed += kill_after(proc, rng.uniform(0.0, duration * 1.5))
+            track_state(db)  # opens after the crash, checks pass, no duplicates
     pipeline.track(db, as_of=AS_OF)
     assert track_state(db) == clean
+    print(f"track kills landed mid-run: {landed} of {TRACK_KILLS}")
     assert landed >= TRACK_KILLS // 2, f"only {landed} kills landed mid-run"
     # A second complete run changes nothing.
     pipeline.track(db, as_of=AS_OF)
@@ -216,7 +248,11 @@ def smtp() -> Iterator[tuple[SlowAcceptMailbox, int]]:
 
 
 def test_sigkill_mid_digest_never_sends_twice(
-    ingested: Path, tmp_path: Path, smtp: tuple[SlowAcceptMailbox, int], monkeypatch: pytest.MonkeyPatch
+    ingested: Path,
+    tmp_path: Path,
+    smtp: tuple[SlowAcceptMailbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     mailbox, port = smtp
     env = {
@@ -237,13 +273,13 @@ def test_sigkill_mid_digest_never_sends_twice(
     assert mailbox.count() == 1
 
     rng = random.Random(20210620)
-    workers = Workers("digest", str(db), env=env)
+    workers = Workers(env)
+    request.addfinalizer(workers.close)
     outcomes: dict[str, int] = {"sent": 0, "in_doubt_received": 0, "in_doubt_lost": 0, "not_started": 0}
     for k in range(DIGEST_ROUNDS):
         as_of = AS_OF + timedelta(days=k)
         before = mailbox.count()
-        workers.args = ("digest", str(db), as_of.isoformat(), RECIPIENT)
-        proc = workers.start()
+        proc = workers.start("digest", str(db), as_of.isoformat(), RECIPIENT)
         kill_after(proc, rng.uniform(0.0, duration * 1.3))
         time.sleep(0.35)  # let a stored-then-delayed message finish arriving
         with Warehouse.open(db) as wh:
