@@ -1,12 +1,14 @@
 """Benchmark: grouping + linking over synthetic items resampled from real Chinese headlines.
 
-    python bench/bench_grouping.py --sizes 100000,300000,1000000
+    python bench/bench_grouping.py [--sizes 100000,300000,1000000] [--runs 3] [--quick]
 
 Titles come from shared/data (CLUE TNEWS headlines, THUCNews titles, the food-safety incident news);
 each synthetic item takes a real headline, or (30 %) a near-duplicate of an earlier item's headline
 (a prefix like 突发！, a dropped or inserted character, a trailing remark), with a random time over 90
 days, region and topic. 3 % are official responses quoting an earlier event's headline. Each size runs
-in its own subprocess so peak memory (ru_maxrss) is that size's alone.
+in its own subprocess so peak memory (ru_maxrss) is that size's alone, ``--runs`` times (the same
+items each time); the table shows medians, the largest peak, and growth from one size to the next as
+the ratio of median wall times. ``--quick`` = sizes 30000,100000.
 
     python bench/bench_grouping.py --persist 100000
 
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -180,6 +184,8 @@ def persist(n: int) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,300000,1000000")
+    ap.add_argument("--runs", type=int, default=3, help="runs per size, each in a fresh process (default 3)")
+    ap.add_argument("--quick", action="store_true", help="sizes 30000,100000")
     ap.add_argument("--one", type=int)
     ap.add_argument("--persist", type=int, help="time run_track end to end on this many items")
     args = ap.parse_args()
@@ -189,14 +195,24 @@ def main() -> None:
     if args.persist:
         print(json.dumps(persist(args.persist)))
         return
+    sizes = [30_000, 100_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    print(f"grouping + linking benchmark; machine: nproc {os.cpu_count()}, load average "
+          f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}; {args.runs} run(s) per size, medians")
     prev: dict[str, float] | None = None
-    for n in [int(s) for s in args.sizes.split(",")]:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+    for n in sizes:
+        runs = []
+        for _ in range(args.runs):
+            out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True,
+                                 check=True)
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        r = {key: statistics.median(float(x[key]) for x in runs) for key in ("group_s", "link_s", "wall_s")}
+        r |= {"n": n, "events": runs[0]["events"], "links": runs[0]["links"],
+              "peak_mb": max(float(x["peak_mb"]) for x in runs)}
         growth = f"{r['wall_s'] / prev['wall_s']:.2f}x time for {n / prev['n']:.1f}x items" if prev else "—"
+        walls = ", ".join(f"{float(x['wall_s']):.1f}" for x in runs)
         print(f"n={n:>9,}  events={int(r['events']):>9,}  links={int(r['links']):>7,}  group {r['group_s']:7.2f} s  "
-              f"link {r['link_s']:6.2f} s  wall {r['wall_s']:7.2f} s  peak {r['peak_mb']:7.1f} MB  growth {growth}",
-              flush=True)
+              f"link {r['link_s']:6.2f} s  wall {r['wall_s']:7.2f} s (runs {walls})  peak {r['peak_mb']:7.1f} MB  "
+              f"growth {growth}", flush=True)
         prev = r
 
 
