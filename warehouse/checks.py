@@ -1,7 +1,9 @@
 """Data-quality checks run after every load; a failure stops downstream steps (the digest).
 
 Keys are declared PRIMARY KEY and NOT NULL in the schema, and are checked here anyway: the checks
-are what proves, after a crash or an engine upgrade, that the constraints still hold.
+are what proves, after a crash or an engine upgrade, that the constraints still hold. items and
+item_topics have no PRIMARY KEY (004_items_unkeyed.sql; warehouse.store keeps them unique), so for
+them the unique checks below are the only verification of the key.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The unit of ingest is a *batch* of source results written in one transaction: the items, their
 topics, each source's new fetch state (ETag, Last-Modified, backoff) and its fetch_log row commit
 together or not at all. A saved ETag whose items were lost would make the next run get 304 and never
-see them; re-running a batch is a no-op because items are inserted by an anti-join on item_id.
+see them; re-running a batch is a no-op because only the items its change table (a join on item_id
+with the stored items) found new are inserted.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ DEFAULT_RETAG_BATCH = 5000
 _TS = pa.timestamp("us", tz="UTC")
 _STR_LIST = pa.list_(pa.string())
 
-# Items and their classification as staged for a load; evidence is assembled into JSON in SQL.
+# Items and their classification as staged for a load (one table: _STAGED_SCHEMA below), and the
+# classification alone for a retag; evidence is assembled into JSON in SQL.
 _ITEM_SCHEMA = pa.schema(
     [
         ("item_id", pa.string()),
@@ -60,6 +62,7 @@ _TAG_SCHEMA = pa.schema(
         ("classifier_version", pa.string()),
     ]
 )
+_STAGED_SCHEMA = pa.schema([*_ITEM_SCHEMA, *(f for f in _TAG_SCHEMA if f.name != "item_id")])
 _TOPIC_SCHEMA = pa.schema(
     [
         ("item_id", pa.string()),
@@ -71,10 +74,15 @@ _TOPIC_SCHEMA = pa.schema(
     ]
 )
 
-_EVIDENCE_SQL = (
-    "json_object('region', t.region_evidence, 'severity', t.severity_evidence, "
-    "'response', t.response_evidence, 'extra', coalesce(t.extra::JSON, '{}'::JSON))"
-)
+
+def _evidence_sql(alias: str) -> str:
+    """The items.evidence JSON of the staged classification columns of ``alias``."""
+    return (
+        f"json_object('region', {alias}.region_evidence, 'severity', {alias}.severity_evidence, "
+        f"'response', {alias}.response_evidence, 'extra', coalesce({alias}.extra::JSON, '{{}}'::JSON))"
+    )
+
+
 _CLASSIFICATION_COLUMNS = (
     "region_code",
     "region_name",
@@ -190,8 +198,11 @@ def _topics_table(item_ids: Sequence[str], tags: Sequence[Tags]) -> pa.Table:
     return pa.table(rows, schema=_TOPIC_SCHEMA)
 
 
-def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """Items, tags and topics of the batch; an item_id seen twice keeps its last occurrence."""
+def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table]:
+    """Items with their tags (_STAGED_SCHEMA), and topics, of the batch.
+
+    An item_id seen twice keeps its last occurrence.
+    """
     last: dict[str, tuple[Item, Tags, str]] = {}
     for result in batch:
         for item, tag in zip(result.items, result.tags, strict=True):
@@ -217,7 +228,11 @@ def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table, pa.
         },
         schema=_ITEM_SCHEMA,
     )
-    return items_table, _tags_columns(ids, tags), _topics_table(ids, tags)
+    # One table, so the load does not join items to their tags.
+    tags_table = _tags_columns(ids, tags)
+    for name in _TAG_SCHEMA.names[1:]:
+        items_table = items_table.append_column(_TAG_SCHEMA.field(name), tags_table.column(name))
+    return items_table, _topics_table(ids, tags)
 
 
 @dataclass
@@ -237,9 +252,15 @@ class _Registered:
             self.con.unregister(name)
 
 
-def _replace_topics(con: duckdb.DuckDBPyConnection, changed_ids_sql: str) -> None:
-    """Replace item_topics of the items selected by ``changed_ids_sql`` with the staged ones."""
-    con.execute(f"DELETE FROM item_topics WHERE item_id IN ({changed_ids_sql})")
+def _replace_topics(
+    con: duckdb.DuckDBPyConnection, changed_ids_sql: str, stored_ids_sql: str | None = None
+) -> None:
+    """Replace item_topics of the items selected by ``changed_ids_sql`` with the staged ones.
+
+    ``stored_ids_sql`` selects those of them that can have stored topics (default: all of them);
+    only their rows are deleted, which spares a scan of item_topics when there are none.
+    """
+    con.execute(f"DELETE FROM item_topics WHERE item_id IN ({stored_ids_sql or changed_ids_sql})")
     con.execute(
         "INSERT INTO item_topics (item_id, topic, score, terms, rule, classifier_version) "
         "SELECT item_id, topic, score, terms, rule, classifier_version FROM _yq_topics "
@@ -338,23 +359,23 @@ def commit_source_batch(
 ) -> BatchCounts:
     """Write a batch of source results in ONE transaction (see the module docstring).
 
-    New items are inserted (anti-join on item_id; duplicates within the batch keep the last one);
-    items whose content_hash changed are updated in place, keeping first_seen_at, fetched_at and
-    item_time, with their topics replaced; unchanged items are left alone. Each source's state and
-    its fetch_log row are written in the same transaction. Re-committing the same run_id is
-    idempotent: fetch_log counts add the new work of the retry, which is zero for the same batch.
+    New items (no stored row with their item_id) are inserted, duplicates within the batch keeping
+    the last one; items whose content_hash changed are updated in place, keeping first_seen_at,
+    fetched_at and item_time, with their topics replaced; unchanged items are left alone. Each
+    source's state and its fetch_log row are written in the same transaction. Re-committing the
+    same run_id is idempotent: fetch_log counts add the new work of the retry, which is zero for
+    the same batch.
     """
     _utc(as_of)
     names = [r.source for r in batch]
     if len(set(names)) != len(names):
         raise ValueError(f"run {run_id}: a batch holds each source at most once")
-    items_table, tags_table, topics_table = _stage_batch(batch)
+    items_table, topics_table = _stage_batch(batch)
     reg = _Registered(wh.con)
     try:
         has_items = items_table.num_rows > 0
         if has_items:
             reg.add("_yq_items", items_table)
-            reg.add("_yq_tags", tags_table)
             reg.add("_yq_topics", topics_table)
         with wh.transaction() as con:
             counts = _write_batch(con, run_id, as_of, batch, has_items=has_items)
@@ -384,7 +405,9 @@ def _write_batch(
             raise StorageError(f"run {run_id}: unknown sources {', '.join(missing)}; call sync_sources first")
     rows: list[tuple[str, str, int]] = []
     if has_items:  # a batch of 304s and failures has no items to write
-        # What each staged item is, decided before anything is written (keys and hashes only).
+        # What each staged item is, decided before anything is written (keys and hashes only). This
+        # is what keeps item_id unique (items has no PRIMARY KEY, 004_items_unkeyed.sql): only the
+        # ids found new here are inserted, and the file lock makes this transaction the only writer.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _yq_change AS "
             "SELECT s.item_id, s.batch_source, "
@@ -397,10 +420,10 @@ def _write_batch(
             "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
             "reported_response, response_kinds, evidence, classifier_version) "
             "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
-            "s.item_time, s.content_hash, $as_of, $as_of, t.region_code, t.region_name, t.severity, "
-            f"t.official_response, t.reported_response, t.response_kinds, {_EVIDENCE_SQL}, t.classifier_version "
-            "FROM _yq_items AS s ANTI JOIN items AS i USING (item_id) "
-            "JOIN _yq_tags AS t ON t.item_id = s.item_id",
+            "s.item_time, s.content_hash, $as_of, $as_of, s.region_code, s.region_name, s.severity, "
+            f"s.official_response, s.reported_response, s.response_kinds, {_evidence_sql('s')}, "
+            "s.classifier_version "
+            "FROM _yq_change AS c JOIN _yq_items AS s ON s.item_id = c.item_id WHERE c.change = 'new'",
             {"as_of": as_of},
         )
         # An update keeps first_seen_at, fetched_at and item_time: the item existed from its first
@@ -412,14 +435,17 @@ def _write_batch(
             "official_response = u.official_response, reported_response = u.reported_response, "
             "response_kinds = u.response_kinds, evidence = u.evidence, classifier_version = u.classifier_version "
             "FROM ("
-            "  SELECT s.*, t.region_code, t.region_name, t.severity, t.official_response, t.reported_response, "
-            f"  t.response_kinds, {_EVIDENCE_SQL} AS evidence, t.classifier_version "
-            "  FROM _yq_items AS s JOIN _yq_tags AS t ON t.item_id = s.item_id "
-            "  JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"
+            f"  SELECT s.*, {_evidence_sql('s')} AS evidence "
+            "  FROM _yq_items AS s JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"
             ") AS u WHERE items.item_id = u.item_id",
             {"as_of": as_of},
         )
-        _replace_topics(con, "SELECT item_id FROM _yq_change WHERE change <> 'unchanged'")
+        # A new item has no stored topics (checks.py: item_topics reference existing items).
+        _replace_topics(
+            con,
+            "SELECT item_id FROM _yq_change WHERE change <> 'unchanged'",
+            "SELECT item_id FROM _yq_change WHERE change = 'updated'",
+        )
         rows = con.execute("SELECT batch_source, change, count(*) FROM _yq_change GROUP BY ALL").fetchall()
         con.execute("DROP TABLE _yq_change")
 
@@ -703,7 +729,7 @@ def _write_tags(wh: Warehouse, item_ids: Sequence[str], tags: Sequence[Tags]) ->
         assignments = ", ".join(f"{c} = t.{c}" for c in _CLASSIFICATION_COLUMNS)
         with wh.transaction() as con:
             con.execute(
-                f"UPDATE items SET {assignments}, evidence = {_EVIDENCE_SQL} "
+                f"UPDATE items SET {assignments}, evidence = {_evidence_sql('t')} "
                 "FROM _yq_tags AS t WHERE items.item_id = t.item_id"
             )
             _replace_topics(con, "SELECT item_id FROM _yq_tags")

@@ -67,8 +67,10 @@ def store(wh: Warehouse, items: Sequence[TrackItem]) -> None:
                 [src[0], f"https://example.com/{src[0]}", src[1], src[2] or None, T0],
             )
         for it in items:
+            # items and item_topics have no key for INSERT OR REPLACE (004_items_unkeyed.sql).
+            con.execute("DELETE FROM items WHERE item_id = ?", [it.item_id])
             con.execute(
-                "INSERT OR REPLACE INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at,"
+                "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at,"
                 " item_time, content_hash, first_seen_at, updated_at, region_code, region_name, severity,"
                 " official_response, reported_response, response_kinds, evidence, classifier_version)"
                 " VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test')",
@@ -79,7 +81,8 @@ def store(wh: Warehouse, items: Sequence[TrackItem]) -> None:
                 ],
             )
             for slug in it.topics:
+                con.execute("DELETE FROM item_topics WHERE item_id = ? AND topic = ?", [it.item_id, slug])
                 con.execute(
-                    "INSERT OR REPLACE INTO item_topics VALUES (?, ?, 1.0, ?, 'test', 'test')",
+                    "INSERT INTO item_topics VALUES (?, ?, 1.0, ?, 'test', 'test')",
                     [it.item_id, slug, list(it.topic_terms)],
                 )

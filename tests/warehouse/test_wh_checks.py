@@ -67,6 +67,21 @@ def test_unique_and_not_null_checks_catch_what_constraints_would(wh: Warehouse) 
     ]
 
 
+def test_a_duplicate_item_or_topic_inserted_by_hand_is_caught(wh: Warehouse) -> None:
+    # items and item_topics have no PRIMARY KEY (004_items_unkeyed.sql): the store keeps them
+    # unique, and these checks are what notices a row that got in some other way.
+    _load(wh)
+    assert run_checks(wh) == []
+    wh.con.execute("INSERT INTO items SELECT * FROM items WHERE item_id = 'src-a:000001'")
+    wh.con.execute("INSERT INTO item_topics SELECT * FROM item_topics WHERE item_id = 'src-a:000002'")
+    assert run_checks(wh) == [
+        "unique items(item_id): 1 row(s), e.g. src-a:000001 x2",
+        "unique item_topics(item_id, topic): 1 row(s), e.g. src-a:000002/wage_arrears x2",
+    ]
+    with pytest.raises(DataCheckError, match=r"unique items\(item_id\)"):
+        assert_checks(wh)
+
+
 def test_items_must_reference_sources(wh: Warehouse) -> None:
     commit_source_batch(wh, "run-1", T0, [make_result("src-a", [make_item(1)], tags=[make_tags(())])])
     wh.con.execute("UPDATE items SET source = 'nowhere'")

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from wh_builders import SOURCES, T0, dump, make_item, make_result, make_tags
 
+from warehouse.checks import run_checks
 from warehouse.db import Warehouse, connect
 from warehouse.migrate import MIGRATIONS_DIR, discover_migrations, migrate
+from warehouse.store import commit_source_batch, start_run, sync_sources
 from yuqing.errors import SchemaError
 
 CORE_TABLES = {"sources", "items", "item_topics", "fetch_log", "runs", "schema_migrations", "schema_views"}
@@ -28,11 +31,16 @@ def test_open_creates_schema_and_records_migrations(db_path: Path) -> None:
         assert [(r[0], r[1], r[2]) for r in rows] == [(m.version, m.name, m.checksum) for m in known]
         assert rows[0][:2] == (1, "001_core")
         assert wh.schema_version == known[-1].version
-        # Keys are PRIMARY KEY constraints declared in CREATE TABLE.
-        pks = wh.con.execute(
-            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
-        ).fetchall()
-        assert {"sources", "items", "item_topics", "fetch_log", "runs"} <= {r[0] for r in pks}
+        # Keys are PRIMARY KEY constraints declared in CREATE TABLE, except items and item_topics
+        # (004_items_unkeyed.sql: the store keeps them unique, checks.py verifies it).
+        pks = {
+            r[0]
+            for r in wh.con.execute(
+                "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+            ).fetchall()
+        }
+        assert {"sources", "fetch_log", "runs"} <= pks
+        assert not pks & {"items", "item_topics"}
 
 
 def test_reopen_is_a_no_op(db_path: Path) -> None:
@@ -157,3 +165,56 @@ def test_in_memory_warehouse_is_migrated() -> None:
     with Warehouse.open(":memory:") as wh:
         assert wh.in_memory and wh.schema_version >= 1
         assert wh.con.execute("SELECT count(*) FROM v_items").fetchall() == [(0,)]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT column_name, data_type, is_nullable, column_default FROM duckdb_columns() "
+        "WHERE table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
+
+
+def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
+    # A database made by migrations 001-003 (items and item_topics keyed) holding data.
+    old = tmp_path / "old-migrations"
+    for m in discover_migrations():
+        if m.version <= 3:
+            _write(old, f"{m.name}.sql", m.sql)
+    path = tmp_path / "t.duckdb"
+    con = connect(path)
+    try:
+        assert migrate(con, migrations_dir=old).schema_version == 3
+        wh = Warehouse(con, str(path), read_only=False, schema_version=3)
+        sync_sources(wh, SOURCES)
+        items = [make_item(n) for n in range(40)] + [make_item(n, "src-b") for n in range(10)]
+        tags = [make_tags(("wage_arrears", "epidemic")[: n % 3]) for n in range(50)]
+        commit_source_batch(wh, "run-1", T0, [make_result("src-a", items[:40], tags=tags[:40]),
+                                              make_result("src-b", items[40:], tags=tags[40:])])  # fmt: skip
+        changed = make_item(3, title="更正：工地欠薪已解决", fetched_at=T0 + timedelta(hours=1))
+        commit_source_batch(wh, "run-2", T0 + timedelta(hours=1),
+                            [make_result("src-a", [changed], tags=[make_tags(("work_safety",))])])  # fmt: skip
+        start_run(wh, "run-2", "ingest", T0)
+        before = dump(wh, "sources", "items", "item_topics", "fetch_log", "runs")
+        columns = {t: _columns(con, t) for t in ("items", "item_topics")}
+        view_rows = con.execute("SELECT * FROM v_items ORDER BY item_id").fetchall()
+    finally:
+        con.close()
+    assert len(before["items"]) == 50 and len(before["item_topics"]) == 50
+
+    with Warehouse.open(path) as wh:
+        assert wh.schema_version >= 4
+        assert dump(wh, "sources", "items", "item_topics", "fetch_log", "runs") == before
+        # Same columns, order, types and NOT NULL constraints; no PRIMARY KEY left on either table.
+        assert {t: _columns(wh.con, t) for t in ("items", "item_topics")} == columns
+        keyed = wh.con.execute(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+            "AND table_name IN ('items', 'item_topics')"
+        ).fetchall()
+        assert keyed == []
+        assert wh.con.execute("SELECT * FROM v_items ORDER BY item_id").fetchall() == view_rows
+        assert run_checks(wh) == []
+        # The store keeps writing to the rebuilt tables.
+        counts = commit_source_batch(wh, "run-3", T0, [make_result("src-a", [make_item(3), make_item(99)])])
+        assert (counts.new, counts.updated) == (1, 1)
+        assert run_checks(wh) == []

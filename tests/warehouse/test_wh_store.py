@@ -8,6 +8,7 @@ import pytest
 from wh_builders import SOURCES, T0, dump, make_item, make_result, make_tags
 
 from warehouse import store
+from warehouse.checks import run_checks
 from warehouse.db import Warehouse
 from warehouse.store import (
     SourceResult,
@@ -130,6 +131,28 @@ def test_duplicates_within_a_batch_are_stored_once(wh: Warehouse) -> None:
     )
     assert counts.new == 1
     assert _count(wh, "SELECT count(*) FROM items") == 3
+
+
+def test_an_item_id_is_stored_once_whatever_the_store_is_given(wh: Warehouse) -> None:
+    # items has no PRIMARY KEY (004_items_unkeyed.sql): the store alone keeps item_id unique.
+    items = [make_item(n) for n in range(6)]
+    commit_source_batch(wh, "run-1", T0, [make_result("src-a", items)])
+    retitled = [make_item(n, title=f"更新 {n}", fetched_at=T1) for n in range(3)]
+    # Again in the same run, in a later run with changed content, twice in one batch, via two sources.
+    commit_source_batch(wh, "run-1", T0, [make_result("src-a", items)])
+    commit_source_batch(wh, "run-2", T1, [make_result("src-a", [*retitled, *items[3:], make_item(6)])])
+    commit_source_batch(
+        wh,
+        "run-3",
+        T1,
+        [make_result("src-a", items + items), make_result("src-b", [*items[:2], make_item(7)])],
+    )
+    assert _count(wh, "SELECT count(*) FROM items") == 8
+    assert _count(wh, "SELECT count(DISTINCT item_id) FROM items") == 8
+    assert _count(wh, "SELECT count(*) FROM (SELECT DISTINCT item_id, topic FROM item_topics)") == _count(
+        wh, "SELECT count(*) FROM item_topics"
+    )
+    assert run_checks(wh) == []
 
 
 def test_exception_inside_the_transaction_leaves_no_items_and_no_etag(
