@@ -21,17 +21,21 @@ Data (synthetic-from-real, generated in vectorised chunks, no per-item Python ob
   status as of the last track run at the end of the year.
 
 Load, through the product's SQL: items in batches of ``--batch`` rows through ``warehouse.store``'s
-batch commit (the staged Arrow tables ``_yq_items``/``_yq_tags``/``_yq_topics`` and its
-``_write_batch``: change table, anti-join insert, update, topic replacement, one source-state update
-and fetch_log row per source, one transaction); only the Python-object staging of
+batch commit (the staged Arrow tables ``_yq_items`` (items with their tags) / ``_yq_topics`` and its
+``_write_batch``: change table, insert of the items it found new, update, topic replacement, one
+source-state update and fetch_log row per source, one transaction); only the Python-object staging of
 ``commit_source_batch`` is replaced by Arrow built directly. Events, event_items, responses and
-milestones are inserted from Arrow tables with 002_events.sql's columns.
+milestones are inserted from Arrow tables with 002_events.sql's columns. After the load, the data
+checks ingest runs (``warehouse.checks.run_checks``: unique keys, not-null columns, references) are
+timed on the loaded file; items and item_topics have no PRIMARY KEY, so these checks are what
+verifies their keys.
 
 Queries, at ``as_of`` = the middle of the year (08:00 Asia/Shanghai), each timed ``--repeat`` times
 (the first right after opening the file; the median is printed): ``overdue_rows`` (the SQL of
 ``yuqing overdue``, with its default 30-day lookback), ``yuqing.track.run.overdue``, the digest's ``collect`` for the catch-all route
-and for a topic + region route (and its three queries alone), ``v_overdue`` and queries from
-docs/analyst.md. A query taking 0.5 s or more gets its hottest operators printed from DuckDB's profile.
+and for a topic + region route, each beside ``collect_full`` (the reference read of every event; the
+two digests are compared), ``collect``'s queries alone and those of the full read, ``v_overdue`` and
+queries from docs/analyst.md. A query taking 0.5 s or more gets its hottest operators printed from DuckDB's profile.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
 from warehouse import store  # noqa: E402
+from warehouse.checks import run_checks  # noqa: E402
 from warehouse.db import Warehouse  # noqa: E402
 from warehouse.digests import events_as_of, milestones_of, topic_daily  # noqa: E402
 from warehouse.events import overdue_rows  # noqa: E402
@@ -367,7 +372,6 @@ class World:
         reported = self.reported[lo:hi]
         tags = pa.table(
             {
-                "item_id": ids,
                 "region_code": _take(c.region_codes, region, no_region),
                 "region_name": _take(c.region_names, region, no_region),
                 "severity": _take(_SEVERITIES, self.severe[lo:hi]),
@@ -380,8 +384,8 @@ class World:
                 "extra": pa.nulls(n, pa.string()),
                 "classifier_version": _const(CLASSIFIER_VERSION, n),
             },
-            schema=store._TAG_SCHEMA,
         )
+        staged = pa.Table.from_arrays(items.columns + tags.columns, schema=store._STAGED_SCHEMA)
         n_topics = self.n_topics[lo:hi]
         rows = np.concatenate([np.nonzero(n_topics >= 1)[0], np.nonzero(n_topics == 2)[0]])
         topic = np.concatenate([self.top1[lo:hi][n_topics >= 1], self.top2[lo:hi][n_topics == 2]])
@@ -399,7 +403,7 @@ class World:
             },
             schema=store._TOPIC_SCHEMA,
         )
-        return {"_yq_items": items, "_yq_tags": tags, "_yq_topics": topics}
+        return {"_yq_items": staged, "_yq_topics": topics}
 
     # -- event tables ------------------------------------------------------------------------
 
@@ -627,6 +631,10 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
         began = time.perf_counter()
         wh.con.execute("CHECKPOINT")
         out["checkpoint_s"] = time.perf_counter() - began
+        out["duckdb_memory"] = wh.con.execute(
+            "SELECT tag, memory_usage_bytes / 2^20 FROM duckdb_memory() "
+            "WHERE memory_usage_bytes >= 2^20 ORDER BY memory_usage_bytes DESC"
+        ).fetchall()
     return out
 
 
@@ -770,6 +778,7 @@ def hotspots(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], t
 def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
     import warehouse.digests as digest_sql
     import warehouse.events as events_sql
+    from yuqing.digest.collect import MAX_EVENTS_PER_SECTION, collect_full, shown_events
 
     lines: list[str] = []
     all_route = Route.catch_all(["duty@example.gov.cn"])
@@ -807,21 +816,46 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
             return (f"overdue {len(d.overdue)}, due {len(d.due_soon)}, new {sum(len(g.events) for g in d.new_events)}, "
                     f"responses {len(d.responses)}, omitted {dict(d.omitted)}")  # fmt: skip
 
+        # collect()'s own reads for the catch-all route: every event placed and counted in SQL, then
+        # the first item's link and the milestones of the events the sections show.
+        placed_params = {**events_params, "seen_after": since, "cap": MAX_EVENTS_PER_SECTION}
+        shown_ids: list[str] = []
+        shown_params: dict[str, Any] = {"event_ids": shown_ids, "as_of": AS_OF, "earliest": AS_OF}
+
+        def placed_all() -> Any:
+            placed = digest_sql.placed_events(con, as_of=AS_OF, since=since, horizon=horizon, due_until=due_until,
+                                              cap=MAX_EVENTS_PER_SECTION)  # fmt: skip
+            shown = shown_events(placed, all_route, as_of=AS_OF, since=since)
+            shown_ids[:] = [e.event_id for e in shown]
+            shown_params["earliest"] = min((e.started_at for e in shown), default=AS_OF)
+            return placed
+
+        def shown_details() -> Any:
+            return digest_sql.shown_details(con, shown_ids, as_of=AS_OF, earliest=shown_params["earliest"])
+
         cases: list[Case] = [
             ("overdue_rows (yuqing overdue SQL)", lambda: overdue_rows(con, AS_OF, overdue_horizon), GOAL_QUERY_S,
              [(events_sql._OVERDUE_SQL, {"as_of": AS_OF, "horizon": overdue_horizon})], lambda r: f"{len(r):,} rows"),
             ("yuqing.track.run.overdue", lambda: overdue(wh, AS_OF), GOAL_QUERY_S, [], lambda r: f"{len(r):,} rows"),
             ("collect: route all", lambda: collect(wh, AS_OF, all_route), GOAL_QUERY_S, [], digest_summary),
+            ("collect_full: route all (reference)", lambda: collect_full(wh, AS_OF, all_route), None, [],
+             digest_summary),
             ("collect: wage_arrears + 44", lambda: collect(wh, AS_OF, gd_wage), GOAL_QUERY_S, [], digest_summary),
-            ("  digest events_as_of", events_all, None,
-             [(digest_sql._EVENTS_SQL.format(route="", sections=digest_sql._SECTIONS_SQL), events_params)],
-             lambda r: f"{len(r):,} events"),
-            ("  digest milestones_of (all)", lambda: milestones_of(con, event_ids_all, earliest=earliest_all[0]), None,
-             [(digest_sql._MILESTONES_SQL, {"event_ids": event_ids_all, "earliest": earliest_all[0] or AS_OF})],
-             lambda r: f"{len(r):,} milestones"),
+            ("collect_full: wage_arrears + 44", lambda: collect_full(wh, AS_OF, gd_wage), None, [], digest_summary),
+            ("  digest placed_events (all)", placed_all, None,
+             [(digest_sql._PLACED_SQL.format(route="", sections=""), placed_params)],
+             lambda r: f"{len(r.events):,} events ({len(shown_ids)} shown), {r.counts}"),
+            ("  digest shown_details", shown_details, None, [(digest_sql._SHOWN_SQL, shown_params)],
+             lambda r: f"{len(r[0]):,} links, {len(r[1]):,} milestones"),
             ("  digest topic_daily", lambda: topic_daily(con, as_of=AS_OF, first=first, last=last), None,
              [(digest_sql._TOPIC_DAILY_SQL, digest_sql.topic_daily_params(as_of=AS_OF, first=first, last=last))],
              lambda r: f"{len(r):,} rows"),
+            ("  full read: events_as_of", events_all, None,
+             [(digest_sql._EVENTS_SQL.format(route="", sections=digest_sql._SECTIONS_SQL), events_params)],
+             lambda r: f"{len(r):,} events"),
+            ("  full read: milestones_of (all)", lambda: milestones_of(con, event_ids_all, earliest=earliest_all[0]),
+             None, [(digest_sql._MILESTONES_SQL, {"event_ids": event_ids_all, "earliest": earliest_all[0] or AS_OF})],
+             lambda r: f"{len(r):,} milestones"),
         ]  # fmt: skip
         def fetch_all(sql: str) -> Callable[[], Any]:
             return lambda: con.execute(sql).fetchall()
@@ -838,8 +872,10 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
             )
         lines.append(f"{'query':38} {'first s':>8} {'median s':>9} {'runs':>4}  {'goal':>6}  result")
         slow: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = []
+        results: dict[str, Any] = {}
         for name, fn, goal, sqls, describe in cases:
             times, result = timed(fn, repeat)
+            results[name] = result
             median = statistics.median(times)
             verdict = "" if goal is None else ("ok" if median < goal else "MISSED")
             goal_text = "" if goal is None else f"<{goal:g} s"
@@ -848,6 +884,10 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
             _log(lines[-1])
             if sqls and median >= 0.5:
                 slow.append((name, sqls))
+        for route_name in ("route all", "wage_arrears + 44"):
+            full = next(v for k, v in results.items() if k.startswith(f"collect_full: {route_name}"))
+            same = results[f"collect: {route_name}"] == full
+            lines.append(f"collect == collect_full, {route_name}: {'same digest' if same else 'DIFFERENT'}")
         for name, sqls in slow:
             lines.append(f"  profile: {name.strip()}")
             for sql, params in sqls:
@@ -918,8 +958,15 @@ def main() -> None:
             )
             print(f"load event tables (Arrow inserts): {parts}; checkpoint {stats['checkpoint_s']:.1f} s")
             peak = rss_mb()[1]
-            print(f"peak RSS after load {peak:,.0f} MB")
+            memory = ", ".join(f"{tag} {mb:,.0f} MB" for tag, mb in stats["duckdb_memory"])
+            print(f"peak RSS after load {peak:,.0f} MB; duckdb_memory() before closing: {memory}")
             del world, corpus
+            began, cpu_began = time.perf_counter(), _cpu_s()
+            with Warehouse.open(db) as wh:
+                failures = run_checks(wh, topic_slugs=TOPICS)
+            print(f"data checks after load (warehouse.checks.run_checks, as ingest runs them): "
+                  f"{len(failures)} failed, {time.perf_counter() - began:.1f} s, process CPU "
+                  f"{_cpu_s() - cpu_began:.1f} s" + "".join(f"\n  {f}" for f in failures))  # fmt: skip
         size = db_size(db)
         with duckdb.connect(str(db), read_only=True) as con:
             counts = {

@@ -155,6 +155,126 @@ WHERE m.event_id IN (SELECT unnest($event_ids::VARCHAR[]))
 ORDER BY m.event_id, m.deadline_at, m.milestone
 """
 
+# Where each event a digest as of $as_of may mention goes, decided in SQL on every such event (the
+# rules of yuqing.digest.collect.assemble): its milestones as of $as_of (met = answered by a response
+# fetched by then; visible = the response's time or its first fetch, if later) give
+#   overdue   an open milestone past its deadline (ordered by the earliest such deadline),
+#   due_soon  else an open milestone due by $due_until (by the earliest such deadline),
+#   responses else a milestone answered (visible) after $since (late answers first),
+# and new = first detected after $since. Every event is counted; the details are returned for the
+# first $cap of each section and for every new event not listed under overdue / due soon (the "new"
+# section's order needs the route's topic order, see collect).
+# Only response items fetched after $seen_after = min($since, $as_of) are looked up: an earlier
+# fetch decides neither "by $as_of" nor "after $since" (the response's time alone does), and a
+# response's met_at is its item's item_time, so items after $as_of cannot make a milestone met.
+_PLACED_SQL = (
+    """
+WITH ev AS (
+    SELECT e.event_id, e.title, e.topics, e.region_code, e.region_name, e.severity_proposed,
+           e.started_at, e.first_detected_at, e.item_count, e.source_count
+    FROM events AS e"""
+    + _EVENTS_WHERE
+    + """), seen AS (
+    SELECT item_id, fetched_at FROM items WHERE fetched_at > $seen_after AND item_time <= $as_of
+), ms AS (
+    SELECT m.event_id, m.deadline_at, m.met_at,
+           greatest(m.met_at, coalesce(i.fetched_at, m.met_at)) AS visible_at
+    FROM milestones AS m
+    LEFT JOIN seen AS i ON i.item_id = m.met_by_item_id
+    WHERE m.event_id IN (SELECT event_id FROM ev)
+), state AS (
+    SELECT *, coalesce(visible_at <= $as_of, false) AS met FROM ms
+), per_event AS (
+    SELECT event_id,
+           min(deadline_at) FILTER (WHERE NOT met AND deadline_at <= $as_of) AS late_deadline,
+           min(deadline_at) FILTER (WHERE NOT met AND deadline_at > $as_of AND deadline_at <= $due_until)
+               AS due_deadline,
+           bool_and(met_at <= deadline_at) FILTER (WHERE met AND visible_at > $since) AS answered_on_time
+    FROM state
+    GROUP BY event_id
+), override AS (
+    SELECT event_id, severity FROM severity_overrides
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+), placed AS (
+    SELECT e.*, o.severity AS severity_override, p.late_deadline, p.due_deadline, p.answered_on_time,
+           CASE WHEN p.late_deadline IS NOT NULL THEN 'overdue'
+                WHEN p.due_deadline IS NOT NULL THEN 'due_soon'
+                WHEN p.answered_on_time IS NOT NULL THEN 'responses'
+           END AS section,
+           e.first_detected_at > $since AS is_new
+    FROM ev AS e
+    LEFT JOIN per_event AS p ON p.event_id = e.event_id
+    LEFT JOIN override AS o ON o.event_id = e.event_id
+    WHERE p.late_deadline IS NOT NULL OR p.due_deadline IS NOT NULL OR p.answered_on_time IS NOT NULL
+       OR e.first_detected_at > $since
+), ranked AS (
+    SELECT *,
+           row_number() OVER (
+               PARTITION BY section
+               ORDER BY CASE section WHEN 'overdue' THEN late_deadline WHEN 'due_soon' THEN due_deadline END,
+                        CASE WHEN section = 'responses' THEN answered_on_time END,
+                        event_id
+           ) AS rank
+    FROM placed
+), counted AS (
+    SELECT count(*) FILTER (WHERE section = 'overdue') AS overdue,
+           count(*) FILTER (WHERE section = 'due_soon') AS due_soon,
+           count(*) FILTER (WHERE section = 'responses') AS responses,
+           count(*) FILTER (WHERE is_new AND coalesce(section, '') NOT IN ('overdue', 'due_soon')) AS new,
+           count(*) FILTER (WHERE is_new AND section IN ('overdue', 'due_soon')) AS new_listed_above
+    FROM placed
+)
+SELECT r.event_id, r.title, coalesce(r.topics, []::VARCHAR[]), r.region_code, r.region_name,
+       coalesce(r.severity_override, r.severity_proposed), r.severity_override, r.started_at,
+       r.first_detected_at, r.item_count, r.source_count, r.section, r.rank <= $cap AS shown,
+       c.overdue, c.due_soon, c.responses, c.new, c.new_listed_above
+FROM counted AS c
+LEFT JOIN ranked AS r
+    ON (r.section IS NOT NULL AND r.rank <= $cap)
+    OR (r.is_new AND coalesce(r.section, '') NOT IN ('overdue', 'due_soon'))
+ORDER BY r.started_at, r.event_id
+"""
+)
+
+# The details of the events a digest shows, as of $as_of, in one pass over their items (those
+# between $earliest, at or before the events' earliest start, and $as_of): the link of each event's
+# first item (its earliest item that existed at $as_of; items of an event are never before its
+# start), and its milestones as in _MILESTONES_SQL, with the response item's link and first fetch
+# for responses by $as_of (a response's met_at is its item's item_time: a milestone met later is
+# open as of $as_of, and its met_visible_at is then its met_at). One row per milestone, or one row
+# with no milestone for an event without any.
+_SHOWN_SQL = """
+WITH chosen AS (
+    SELECT DISTINCT unnest($event_ids::VARCHAR[]) AS event_id
+), ms AS (
+    SELECT m.event_id, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
+           m.met_by_item_id, m.reported
+    FROM milestones AS m
+    WHERE m.event_id IN (SELECT event_id FROM chosen)
+), members AS (
+    SELECT ei.event_id, ei.item_id FROM event_items AS ei WHERE ei.event_id IN (SELECT event_id FROM chosen)
+), it AS (
+    SELECT i.item_id, i.url, i.item_time, i.fetched_at
+    FROM items AS i
+    WHERE i.item_time >= $earliest AND i.item_time <= $as_of
+      AND i.item_id IN (SELECT item_id FROM members UNION ALL SELECT met_by_item_id FROM ms)
+), first_item AS (
+    SELECT mb.event_id, arg_min_null(it.url, (it.item_time, it.item_id)) AS url
+    FROM members AS mb
+    JOIN it ON it.item_id = mb.item_id
+    WHERE it.fetched_at <= $as_of
+    GROUP BY mb.event_id
+)
+SELECT c.event_id, f.url, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
+       m.met_by_item_id, r.url, coalesce(m.reported, false),
+       CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
+FROM chosen AS c
+LEFT JOIN first_item AS f ON f.event_id = c.event_id
+LEFT JOIN ms AS m ON m.event_id = c.event_id
+LEFT JOIN it AS r ON r.item_id = m.met_by_item_id
+ORDER BY c.event_id, m.deadline_at, m.milestone
+"""
+
 # No lower bound: item times are never before this.
 _NO_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
@@ -228,21 +348,113 @@ def milestones_of(
         return []
     params = {"event_ids": list(event_ids), "earliest": _NO_EARLIEST if earliest is None else earliest}
     rows = con.execute(_MILESTONES_SQL, params).fetchall()
-    return [
-        MilestoneRecord(
+    return [_milestone_record(r[0], r[1:10]) for r in rows]
+
+
+def _milestone_record(event_id: object, r: Sequence[Any]) -> MilestoneRecord:
+    """A MilestoneRecord of an event from the milestone columns of the digest's queries, in the order
+    milestone, rule_id, source_document, deadline_at, met_at, met_by_item_id, met_by_url, reported,
+    met_visible_at."""
+    return MilestoneRecord(
+        event_id=str(event_id),
+        milestone=str(r[0]),
+        rule_id=str(r[1] or ""),
+        source_document=str(r[2] or ""),
+        deadline_at=_utc(r[3]),
+        met_at=_utc_opt(r[4]),
+        met_by_item_id=r[5],
+        met_by_url=r[6],
+        reported=bool(r[7]),
+        met_visible_at=_utc_opt(r[8]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SectionCounts:
+    """How many events each digest section holds before the per-section cap."""
+
+    overdue: int
+    due_soon: int
+    responses: int
+    new: int  # new events not listed under overdue / due soon
+    new_listed_above: int  # new events listed under overdue / due soon
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedEvents:
+    """``placed_events``: the events whose details a digest may show, and the full section counts."""
+
+    events: list[EventRecord]  # first_item_url not read (None); see first_item_urls
+    # event_id -> the section it is among the first ``cap`` of: overdue | due_soon | responses;
+    # None: new, not listed under overdue / due soon, and not among the first (or in no section)
+    sections: dict[str, str | None]
+    counts: SectionCounts
+
+
+def placed_events(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: datetime,
+    since: datetime,
+    horizon: datetime,
+    due_until: datetime,
+    cap: int,
+    topics: Collection[str] = (),
+    regions: Sequence[str] = (),
+) -> PlacedEvents:
+    """The digest's sections as of ``as_of``, counted in full, with details for the top rows only.
+
+    The events are those of ``events_as_of`` (same ``horizon``, ``since``, ``topics``, ``regions``);
+    ``events`` holds the first ``cap`` of overdue, due soon and responses (in the digest's order) and
+    every new event not listed under overdue / due soon (see ``_PLACED_SQL``).
+    """
+    params: dict[str, Any] = {
+        "as_of": as_of,
+        "since": since,
+        "horizon": horizon,
+        "due_until": due_until,
+        "seen_after": min(since, as_of),
+        "cap": cap,
+    }
+    route = _route_sql(topics, regions, params)
+    rows = con.execute(_PLACED_SQL.format(route=route, sections=""), params).fetchall()
+    # One row per placed event, each with the counts; a single row of counts with no event when none.
+    counts = SectionCounts(*(int(n) for n in rows[0][13:18]))
+    rows = [r for r in rows if r[0] is not None]
+    events = [
+        EventRecord(
             event_id=str(r[0]),
-            milestone=str(r[1]),
-            rule_id=str(r[2] or ""),
-            source_document=str(r[3] or ""),
-            deadline_at=_utc(r[4]),
-            met_at=_utc_opt(r[5]),
-            met_by_item_id=r[6],
-            met_by_url=r[7],
-            reported=bool(r[8]),
-            met_visible_at=_utc_opt(r[9]),
+            title=str(r[1] or ""),
+            topics=tuple(str(t) for t in (r[2] or ())),
+            region_code=r[3],
+            region_name=r[4],
+            severity=str(r[5]),
+            severity_override=r[6],
+            started_at=_utc(r[7]),
+            first_detected_at=_utc(r[8]),
+            item_count=int(r[9] or 0),
+            source_count=int(r[10] or 0),
+            first_item_url=None,
         )
         for r in rows
     ]
+    return PlacedEvents(
+        events=events, sections={str(r[0]): r[11] if r[12] else None for r in rows}, counts=counts
+    )
+
+
+def shown_details(
+    con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, as_of: datetime, earliest: datetime
+) -> tuple[dict[str, str | None], list[MilestoneRecord]]:
+    """The link of each event's first item and the events' milestones, as of ``as_of`` (see
+    ``_SHOWN_SQL``; ``earliest``: at or before the events' starts)."""
+    if not event_ids:
+        return {}, []
+    params = {"event_ids": list(event_ids), "as_of": as_of, "earliest": earliest}
+    rows = con.execute(_SHOWN_SQL, params).fetchall()
+    urls = {str(r[0]): r[1] for r in rows}
+    milestones = [_milestone_record(r[0], r[2:11]) for r in rows if r[2] is not None]
+    return urls, milestones
 
 
 # The trend counts the items that existed at $as_of (items_as_of), per Asia/Shanghai day, topic and

@@ -3,12 +3,18 @@
 The SQL is in ``warehouse/digests.py``; the decisions (which milestone is overdue or due, which event
 is new, which response arrived, how sections are ordered and capped) are the pure function
 ``assemble`` below, so they can be tested without a database.
+
+``collect`` lets SQL count every section and reads the details (first item's link, milestones) only
+of the events a section can show; ``collect_full`` reads every event that can appear in a section
+and leaves everything to ``assemble``. Both give the same digest; ``collect_full`` is the reference
+the tests and ``bench/bench_warehouse.py`` check ``collect`` against.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
@@ -82,9 +88,15 @@ def _primary_topic(event: EventRef, route: Route) -> str:
     return min(candidates, key=topic_order) if candidates else NO_TOPIC
 
 
-def _cap(items: Sequence[T], section: str, omitted: list[tuple[str, int]]) -> tuple[T, ...]:
-    if len(items) > MAX_EVENTS_PER_SECTION:
-        omitted.append((section, len(items) - MAX_EVENTS_PER_SECTION))
+def _new_order(event: EventRef) -> tuple[bool, int, datetime, str]:
+    """The order of new events within a topic: major emergencies, then the biggest, the earliest."""
+    return (event.severity != "major_emergency", -event.item_count, event.first_detected_at, event.event_id)
+
+
+def _cap(items: Sequence[T], section: str, omitted: list[tuple[str, int]], total: int) -> tuple[T, ...]:
+    """The first of ``items``; ``total``: the section's size (``items`` may hold only its first rows)."""
+    if total > MAX_EVENTS_PER_SECTION:
+        omitted.append((section, total - MAX_EVENTS_PER_SECTION))
     return tuple(items[:MAX_EVENTS_PER_SECTION])
 
 
@@ -96,8 +108,14 @@ def assemble(
     events: Sequence[sql.EventRecord],
     milestones: Sequence[sql.MilestoneRecord],
     daily: Sequence[sql.TopicDayCount],
+    section_counts: sql.SectionCounts | None = None,
 ) -> DigestData:
-    """Pure: the digest of ``route`` as of ``as_of`` from warehouse records."""
+    """Pure: the digest of ``route`` as of ``as_of`` from warehouse records.
+
+    ``section_counts`` None: ``events`` are all the events that can appear in a section. Else ``events``
+    include at least the first ``MAX_EVENTS_PER_SECTION`` of each section (and of the new events not
+    listed above), and ``section_counts`` has the sizes of the full sections for the omitted counts.
+    """
     as_of, since = to_utc(as_of), to_utc(since)
     due_horizon = as_of + timedelta(hours=route.due_within_hours)
     refs = {e.event_id: _event_ref(e) for e in events if route.matches(e.topics, e.region_code)}
@@ -150,24 +168,28 @@ def assemble(
             else:
                 new_by_topic[_primary_topic(event, route)].append(event)
     new_groups: list[TopicGroup] = []
-    omitted: list[tuple[str, int]] = []
     budget = MAX_EVENTS_PER_SECTION
-    left_out = 0
     for topic in sorted(new_by_topic, key=topic_order):
-        group = sorted(
-            new_by_topic[topic],
-            key=lambda e: (e.severity != "major_emergency", -e.item_count, e.first_detected_at, e.event_id),
-        )
+        group = sorted(new_by_topic[topic], key=_new_order)
         shown, budget = group[: max(budget, 0)], budget - len(group)
-        left_out += len(group) - len(shown)
         if shown:
             new_groups.append(TopicGroup(topic, tuple(shown)))
+    if section_counts is None:  # events are all there is
+        section_counts = sql.SectionCounts(
+            overdue=len(overdue),
+            due_soon=len(due_soon),
+            responses=len(responses),
+            new=sum(len(group) for group in new_by_topic.values()),
+            new_listed_above=new_listed_above,
+        )
 
-    overdue_shown = _cap(overdue, "overdue", omitted)
-    due_shown = _cap(due_soon, "due_soon", omitted)
+    omitted: list[tuple[str, int]] = []
+    overdue_shown = _cap(overdue, "overdue", omitted, section_counts.overdue)
+    due_shown = _cap(due_soon, "due_soon", omitted, section_counts.due_soon)
+    left_out = section_counts.new - sum(len(g.events) for g in new_groups)
     if left_out:
         omitted.append(("new", left_out))
-    responses_shown = _cap(responses, "responses", omitted)
+    responses_shown = _cap(responses, "responses", omitted, section_counts.responses)
 
     today = digest_date(as_of)
     days = tuple(today - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1))
@@ -196,8 +218,39 @@ def assemble(
         trend_days=days,
         trend=trend,
         omitted=tuple(omitted),
-        new_listed_above=new_listed_above,
+        new_listed_above=section_counts.new_listed_above,
     )
+
+
+def _since(wh: sql.WarehouseLike, as_of: datetime, route: Route, since: datetime | None) -> datetime:
+    if since is None:
+        since = sql.last_sent_as_of(wh.con, route.name, digest_date(as_of)) or as_of - DEFAULT_SINCE
+    return to_utc(since)
+
+
+def _daily(wh: sql.WarehouseLike, as_of: datetime) -> list[sql.TopicDayCount]:
+    today = digest_date(as_of)
+    return sql.topic_daily(wh.con, as_of=as_of, first=today - timedelta(days=TREND_DAYS - 1), last=today)
+
+
+def shown_events(
+    placed: sql.PlacedEvents, route: Route, *, as_of: datetime, since: datetime
+) -> list[sql.EventRecord]:
+    """The placed events a section can show: the first of overdue, due soon and responses (as placed),
+    and the first of the new events not listed above in assemble's order (topic, then ``_new_order``)."""
+    shown = [e for e in placed.events if placed.sections[e.event_id] is not None]
+    # Every new event not listed under overdue / due soon was placed (responses: the first only).
+    new = [
+        e
+        for e in placed.events
+        if placed.sections[e.event_id] in (None, "responses") and since < e.first_detected_at <= as_of
+    ]
+    refs = {e.event_id: _event_ref(e) for e in new}
+    new.sort(
+        key=lambda e: (topic_order(_primary_topic(refs[e.event_id], route)), _new_order(refs[e.event_id]))
+    )
+    chosen = {e.event_id: e for e in [*shown, *new[:MAX_EVENTS_PER_SECTION]]}
+    return [chosen[event_id] for event_id in sorted(chosen)]
 
 
 def collect(
@@ -209,9 +262,42 @@ def collect(
     before ``as_of``.
     """
     as_of = to_utc(as_of)
-    if since is None:
-        since = sql.last_sent_as_of(wh.con, route.name, digest_date(as_of)) or as_of - DEFAULT_SINCE
-    since = to_utc(since)
+    since = _since(wh, as_of, route, since)
+    # SQL places and counts every event of the route; only the events a section can show are read
+    # in full: the first of overdue, due soon and responses, and of the new events not listed above
+    # (their order needs the route's topic order, so it is decided here, as assemble does).
+    placed = sql.placed_events(
+        wh.con,
+        as_of=as_of,
+        since=since,
+        horizon=as_of - timedelta(days=route.lookback_days),
+        due_until=as_of + timedelta(hours=route.due_within_hours),
+        cap=MAX_EVENTS_PER_SECTION,
+        topics=() if route.all else route.topics,
+        regions=() if route.all else route.regions,
+    )
+    chosen = shown_events(placed, route, as_of=as_of, since=since)
+    earliest = min((e.started_at for e in chosen), default=as_of)
+    ids = [e.event_id for e in chosen]
+    urls, milestones = sql.shown_details(wh.con, ids, as_of=as_of, earliest=earliest)
+    events = [replace(e, first_item_url=urls.get(e.event_id)) for e in chosen]
+    return assemble(
+        route=route,
+        as_of=as_of,
+        since=since,
+        events=events,
+        milestones=milestones,
+        daily=_daily(wh, as_of),
+        section_counts=placed.counts,
+    )
+
+
+def collect_full(
+    wh: sql.WarehouseLike, as_of: datetime, route: Route, since: datetime | None = None
+) -> DigestData:
+    """``collect`` by reading every event that can appear in a section with all its milestones."""
+    as_of = to_utc(as_of)
+    since = _since(wh, as_of, route, since)
     horizon = as_of - timedelta(days=route.lookback_days)
     # Only the route's events that can appear in a section are read (assemble decides which do).
     events = sql.events_as_of(
@@ -226,6 +312,6 @@ def collect(
     events = [e for e in events if route.matches(e.topics, e.region_code)]
     earliest = min((e.started_at for e in events), default=None)
     milestones = sql.milestones_of(wh.con, [e.event_id for e in events], earliest=earliest)
-    today = digest_date(as_of)
-    daily = sql.topic_daily(wh.con, as_of=as_of, first=today - timedelta(days=TREND_DAYS - 1), last=today)
-    return assemble(route=route, as_of=as_of, since=since, events=events, milestones=milestones, daily=daily)
+    return assemble(
+        route=route, as_of=as_of, since=since, events=events, milestones=milestones, daily=_daily(wh, as_of)
+    )
