@@ -266,5 +266,6 @@ def test_fetcher_shares_one_client_and_keeps_connections_after_304(feed_server: 
         results = [f.result() for f in futures]
         assert all(isinstance(r, Retrieved) and r.not_modified for r in results)
         # One connection throughout: a 304 read to its end leaves the connection reusable.
-        pool = fetcher._client._transport._pool  # type: ignore[attr-defined]
+        [client] = fetcher._clients._open.values()
+        pool = client._transport._pool  # type: ignore[attr-defined]
         assert len(pool.connections) == 1
