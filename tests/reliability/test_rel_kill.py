@@ -119,12 +119,16 @@ def test_sigkill_mid_ingest_loses_and_duplicates_nothing(served_sources: Path, t
     with Workers(env) as workers:
         for round_no in range(INGEST_ROUNDS):
             db = tmp_path / f"killed-{round_no}.duckdb"
+            stored: set[tuple[str, str]] = set()
             for attempt in range(INGEST_KILLS):
                 as_of = AS_OF + timedelta(minutes=attempt)
                 proc = workers.start("ingest", str(db), str(served_sources), as_of.isoformat())
-                landed += kill_after(proc, rng.uniform(0.0, duration * 1.2))
+                # Aim inside what is left of the run: with most items stored, the rest is mostly 304s.
+                left = 1 - len(stored) / len(clean)
+                landed += kill_after(proc, rng.uniform(0.0, duration * max(left, 0.3)))
                 if db.exists():
-                    assert item_rows(db) <= clean, f"round {round_no}, kill {attempt}"
+                    stored = item_rows(db)
+                    assert stored <= clean, f"round {round_no}, kill {attempt}"
             two_days_on = (AS_OF + timedelta(days=2)).isoformat()  # a full fetch of every feed
             cli = subprocess.run(
                 [
