@@ -68,8 +68,16 @@ def _maxrss_mb() -> float:
 
 
 def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of its finished children (ours: the ingest worker processes)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def _children_maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 # ----------------------------------------------------------------------------------- workers
@@ -153,10 +161,14 @@ def _timed(table: dict[str, float], label: str, fn: Any) -> Any:
 def worker_profile(args: argparse.Namespace) -> dict[str, Any]:
     """One ingest of ours with its stages timed (wrappers around the pipeline's steps), or cProfile'd.
 
+    Without worker processes (YUQING_INGEST_WORKERS=0), so every stage runs, and is timed, here.
+
     The classifier is built before the timed ingest and reported as its own stage, since a cold run
     builds it on first use (classify) and a re-poll in finish_ingest (its topic list for the checks).
     """
+    os.environ["YUQING_INGEST_WORKERS"] = "0"
     import yuqing.pipeline as pipeline
+    import yuqing.processing as process
     from classifiers import Classifier
 
     as_of = datetime.fromisoformat(args.as_of) + (REPOLL_AFTER if args.phase == "repoll" else timedelta())
@@ -192,7 +204,8 @@ def worker_profile(args: argparse.Namespace) -> dict[str, Any]:
         "publish_snapshot": "  of which snapshot copy",
     }
     for attr, label in labels.items():
-        setattr(pipeline, attr, _timed(stages, label, getattr(pipeline, attr)))
+        module = process if attr in ("parse_feed", "normalise", "classify_items") else pipeline
+        setattr(module, attr, _timed(stages, label, getattr(module, attr)))
     checks = "  of which data checks"
     pipeline.wh_checks.run_checks = _timed(stages, checks, pipeline.wh_checks.run_checks)
     pipeline.ingest(
@@ -217,7 +230,13 @@ def run_worker(args: argparse.Namespace) -> None:
         importlib.import_module("yuqing.pipeline")
     cpu0 = _cpu_s()  # CPU seconds of the timed part (all threads), imports excluded
     out = fn(args)
-    out.update(contender=args.worker, phase=args.phase, maxrss_mb=_maxrss_mb(), cpu=_cpu_s() - cpu0)
+    out.update(
+        contender=args.worker,
+        phase=args.phase,
+        maxrss_mb=_maxrss_mb(),
+        workers_maxrss_mb=_children_maxrss_mb(),
+        cpu=_cpu_s() - cpu0,
+    )
     print(json.dumps(out, ensure_ascii=False), flush=True)
 
 
@@ -362,8 +381,9 @@ def main() -> None:
                 for phase in PHASES:
                     res = spawn(contender, phase, common, db)
                     results[(contender, phase)].append(res)
+                    workers = f" (+ workers {res['workers_maxrss_mb']:.0f} MB)" if res["workers_maxrss_mb"] else ""
                     print(f"  run {run + 1} {contender:<6} {phase:<6} {res['wall']:7.2f} s  cpu {res['cpu']:6.2f} s  "
-                          f"items {res['items']:>7}  rss {res['maxrss_mb']:5.0f} MB  {res['statuses']}",
+                          f"items {res['items']:>7}  rss {res['maxrss_mb']:5.0f} MB{workers}  {res['statuses']}",
                           flush=True)  # fmt: skip
                     if phase == "cold" and res["items"] != total_items:
                         print(f"  ! {contender} stored {res['items']} items, expected {total_items}")

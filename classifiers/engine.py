@@ -7,15 +7,19 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick_rs as acr
 
 from classifiers import official, region, severity
 from classifiers._text import parse
 from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_topics
-from classifiers.topics import Prescanned, TopicTagger
 from yuqing.models import Tags
+
+if TYPE_CHECKING:
+    # Imported when a Classifier is built (it loads the segmenter's dictionary, ~0.15 s), so that
+    # importing the package stays cheap for what only needs its data files (topic slugs, version).
+    from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
 CODE_VERSION = "1"
@@ -55,6 +59,9 @@ class _OnePass:
     """
 
     def __init__(self, clf: Classifier) -> None:
+        from classifiers.topics import Prescanned
+
+        self._prescanned = Prescanned
         index: dict[str, int] = {}
         topic: list[int] = []
         negative: list[int] = []
@@ -153,7 +160,7 @@ class _OnePass:
             if neg >= 0:
                 negative_hits.append(neg)
         return _Hits(
-            Prescanned(t_topic, b_topic, negative_hits, t_neg, b_neg, bool(flags & _DIGEST)),
+            self._prescanned(t_topic, b_topic, negative_hits, t_neg, b_neg, bool(flags & _DIGEST)),
             t_place,
             b_place,
             present,
@@ -197,6 +204,8 @@ class Classifier:
     """
 
     def __init__(self, topics_dir: Path | None = None, data_dir: Path = DATA_DIR) -> None:
+        from classifiers.topics import TopicTagger
+
         tdir = topics_dir or (data_dir / "topics")
         self.topics_dir = tdir
         self.specs = load_topics(tdir)

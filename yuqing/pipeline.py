@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -23,8 +24,6 @@ from typing import Any
 from sources.config import load_sources
 from sources.encoding import canonical_codec
 from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
-from sources.items import normalise
-from sources.parse import ParsedFeed, parse_feed
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse
@@ -42,6 +41,9 @@ from warehouse.store import (
 )
 from yuqing.errors import DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags
+from yuqing.processing import Offload, Processed, process_body, result_of
+from yuqing.processing import classify_item as classify_item  # re-exported: retag and callers classify here
+from yuqing.processing import classify_items as classify_items
 from yuqing.timeutil import fmt_local, shanghai, to_utc
 
 DEFAULT_GROUP_SIZE = 200  # sources per fetch task and per store transaction
@@ -188,13 +190,22 @@ def _pad(text: str, width: int) -> str:
 
 
 def plan_ingest(
-    db_path: Path, sources_path: Path, *, as_of: datetime, policy: PolicySettings = DEFAULT_POLICY
+    db_path: Path,
+    sources_path: Path,
+    *,
+    as_of: datetime,
+    policy: PolicySettings = DEFAULT_POLICY,
+    warehouse: Warehouse | None = None,
 ) -> IngestPlan:
-    """Read the sources file and each source's fetch state; decide what this run fetches."""
+    """Read the sources file and each source's fetch state; decide what this run fetches.
+
+    ``warehouse``: an already open warehouse (of ``db_path``) to use instead of opening it.
+    """
     as_of = to_utc(as_of)
     configs = load_sources(sources_path)
     run_id = new_run_id("ingest", as_of)
-    with Warehouse.open(db_path) as wh:
+    with contextlib.ExitStack() as stack:
+        wh = warehouse or stack.enter_context(Warehouse.open(db_path))
         sync_sources(wh, configs, as_of=as_of)
         states = load_source_states(wh)
         start_run(wh, run_id, "ingest", as_of)
@@ -205,28 +216,15 @@ def plan_ingest(
     return IngestPlan(run_id=run_id, as_of=as_of, db_path=Path(db_path), jobs=tuple(jobs))
 
 
-def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
-    from classifiers import Classifier
-
-    classifier = Classifier.default()
-    return [classify_item(classifier, item, source) for item in items]
-
-
-def classify_item(classifier: Any, item: Item, source: SourceConfig | None) -> Tags:
-    """Classify a stored or fetched item with what its source tells (official flag, jurisdiction)."""
-    return classifier.classify(
-        item.title,
-        item.summary,
-        source_name=item.source,
-        url=item.url,
-        source_official=source.official if source else None,
-        source_region=source.region if source else None,
-    )
-
-
 def _result_for(
-    job: FetchJob, outcome: Retrieved | RetrieveError | None, *, as_of: datetime, policy: PolicySettings
+    job: FetchJob,
+    outcome: Retrieved | RetrieveError | None,
+    *,
+    as_of: datetime,
+    policy: PolicySettings,
+    processed: Processed | ParseError | None = None,
 ) -> SourceResult:
+    """The SourceResult of one job; ``processed``: what a worker process made of the body, if one did."""
     name = job.source.name
     if outcome is None:
         until = fmt_local(job.state.backoff_until)
@@ -257,23 +255,30 @@ def _result_for(
             elapsed_ms=elapsed_ms,
             items_seen=0,
         )
-    try:
-        feed: ParsedFeed = parse_feed(
-            outcome.body, url=outcome.url, final_url=outcome.final_url, headers=outcome.headers
-        )
-    except ParseError as e:
+    if processed is None:
+        try:
+            processed = process_body(
+                job.source,
+                outcome.body,
+                url=outcome.url,
+                final_url=outcome.final_url,
+                headers=outcome.headers,
+                fetched_at=as_of,
+            )
+        except ParseError as e:
+            processed = e
+    if isinstance(processed, ParseError):
         return SourceResult(
             source=name,
-            state=state_after_error(job.state, e, as_of=as_of, policy=policy),
+            state=state_after_error(job.state, processed, as_of=as_of, policy=policy),
             status=FetchOutcome.PARSE_ERROR,
             disposition="soft",
             http_status=outcome.status,
-            error=str(e),
+            error=str(processed),
             bytes=len(outcome.body),
             elapsed_ms=elapsed_ms,
         )
-    items = normalise(feed.items, source=name, final_url=outcome.final_url, fetched_at=as_of)
-    tags = classify_items(items, job.source)
+    items, feed = processed.items, processed
     # NEW vs UNCHANGED is settled when the batch is written (only the warehouse knows what is new).
     return SourceResult(
         source=name,
@@ -287,7 +292,7 @@ def _result_for(
         elapsed_ms=elapsed_ms,
         items_seen=len(items),
         items=items,
-        tags=tags,
+        tags=processed.tags,
     )
 
 
@@ -298,42 +303,113 @@ def fetch_group(
     settings: FetchSettings | None = None,
     policy: PolicySettings = DEFAULT_POLICY,
     fetcher: Fetcher | None = None,
+    offload: Offload | None = None,
 ) -> list[SourceResult]:
     """Fetch, parse, normalise and classify a group of sources. Feed failures are results, not raises.
 
     With a ``fetcher`` (shared by the groups of a run; ``settings`` is then the fetcher's), each
-    feed is parsed as soon as it has arrived while the others are still being fetched.
+    feed is parsed as soon as it has arrived while the others are still being fetched. Bodies are
+    parsed and classified in worker processes as well as on this thread (``offload``, shared by the
+    groups of a run; by default one for this group, see :class:`yuqing.processing.Offload`).
     """
     as_of = to_utc(as_of)
-    if fetcher is None:
-        requests = [j.request for j in jobs if j.request is not None]
-        fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
-        return [
-            _result_for(job, next(fetched) if job.request is not None else None, as_of=as_of, policy=policy)
-            for job in jobs
-        ]
-    return _collect(jobs, _submit(fetcher, jobs), as_of=as_of, policy=policy)
+    with contextlib.ExitStack() as stack:
+        if offload is None:
+            offload = stack.enter_context(Offload())
+        if fetcher is None:
+            requests = [j.request for j in jobs if j.request is not None]
+            fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
+            pending: _Pending = {}
+            for i, job in enumerate(jobs):
+                if job.request is not None:
+                    pending[i] = concurrent.futures.Future()
+                    pending[i].set_result(_handed(job, next(fetched), as_of, offload))
+        else:
+            pending = _submit(fetcher, jobs, as_of=as_of, offload=offload)
+        return _collect(jobs, pending, as_of=as_of, policy=policy, offload=offload)
 
 
-_Pending = dict[int, "concurrent.futures.Future[Retrieved | RetrieveError]"]
+# A fetch's outcome, and the worker process's future when one took its body.
+_Fetched = tuple["Retrieved | RetrieveError", "concurrent.futures.Future[Processed | str] | None"]
+_Pending = dict[int, "concurrent.futures.Future[_Fetched]"]
 
 
-def _submit(fetcher: Fetcher, jobs: Sequence[FetchJob]) -> _Pending:
-    return {i: fetcher.submit(job.request) for i, job in enumerate(jobs) if job.request is not None}
+def _handed(
+    job: FetchJob, outcome: Retrieved | RetrieveError, as_of: datetime, offload: Offload | None
+) -> _Fetched:
+    """The outcome, and the body handed to a worker process if it is a feed to parse and one is free."""
+    if offload is None or isinstance(outcome, RetrieveError) or outcome.not_modified:
+        return outcome, None
+    worker = offload.submit(
+        job.source,
+        outcome.body,
+        url=outcome.url,
+        final_url=outcome.final_url,
+        headers=outcome.headers,
+        fetched_at=as_of,
+    )
+    return outcome, worker
+
+
+def _submit(fetcher: Fetcher, jobs: Sequence[FetchJob], *, as_of: datetime, offload: Offload | None) -> _Pending:
+    """Start fetching the jobs; each body is handed to a worker process (when one is free) as soon as
+    it arrives, on the fetch thread, so workers keep busy while this thread stores a group."""
+    pending: _Pending = {}
+    for i, job in enumerate(jobs):
+        if job.request is None:
+            continue
+        staged: concurrent.futures.Future[_Fetched] = concurrent.futures.Future()
+        fetch = fetcher.submit(job.request)
+        fetch.add_done_callback(functools.partial(_stage, staged, job, as_of, offload))
+        pending[i] = staged
+    return pending
+
+
+def _stage(
+    staged: concurrent.futures.Future[_Fetched],
+    job: FetchJob,
+    as_of: datetime,
+    offload: Offload | None,
+    fetch: concurrent.futures.Future[Retrieved | RetrieveError],
+) -> None:
+    try:
+        staged.set_result(_handed(job, fetch.result(), as_of, offload))
+    except BaseException as e:  # cancelled, or a bug: the collecting thread raises it
+        staged.set_exception(e)
 
 
 def _collect(
-    jobs: Sequence[FetchJob], pending: _Pending, *, as_of: datetime, policy: PolicySettings
+    jobs: Sequence[FetchJob],
+    pending: _Pending,
+    *,
+    as_of: datetime,
+    policy: PolicySettings,
+    offload: Offload | None = None,
 ) -> list[SourceResult]:
-    """Results of a submitted group in job order, each processed as soon as its fetch completes."""
+    """Results of a submitted group in job order, each processed as soon as its fetch completes
+    (here, or in a worker process that took it; their results are collected last)."""
     results: list[SourceResult | None] = [
         None if i in pending else _result_for(job, None, as_of=as_of, policy=policy)
         for i, job in enumerate(jobs)
     ]
     index = {future: i for i, future in pending.items()}
+    in_workers: list[tuple[int, Retrieved, concurrent.futures.Future[Processed | str]]] = []
     for future in concurrent.futures.as_completed(index):
         i = index[future]
-        results[i] = _result_for(jobs[i], future.result(), as_of=as_of, policy=policy)
+        outcome, worker = future.result()
+        if worker is None and offload is not None and offload.started:
+            worker = _handed(jobs[i], outcome, as_of, offload)[1]  # a worker may have become free
+        if worker is not None and isinstance(outcome, Retrieved):
+            in_workers.append((i, outcome, worker))
+        else:
+            results[i] = _result_for(jobs[i], outcome, as_of=as_of, policy=policy)
+    for i, outcome, worker in in_workers:
+        processed: Processed | ParseError | None = None  # None: parsed here instead
+        if worker.done() or (offload is not None and offload.warm):
+            processed = result_of(worker, url=outcome.url)  # None when the worker died
+        else:
+            worker.cancel()  # the workers are still starting: rather than wait for them, parse it here
+        results[i] = _result_for(jobs[i], outcome, as_of=as_of, policy=policy, processed=processed)
     return [r for r in results if r is not None]
 
 
@@ -479,28 +555,42 @@ def ingest(
 ) -> IngestReport:
     """One ingest cycle: every source fetched (or skipped while backing off), stored group by group.
 
-    ``group_size`` sources are committed together (default 200, or ``$YUQING_INGEST_GROUP_SIZE``);
-    one HTTP client serves the whole run, and the next group is fetched while the current one is
-    parsed, classified and stored.
+    ``group_size`` sources are fetched and committed together (default 200, or
+    ``$YUQING_INGEST_GROUP_SIZE``; sources that brought no items are committed with a later group);
+    one set of HTTP clients serves the whole run, and the next group is fetched while the current one
+    is parsed, classified and stored.
     """
     group_size = group_size or int(os.environ.get("YUQING_INGEST_GROUP_SIZE", DEFAULT_GROUP_SIZE))
-    plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy)
-    groups = plan.groups(group_size)
-    rows: list[SourceRow] = []
-    with Fetcher(settings or default_fetch_settings()) as fetcher, contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
+        # The warehouse is opened once and held to the end of the run (plan, one group's commit
+        # after another, then the run record).
+        wh = stack.enter_context(Warehouse.open(db_path))
+        plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy, warehouse=wh)
+        groups = plan.groups(group_size)
+        rows: list[SourceRow] = []
+        # Closed last (after the fetcher): worker processes, started only once enough bodies arrived.
+        offload = stack.enter_context(Offload())
+        fetcher = stack.enter_context(Fetcher(settings or default_fetch_settings()))
         # The next group is on the wire while this one is parsed, classified and stored; at most
-        # two groups' bodies are held at a time. The warehouse is opened once, at the first store,
-        # and held to the end of the run (one group's commit after another, then the run record).
-        wh: Warehouse | None = None
-        pending = _submit(fetcher, groups[0]) if groups else {}
+        # two groups' bodies are held at a time.
+        pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else {}
+        # Results without items (304s, failures, sources backing off) wait for the next group that
+        # has items, or the end of the run, and are written in its transaction: a run of 304s is one
+        # transaction instead of one per group. A crash before that write loses only their fetch_log
+        # rows and state updates (the next run polls those sources again); never an item or an ETag
+        # whose items were not stored.
+        held: list[SourceResult] = []
         for n, group in enumerate(groups):
-            current, pending = pending, (_submit(fetcher, groups[n + 1]) if n + 1 < len(groups) else {})
-            results = _collect(group, current, as_of=plan.as_of, policy=policy)
-            if wh is None:
-                wh = stack.enter_context(Warehouse.open(db_path))
-            rows.extend(store_group(db_path, plan.run_id, plan.as_of, results, warehouse=wh))
-        if wh is None:
-            wh = stack.enter_context(Warehouse.open(db_path))
+            following = (
+                _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload) if n + 1 < len(groups) else {}
+            )
+            current, pending = pending, following
+            held.extend(_collect(group, current, as_of=plan.as_of, policy=policy, offload=offload))
+            if any(r.items for r in held):
+                rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
+                held = []
+        if held:
+            rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
         return finish_ingest(db_path, plan, rows, warehouse=wh)
 
 

@@ -1,0 +1,209 @@
+"""The CPU-bound part of ingest: one retrieved body parsed, normalised (sources/) and classified
+(classifiers/).
+
+``process_body`` is a pure function of the body, its URLs and headers, the source's configuration and
+the fetch time, so it gives the same items and tags wherever it runs. Ingest runs it on its own
+thread, and on larger runs also in worker processes (:class:`Offload`), so a machine with more than
+one core parses and classifies several feeds at once while the main process fetches and stores.
+
+Worker processes are started with ``spawn`` (a fresh interpreter: no copy of the fetch thread, the
+event loop or the open database) only once a run has received enough feed bodies to be worth their
+start-up, and never on a one-core machine; a run of 304s starts none. Whatever a worker cannot do
+(it died, the pool is broken) is done on the calling thread instead, so a result never depends on
+whether a worker was used.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sources.items import normalise
+from sources.parse import parse_feed
+from yuqing.errors import ParseError
+from yuqing.models import Item, SourceConfig, Tags
+
+# Start worker processes once a run has received this many bytes of feed bodies: a worker costs
+# about a second of CPU to start (interpreter, parser, classifier), about what parsing and
+# classifying 4 MB of feeds costs on one core. The 51-feed demo never reaches it.
+DEFAULT_OFFLOAD_AFTER_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """A body's items and their tags (``tags[i]`` classifies ``items[i]``) and how it was decoded."""
+
+    items: list[Item]
+    tags: list[Tags]
+    charset_declared: str | None
+    charset_used: str | None
+    charset_lossy: bool
+
+
+def classify_item(classifier: Any, item: Item, source: SourceConfig | None) -> Tags:
+    """Classify a stored or fetched item with what its source tells (official flag, jurisdiction)."""
+    return classifier.classify(
+        item.title,
+        item.summary,
+        source_name=item.source,
+        url=item.url,
+        source_official=source.official if source else None,
+        source_region=source.region if source else None,
+    )
+
+
+def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
+    from classifiers import Classifier
+
+    classifier = Classifier.default()
+    return [classify_item(classifier, item, source) for item in items]
+
+
+def process_body(
+    source: SourceConfig,
+    body: bytes,
+    *,
+    url: str,
+    final_url: str,
+    headers: Mapping[str, str],
+    fetched_at: datetime,
+) -> Processed:
+    """Parse, normalise and classify one retrieved body. Raises ParseError when it is not a feed."""
+    feed = parse_feed(body, url=url, final_url=final_url, headers=headers)
+    items = normalise(feed.items, source=source.name, final_url=final_url, fetched_at=fetched_at)
+    return Processed(
+        items=items,
+        tags=classify_items(items, source),
+        charset_declared=feed.charset_declared,
+        charset_used=feed.charset_used,
+        charset_lossy=feed.charset_lossy,
+    )
+
+
+def _process_in_worker(
+    source: SourceConfig, body: bytes, url: str, final_url: str, headers: dict[str, str], fetched_at: datetime
+) -> Processed | str:
+    """:func:`process_body` in a worker process; a ParseError comes back as its message."""
+    try:
+        return process_body(source, body, url=url, final_url=final_url, headers=headers, fetched_at=fetched_at)
+    except ParseError as e:
+        return str(e)
+
+
+def default_workers() -> int:
+    """``$YUQING_INGEST_WORKERS`` if set, else one per usable CPU but the first (0 on one CPU)."""
+    raw = os.environ.get("YUQING_INGEST_WORKERS", "").strip()
+    if raw:
+        try:
+            return max(0, int(raw))
+        except ValueError:
+            from yuqing.errors import ConfigError
+
+            raise ConfigError(f"YUQING_INGEST_WORKERS={raw!r}: expected a whole number of processes") from None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(0, cpus - 1)
+
+
+class Offload:
+    """Worker processes that run :func:`process_body` beside the calling thread.
+
+    ``submit`` hands a body to a worker when one is free (at most two bodies queued per worker, so
+    none waits for the caller to feed it) and returns its future; it returns None when the caller
+    should process the body itself: no workers configured, all busy, the run has not yet received
+    ``after_bytes`` of bodies, or the pool broke. The pool starts on the first body handed over.
+    Thread-safe (the fetch thread submits as feeds arrive). Use as a context manager.
+    """
+
+    def __init__(self, workers: int | None = None, *, after_bytes: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else max(0, workers)
+        self.after_bytes = DEFAULT_OFFLOAD_AFTER_BYTES if after_bytes is None else after_bytes
+        self._received = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._broken = False
+        self._closed = False
+        self.warm = False  # a worker has answered: the pool is up
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def submit(
+        self,
+        source: SourceConfig,
+        body: bytes,
+        *,
+        url: str,
+        final_url: str,
+        headers: Mapping[str, str],
+        fetched_at: datetime,
+    ) -> concurrent.futures.Future[Processed | str] | None:
+        if not self.workers:
+            return None
+        with self._lock:
+            self._received += len(body)
+            if (
+                self._broken
+                or self._closed
+                or self._received < self.after_bytes
+                or self._in_flight >= 2 * self.workers
+            ):
+                return None
+            if self._pool is None:
+                self._pool = concurrent.futures.ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            self._in_flight += 1
+            pool = self._pool
+        try:
+            future = pool.submit(_process_in_worker, source, body, url, final_url, dict(headers), fetched_at)
+        except (BrokenProcessPool, RuntimeError):
+            with self._lock:
+                self._broken = True
+                self._in_flight -= 1
+            return None
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: concurrent.futures.Future[Processed | str]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if not future.cancelled():
+                if isinstance(future.exception(), BrokenProcessPool):
+                    self._broken = True
+                else:
+                    self.warm = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Offload:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def result_of(future: concurrent.futures.Future[Processed | str], *, url: str) -> Processed | ParseError | None:
+    """A worker's answer: the Processed, the ParseError it raised, or None when the worker could not
+    do it (the pool broke) and the caller must process the body itself."""
+    try:
+        out = future.result()
+    except (BrokenProcessPool, concurrent.futures.CancelledError):
+        return None
+    return ParseError(out, url=url) if isinstance(out, str) else out
