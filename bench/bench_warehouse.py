@@ -568,6 +568,7 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
     with Warehouse.open(db) as wh:
         store.sync_sources(wh, configs, as_of=T0)
         generate = write = cpu = 0.0
+        batch_rates: list[float] = []
         last: tuple[dict[str, pa.Table], datetime, list[store.SourceResult]] | None = None
         for k, lo in enumerate(range(0, world.n, batch)):
             hi = min(world.n, lo + batch)
@@ -589,6 +590,7 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
             counts = _commit(wh, f"ingest-{k:05d}", as_of, staged, results)
             took = time.perf_counter() - began
             write += took
+            batch_rates.append((hi - lo) / took)
             cpu += _cpu_s() - cpu_began
             if counts.new != hi - lo:
                 raise SystemExit(f"batch {k}: {counts.new} new items, expected {hi - lo}")
@@ -597,6 +599,7 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
             )
             last = (staged, as_of, results)
         out["items_s"], out["items_cpu_s"], out["items_generate_s"] = write, cpu, generate
+        out["batch_rates"] = batch_rates
         assert last is not None
         staged, as_of, results = last
         began = time.perf_counter()
@@ -951,6 +954,10 @@ def main() -> None:
                   f"{'ok' if rate >= GOAL_LOAD_ROWS_S else 'MISSED'}); process CPU {stats['items_cpu_s']:.1f} s "
                   f"({stats['items_cpu_s'] / stats['items_s']:.2f} cores busy); Arrow generation "
                   f"{stats['items_generate_s']:.1f} s not counted")  # fmt: skip
+            rates = stats["batch_rates"]
+            print(f"  per batch: median {statistics.median(rates):,.0f} rows/s over {len(rates)} batches "
+                  f"(min {min(rates):,.0f}, max {max(rates):,.0f}; first half {statistics.median(rates[: len(rates) // 2 or 1]):,.0f}, "
+                  f"second half {statistics.median(rates[len(rates) // 2:]):,.0f})")  # fmt: skip
             print(f"re-run of the last batch (all unchanged): {stats['rerun_rows']:,} rows in {stats['rerun_s']:.2f} s "
                   f"= {stats['rerun_rows'] / stats['rerun_s']:,.0f} rows/s")  # fmt: skip
             parts = ", ".join(
