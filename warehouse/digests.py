@@ -321,23 +321,25 @@ def events_as_of(
         return []
     params["earliest"] = found[0][0]
     rows = con.execute(_EVENTS_SQL.format(route=route, sections=sections), params).fetchall()
-    return [
-        EventRecord(
-            event_id=str(r[0]),
-            title=str(r[1] or ""),
-            topics=tuple(str(t) for t in (r[2] or ())),
-            region_code=r[3],
-            region_name=r[4],
-            severity=str(r[5]),
-            severity_override=r[6],
-            started_at=_utc(r[7]),
-            first_detected_at=_utc(r[8]),
-            item_count=int(r[9] or 0),
-            source_count=int(r[10] or 0),
-            first_item_url=r[11],
-        )
-        for r in rows
-    ]
+    return [_event_record(r, first_item_url=r[11]) for r in rows]
+
+
+def _event_record(r: Sequence[Any], *, first_item_url: str | None) -> EventRecord:
+    """An EventRecord from the first eleven event columns of the digest's event queries."""
+    return EventRecord(
+        event_id=str(r[0]),
+        title=str(r[1] or ""),
+        topics=tuple(str(t) for t in (r[2] or ())),
+        region_code=r[3],
+        region_name=r[4],
+        severity=str(r[5]),
+        severity_override=r[6],
+        started_at=_utc(r[7]),
+        first_detected_at=_utc(r[8]),
+        item_count=int(r[9] or 0),
+        source_count=int(r[10] or 0),
+        first_item_url=first_item_url,
+    )
 
 
 def milestones_of(
@@ -421,23 +423,7 @@ def placed_events(
     # One row per placed event, each with the counts; a single row of counts with no event when none.
     counts = SectionCounts(*(int(n) for n in rows[0][13:18]))
     rows = [r for r in rows if r[0] is not None]
-    events = [
-        EventRecord(
-            event_id=str(r[0]),
-            title=str(r[1] or ""),
-            topics=tuple(str(t) for t in (r[2] or ())),
-            region_code=r[3],
-            region_name=r[4],
-            severity=str(r[5]),
-            severity_override=r[6],
-            started_at=_utc(r[7]),
-            first_detected_at=_utc(r[8]),
-            item_count=int(r[9] or 0),
-            source_count=int(r[10] or 0),
-            first_item_url=None,
-        )
-        for r in rows
-    ]
+    events = [_event_record(r, first_item_url=None) for r in rows]
     return PlacedEvents(
         events=events, sections={str(r[0]): r[11] if r[12] else None for r in rows}, counts=counts
     )
