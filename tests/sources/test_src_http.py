@@ -255,7 +255,7 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(None, now=now, cap=3600) is None
 
 
-def test_fetcher_shares_one_client_and_keeps_connections_after_304(feed_server: FeedServer) -> None:
+def test_fetcher_shares_one_pool_and_keeps_connections_after_304(feed_server: FeedServer) -> None:
     from sources.http import Fetcher
 
     with Fetcher(FetchSettings(max_concurrency=1, per_host_concurrency=1)) as fetcher:
@@ -266,6 +266,6 @@ def test_fetcher_shares_one_client_and_keeps_connections_after_304(feed_server: 
         results = [f.result() for f in futures]
         assert all(isinstance(r, Retrieved) and r.not_modified for r in results)
         # One connection throughout: a 304 read to its end leaves the connection reusable.
-        [client] = fetcher._clients._open.values()
-        pool = client._transport._pool  # type: ignore[attr-defined]
+        [transport] = fetcher._clients._open.values()
+        pool = transport._pool
         assert len(pool.connections) == 1
