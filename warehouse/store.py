@@ -10,6 +10,7 @@ with the stored items) found new are inserted.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -279,11 +280,12 @@ def sync_sources(wh: Warehouse, configs: Sequence[SourceConfig], *, as_of: datet
     Sources no longer configured stay (their items and history still refer to them).
     """
     names = [c.name for c in configs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate source names: {', '.join(duplicates)}")
-    if not configs:
-        return
+    stored = load_source_configs(wh)
+    if all(stored.get(c.name) == c for c in configs):
+        return  # the usual run: nothing in the sources file changed
     now = as_of or utcnow()
     table = pa.table(
         {

@@ -563,15 +563,16 @@ def ingest(
     """
     group_size = group_size or int(os.environ.get("YUQING_INGEST_GROUP_SIZE", DEFAULT_GROUP_SIZE))
     with contextlib.ExitStack() as stack:
+        # Closed last (after the fetcher): worker processes, started only once enough bodies arrived.
+        offload = stack.enter_context(Offload())
+        # Started first: its thread loads the HTTP stack while this one opens the warehouse.
+        fetcher = stack.enter_context(Fetcher(settings or default_fetch_settings()))
         # The warehouse is opened once and held to the end of the run (plan, one group's commit
         # after another, then the run record).
         wh = stack.enter_context(Warehouse.open(db_path))
         plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy, warehouse=wh)
         groups = plan.groups(group_size)
         rows: list[SourceRow] = []
-        # Closed last (after the fetcher): worker processes, started only once enough bodies arrived.
-        offload = stack.enter_context(Offload())
-        fetcher = stack.enter_context(Fetcher(settings or default_fetch_settings()))
         # The next group is on the wire while this one is parsed, classified and stored; at most
         # two groups' bodies are held at a time.
         pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else {}
