@@ -13,17 +13,18 @@ import concurrent.futures
 import contextlib
 import functools
 import ipaddress
+import queue
 import socket
 import ssl
 import threading
 import time
 import weakref
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -111,17 +112,22 @@ def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddre
 
 def address_allowed(address: str, settings: FetchSettings) -> bool:
     """True when the policy lets us talk to ``address`` (an IP literal)."""
+    return _address_allowed(address, settings.allow_private, tuple(settings.allowed_networks))
+
+
+@functools.lru_cache(maxsize=4096)  # a run asks about the same few addresses again and again
+def _address_allowed(address: str, allow_private: bool, allowed_networks: tuple[str, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if any(ip in net for net in _networks(tuple(settings.allowed_networks))):
+    if any(ip in net for net in _networks(allowed_networks)):
         return True
     if ip.is_global:
         return True
-    return settings.allow_private
+    return allow_private
 
 
 async def check_host(url: str, settings: FetchSettings) -> None:
@@ -602,14 +608,38 @@ def _outcome(index: int, outcome: Retrieved | RetrieveError) -> Retrieved | Retr
     return outcome
 
 
+class Batch(Generic[_T]):
+    """What :meth:`Fetcher.start` returns: ``(index, value)`` pairs, iterated in the order the fetches
+    complete, each value being ``then(index, outcome)`` (see there).
+
+    The fetch thread hands results over through one queue, so a thousand 304s cost a thousand queue
+    entries rather than a thousand futures, each with its lock and condition.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._queue: queue.SimpleQueue[tuple[int, BaseException | None, Any]] = queue.SimpleQueue()
+        self._taken = 0
+
+    def _put(self, index: int, value: Any, error: BaseException | None = None) -> None:
+        self._queue.put((index, error, value))
+
+    def __iter__(self) -> Iterator[tuple[int, _T]]:
+        while self._taken < self.size:
+            index, error, value = self._queue.get()
+            self._taken += 1
+            if error is not None:
+                raise error
+            yield index, value
+
+
 class Fetcher:
     """Fetches in the background for synchronous callers: one event loop on its own thread, one set of
     HTTP transports (connections kept alive across calls, see :class:`_Clients`) and one set of
     concurrency limits for its lifetime.
 
-    ``submit`` and ``submit_all`` return at once with futures, so a caller can parse what has arrived
-    while the rest is still on the wire. Use as a context manager; leaving it cancels what is still
-    pending.
+    ``start`` and ``submit`` return at once, so a caller can parse what has arrived while the rest
+    is still on the wire. Use as a context manager; leaving it cancels what is still pending.
     """
 
     def __init__(self, settings: FetchSettings | None = None) -> None:
@@ -618,7 +648,7 @@ class Fetcher:
         self._thread = threading.Thread(target=self._loop.run_forever, name="yuqing-fetch", daemon=True)
         self._thread.start()
         self._clients, self._limits = asyncio.run_coroutine_threadsafe(self._setup(), self._loop).result()
-        self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # touched on the fetch thread only
         self._closed = False
         # Not waited for: the caller opens its database meanwhile.
         asyncio.run_coroutine_threadsafe(_warm_up(), self._loop)
@@ -626,82 +656,89 @@ class Fetcher:
     async def _setup(self) -> tuple[_Clients, _Limits]:
         return _Clients(self.settings), _Limits(self.settings)
 
-    def submit(self, request: FetchRequest) -> concurrent.futures.Future[Retrieved | RetrieveError]:
-        """Start fetching ``request``; the future's result is a Retrieved or a RetrieveError value."""
-        [future] = self.submit_all([request], then=_outcome)
-        return future
+    def start(
+        self, requests: Sequence[FetchRequest], *, then: Callable[[int, Retrieved | RetrieveError], _T]
+    ) -> Batch[_T]:
+        """Start fetching every request (handed to the fetch thread at once, one wake-up).
 
-    def submit_all(
-        self,
-        requests: Sequence[FetchRequest],
-        *,
-        then: Callable[[int, Retrieved | RetrieveError], _T],
-    ) -> list[concurrent.futures.Future[_T]]:
-        """Start fetching every request; one future per request, in order.
-
-        Each future's result is ``then(index, outcome)``, called on the fetch thread as soon as that
-        request's outcome (a Retrieved or a RetrieveError value) is known; an exception raised by
-        ``then`` is the future's exception. The whole batch is handed to the fetch thread at once
-        (one wake-up instead of one per request).
+        ``then(index, outcome)`` is called on the fetch thread as soon as request ``index`` has its
+        outcome (a Retrieved or a RetrieveError value); the batch yields what it returns. An
+        exception raised by ``then`` is raised by the batch's iterator.
         """
         if self._closed:
             raise RuntimeError("the fetcher is closed")
-        futures: list[concurrent.futures.Future[_T]] = [concurrent.futures.Future() for _ in requests]
-        for future in futures:
-            self._pending.add(future)
-            future.add_done_callback(self._pending.discard)
-        self._loop.call_soon_threadsafe(self._start, list(requests), futures, then)
-        return futures
+        batch: Batch[_T] = Batch(len(requests))
+        self._loop.call_soon_threadsafe(self._start, list(requests), batch, then)
+        return batch
 
     def _start(
         self,
         requests: list[FetchRequest],
-        futures: list[concurrent.futures.Future[_T]],
+        batch: Batch[_T],
         then: Callable[[int, Retrieved | RetrieveError], _T],
     ) -> None:
-        for index, (request, future) in enumerate(zip(requests, futures, strict=True)):
-            if future.cancelled():
-                continue
-            task = self._loop.create_task(self._run(index, request, future, then))
-            future.add_done_callback(functools.partial(self._cancel_if_cancelled, task))
+        for index, request in enumerate(requests):
+            task = self._loop.create_task(self._run(index, request, batch, then))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _run(
         self,
         index: int,
         request: FetchRequest,
-        future: concurrent.futures.Future[_T],
+        batch: Batch[_T],
         then: Callable[[int, Retrieved | RetrieveError], _T],
     ) -> None:
-        outcome = await _fetch_one(self._clients, request, self.settings, self._limits)
-        if not future.set_running_or_notify_cancel():
-            return
         try:
-            future.set_result(then(index, outcome))
-        except BaseException as e:  # a bug in ``then``: the waiting thread raises it
-            future.set_exception(e)
+            outcome = await _fetch_one(self._clients, request, self.settings, self._limits)
+            batch._put(index, then(index, outcome))
+        except BaseException as e:  # cancelled by close(), or a bug in ``then``: the reader raises it
+            batch._put(index, None, e)
+            if isinstance(e, asyncio.CancelledError):
+                raise
 
-    def _cancel_if_cancelled(self, task: asyncio.Task[None], future: concurrent.futures.Future[Any]) -> None:
-        if future.cancelled():
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing left to cancel
-                self._loop.call_soon_threadsafe(task.cancel)
+    def submit(self, request: FetchRequest) -> concurrent.futures.Future[Retrieved | RetrieveError]:
+        """Start fetching ``request``; the future's result is a Retrieved or a RetrieveError value."""
+        if self._closed:
+            raise RuntimeError("the fetcher is closed")
+        return asyncio.run_coroutine_threadsafe(self._one(request), self._loop)
+
+    async def _one(self, request: FetchRequest) -> Retrieved | RetrieveError:
+        task = asyncio.current_task()
+        assert task is not None  # run by run_coroutine_threadsafe: a task on the fetch loop
+        self._tasks.add(task)
+        try:
+            return await _fetch_one(self._clients, request, self.settings, self._limits)
+        finally:
+            self._tasks.discard(task)
 
     def fetch(self, requests: Iterable[FetchRequest]) -> list[Retrieved | RetrieveError]:
         """Fetch every request concurrently and wait for all; results in input order."""
-        return [f.result() for f in self.submit_all(list(requests), then=_outcome)]
+        batch = list(requests)
+        results: list[Retrieved | RetrieveError | None] = [None] * len(batch)
+        for index, outcome in self.start(batch, then=_outcome):
+            results[index] = outcome
+        return [r for r in results if r is not None]
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for future in list(self._pending):
-            future.cancel()
         try:
-            asyncio.run_coroutine_threadsafe(self._clients.aclose(), self._loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(timeout=10)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
             if not self._thread.is_alive():
                 self._loop.close()
+
+    async def _shut(self) -> None:
+        """Cancel what is still pending, then close the connections."""
+        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._clients.aclose()
 
     def __enter__(self) -> Fetcher:
         return self

@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -318,11 +318,10 @@ def fetch_group(
         if fetcher is None:
             requests = [j.request for j in jobs if j.request is not None]
             fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
-            pending: _Pending = {}
-            for i, job in enumerate(jobs):
-                if job.request is not None:
-                    pending[i] = concurrent.futures.Future()
-                    pending[i].set_result(_handed(job, next(fetched), as_of, offload))
+            indices = [i for i, job in enumerate(jobs) if job.request is not None]
+            pending = _Pending(
+                frozenset(indices), [(i, _handed(jobs[i], next(fetched), as_of, offload)) for i in indices]
+            )
         else:
             pending = _submit(fetcher, jobs, as_of=as_of, offload=offload)
         return _collect(jobs, pending, as_of=as_of, policy=policy, offload=offload)
@@ -330,7 +329,17 @@ def fetch_group(
 
 # A fetch's outcome, and the worker process's future when one took its body.
 _Fetched = tuple["Retrieved | RetrieveError", "concurrent.futures.Future[Processed | str] | None"]
-_Pending = dict[int, "concurrent.futures.Future[_Fetched]"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A group's fetches under way: which jobs, and their outcomes as they arrive."""
+
+    indices: frozenset[int]  # of the jobs that fetch (a source backing off does not)
+    arrivals: Iterable[tuple[int, _Fetched]]  # (job index, outcome), in the order they complete
+
+
+_NOTHING = _Pending(frozenset(), ())
 
 
 def _handed(
@@ -355,11 +364,11 @@ def _submit(fetcher: Fetcher, jobs: Sequence[FetchJob], *, as_of: datetime, offl
     it arrives, on the fetch thread, so workers keep busy while this thread stores a group."""
     indices = [i for i, job in enumerate(jobs) if job.request is not None]
 
-    def hand(k: int, outcome: Retrieved | RetrieveError) -> _Fetched:
-        return _handed(jobs[indices[k]], outcome, as_of, offload)
+    def hand(k: int, outcome: Retrieved | RetrieveError) -> tuple[int, _Fetched]:
+        return indices[k], _handed(jobs[indices[k]], outcome, as_of, offload)
 
-    requests = [job.request for job in jobs if job.request is not None]
-    return dict(zip(indices, fetcher.submit_all(requests, then=hand), strict=True))
+    batch = fetcher.start([job.request for job in jobs if job.request is not None], then=hand)
+    return _Pending(frozenset(indices), (arrival for _, arrival in batch))
 
 
 def _collect(
@@ -373,14 +382,11 @@ def _collect(
     """Results of a submitted group in job order, each processed as soon as its fetch completes
     (here, or in a worker process that took it; their results are collected last)."""
     results: list[SourceResult | None] = [
-        None if i in pending else _result_for(job, None, as_of=as_of, policy=policy)
+        None if i in pending.indices else _result_for(job, None, as_of=as_of, policy=policy)
         for i, job in enumerate(jobs)
     ]
-    index = {future: i for i, future in pending.items()}
     in_workers: list[tuple[int, Retrieved, concurrent.futures.Future[Processed | str]]] = []
-    for future in concurrent.futures.as_completed(index):
-        i = index[future]
-        outcome, worker = future.result()
+    for i, (outcome, worker) in pending.arrivals:
         if worker is None and offload is not None and offload.started:
             worker = _handed(jobs[i], outcome, as_of, offload)[1]  # a worker may have become free
         if worker is not None and isinstance(outcome, Retrieved):
@@ -519,7 +525,9 @@ def _finish(
     report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows))
     written = _written(wh, plan.run_id, report)
     slugs = _topic_slugs() if written is None or "item_topics" in written else None
-    failures = wh_checks.run_checks(wh, topic_slugs=slugs, written=written)
+    failures = wh_checks.run_checks(
+        wh, topic_slugs=slugs, written=written, fetch_log_run=None if written is None else plan.run_id
+    )
     if failures:
         report.status = "failed"
         finish_run(wh, plan.run_id, "failed", counts=report.counts(), error="; ".join(failures))
@@ -575,7 +583,7 @@ def ingest(
         rows: list[SourceRow] = []
         # The next group is on the wire while this one is parsed, classified and stored; at most
         # two groups' bodies are held at a time.
-        pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else {}
+        pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else _NOTHING
         # Results without items (304s, failures, sources backing off) wait for the next group that
         # has items, or the end of the run, and are written in its transaction: a run of 304s is one
         # transaction instead of one per group. A crash before that write loses only their fetch_log
@@ -584,7 +592,7 @@ def ingest(
         held: list[SourceResult] = []
         for n, group in enumerate(groups):
             following = (
-                _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload) if n + 1 < len(groups) else {}
+                _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload) if n + 1 < len(groups) else _NOTHING
             )
             current, pending = pending, following
             held.extend(_collect(group, current, as_of=plan.as_of, policy=policy, offload=offload))

@@ -44,6 +44,9 @@ def test_written_tables_select_the_checks(tmp_path: Path) -> None:
         failures = ["fetch_log references configured sources: 1 row(s), e.g. r/nowhere"]
         assert run_checks(wh) == run_checks(wh, written={"fetch_log", "runs"}) == failures
         assert run_checks(wh, written={"items", "item_topics"}) == []
+        # Scoped to a run, the fetch_log checks read that run's rows only.
+        assert run_checks(wh, fetch_log_run="r") == failures
+        assert run_checks(wh, fetch_log_run="another run") == []
         # Every core check names the tables it verifies.
         assert all(check.tables for check in core_checks(("a",)))
 
