@@ -13,8 +13,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON) --quiet
+# --compile-bytecode: installed packages are compiled once here, so no process (a CLI command, a
+# flow run, a test's child process) compiles them again on import. That matters where
+# PYTHONDONTWRITEBYTECODE is set, as in containers and CI: Python then never caches what it compiles.
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock Makefile
+	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON) --quiet --compile-bytecode
 	touch $@
 
 demo: $(VENV)/.synced
