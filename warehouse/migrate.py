@@ -100,13 +100,18 @@ def discover_views(directory: Path | None = None) -> list[ViewFile]:
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return _has_tables(con, name)
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """True when every one of ``names`` is a table of the main schema (one catalog query)."""
     # fetchall, not fetchone: a DuckDB 2.0 result left open owns the connection.
     rows = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = ?",
-        [name],
+        "SELECT count(DISTINCT table_name) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND list_contains(?, table_name)",
+        [list(names)],
     ).fetchall()
-    return bool(rows[0][0])
+    return rows[0][0] == len(set(names))
 
 
 def applied_migrations(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
@@ -189,7 +194,7 @@ def migrate(
     """Bring the database up to date: pending migrations, then the views if anything changed."""
     migrations = discover_migrations(migrations_dir)
     pending = pending_migrations(con, migrations)  # refuses before writing anything
-    if not _has_table(con, "schema_migrations") or not _has_table(con, "schema_views"):
+    if not _has_tables(con, "schema_migrations", "schema_views"):
         _run_in_transaction(con, [("creating the schema bookkeeping tables", _BOOKKEEPING_SQL, [])])
     for migration in pending:
         what = f"migration {migration.name}.sql"
@@ -224,7 +229,9 @@ def migrate(
     return MigrationReport(
         applied=tuple(m.name for m in pending),
         views_applied=views_applied,
-        schema_version=schema_version(con),
+        # every applied migration is a known one (pending_migrations refuses others) and the rest
+        # were applied above: the version is the newest known
+        schema_version=max((m.version for m in migrations), default=0),
     )
 
 
