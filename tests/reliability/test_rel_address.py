@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -149,6 +150,30 @@ def test_peer_check_sees_the_real_peer(forbidden: ReliabilityServer) -> None:
     assert err is not None, "_check_peer accepted a connection to 127.0.0.2"
     blocked(err)
     assert "connected to 127.0.0.2" in str(err)
+
+
+def test_peer_check_once_per_allowed_connection(rel_server: ReliabilityServer, forbidden: ReliabilityServer) -> None:
+    """An allowed connection is remembered after its first response; a refused one never is, so each
+    response on it is refused again."""
+
+    async def check(url: str, checked: weakref.WeakSet[object]) -> list[str]:
+        outcomes = []
+        async with httpx.AsyncClient(trust_env=False) as client:
+            for _ in range(2):  # the same kept-alive connection twice
+                async with client.stream("GET", url) as response:
+                    await response.aread()
+                    try:
+                        _check_peer(response, url, STRICT, checked)
+                        outcomes.append("ok")
+                    except RetrieveError as e:
+                        outcomes.append(blocked(e).outcome.value)
+            outcomes.append(f"remembered {len(checked)}")  # while the connection is still open
+        return outcomes
+
+    checked: weakref.WeakSet[object] = weakref.WeakSet()
+    assert asyncio.run(check(rel_server.url(FEED), checked)) == ["ok", "ok", "remembered 1"]
+    refused: weakref.WeakSet[object] = weakref.WeakSet()
+    assert asyncio.run(check(forbidden.url(FEED), refused)) == ["blocked", "blocked", "remembered 0"]
 
 
 def test_blocked_sources_are_recorded_and_the_rest_land(

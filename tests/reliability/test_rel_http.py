@@ -6,6 +6,7 @@ The server counts what it actually wrote, so "stopped early" is measured, not as
 
 from __future__ import annotations
 
+import asyncio
 import resource
 import time
 from datetime import datetime, timedelta
@@ -179,3 +180,34 @@ def test_dead_feed_server_never_slows_the_batch(tmp_path: Path, rel_server: Reli
     err = refused(fetch_one(url, SETTINGS))
     assert err.outcome == FetchOutcome.CONNECT_ERROR
     assert time.monotonic() - started < 1.0
+
+
+# ------------------------------------------------------------------------------ the fetch thread
+
+
+def test_a_batch_yields_each_outcome_once_and_close_cancels_what_is_left(
+    rel_server: ReliabilityServer,
+) -> None:
+    """``Fetcher.start``: every index once, ``then`` applied on the fetch thread; an exception in
+    ``then`` reaches the reader; closing the fetcher with a drip still on the wire returns at once
+    and ends that batch with the cancellation."""
+    from sources.http import Fetcher, FetchRequest
+
+    names = real_feed_names()[:5]
+    with Fetcher(SETTINGS) as fetcher:
+        batch = fetcher.start(
+            [FetchRequest(rel_server.url(n)) for n in names], then=lambda i, o: (i, o.status)
+        )
+        assert sorted(batch) == [(i, (i, 200)) for i in range(5)]
+
+        def broken(index: int, outcome: object) -> int:
+            raise ValueError(f"bug at {index}")
+
+        with pytest.raises(ValueError, match="bug at 0"):
+            list(fetcher.start([FetchRequest(rel_server.url(names[0]))], then=broken))
+
+        dripping = fetcher.start([FetchRequest(rel_server.url(f"slowdrip/{names[0]}"))], then=lambda i, o: o)
+        started = time.monotonic()
+    assert time.monotonic() - started < 2.0  # the 4 s deadline was not waited for
+    with pytest.raises(asyncio.CancelledError):
+        list(dripping)
