@@ -605,6 +605,7 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
         began = time.perf_counter()
         counts = _commit(wh, "ingest-rerun", as_of, staged, results)
         out["rerun_rows"], out["rerun_s"] = staged["_yq_items"].num_rows, time.perf_counter() - began
+        out["last_batch"] = (f"ingest-{k:05d}", as_of, hi - lo)
         if counts.new or counts.updated:
             raise SystemExit(f"re-run of the last batch stored {counts.new} new, {counts.updated} updated")
         del staged, last
@@ -971,9 +972,21 @@ def main() -> None:
             began, cpu_began = time.perf_counter(), _cpu_s()
             with Warehouse.open(db) as wh:
                 failures = run_checks(wh, topic_slugs=TOPICS)
-            print(f"data checks after load (warehouse.checks.run_checks, as ingest runs them): "
+            print(f"data checks after load (warehouse.checks.run_checks, every row, as the run after a crash runs them): "
                   f"{len(failures)} failed, {time.perf_counter() - began:.1f} s, process CPU "
                   f"{_cpu_s() - cpu_began:.1f} s" + "".join(f"\n  {f}" for f in failures))  # fmt: skip
+            run_id, last_as_of, last_rows = stats["last_batch"]
+            written = {"sources", "fetch_log", "runs", "items", "item_topics"}
+            took = []
+            with Warehouse.open(db) as wh:
+                for _ in range(3):
+                    began = time.perf_counter()
+                    failures = run_checks(wh, topic_slugs=TOPICS, written=written, fetch_log_run=run_id,
+                                          items_written_at=last_as_of)  # fmt: skip
+                    took.append(time.perf_counter() - began)
+            print(f"data checks of one run's rows (the last batch: {last_rows:,} items, as ingest runs them): "
+                  f"{len(failures)} failed, median {statistics.median(took):.2f} s of 3"
+                  + "".join(f"\n  {f}" for f in failures))  # fmt: skip
         size = db_size(db)
         with duckdb.connect(str(db), read_only=True) as con:
             counts = {

@@ -29,6 +29,7 @@ from flows.common import (
 from flows.track import track_task
 from warehouse.store import SourceResult
 from yuqing import pipeline
+from yuqing.processing import Offload
 
 # A run every 15 min must be done well before the next-but-one: past this the run fails as TimedOut.
 INGEST_TIMEOUT_SECONDS = 20 * 60
@@ -67,8 +68,10 @@ def plan_task(db_path: Path, sources_path: Path, as_of: datetime) -> pipeline.In
     cache_policy=NO_CACHE,
     persist_result=False,
 )
-def fetch_task(jobs: list[pipeline.FetchJob], as_of: datetime) -> list[SourceResult]:
-    return pipeline.fetch_group(jobs, as_of=as_of)
+def fetch_task(
+    jobs: list[pipeline.FetchJob], as_of: datetime, offload: Offload | None = None
+) -> list[SourceResult]:
+    return pipeline.fetch_group(jobs, as_of=as_of, offload=offload)
 
 
 @task(
@@ -128,10 +131,13 @@ def ingest(
     plan = plan_task(db, Path(sources_path), when)
     groups = plan.groups(pipeline.DEFAULT_GROUP_SIZE, shard=shard, shards=shards)
     logger.info("run %s: %d sources to fetch in %d groups", plan.run_id, sum(map(len, groups)), len(groups))
-    fetches = list(fetch_task.map(groups, as_of=when))
-    # Store each group as soon as it is fetched, so writes overlap the remaining fetches; report the rows in
-    # the order of the sources file.
-    stored = {done: store_task(db, plan.run_id, when, done.result()) for done in as_completed(fetches)}
+    # One set of worker processes for parsing and classifying serves every fetch task of the run (they run
+    # on threads of this process), instead of one set per group of sources.
+    with Offload() as offload:
+        fetches = list(fetch_task.map(groups, as_of=when, offload=offload))
+        # Store each group as soon as it is fetched, so writes overlap the remaining fetches; report the rows
+        # in the order of the sources file.
+        stored = {done: store_task(db, plan.run_id, when, done.result()) for done in as_completed(fetches)}
     rows = [row for fetched in fetches for row in stored[fetched]]
     report = finish_task(db, plan, rows)
     # Per source: status, items seen/new/updated, charset mismatch, error (the run's Artifacts tab).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from yuqing.errors import DataCheckError, Disposition
 from yuqing.models import FetchOutcome
@@ -24,6 +25,7 @@ DISPOSITIONS = tuple(d.value for d in Disposition)
 RUN_STATUSES = ("running", "ok", "partial", "failed")
 
 _SAMPLE = 5
+_CHECKED_ITEMS = "_yq_checked_items"  # temp table: the item ids a scoped run_checks reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +87,35 @@ def _accepted(
 
 
 def core_checks(
-    topic_slugs: Collection[str] | None = None, *, fetch_log_run: str | None = None
+    topic_slugs: Collection[str] | None = None,
+    *,
+    fetch_log_run: str | None = None,
+    items_of: str | None = None,
 ) -> list[Check]:
     """The checks over the core tables; topic slugs are accepted values when given.
 
-    ``fetch_log_run``: check only that run's fetch_log rows (a run adds a row per source, so the
-    table grows by ~100k rows a day at 1,000 sources; earlier rows were checked by their own runs).
+    Earlier rows were checked by the runs that wrote them, so a run can check its own rows only:
+
+    - ``fetch_log_run``: that run's fetch_log rows (a run adds a row per source: ~100k rows a day
+      at 1,000 sources);
+    - ``items_of``: a relation (table name) of item ids; only those items, every row holding one
+      of those ids (so a second copy of an id is still found), and their topics are checked. The
+      check that every topic row has its item needs the whole table and is left out.
     """
     run_rows = "fetch_log"
     if fetch_log_run is not None:
         run_rows = f"(SELECT * FROM fetch_log WHERE run_id = '{fetch_log_run.replace(chr(39), chr(39) * 2)}')"
     fetch_log = f"{run_rows} AS fetch_log"
+    items = topics = None
+    if items_of is not None:
+        items = f"(SELECT * FROM items WHERE item_id IN (SELECT item_id FROM {items_of})) AS items"
+        topics = (
+            f"(SELECT * FROM item_topics WHERE item_id IN (SELECT item_id FROM {items_of})) AS item_topics"
+        )
     checks = [
         _unique("sources", "name"),
-        _unique("items", "item_id"),
-        _unique("item_topics", "item_id", "topic"),
+        _unique("items", "item_id", rows=items),
+        _unique("item_topics", "item_id", "topic", rows=topics),
         _unique("fetch_log", "run_id", "source", rows=fetch_log),
         _unique("runs", "run_id"),
         _unique("schema_migrations", "version"),
@@ -124,18 +140,27 @@ def core_checks(
             "response_kinds",
             "evidence",
             "classifier_version",
+            rows=items,
         ),
         *_not_null(
-            "item_topics", "item_id", "item_id", "topic", "score", "terms", "rule", "classifier_version"
+            "item_topics",
+            "item_id",
+            "item_id",
+            "topic",
+            "score",
+            "terms",
+            "rule",
+            "classifier_version",
+            rows=topics,
         ),
         *_not_null(
             "fetch_log", "run_id || '/' || source", "run_id", "source", "as_of", "status", rows=fetch_log
         ),
         *_not_null("runs", "run_id", "run_id", "kind", "as_of", "started_at", "status"),
-        _accepted("items", "item_id", "severity", SEVERITIES),
+        _accepted("items", "item_id", "severity", SEVERITIES, rows=items),
         Check(
             "accepted values items.response_kinds",
-            "SELECT item_id || ': ' || k FROM (SELECT item_id, unnest(response_kinds) AS k FROM items) "
+            f"SELECT item_id || ': ' || k FROM (SELECT item_id, unnest(response_kinds) AS k FROM {items or 'items'}) "
             f"WHERE k IS NULL OR NOT list_contains({_sql_list(RESPONSE_KINDS)}, k)",
             tables=frozenset({"items"}),
         ),
@@ -145,14 +170,9 @@ def core_checks(
         ),
         _accepted("runs", "run_id", "status", RUN_STATUSES),
         Check(
-            "item_topics reference existing items",
-            "SELECT t.item_id || '/' || t.topic FROM item_topics AS t ANTI JOIN items AS i USING (item_id)",
-            tables=frozenset({"item_topics"}),
-        ),
-        Check(
             "items reference configured sources",
-            "SELECT i.item_id || ' (' || i.source || ')' FROM items AS i "
-            "ANTI JOIN sources AS s ON s.name = i.source",
+            f"SELECT items.item_id || ' (' || items.source || ')' FROM {items or 'items'} "
+            "ANTI JOIN sources AS s ON s.name = items.source",
             tables=frozenset({"items"}),
         ),
         Check(
@@ -162,12 +182,20 @@ def core_checks(
         ),
         Check(
             "items first_seen_at <= updated_at",
-            "SELECT item_id FROM items WHERE first_seen_at > updated_at",
+            f"SELECT item_id FROM {items or 'items'} WHERE first_seen_at > updated_at",
             tables=frozenset({"items"}),
         ),
     ]
+    if items_of is None:
+        checks.append(
+            Check(
+                "item_topics reference existing items",
+                "SELECT t.item_id || '/' || t.topic FROM item_topics AS t ANTI JOIN items AS i USING (item_id)",
+                tables=frozenset({"item_topics"}),
+            )
+        )
     if topic_slugs is not None:
-        checks.append(_accepted("item_topics", "item_id", "topic", topic_slugs))
+        checks.append(_accepted("item_topics", "item_id", "topic", topic_slugs, rows=topics))
     return checks
 
 
@@ -178,23 +206,39 @@ def run_checks(
     extra: Sequence[Check] = (),
     written: Collection[str] | None = None,
     fetch_log_run: str | None = None,
+    items_written_at: datetime | None = None,
 ) -> list[str]:
     """Run the checks; return one message per failed check (empty when all pass).
 
     ``written``: the tables a run wrote; only the checks verifying one of them run (a check of a
     table nobody wrote passed after the last write, and its query can be a full scan of millions of
     rows). None runs every check. ``fetch_log_run``: see :func:`core_checks`.
+    ``items_written_at``: check only the items whose ``updated_at`` is this (the as_of of the run
+    that inserted or updated them) and their topics, see ``items_of`` in :func:`core_checks`.
     """
-    failures = []
-    for check in [*core_checks(topic_slugs, fetch_log_run=fetch_log_run), *extra]:
-        if written is not None and check.tables and check.tables.isdisjoint(written):
-            continue
-        ((count, sample),) = wh.con.execute(
-            f"SELECT count(*), (list(v))[1:{_SAMPLE}] FROM ({check.sql}) AS q(v)", list(check.params)
-        ).fetchall()
-        if count:
-            failures.append(f"{check.name}: {count} row(s), e.g. {', '.join(map(str, sample))}")
-    return failures
+    scoped = items_written_at is not None
+    if scoped:
+        wh.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_CHECKED_ITEMS} AS SELECT item_id FROM items WHERE updated_at = ?",
+            [items_written_at],
+        )
+    try:
+        checks = core_checks(
+            topic_slugs, fetch_log_run=fetch_log_run, items_of=_CHECKED_ITEMS if scoped else None
+        )
+        failures = []
+        for check in [*checks, *extra]:
+            if written is not None and check.tables and check.tables.isdisjoint(written):
+                continue
+            ((count, sample),) = wh.con.execute(
+                f"SELECT count(*), (list(v))[1:{_SAMPLE}] FROM ({check.sql}) AS q(v)", list(check.params)
+            ).fetchall()
+            if count:
+                failures.append(f"{check.name}: {count} row(s), e.g. {', '.join(map(str, sample))}")
+        return failures
+    finally:
+        if scoped:
+            wh.con.execute(f"DROP TABLE IF EXISTS {_CHECKED_ITEMS}")
 
 
 def assert_checks(

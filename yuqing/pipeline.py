@@ -500,9 +500,10 @@ def _topic_slugs() -> tuple[str, ...]:
 
 
 def _written(wh: Warehouse, run_id: str, report: IngestReport) -> set[str] | None:
-    """The tables this run wrote, for the data checks; None (check every table) unless the latest
-    other run ended with its checks passed. A run killed after writing items stays ``running``, so
-    the run after it checks everything it may have left."""
+    """The tables this run wrote, for the data checks, which then read only this run's rows (its
+    fetch_log rows, the items it inserted or updated); None (check every row of every table) unless
+    the latest other run ended with its checks passed. A run killed after writing items stays
+    ``running``, so the run after it checks everything it may have left."""
     previous = wh.con.execute(
         "SELECT status FROM runs WHERE run_id <> ? ORDER BY started_at DESC LIMIT 1", [run_id]
     ).fetchone()
@@ -525,8 +526,13 @@ def _finish(
     report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows))
     written = _written(wh, plan.run_id, report)
     slugs = _topic_slugs() if written is None or "item_topics" in written else None
+    scoped = written is not None  # to this run's rows: earlier rows were checked by their runs
     failures = wh_checks.run_checks(
-        wh, topic_slugs=slugs, written=written, fetch_log_run=None if written is None else plan.run_id
+        wh,
+        topic_slugs=slugs,
+        written=written,
+        fetch_log_run=plan.run_id if scoped else None,
+        items_written_at=plan.as_of if scoped else None,
     )
     if failures:
         report.status = "failed"

@@ -96,3 +96,23 @@ def test_digest_flow_writes_the_digest(ingest_state: Any, flow_db: Path, tmp_pat
     run, artifacts, _ = _run_records(state.state_details.flow_run_id)
     assert run.name == "digest-2021-06-18T08:00"
     assert [a.key for a in artifacts if a.type == "markdown"] == ["digest-report"]
+
+
+def test_the_fetch_tasks_of_a_run_share_one_set_of_worker_processes(
+    prefect_harness: None, flow_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from yuqing import pipeline
+
+    handed: list[object] = []
+    real = pipeline.fetch_group
+
+    def recording(jobs: list[Any], *, as_of: Any, offload: object = None) -> Any:
+        handed.append(offload)
+        return real(jobs, as_of=as_of, offload=offload)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "fetch_group", recording)
+    monkeypatch.setattr(pipeline, "DEFAULT_GROUP_SIZE", 10)  # 51 sources: 6 fetch tasks
+    state = ingest(str(flow_sources), str(tmp_path / "w.duckdb"), as_of=INGEST_AS_OF, return_state=True)
+    assert state.is_completed(), state
+    assert len(handed) == 6 and handed[0] is not None
+    assert all(offload is handed[0] for offload in handed)

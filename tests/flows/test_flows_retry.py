@@ -82,7 +82,7 @@ def test_fetch_task_runs_once_on_a_permanent_error_and_again_on_a_temporary_one(
     calls: list[str] = []
     failures = {"permanent": ConfigError("bad sources file"), "temporary": ConnectionError("reset")}
 
-    def fake_fetch_group(jobs: list[str], *, as_of: datetime) -> list[str]:
+    def fake_fetch_group(jobs: list[str], *, as_of: datetime, offload: object = None) -> list[str]:
         calls.append(jobs[0])
         if jobs[0] == "permanent" or len(calls) < 3:
             raise failures[jobs[0]]

@@ -13,6 +13,7 @@ from warehouse.checks import core_checks, run_checks
 from warehouse.db import Warehouse
 from yuqing import pipeline
 from yuqing.errors import DataCheckError
+from yuqing.timeutil import to_utc
 
 
 def _duplicate_an_item(db: Path) -> str:
@@ -73,3 +74,31 @@ def test_a_repoll_checks_what_it_wrote_and_a_run_after_a_crash_checks_everything
     # And after a failed run, the next one checks everything again: the failure keeps showing.
     with pytest.raises(DataCheckError, match=r"unique items\(item_id\)"):
         pipeline.ingest(db, sources_file, as_of=AS_OF + timedelta(minutes=45))
+
+
+def test_scoped_item_checks_read_the_run_s_items_and_every_copy_of_their_ids(
+    tmp_path: Path, sources_file: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    first = pipeline.ingest(db, sources_file, as_of=AS_OF)
+    later = to_utc(AS_OF) + timedelta(hours=1)
+    with Warehouse.open(db) as wh:
+        assert run_checks(wh, items_written_at=first.as_of) == []
+        # A later run writes a second row for an id stored by the first run, and an item with an
+        # unknown severity: both are its own rows, so its scoped checks find both.
+        [(item_id,)] = wh.con.execute("SELECT min(item_id) FROM items").fetchall()
+        wh.con.execute(
+            "INSERT INTO items SELECT * REPLACE ($later AS updated_at) FROM items WHERE item_id = $id",
+            {"later": later, "id": item_id},
+        )
+        wh.con.execute(
+            "INSERT INTO items SELECT * REPLACE ('x' || item_id AS item_id, 'unknown' AS severity, $later AS updated_at) "
+            "FROM items WHERE item_id = $id LIMIT 1",
+            {"later": later, "id": item_id},
+        )
+        failures = run_checks(wh, items_written_at=later)
+        assert [f.split(":")[0] for f in failures] == ["unique items(item_id)", "accepted values items.severity"]
+        assert f"e.g. {item_id} x2" in failures[0]
+        # A run that wrote nothing at that time does not read them; a full check does.
+        assert run_checks(wh, items_written_at=later + timedelta(minutes=15)) == []
+        assert len(run_checks(wh)) == 2
