@@ -33,12 +33,21 @@ def free_port() -> int:
 def start_session(
     args: Sequence[str], *, env: Mapping[str, str], cwd: Path, log: Path
 ) -> subprocess.Popen[bytes]:
-    """Start ``args`` as the leader of a new session: everything it starts can be found and ended."""
+    """Start ``args`` as the leader of a new session: everything it starts can be found and ended.
+
+    Its Ctrl-C (SIGINT) is the default one, as in a terminal, whatever this process was started with:
+    a shell without job control starts background commands with SIGINT ignored, and a child inherits
+    that, so a test sending SIGINT would otherwise depend on how the suite was launched.
+    """
     with open(log, "ab") as out:
         return subprocess.Popen(
             list(args), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_default_sigint,
         )  # fmt: skip
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def session_members(sid: int) -> list[int]:
