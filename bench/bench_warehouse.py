@@ -91,6 +91,9 @@ RULE_VERSION = "2016-61-80.v1"
 TOPICS = ["epidemic", "housing_finance", "wage_arrears", "environment", "food_drug_safety",
           "education_health_eldercare", "work_safety", "hardship_livelihood"]  # fmt: skip
 GOAL_LOAD_ROWS_S = 200_000
+GOAL_ITEMS = (
+    10_000_000  # the size the goals are set for (the default); --quick and smaller runs are not judged
+)
 GOAL_QUERY_S = 1.0
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -797,7 +800,7 @@ def hotspots(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], t
     return lines
 
 
-def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
+def run_queries(db: Path, repeat: int, world_events: int, *, full_size: bool = True) -> list[str]:
     import warehouse.digests as digest_sql
     import warehouse.events as events_sql
     from yuqing.digest.collect import MAX_EVENTS_PER_SECTION, collect_full, shown_events
@@ -900,13 +903,15 @@ def run_queries(db: Path, repeat: int, world_events: int) -> list[str]:
             times, result = timed(fn, repeat)
             results[name] = result
             median = statistics.median(times)
-            verdict = "" if goal is None else ("ok" if median < goal else "MISSED")
+            verdict = "" if goal is None else ("-" if not full_size else "ok" if median < goal else "MISSED")
             goal_text = "" if goal is None else f"<{goal:g} s"
             lines.append(f"{name:38} {times[0]:8.3f} {median:9.3f} {len(times):>4}  {goal_text:>6} {verdict:>6}  "
                          f"{describe(result)}")  # fmt: skip
             _log(lines[-1])
             if sqls and median >= 0.5:
                 slow.append((name, sqls))
+        if not full_size:
+            lines.append(f"(goals not judged: they are for {GOAL_ITEMS:,} items; this run is smaller)")
         for route_name in ("route all", "wage_arrears + 44"):
             full = next(v for k, v in results.items() if k.startswith(f"collect_full: {route_name}"))
             same = results[f"collect: {route_name}"] == full
@@ -971,7 +976,7 @@ def main() -> None:
             rate = n / stats["items_s"]
             print(f"load items (+item_topics, source state, fetch_log) in batches of {args.batch:,}: "
                   f"{stats['items_s']:.1f} s = {rate:,.0f} rows/s  (goal >= {GOAL_LOAD_ROWS_S:,}: "
-                  f"{'ok' if rate >= GOAL_LOAD_ROWS_S else 'MISSED'}); process CPU {stats['items_cpu_s']:.1f} s "
+                  f"{('ok' if rate >= GOAL_LOAD_ROWS_S else 'MISSED') if n >= GOAL_ITEMS else f'not judged below {GOAL_ITEMS:,} items'}); process CPU {stats['items_cpu_s']:.1f} s "
                   f"({stats['items_cpu_s'] / stats['items_s']:.2f} cores busy); Arrow generation "
                   f"{stats['items_generate_s']:.1f} s not counted")  # fmt: skip
             rates = stats["batch_rates"]
@@ -1027,7 +1032,7 @@ def main() -> None:
         print(f"database on disk: {size / 2**30:.2f} GiB ({size / 2**20:,.0f} MiB; {blocks[0]:,} blocks of "
               f"{blocks[1] // 1024} KiB, {blocks[2]:,} free) = {size / counts['items']:,.0f} bytes per item, "
               f"all tables and indexes included")  # fmt: skip
-        for line in run_queries(db, args.repeat, counts["events"]):
+        for line in run_queries(db, args.repeat, counts["events"], full_size=counts["items"] >= GOAL_ITEMS):
             print(line)
     print(f"peak RSS {rss_mb()[1]:,.0f} MB; total {time.perf_counter() - started:.0f} s")
 
