@@ -256,14 +256,7 @@ def _result_for(
         )
     if processed is None:
         try:
-            processed = process_body(
-                job.source,
-                outcome.body,
-                url=outcome.url,
-                final_url=outcome.final_url,
-                headers=outcome.headers,
-                fetched_at=as_of,
-            )
+            processed = process_body(job.source, outcome, fetched_at=as_of)
         except ParseError as e:
             processed = e
     if isinstance(processed, ParseError):
@@ -348,15 +341,7 @@ def _handed(
     """The outcome, and the body handed to a worker process if it is a feed to parse and one is free."""
     if offload is None or isinstance(outcome, RetrieveError) or outcome.not_modified:
         return outcome, None
-    worker = offload.submit(
-        job.source,
-        outcome.body,
-        url=outcome.url,
-        final_url=outcome.final_url,
-        headers=outcome.headers,
-        fetched_at=as_of,
-    )
-    return outcome, worker
+    return outcome, offload.submit(job.source, outcome, fetched_at=as_of)
 
 
 def _submit(fetcher: Fetcher, jobs: Sequence[FetchJob], *, as_of: datetime, offload: Offload | None) -> _Pending:

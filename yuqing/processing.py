@@ -1,7 +1,7 @@
 """The CPU-bound part of ingest: one retrieved body parsed, normalised (sources/) and classified
 (classifiers/).
 
-``process_body`` is a pure function of the body, its URLs and headers, the source's configuration and
+``process_body`` is a pure function of a retrieved body (its bytes, URLs and headers), the source's configuration and
 the fetch time, so it gives the same items and tags wherever it runs. Ingest runs it on its own
 thread, and on larger runs also in worker processes (:class:`Offload`), so a machine with more than
 one core parses and classifies several feeds at once while the main process fetches and stores.
@@ -23,12 +23,15 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sources.items import normalise
 from sources.parse import parse_feed
 from yuqing.errors import ParseError
 from yuqing.models import Item, SourceConfig, Tags
+
+if TYPE_CHECKING:  # a worker process never imports the HTTP client
+    from sources.http import Retrieved
 
 # Start worker processes once a run has received this many bytes of feed bodies: a worker costs
 # about a second of CPU to start (interpreter, parser, classifier), about what parsing and
@@ -66,16 +69,19 @@ def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
     return [classify_item(classifier, item, source) for item in items]
 
 
-def process_body(
+def process_body(source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime) -> Processed:
+    """Parse, normalise and classify one retrieved body. Raises ParseError when it is not a feed."""
+    return _process(source, retrieved.body, retrieved.url, retrieved.final_url, retrieved.headers, fetched_at)
+
+
+def _process(
     source: SourceConfig,
     body: bytes,
-    *,
     url: str,
     final_url: str,
     headers: Mapping[str, str],
     fetched_at: datetime,
 ) -> Processed:
-    """Parse, normalise and classify one retrieved body. Raises ParseError when it is not a feed."""
     feed = parse_feed(body, url=url, final_url=final_url, headers=headers)
     items = normalise(feed.items, source=source.name, final_url=final_url, fetched_at=fetched_at)
     return Processed(
@@ -90,9 +96,10 @@ def process_body(
 def _process_in_worker(
     source: SourceConfig, body: bytes, url: str, final_url: str, headers: dict[str, str], fetched_at: datetime
 ) -> Processed | str:
-    """:func:`process_body` in a worker process; a ParseError comes back as its message."""
+    """:func:`process_body` in a worker process (which needs no HTTP client to take the body's
+    fields); a ParseError comes back as its message."""
     try:
-        return process_body(source, body, url=url, final_url=final_url, headers=headers, fetched_at=fetched_at)
+        return _process(source, body, url, final_url, headers, fetched_at)
     except ParseError as e:
         return str(e)
 
@@ -106,7 +113,9 @@ def default_workers() -> int:
         except ValueError:
             from yuqing.errors import ConfigError
 
-            raise ConfigError(f"YUQING_INGEST_WORKERS={raw!r}: expected a whole number of processes") from None
+            raise ConfigError(
+                f"YUQING_INGEST_WORKERS={raw!r}: expected a whole number of processes"
+            ) from None
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -140,17 +149,11 @@ class Offload:
         return self._pool is not None
 
     def submit(
-        self,
-        source: SourceConfig,
-        body: bytes,
-        *,
-        url: str,
-        final_url: str,
-        headers: Mapping[str, str],
-        fetched_at: datetime,
+        self, source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime
     ) -> concurrent.futures.Future[Processed | str] | None:
         if not self.workers:
             return None
+        body = retrieved.body
         with self._lock:
             self._received += len(body)
             if (
@@ -167,7 +170,15 @@ class Offload:
             self._in_flight += 1
             pool = self._pool
         try:
-            future = pool.submit(_process_in_worker, source, body, url, final_url, dict(headers), fetched_at)
+            future = pool.submit(
+                _process_in_worker,
+                source,
+                body,
+                retrieved.url,
+                retrieved.final_url,
+                dict(retrieved.headers),
+                fetched_at,
+            )
         except (BrokenProcessPool, RuntimeError):
             with self._lock:
                 self._broken = True
@@ -199,7 +210,9 @@ class Offload:
         self.close()
 
 
-def result_of(future: concurrent.futures.Future[Processed | str], *, url: str) -> Processed | ParseError | None:
+def result_of(
+    future: concurrent.futures.Future[Processed | str], *, url: str
+) -> Processed | ParseError | None:
     """A worker's answer: the Processed, the ParseError it raised, or None when the worker could not
     do it (the pool broke) and the caller must process the body itself."""
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sources.http import Retrieved
 from tests.pipeline.conftest import AS_OF, SAMPLES
 from yuqing import pipeline
 from yuqing import processing as process
@@ -17,6 +18,10 @@ from yuqing.processing import Offload, ParseError, Processed, process_body, resu
 from yuqing.timeutil import to_utc
 
 HEADERS = {"content-type": "application/rss+xml"}
+
+
+def _retrieved(source: SourceConfig, body: bytes, headers: dict[str, str] = HEADERS) -> Retrieved:
+    return Retrieved(source.url, source.url, 200, headers, body, 0.0)
 
 
 def _rows(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
@@ -41,17 +46,13 @@ def test_a_worker_process_gives_what_this_thread_gives() -> None:
         futures = []
         for path in paths:
             body = path.read_bytes()
-            future = offload.submit(
-                source, body, url=source.url, final_url=source.url, headers=HEADERS, fetched_at=fetched_at
-            )
+            future = offload.submit(source, _retrieved(source, body), fetched_at=fetched_at)
             assert future is not None
             futures.append((body, future))
-        bad = offload.submit(
-            source, b"<html><body>not a feed</body></html>", url=source.url, final_url=source.url,
-            headers={"content-type": "text/html"}, fetched_at=fetched_at,
-        )  # fmt: skip
+        html = _retrieved(source, b"<html><body>not a feed</body></html>", {"content-type": "text/html"})
+        bad = offload.submit(source, html, fetched_at=fetched_at)
         for body, future in futures:
-            inline = process_body(source, body, url=source.url, final_url=source.url, headers=HEADERS, fetched_at=fetched_at)
+            inline = process_body(source, _retrieved(source, body), fetched_at=fetched_at)
             remote = result_of(future, url=source.url)
             assert isinstance(remote, Processed)
             assert remote.items == inline.items and remote.tags == inline.tags
@@ -63,11 +64,11 @@ def test_a_worker_process_gives_what_this_thread_gives() -> None:
 
 def test_no_worker_below_the_threshold_or_on_one_cpu() -> None:
     source = SourceConfig(name="s", url="http://127.0.0.1/f.xml")
-    kwargs = {"url": source.url, "final_url": source.url, "headers": HEADERS, "fetched_at": to_utc(AS_OF)}
+    rss, fetched_at = _retrieved(source, b"<rss/>"), to_utc(AS_OF)
     with Offload(workers=0, after_bytes=0) as none:
-        assert none.submit(source, b"<rss/>", **kwargs) is None and not none.started  # type: ignore[arg-type]
+        assert none.submit(source, rss, fetched_at=fetched_at) is None and not none.started
     with Offload(workers=1, after_bytes=1 << 20) as small:
-        assert small.submit(source, b"<rss/>", **kwargs) is None and not small.started  # type: ignore[arg-type]
+        assert small.submit(source, rss, fetched_at=fetched_at) is None and not small.started
 
 
 def test_a_broken_pool_means_parse_it_here() -> None:
