@@ -9,7 +9,8 @@ Deterministic (one seeded RNG, strata in a fixed order). Two kinds of strata:
   *candidates*; the labels come from reading each item against the guide.
 
 Writes ``training/batches/batch_NN.jsonl`` (the items, for the readers) and ``training/sample.jsonl`` (id,
-stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl]``.
+stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2]``
+(round 2 appends to round 1's draw; run it after round 1).
 """
 
 from __future__ import annotations
@@ -56,6 +57,27 @@ TARGETED: list[tuple[str, str, int]] = [
 ]
 
 
+# Round 2, drawn after a first model was cross-validated on round 1: the topics and kinds of item it
+# found hardest (wage arrears, work safety, housing, hardship; media reports of new local cases;
+# questions and pleas outside the message boards), with narrower wording than round 1's.
+ROUND2: list[tuple[str, str, int]] = [
+    # round 1 took most of the specific wording: every item left with any pay wording, replies included
+    ("kw2_wage", r"工资|薪|工钱|报酬|劳务费|绩效|奖金|加班费|津贴|补贴.{0,4}(?:未|没|不)发|待遇|拖欠", 260),
+    ("kw2_work_safety", r"事故|爆炸|火灾|起火|着火|坍塌|倒塌|遇难|塌方|透水|泄漏|消防通道|安全隐患|消防隐患|触电|坠落", 230),
+    ("kw2_housing", r"开发商|烂尾|交房|房产证|网贷|P2P|非法集资|集资|限购|公积金|购房|房贷|暴雷|跑路", 170),
+    ("kw2_hardship", r"低保|残疾|特困|救助|贫困户|五保|孤儿|失独|停水|停电|困难群众|残联|助残", 170),
+    ("kw2_cases", r"新增.{0,8}例|确诊|首例|病例|聚集性|感染者", 170),
+    ("kw2_plea", r"求助|投诉|举报|维权|曝光|无人管|没人管|请问|怎么办|是否合法|违法吗", 100),
+]
+ROUND2_SOURCES = {
+    "kw2_cases": {"dxy:news", "feeds_wechat_gov_news", "covid_weibo_2020_gbk", "thucnews_cnews_sample",
+                  "tnews:other", "tnews:news_story"},
+    "kw2_plea": {"covid_weibo_2020_gbk", "tnews:news_house", "tnews:news_edu", "tnews:news_agriculture",
+                 "tnews:news_finance", "tnews:news_story", "tnews:other", "thucnews_cnews_sample",
+                 "food_safety_incidents_cn"},
+}
+
+
 def stratum_of(item: dict) -> str:
     ds = item["source_dataset"]
     meta = item.get("meta") or {}
@@ -80,12 +102,55 @@ def pick(rng: random.Random, pool: list[dict], k: int) -> list[dict]:
     return [pool[i] for i in sorted(rng.sample(range(len(pool)), k))]
 
 
+def batch_row(it: dict) -> dict:
+    row = {k: it[k] for k in ("id", "source_dataset", "title", "text")}
+    row["meta"] = {k: v for k, v in (it.get("meta") or {}).items()
+                   if k in {"account", "infoSource", "kind", "file", "一级标签", "label_desc",
+                            "platform", "keyword", "result", "explain", "rumorType_name",
+                            "feed", "label", "label_name_inferred"}}
+    return row
+
+
+def round2(items: list[dict], out: Path) -> None:
+    """Draw round 2 (batches 18 on) from the items round 1 did not take."""
+    taken = {json.loads(line)["id"] for line in open(out / "sample.jsonl", encoding="utf-8")}
+    rng = random.Random(SEED + 2)
+    chosen: dict[str, str] = {}
+    order: list[dict] = []
+    for name, pattern, k in ROUND2:
+        rx = re.compile(pattern)
+        allowed = ROUND2_SOURCES.get(name)
+        cands = [it for it in items
+                 if it["id"] not in taken and it["id"] not in chosen
+                 and (stratum_of(it) != "teddy:reply" or name == "kw2_wage")
+                 and (allowed is None or stratum_of(it) in allowed)
+                 and rx.search(it["title"] if stratum_of(it) == "teddy:reply" else it["title"] + " " + it["text"][:300])]
+        for it in pick(rng, cands, k):
+            chosen[it["id"]] = name
+            order.append(it)
+    rng.shuffle(order)
+    first = 18
+    with open(out / "sample.jsonl", "a", encoding="utf-8") as s:
+        for n in range(0, len(order), BATCH):
+            batch_no = first + n // BATCH
+            with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
+                for it in order[n:n + BATCH]:
+                    f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
+                    s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
+                                       ensure_ascii=False) + "\n")
+    print(f"round 2: {len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", default="../shared/train/pool.jsonl")
     ap.add_argument("--out", default=str(Path(__file__).parent))
+    ap.add_argument("--round", type=int, default=1, choices=(1, 2))
     args = ap.parse_args()
     items = [json.loads(line) for line in open(args.pool, encoding="utf-8")]
+    if args.round == 2:
+        round2(items, Path(args.out))
+        return
     by_stratum: dict[str, list[dict]] = defaultdict(list)
     for it in items:
         by_stratum[stratum_of(it)].append(it)
@@ -113,12 +178,7 @@ def main() -> None:
             batch_no = n // BATCH + 1
             with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
                 for it in order[n:n + BATCH]:
-                    row = {k: it[k] for k in ("id", "source_dataset", "title", "text")}
-                    row["meta"] = {k: v for k, v in (it.get("meta") or {}).items()
-                                   if k in {"account", "infoSource", "kind", "file", "一级标签", "label_desc",
-                                            "platform", "keyword", "result", "explain", "rumorType_name",
-                                            "feed", "label", "label_name_inferred"}}
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
                     s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
                                        ensure_ascii=False) + "\n")
     print(f"{len(order)} items in {(len(order) + BATCH - 1) // BATCH} batches")
