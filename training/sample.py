@@ -9,8 +9,8 @@ Deterministic (one seeded RNG, strata in a fixed order). Two kinds of strata:
   *candidates*; the labels come from reading each item against the guide.
 
 Writes ``training/batches/batch_NN.jsonl`` (the items, for the readers) and ``training/sample.jsonl`` (id,
-stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2]``
-(round 2 appends to round 1's draw; run it after round 1).
+stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2|3]``
+(each later round appends to the earlier rounds' draw; run them in order).
 """
 
 from __future__ import annotations
@@ -78,6 +78,18 @@ ROUND2_SOURCES = {
 }
 
 
+# Round 3: media items (not the boards, not food-safety news, which rounds 1–2 cover) that report an
+# incident, a dispute or a new local case, so that `issue` learns media incidents, not only messages.
+ROUND3_PATTERN = (r"事故|爆炸|火灾|起火|着火|坍塌|遇难|身亡|死亡|受伤|被困|救援|中毒|污染|死鱼|讨薪|欠薪|维权|曝光|投诉"
+                  r"|举报|涉嫌|失踪|猝死|殴打|打人|砍|伤人|纠纷|聚集性|本土|首例")
+ROUND3: list[tuple[str, str, int]] = [
+    ("kw3_tnews", "tnews", 60),
+    ("kw3_thucnews", "thucnews_cnews_sample", 60),
+    ("kw3_dxy", "dxy:news", 140),
+    ("kw3_weibo", "covid_weibo_2020_gbk", 130),
+]
+
+
 def stratum_of(item: dict) -> str:
     ds = item["source_dataset"]
     meta = item.get("meta") or {}
@@ -141,15 +153,45 @@ def round2(items: list[dict], out: Path) -> None:
     print(f"round 2: {len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
 
 
+def round3(items: list[dict], out: Path) -> None:
+    """Draw round 3 (batches 23 on) from the items rounds 1 and 2 did not take."""
+    taken = {json.loads(line)["id"] for line in open(out / "sample.jsonl", encoding="utf-8")}
+    rng = random.Random(SEED + 3)
+    rx = re.compile(ROUND3_PATTERN)
+    order: list[dict] = []
+    chosen: dict[str, str] = {}
+    for name, source, k in ROUND3:
+        cands = [it for it in items
+                 if it["id"] not in taken and stratum_of(it).startswith(source)
+                 and rx.search(it["title"] + " " + it["text"][:200])]
+        for it in pick(rng, cands, k):
+            chosen[it["id"]] = name
+            order.append(it)
+    rng.shuffle(order)
+    first = 23
+    with open(out / "sample.jsonl", "a", encoding="utf-8") as s:
+        for n in range(0, len(order), BATCH):
+            batch_no = first + n // BATCH
+            with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
+                for it in order[n:n + BATCH]:
+                    f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
+                    s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
+                                       ensure_ascii=False) + "\n")
+    print(f"round 3: {len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", default="../shared/train/pool.jsonl")
     ap.add_argument("--out", default=str(Path(__file__).parent))
-    ap.add_argument("--round", type=int, default=1, choices=(1, 2))
+    ap.add_argument("--round", type=int, default=1, choices=(1, 2, 3))
     args = ap.parse_args()
     items = [json.loads(line) for line in open(args.pool, encoding="utf-8")]
     if args.round == 2:
         round2(items, Path(args.out))
+        return
+    if args.round == 3:
+        round3(items, Path(args.out))
         return
     by_stratum: dict[str, list[dict]] = defaultdict(list)
     for it in items:
