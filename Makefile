@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test eval bench lint typecheck clean
+.PHONY: demo test eval train bench lint typecheck clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -17,7 +17,7 @@ $(UV):
 # flow run, a test's child process) compiles them again on import. That matters where
 # PYTHONDONTWRITEBYTECODE is set, as in containers and CI: Python then never caches what it compiles.
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock Makefile
-	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON) --quiet --compile-bytecode
+	$(UV) sync --frozen --extra dev --extra bench --extra train --python $(PYTHON) --quiet --compile-bytecode
 	touch $@
 
 demo: $(VENV)/.synced
@@ -30,6 +30,10 @@ test: $(VENV)/.synced
 
 eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
+
+# Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
+train: $(VENV)/.synced
+	$(VENV)/bin/python -m training.train
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m bench

@@ -18,6 +18,8 @@ from classifiers.engine import CODE_VERSION, Classifier, data_version
 from classifiers.lexicon import DATA_DIR
 from yuqing.models import Tags
 
+# The packaged classifier's version: the code version and a hash of the data files (lexicons, rules,
+# gazetteer and the model file), as ``Classifier().version``.
 CLASSIFIER_VERSION = f"{CODE_VERSION}+{data_version(DATA_DIR)}"
 
 

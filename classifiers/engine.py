@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
@@ -12,9 +14,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import ahocorasick_rs as acr
 
 from classifiers import official, region, severity
-from classifiers._text import parse
+from classifiers.issue import IssueRules
+from classifiers._text import Parsed, parse
 from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_topics
-from yuqing.models import Tags
+from classifiers.model import MODEL_PATH, LinearModel, ModelInput, Scored
+from yuqing.models import Tags, TopicTag
 
 if TYPE_CHECKING:
     # Imported when a Classifier is built (it loads the segmenter's dictionary, ~0.15 s), so that
@@ -22,14 +26,14 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 def data_version(*dirs: Path) -> str:
     """A short hash of every file under ``dirs`` (names and bytes), in a stable order."""
     h = hashlib.sha256()
     for d in dirs:
-        for path in sorted(p for p in d.rglob("*") if p.is_file() and p.suffix in {".toml", ".tsv"}):
+        for path in sorted(p for p in d.rglob("*") if p.is_file() and p.suffix in {".toml", ".tsv", ".npz"}):
             h.update(path.relative_to(d).as_posix().encode())
             h.update(b"\0")
             h.update(path.read_bytes())
@@ -196,14 +200,47 @@ def _leftmost_longest(matches: list[tuple[int, int, int]]) -> list[tuple[int, in
 _second = itemgetter(1)
 
 
-class Classifier:
-    """Tags items with topics, region, severity and official/reported response, with evidence.
+# Fields past these lengths are cut before classification (a note goes into the evidence). Real titles
+# are under 200 characters and the longest real bodies here (official replies) under 3,000; a cap keeps
+# the cost of one item bounded whatever a feed sends.
+TITLE_CAP = 1_000
+TEXT_CAP = 20_000
 
-    Build once (``Classifier.default()`` is cached per process) and call ``classify`` per item.
-    ``topics_dir`` points at another directory of topic TOML files (a ninth topic needs no code).
+
+@dataclass(slots=True)
+class _Ruled:
+    """What the rule-based parts say about one item, and what the model reads of it."""
+
+    item: Parsed
+    topics: tuple[TopicTag, ...]
+    region: region.Region | None
+    severity: str
+    severity_evidence: tuple[str, ...]
+    response: official.Response
+    official_item: bool  # an official response, or from an official source or publisher: never an issue
+    issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
+    model_input: ModelInput
+    notes: dict[str, str]
+
+
+class Classifier:
+    """Tags items with topics, region, severity, official/reported response and issue, with evidence.
+
+    Build once (``Classifier.default()`` is cached per process) and call ``classify_many`` on batches
+    (``classify`` for one item). ``topics_dir`` points at another directory of topic TOML files (a
+    ninth topic needs no code: its lexicon decides it alone until a model is trained with it).
+
+    Two parts decide together. The rules (lexicons, gazetteer, severity and official-response rules)
+    run on every item and give region, severity, response kinds and their own topic verdicts; the
+    learned model (``classifiers/model.py``) reads the item's text and the rules' findings and gives
+    topics, official_response and issue. A topic is tagged when the lexicon or the model says so; an
+    item is an official response when the rules or the model say so; an issue when the model says
+    so and it is not an official response.
     """
 
-    def __init__(self, topics_dir: Path | None = None, data_dir: Path = DATA_DIR) -> None:
+    def __init__(
+        self, topics_dir: Path | None = None, data_dir: Path = DATA_DIR, model: LinearModel | bool | None = True
+    ) -> None:
         from classifiers.topics import TopicTagger
 
         tdir = topics_dir or (data_dir / "topics")
@@ -214,10 +251,19 @@ class Classifier:
         self.gazetteer = region.Gazetteer(data_dir / "gazetteer.tsv")
         self.severity_rules = severity.SeverityRules.load(data_dir / "severity.toml")
         self.official_rules = official.OfficialRules.load(data_dir / "official.toml")
+        self.issue_rules = IssueRules.load(data_dir / "issue.toml")
         one = _OnePass(self)
         self._one_pass = one if one.usable else None
+        if model is True:
+            path = data_dir / MODEL_PATH.name
+            self.model: LinearModel | None = LinearModel.load(path) if path.exists() else None
+        elif model is False:
+            self.model = None
+        else:
+            self.model = model
         dirs = [data_dir] if tdir.is_relative_to(data_dir) else [data_dir, tdir]
-        self.version = f"{CODE_VERSION}+{data_version(*dirs)}"
+        # The data files' hash covers the model file; a classifier built without it says so.
+        self.version = f"{CODE_VERSION}+{data_version(*dirs)}" + ("" if self.model is not None else "+rules")
 
     @staticmethod
     @cache
@@ -238,10 +284,48 @@ class Classifier:
         source_official: bool | None = None,
         source_region: str | None = None,
     ) -> Tags:
-        item = parse(title or "", text or "", self.rules.lead_as_title_chars)
+        return self.classify_many(
+            [
+                {
+                    "title": title,
+                    "text": text,
+                    "source_name": source_name,
+                    "url": url,
+                    "source_official": source_official,
+                    "source_region": source_region,
+                }
+            ]
+        )[0]
+
+    def rules_pass(
+        self,
+        title: str,
+        text: str,
+        *,
+        source_name: str | None = None,
+        url: str | None = None,
+        source_official: bool | None = None,
+        source_region: str | None = None,
+    ) -> _Ruled:
+        """The rule-based parts on one item, and the model's input (its text and the rules' signals)."""
+        notes: dict[str, str] = {}
+        title, text = title or "", text or ""
+        if len(title) > TITLE_CAP:
+            notes["truncated_title"] = f"first {TITLE_CAP} of {len(title)} characters"
+            title = title[:TITLE_CAP]
+        if len(text) > TEXT_CAP:
+            notes["truncated_text"] = f"first {TEXT_CAP} of {len(text)} characters"
+            text = text[:TEXT_CAP]
+        item = parse(title, text, self.rules.lead_as_title_chars)
         one = self._one_pass
+        lex_title: list[int] = []
+        lex_body: list[int] = []
+        title_places: list[tuple[str, Any, int]] = []
         if one is None:
             topics = self.tagger.tag(item)
+            lex_title = [k for k, _s, _e in self.tagger._find(item.title, [])] if item.title else []
+            lex_body = [k for k, _s, _e in self.tagger._find(item.body, [])] if item.body else []
+            title_places = self.gazetteer.find(item.title) if item.title else []
             reg = region.resolve(
                 self.gazetteer, item.title, item.body, item.publisher or source_name, source_region
             )
@@ -253,7 +337,11 @@ class Classifier:
             hits = one.scan(item.title, item.body)
             flags = hits.flags
             topics = self.tagger.tag(item, hits.topics)
+            lex_title = [k for k, _s, _e in hits.topics.title_found]
+            lex_body = [k for k, _s, _e in hits.topics.body_found]
             gaz = self.gazetteer
+            if hits.title_place:
+                title_places = gaz.mentions(_leftmost_longest(list(hits.title_place)))
             reg = region.resolve(
                 gaz,
                 item.title,
@@ -278,39 +366,180 @@ class Classifier:
                 # A gate literal may span title and body when the title is the body's lead.
                 present=None if item.lead_title else hits.present,
             )
-        extra: dict[str, str] = {}
-        if item.publisher:
-            extra["publisher"] = item.publisher
+        publisher = item.publisher or source_name or ""
+        kind = self.official_rules.publisher_kind(publisher) if publisher else None
+        official_item = (
+            resp.official or bool(source_official) or (kind == "official" and not item.factcheck)
+        )
+        place_level = len(trimmed_code(reg.code)) if reg is not None else 0
+        # A place the headline names counts for the rule even when the gazetteer cannot tell which of
+        # several places of that name it is (白云区: Guangzhou's or Guiyang's).
+        places = self.gazetteer.places
+        for _surface, entry, _pos in title_places:
+            place_level = max(place_level, 2 * places[entry.codes[0]].level)
+        issue_rule = None
+        if not (official_item or resp.reported or item.factcheck or item.piyao_label is not None):
+            issue_rule = self.issue_rules.report(item.title, place_level, self.tagger.foreign(item.title))
+        signals = self._signals(item, topics, reg, sev, resp, kind, lex_title, lex_body, issue_rule)
+        model_input = ModelInput(item.title, item.body, publisher, signals)
+        return _Ruled(item, topics, reg, sev, sev_evidence, resp, official_item, issue_rule, model_input, notes)
+
+    def _signals(
+        self,
+        item: Parsed,
+        topics: tuple[TopicTag, ...],
+        reg: region.Region | None,
+        sev: str,
+        resp: official.Response,
+        kind: str | None,
+        lex_title: list[int],
+        lex_body: list[int],
+        issue_rule: str | None,
+    ) -> tuple[str, ...]:
+        """The rules' findings as named model features (see ``classifiers/model.py``)."""
+        patterns = self.tagger.scan_patterns
+        out = [f"lex:t:{patterns[k]}" for k in dict.fromkeys(lex_title)]
+        out += [f"lex:b:{patterns[k]}" for k in dict.fromkeys(lex_body)]
+        out += [f"rule:{t.slug}" for t in topics]
+        out.append(f"publisher:{kind or 'unknown'}")
+        cue = self.issue_rules.cue(item.title)
+        if cue is not None:
+            out.append("cue:" + cue.split(":", 1)[0])
+        if issue_rule is not None:
+            out.append("issue_rule")
+        if "#" in item.title:
+            out.append("hashtag")
+        if resp.official:
+            out.append("response:official")
+        if resp.reported:
+            out.append("response:reported")
+        out += [f"response:{k}" for k in resp.kinds]
+        if item.piyao_label is not None:
+            out.append(f"piyao:{item.piyao_label}")
+        if item.factcheck:
+            out.append("factcheck")
+        # The item's shape: a headline alone (news wires, Q&A sites), a headline with a body (message
+        # boards, articles), a body whose lead stands in for the headline (posts), and the body's length.
+        if item.lead_title:
+            out.append("shape:body_only")
+        elif item.body:
+            out.append("shape:title_body")
+        else:
+            out.append("shape:title_only")
+        out.append(f"body_len:{min(len(item.body) // 100, 5)}")
+        if sev == "major_emergency":
+            out.append("severity:major")
+        if reg is not None:
+            out.append(f"place:{len(trimmed_code(reg.code))}")
+        return tuple(out)
+
+    def classify_many(self, records: Iterable[Mapping[str, Any]]) -> list[Tags]:
+        """Tag records shaped like ``yuqing tag`` input: title, text, optional url/source metadata.
+
+        The model scores the whole batch at once; pass batches (hundreds to thousands of items).
+        """
+        ruled = [
+            self.rules_pass(
+                str(r.get("title") or ""),
+                str(r.get("text") or ""),
+                source_name=r.get("source_name") or r.get("source"),
+                url=r.get("url"),
+                source_official=r.get("source_official"),
+                source_region=r.get("source_region"),
+            )
+            for r in records
+        ]
+        model = self.model
+        if model is None or not ruled:
+            return [self._assemble(r, None, None, -1) for r in ruled]
+        scored = model.score([r.model_input for r in ruled])
+        return [self._assemble(r, model, scored, row) for row, r in enumerate(ruled)]
+
+    def _assemble(self, r: _Ruled, model: LinearModel | None, scored: Scored | None, row: int) -> Tags:
+        topics = list(r.topics)
+        resp = r.response
+        official_response = resp.official
+        response_evidence = resp.evidence
+        issue_evidence: tuple[str, ...] = ()
+        extra: dict[str, str] = dict(r.notes)
+        if r.item.publisher:
+            extra["publisher"] = r.item.publisher
+        if model is None or scored is None:
+            # Without a model: the incident rule, or an on-topic item that is neither official nor a response.
+            if r.issue_rule is not None:
+                issue, issue_evidence = True, (f"rule: {r.issue_rule}",)
+            else:
+                issue = bool(topics) and not r.official_item and not resp.reported
+                issue_evidence = ("rules: on a topic, not official, not a response",) if issue else ()
+        else:
+            margin = scored.margin[row]
+            positive = margin >= model.thresholds
+            by_slug = {t.slug: t for t in topics}
+            for slug in self.topic_slugs:
+                k = model.index.get(slug)
+                if k is None or not positive[k]:
+                    continue
+                why = _fmt(model.explain(scored, row, slug, r.model_input))
+                lex = by_slug.get(slug)
+                if lex is not None:
+                    by_slug[slug] = TopicTag(slug, lex.score, lex.terms + why, f"{lex.rule}+model")
+                else:
+                    by_slug[slug] = TopicTag(slug, _probability(margin[k]), why, "model")
+            topics = [by_slug[s] for s in self.topic_slugs if s in by_slug]
+            k_off = model.index.get("official_response")
+            if k_off is not None and positive[k_off] and not official_response and not r.item.factcheck:
+                official_response = True
+                response_evidence = (
+                    *response_evidence,
+                    "model: " + ", ".join(_fmt(model.explain(scored, row, "official_response", r.model_input))),
+                )
+            k_issue = model.index.get("issue")
+            by_model = bool(k_issue is not None and positive[k_issue])
+            official_item = r.official_item or official_response
+            issue = (by_model or r.issue_rule is not None) and not official_item
+            if k_issue is not None:
+                p = _probability(margin[k_issue])
+                why = _fmt(model.explain(scored, row, "issue", r.model_input)) if by_model else ()
+                issue_evidence = (f"p={p:.2f}", *why)
+            if r.issue_rule is not None:
+                issue_evidence = (*issue_evidence, f"rule: {r.issue_rule}")
+            if official_item and (by_model or r.issue_rule is not None):
+                issue_evidence = (*issue_evidence, "official: not an issue")
+        kinds = resp.kinds
+        if official_response and not kinds:
+            kinds = (official.FIRST_INFORMATION, official.FIRST_RESPONSE)
+        reg = r.region
         return Tags(
-            topics=topics,
+            topics=tuple(topics),
             region_code=reg.code if reg else None,
             region_name=reg.name if reg else None,
             region_evidence=reg.evidence if reg else None,
-            severity=sev,
-            severity_evidence=sev_evidence,
-            official_response=resp.official,
-            response_kinds=resp.kinds,
-            reported_response=resp.reported,
-            response_evidence=resp.evidence,
+            severity=r.severity,
+            severity_evidence=r.severity_evidence,
+            official_response=official_response,
+            response_kinds=kinds,
+            reported_response=resp.reported and not official_response,
+            response_evidence=response_evidence,
             classifier_version=self.version,
+            issue=issue,
+            issue_evidence=issue_evidence,
             extra=extra,
         )
 
-    def classify_many(self, records: Iterable[Mapping[str, Any]]) -> list[Tags]:
-        """Tag records shaped like ``yuqing tag`` input: title, text, optional url/source metadata."""
-        out: list[Tags] = []
-        for r in records:
-            out.append(
-                self.classify(
-                    str(r.get("title") or ""),
-                    str(r.get("text") or ""),
-                    source_name=r.get("source_name") or r.get("source"),
-                    url=r.get("url"),
-                    source_official=r.get("source_official"),
-                    source_region=r.get("source_region"),
-                )
-            )
-        return out
+
+def _probability(margin: float) -> float:
+    return round(1.0 / (1.0 + math.exp(-float(margin))), 3)
+
+
+def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
+    return tuple(f"{name} {weight:+.2f}" for name, weight in features)
+
+
+def trimmed_code(code: str) -> str:
+    """'420300' -> '4203', '420000' -> '42': the digits that name the division."""
+    while code.endswith("00") and len(code) > 2:
+        code = code[:-2]
+    return code
 
 
 __all__ = ["CODE_VERSION", "TOPICS_DIR", "Classifier", "data_version"]

@@ -10,6 +10,7 @@ dictionary built from the lexicons), and the segmenter runs at most once per cla
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -22,7 +23,6 @@ from yuqing.models import TopicTag
 
 # Runs that jieba segments independently (it splits its input on punctuation and whitespace).
 _CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:“”‘’\"'（）()《》<>【】\[\]…—|丨·]+")
-_clause_at = _CLAUSE.match
 _second = itemgetter(1)
 REPEAT_FACTOR = 0.5  # each further occurrence of a term in the same field adds half its weight
 
@@ -156,7 +156,7 @@ class TopicTagger:
         self._foreign = _any_of(rules.foreign_markers)
         self._domestic = _any_of(rules.domestic_markers)
         self._digest_ac = acr.AhoCorasick(list(rules.digest_patterns) or ["\x00"])
-        self._bcache: tuple[str, str, dict[int, set[int]]] | None = None
+        self._bcache: tuple[str, list[int], list[int], dict[int, set[int]]] | None = None
         self._jieba = rjieba.Jieba()
         for term in self._patterns:
             if len(term) >= 2 and not term.isascii() and not self._jieba.has_word(term):
@@ -170,23 +170,21 @@ class TopicTagger:
         """Whether text[start:end] begins and ends on rjieba token boundaries.
 
         jieba segments each run between punctuation/whitespace on its own, so only the clause that
-        holds the match is segmented (cached per text), which gives the same boundaries as
-        segmenting the whole text.
+        holds the match is segmented (once per clause and text), which gives the same boundaries as
+        segmenting the whole text. The clauses of a text are found once (linear in its length), so the
+        cost per match is a binary search, however long an unpunctuated run is.
         """
         cache = self._bcache
         if cache is None or cache[0] is not text:
-            cache = self._bcache = (text, text[::-1], {})
-        # The clause: the run of clause characters from ``start`` on, extended back over the run
-        # that ends at ``start`` (matched in the reversed text).
-        fwd = _clause_at(text, start)
-        if fwd is None:
-            return False
-        c_end = fwd.end()
+            spans = [m.span() for m in _CLAUSE.finditer(text)]
+            cache = self._bcache = (text, [a for a, _b in spans], [b for _a, b in spans], {})
+        _text, c_starts, c_ends, done = cache
+        i = bisect_right(c_starts, start) - 1
+        if i < 0 or c_ends[i] <= start:
+            return False  # the match starts on punctuation or whitespace
+        c_start, c_end = c_starts[i], c_ends[i]
         if c_end < end:
             return False
-        back = _clause_at(cache[1], len(text) - start)
-        c_start = len(text) - back.end() if back is not None else start
-        done = cache[2]
         bounds = done.get(c_start)
         if bounds is None:
             # Tokens cover the clause one after the other: the boundaries are their starts and the
@@ -328,6 +326,10 @@ class TopicTagger:
                     acc.body += contribution
                 if contribution:
                     acc.terms[term] = acc.terms.get(term, 0.0) + contribution
+
+    def foreign(self, title: str) -> bool:
+        """The headline names a foreign place and no domestic marker."""
+        return self._foreign.search(title) is not None and self._domestic.search(title) is None
 
     @property
     def digest_patterns(self) -> tuple[str, ...]:

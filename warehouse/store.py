@@ -56,9 +56,11 @@ _TAG_SCHEMA = pa.schema(
         ("official_response", pa.bool_()),
         ("reported_response", pa.bool_()),
         ("response_kinds", _STR_LIST),
+        ("issue", pa.bool_()),
         ("region_evidence", pa.string()),
         ("severity_evidence", _STR_LIST),
         ("response_evidence", _STR_LIST),
+        ("issue_evidence", _STR_LIST),
         ("extra", pa.string()),
         ("classifier_version", pa.string()),
     ]
@@ -80,7 +82,8 @@ def _evidence_sql(alias: str) -> str:
     """The items.evidence JSON of the staged classification columns of ``alias``."""
     return (
         f"json_object('region', {alias}.region_evidence, 'severity', {alias}.severity_evidence, "
-        f"'response', {alias}.response_evidence, 'extra', coalesce({alias}.extra::JSON, '{{}}'::JSON))"
+        f"'response', {alias}.response_evidence, 'issue', {alias}.issue_evidence, "
+        f"'extra', coalesce({alias}.extra::JSON, '{{}}'::JSON))"
     )
 
 
@@ -91,6 +94,7 @@ _CLASSIFICATION_COLUMNS = (
     "official_response",
     "reported_response",
     "response_kinds",
+    "issue",
     "classifier_version",
 )
 
@@ -164,9 +168,11 @@ def _tags_columns(item_ids: Sequence[str], tags: Sequence[Tags]) -> pa.Table:
             "official_response": [t.official_response for t in tags],
             "reported_response": [t.reported_response for t in tags],
             "response_kinds": [list(t.response_kinds) for t in tags],
+            "issue": [t.issue for t in tags],
             "region_evidence": [t.region_evidence for t in tags],
             "severity_evidence": [list(t.severity_evidence) for t in tags],
             "response_evidence": [list(t.response_evidence) for t in tags],
+            "issue_evidence": [list(t.issue_evidence) for t in tags],
             "extra": [
                 json.dumps(t.extra, ensure_ascii=False, sort_keys=True) if t.extra else None for t in tags
             ],
@@ -420,10 +426,10 @@ def _write_batch(
         con.execute(
             "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
             "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
-            "reported_response, response_kinds, evidence, classifier_version) "
+            "reported_response, response_kinds, issue, evidence, classifier_version) "
             "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
             "s.item_time, s.content_hash, $as_of, $as_of, s.region_code, s.region_name, s.severity, "
-            f"s.official_response, s.reported_response, s.response_kinds, {_evidence_sql('s')}, "
+            f"s.official_response, s.reported_response, s.response_kinds, s.issue, {_evidence_sql('s')}, "
             "s.classifier_version "
             "FROM _yq_change AS c JOIN _yq_items AS s ON s.item_id = c.item_id WHERE c.change = 'new'",
             {"as_of": as_of},
@@ -435,7 +441,8 @@ def _write_batch(
             "published_at = u.published_at, content_hash = u.content_hash, updated_at = $as_of, "
             "region_code = u.region_code, region_name = u.region_name, severity = u.severity, "
             "official_response = u.official_response, reported_response = u.reported_response, "
-            "response_kinds = u.response_kinds, evidence = u.evidence, classifier_version = u.classifier_version "
+            "response_kinds = u.response_kinds, issue = u.issue, evidence = u.evidence, "
+            "classifier_version = u.classifier_version "
             "FROM ("
             f"  SELECT s.*, {_evidence_sql('s')} AS evidence "
             "  FROM _yq_items AS s JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"

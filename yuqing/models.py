@@ -92,6 +92,8 @@ class Tags:
     reported_response: bool
     response_evidence: tuple[str, ...]
     classifier_version: str
+    issue: bool = False  # raises a matter a government body must answer (opens events)
+    issue_evidence: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property

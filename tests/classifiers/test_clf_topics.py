@@ -8,9 +8,13 @@ import pytest
 from classifiers import CLASSIFIER_VERSION, Classifier, classify
 from classifiers.lexicon import TOPICS_DIR, LexiconError
 
+# The lexicon tagger on its own (the rules the model's topics are combined with; tests/classifiers/
+# test_clf_model.py tests the combination).
+RULES = Classifier(model=False)
+
 
 def slugs(title: str, text: str = "") -> list[str]:
-    return classify(title, text).topic_slugs
+    return RULES.classify(title, text).topic_slugs
 
 
 @pytest.mark.parametrize(
@@ -47,13 +51,13 @@ def test_negation_prefix() -> None:
 
 def test_strict_terms_need_token_boundaries() -> None:
     # 入学 is not a word in "纳入学校"; 学校 is, and it is found.
-    tags = classify("", "对零食的管理应该纳入学校的常规管理，学校周边小摊多。")
+    tags = RULES.classify("", "对零食的管理应该纳入学校的常规管理，学校周边小摊多。")
     edu = [t for t in tags.topics if t.slug == "education_health_eldercare"]
     assert not edu or "入学" not in edu[0].terms
 
 
 def test_blocker_of_one_topic_does_not_hide_another_topics_term() -> None:
-    tags = classify("火神山医院将移交军方", "")
+    tags = RULES.classify("火神山医院将移交军方", "")
     assert "epidemic" in tags.topic_slugs
 
 
@@ -69,12 +73,17 @@ def test_traditional_characters_are_normalised() -> None:
 
 
 def test_evidence_and_version() -> None:
-    tags = classify("化工厂偷排废水污染河道", "")
+    tags = RULES.classify("化工厂偷排废水污染河道", "")
     env = next(t for t in tags.topics if t.slug == "environment")
     assert env.terms and env.rule == "title" and env.score >= 1.0
+    # the packaged classifier (rules and model) says so too, with the model's evidence beside the lexicon's
+    tags = classify("化工厂偷排废水污染河道", "")
+    env = next(t for t in tags.topics if t.slug == "environment")
+    assert env.rule == "title+model" and any(t.startswith("title:") for t in env.terms)
     assert tags.classifier_version == CLASSIFIER_VERSION
     assert Classifier().version == CLASSIFIER_VERSION  # stable across loads
-    assert CLASSIFIER_VERSION.startswith("1+")
+    assert CLASSIFIER_VERSION.startswith("2+")
+    assert RULES.version == CLASSIFIER_VERSION + "+rules"
 
 
 def test_publisher_rule_from_data() -> None:
@@ -94,7 +103,7 @@ def test_ninth_topic_from_data(tmp_path: Path) -> None:
         'slug = "telecom_fraud"\nname = "电信诈骗"\nthreshold = 1.0\n\n[terms]\n"电信诈骗" = 1.0\n"冒充客服" = 0.6\n',
         encoding="utf-8",
     )
-    clf = Classifier(topics_dir=topics)
+    clf = Classifier(topics_dir=topics, model=False)
     assert "telecom_fraud" in clf.topic_slugs
     tags = clf.classify("警惕电信诈骗：冒充客服骗走老人积蓄", "")
     assert "telecom_fraud" in tags.topic_slugs

@@ -176,16 +176,9 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[object, .
 
 
 def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
-    # A database made by migrations 001-003 (items and item_topics keyed) holding data.
-    old = tmp_path / "old-migrations"
-    for m in discover_migrations():
-        if m.version <= 3:
-            _write(old, f"{m.name}.sql", m.sql)
-    path = tmp_path / "t.duckdb"
-    con = connect(path)
-    try:
-        assert migrate(con, migrations_dir=old).schema_version == 3
-        wh = Warehouse(con, str(path), read_only=False, schema_version=3)
+    # The data, written by today's store into a database of today's schema ...
+    current = tmp_path / "current.duckdb"
+    with Warehouse.open(current) as wh:
         sync_sources(wh, SOURCES)
         items = [make_item(n) for n in range(40)] + [make_item(n, "src-b") for n in range(10)]
         tags = [make_tags(("wage_arrears", "epidemic")[: n % 3]) for n in range(50)]
@@ -195,16 +188,43 @@ def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
         commit_source_batch(wh, "run-2", T0 + timedelta(hours=1),
                             [make_result("src-a", [changed], tags=[make_tags(("work_safety",))])])  # fmt: skip
         start_run(wh, "run-2", "ingest", T0)
+    # ... copied into a database made by migrations 001-003 (items and item_topics keyed, no issue column).
+    old = tmp_path / "old-migrations"
+    for m in discover_migrations():
+        if m.version <= 3:
+            _write(old, f"{m.name}.sql", m.sql)
+    no_views = tmp_path / "no-views"
+    no_views.mkdir()
+    path = tmp_path / "t.duckdb"
+    con = connect(path)
+    try:
+        assert migrate(con, migrations_dir=old, views_dir=no_views).schema_version == 3
+        con.execute(f"ATTACH '{current}' AS cur (READ_ONLY)")
+        for table in ("sources", "items", "item_topics", "fetch_log", "runs"):
+            exclude = " EXCLUDE (issue)" if table == "items" else ""
+            con.execute(f"INSERT INTO {table} SELECT *{exclude} FROM cur.main.{table}")
+        con.execute("DETACH cur")
+        wh = Warehouse(con, str(path), read_only=False, schema_version=3)
         before = dump(wh, "sources", "items", "item_topics", "fetch_log", "runs")
         columns = {t: _columns(con, t) for t in ("items", "item_topics")}
-        view_rows = con.execute("SELECT * FROM v_items ORDER BY item_id").fetchall()
     finally:
         con.close()
     assert len(before["items"]) == 50 and len(before["item_topics"]) == 50
 
     with Warehouse.open(path) as wh:
-        assert wh.schema_version >= 4
-        assert dump(wh, "sources", "items", "item_topics", "fetch_log", "runs") == before
+        assert wh.schema_version >= 5
+        after = dump(wh, "sources", "item_topics", "fetch_log", "runs")
+        assert after == {k: v for k, v in before.items() if k != "items"}
+        names = [c[0] for c in columns["items"]]
+        assert wh.con.execute(f"SELECT {', '.join(names)} FROM items ORDER BY ALL").fetchall() == sorted(
+            before["items"]
+        )
+        # 005 adds `issue`, set for stored items by the rule events were opened by before it: on a topic
+        # and neither an official nor a reported response
+        issue = dict(wh.con.execute("SELECT item_id, issue FROM items").fetchall())
+        topical = {r[0] for r in wh.con.execute("SELECT DISTINCT item_id FROM item_topics").fetchall()}
+        assert issue == {iid: iid in topical for iid in issue} and any(issue.values())
+        columns["items"] = [*columns["items"], ("issue", "BOOLEAN", True, "false")]
         # Same columns, order, types and NOT NULL constraints; no PRIMARY KEY left on either table.
         assert {t: _columns(wh.con, t) for t in ("items", "item_topics")} == columns
         keyed = wh.con.execute(
@@ -212,7 +232,6 @@ def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
             "AND table_name IN ('items', 'item_topics')"
         ).fetchall()
         assert keyed == []
-        assert wh.con.execute("SELECT * FROM v_items ORDER BY item_id").fetchall() == view_rows
         assert run_checks(wh) == []
         # The store keeps writing to the rebuilt tables.
         counts = commit_source_batch(wh, "run-3", T0, [make_result("src-a", [make_item(3), make_item(99)])])

@@ -60,7 +60,7 @@ def test_commit_writes_items_topics_state_and_fetch_log(wh: Warehouse) -> None:
     assert row is not None
     assert row[0] == T0 and row[1] == T0
     assert row[2] == ["first_response"] and row[4] is True
-    assert json.loads(row[3]) == {"region": "杭州", "severity": [], "response": ["通报"], "extra": {}}
+    assert json.loads(row[3]) == {"region": "杭州", "severity": [], "response": ["通报"], "issue": [], "extra": {}}
     states = load_source_states(wh)
     assert states["src-a"].etag == '"v1"' and states["src-a"].last_full_fetch_at == T0
     log = wh.con.execute(

@@ -14,6 +14,7 @@ SELECT
     i.official_response,
     i.reported_response,
     i.response_kinds,
+    i.issue,
     i.item_time,
     i.published_at,
     i.fetched_at,

@@ -1,0 +1,312 @@
+"""Train the classifier's model from the labels in ``training/labels/`` (``make train``).
+
+    python -m training.train [--pool ../shared/train/pool.jsonl] [--out classifiers/data/model.npz]
+                             [--folds 5] [--report training/report.json] [--no-save]
+
+Steps, all deterministic:
+
+1. Join every label (``training/labels/*.jsonl``) with its pool item (``id``); an item whose
+   ``title``/``text`` no longer hashes to the label's ``sha1`` is refused (the pool changed).
+2. Run the rule-based parts on each item (as ``yuqing tag`` does) and hash its features
+   (``classifiers/model.py``): character n-grams of title, body and publisher, and the rules' signals.
+3. For each label (8 topics, official_response, issue) fit an L2 logistic regression.
+   Cross-validation (``--folds``, stratified by source, seeded) picks one regularisation strength
+   for all labels, then each label's threshold: the one that maximises F1 of the *combined*
+   decision on out-of-fold scores (topic = lexicon or model; official = rules or model; issue =
+   model and not official). The folds' scores are the cross-validation report.
+4. Refit on every label with those settings and write the model file and the report.
+
+The development set (``../shared/eval``) is never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from classifiers.engine import Classifier  # noqa: E402
+from classifiers.lexicon import DATA_DIR  # noqa: E402
+from classifiers.model import FeatureSpec, LinearModel, ModelInput, featurize  # noqa: E402
+
+TOPICS = (
+    "epidemic",
+    "housing_finance",
+    "wage_arrears",
+    "environment",
+    "food_drug_safety",
+    "education_health_eldercare",
+    "work_safety",
+    "hardship_livelihood",
+)
+LABELS = (*TOPICS, "official_response", "issue")
+LABEL_DIR = ROOT / "training" / "labels"
+SAMPLE = ROOT / "training" / "sample.jsonl"
+C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
+SEED = 20261205
+
+
+def content_sha1(title: str, text: str) -> str:
+    return hashlib.sha1(f"{title}\x00{text}".encode()).hexdigest()
+
+
+def load_labels(label_dir: Path = LABEL_DIR) -> dict[str, dict[str, Any]]:
+    labels: dict[str, dict[str, Any]] = {}
+    for path in sorted(label_dir.glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row["id"] in labels:
+                raise SystemExit(f"{path.name}:{n}: {row['id']} is labelled twice")
+            bad = [t for t in row["topics"] if t not in TOPICS]
+            if bad:
+                raise SystemExit(f"{path.name}:{n}: unknown topics {bad}")
+            labels[row["id"]] = row
+    return labels
+
+
+def load_pool(path: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            if row["id"] in wanted:
+                out[row["id"]] = row
+    return out
+
+
+def natural_ids() -> set[str]:
+    """Ids drawn at random per source (training/sample.py's natural strata), not for their wording:
+    the part of the training set whose mix resembles a stream of items, like the evaluation sets."""
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {r["id"] for r in rows if not str(r["stratum"]).startswith("kw")}
+
+
+def is_message(item: dict[str, Any]) -> bool:
+    """Citizen messages to a government board (every one is an issue by the guide)."""
+    return item["source_dataset"] == "teddycup2020_smart_gov" and (item.get("meta") or {}).get("kind") == "message"
+
+
+def build(
+    pool_path: Path, clf: Classifier
+) -> tuple[list[str], list[dict[str, Any]], list[ModelInput], np.ndarray, np.ndarray, list[str]]:
+    """Ids, items, model inputs, gold labels (n × L, bool), the rules' own verdicts (n × L + 1: the last
+    column says the item is official, so never an issue), strata."""
+    labels = load_labels()
+    items = load_pool(pool_path, set(labels))
+    missing = sorted(set(labels) - set(items))
+    if missing:
+        raise SystemExit(f"{len(missing)} labelled ids are not in {pool_path}: {missing[:5]} …")
+    ids = sorted(labels)
+    inputs: list[ModelInput] = []
+    y = np.zeros((len(ids), len(LABELS)), dtype=bool)
+    rules = np.zeros((len(ids), len(LABELS) + 1), dtype=bool)
+    strata: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for r, iid in enumerate(ids):
+        lab, it = labels[iid], items[iid]
+        if "sha1" in lab and lab["sha1"] != content_sha1(it["title"], it["text"]):
+            raise SystemExit(f"{iid}: the pool item changed since it was labelled")
+        ruled = clf.rules_pass(it["title"], it["text"])
+        inputs.append(ruled.model_input)
+        for k, slug in enumerate(TOPICS):
+            y[r, k] = slug in lab["topics"]
+            rules[r, k] = any(t.slug == slug for t in ruled.topics)
+        y[r, 8] = bool(lab["official_response"])
+        y[r, 9] = bool(lab["issue"])
+        rules[r, 8] = ruled.response.official
+        rules[r, 9] = ruled.issue_rule is not None
+        rules[r, 10] = ruled.official_item
+        strata.append(it["source_dataset"])
+        rows.append(it)
+    return ids, rows, inputs, y, rules, strata
+
+
+def design(inputs: list[ModelInput], spec: FeatureSpec) -> sparse.csr_matrix:
+    f = featurize(inputs, spec)
+    norm = 1.0 / np.sqrt(np.maximum(f.counts(), 1.0))
+    x = sparse.csr_matrix(
+        (norm[f.doc], (f.doc, f.bucket)), shape=(f.n, 1 << spec.bits), dtype=np.float64
+    )
+    x.sum_duplicates()
+    return x
+
+
+def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    if y.all() or not y.any():
+        return np.zeros(x.shape[1]), (10.0 if y.all() else -10.0)
+    m = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
+    m.fit(x, y)
+    return m.coef_[0].astype(np.float64), float(m.intercept_[0])
+
+
+def combine(margin: np.ndarray, rules: np.ndarray, thr: np.ndarray) -> np.ndarray:
+    """The decision the classifier makes from margins, rules' verdicts and thresholds (n × L)."""
+    pred = margin >= thr
+    pred[:, :10] |= rules[:, :10]  # topics, official, issue: rules or model
+    pred[:, 9] &= ~pred[:, 8] & ~rules[:, 10]  # an official item is never an issue
+    return pred
+
+
+def prf(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    tp = int((gold & pred).sum())
+    fp = int((~gold & pred).sum())
+    fn = int((gold & ~pred).sum())
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": tp + fn,
+            "tp": tp, "fp": fp, "fn": fn}
+
+
+def best_thresholds(margin: np.ndarray, y: np.ndarray, rules: np.ndarray) -> np.ndarray:
+    """Per label, the threshold with the best F1 of the combined decision (labels in order, since
+    issue depends on official_response's threshold)."""
+    thr = np.zeros(len(LABELS))
+    for k in range(len(LABELS)):
+        cands = np.unique(np.quantile(margin[:, k], np.linspace(0.3, 0.995, 140)))
+        best, best_t = -1.0, 0.0
+        for t in cands:
+            trial = thr.copy()
+            trial[k] = t
+            f = prf(y[:, k], combine(margin, rules, trial)[:, k])["f1"]
+            if f > best + 1e-9:
+                best, best_t = f, t
+        thr[k] = best_t
+    return thr
+
+
+def cross_validate(
+    x: sparse.csr_matrix, y: np.ndarray, strata: list[str], folds: int, c: float
+) -> np.ndarray:
+    """Out-of-fold margins (n × L)."""
+    margin = np.zeros(y.shape)
+    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train_idx, test_idx in skf.split(np.zeros(len(strata)), strata):
+        for k in range(len(LABELS)):
+            w, b = fit(x[train_idx], y[train_idx, k], c)
+            margin[test_idx, k] = x[test_idx] @ w + b
+    return margin
+
+
+def scores(y: np.ndarray, pred: np.ndarray, not_message: np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = {label: prf(y[:, k], pred[:, k]) for k, label in enumerate(LABELS)}
+    out["topic_macro_f1"] = round(float(np.mean([out[t]["f1"] for t in TOPICS])), 3)
+    neg = not_message & ~y[:, 9]
+    out["issue_fpr_not_messages"] = round(float(pred[neg, 9].mean()) if neg.any() else 0.0, 4)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pool", type=Path, default=ROOT.parent / "shared" / "train" / "pool.jsonl")
+    ap.add_argument("--out", type=Path, default=DATA_DIR / "model.npz")
+    ap.add_argument("--report", type=Path, default=ROOT / "training" / "report.json")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--c", type=float, default=None, help="regularisation strength (default: chosen by CV)")
+    ap.add_argument("--no-save", action="store_true", help="cross-validate only")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    spec = FeatureSpec()
+    clf = Classifier(model=False)
+    ids, rows, inputs, y, rules, strata = build(args.pool, clf)
+    x = design(inputs, spec)
+    not_message = np.array([not is_message(it) for it in rows])
+    print(f"{len(ids)} labelled items, {x.nnz} feature entries, {time.perf_counter() - t0:.1f} s", flush=True)
+    counts = {label: int(y[:, k].sum()) for k, label in enumerate(LABELS)}
+    print("positives: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+
+    grid = (args.c,) if args.c else C_GRID
+    results: dict[float, tuple[float, np.ndarray, np.ndarray]] = {}
+    for c in grid:
+        margin = cross_validate(x, y, strata, args.folds, c)
+        thr = best_thresholds(margin, y, rules)
+        s = scores(y, combine(margin, rules, thr), not_message)
+        objective = (s["topic_macro_f1"] * 8 + s["official_response"]["f1"] + s["issue"]["f1"]) / 10
+        results[c] = (objective, margin, thr)
+        print(
+            f"C={c:g}: topic macro-F1 {s['topic_macro_f1']:.3f}, official F1 {s['official_response']['f1']:.3f}, "
+            f"issue F1 {s['issue']['f1']:.3f}, issue FPR (not messages) {s['issue_fpr_not_messages']:.3f}",
+            flush=True,
+        )
+    c_best = max(results, key=lambda c: results[c][0])
+    _obj, margin, thr = results[c_best]
+    pred = combine(margin, rules, thr)
+    cv = scores(y, pred, not_message)
+    model_only = scores(y, margin >= thr, not_message)
+    rules_only = scores(y, rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, 10:11]], not_message)
+    by_stratum: dict[str, Any] = {}
+    for name in sorted(set(strata)):
+        m = np.array([st == name for st in strata])
+        by_stratum[name] = {
+            "n": int(m.sum()),
+            "topics_micro": prf(y[m, :8].ravel(), pred[m, :8].ravel()),
+            "official_response": prf(y[m, 8], pred[m, 8]),
+            "issue": prf(y[m, 9], pred[m, 9]),
+        }
+    natural = np.array([i in natural_ids() for i in ids])
+    cv_natural = scores(y[natural], pred[natural], not_message[natural])
+    report: dict[str, Any] = {
+        "items": len(ids),
+        "natural_items": int(natural.sum()),
+        "positives": counts,
+        "by_source": dict(Counter(strata)),
+        "folds": args.folds,
+        "C": c_best,
+        "thresholds": {label: round(float(t), 4) for label, t in zip(LABELS, thr, strict=True)},
+        "cross_validation": cv,
+        "cross_validation_natural_strata": cv_natural,
+        "cross_validation_model_only": model_only,
+        "rules_only": rules_only,
+        "cross_validation_by_source": by_stratum,
+    }
+    print(f"chosen C={c_best:g}")
+    for label in LABELS:
+        row = cv[label]
+        print(f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})")
+    print(f"  topic macro-F1 {cv['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
+          f"{cv['issue_fpr_not_messages']:.3f}")
+    print(f"natural strata only ({int(natural.sum())} items drawn at random per source):")
+    for label in LABELS:
+        row = cv_natural[label]
+        print(f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})")
+    print(f"  topic macro-F1 {cv_natural['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
+          f"{cv_natural['issue_fpr_not_messages']:.3f}")
+    if args.no_save:
+        return 0
+    weights = np.zeros((1 << spec.bits, len(LABELS)), dtype=np.float32)
+    bias = np.zeros(len(LABELS))
+    for k in range(len(LABELS)):
+        w, b = fit(x, y[:, k], c_best)
+        weights[:, k] = w
+        bias[k] = b
+    meta = {
+        "trained_on": f"{len(ids)} items labelled by reading (training/labels), {args.folds}-fold CV",
+        "C": c_best,
+        "positives": counts,
+    }
+    model = LinearModel(LABELS, weights, bias, thr, spec, meta)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(args.out)
+    args.report.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) and {args.report} in "
+          f"{time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
