@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import ahocorasick_rs as acr
 
 from classifiers import official, region, severity
-from classifiers.issue import IssueRules
 from classifiers._text import Parsed, parse
+from classifiers.issue import IssueRules
 from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_topics
 from classifiers.model import MODEL_PATH, LinearModel, ModelInput, Scored
 from yuqing.models import Tags, TopicTag
@@ -317,6 +317,10 @@ class Classifier:
             notes["truncated_text"] = f"first {TEXT_CAP} of {len(text)} characters"
             text = text[:TEXT_CAP]
         item = parse(title, text, self.rules.lead_as_title_chars)
+        if item.title and item.body.startswith(item.title):
+            # Feeds often repeat the headline as the body (WeChat's content:encoded): it says nothing more,
+            # and the labelled sets give such items without it.
+            item = item._replace(body=item.body[len(item.title) :].strip())
         one = self._one_pass
         lex_title: list[int] = []
         lex_body: list[int] = []
@@ -378,7 +382,7 @@ class Classifier:
         for _surface, entry, _pos in title_places:
             place_level = max(place_level, 2 * places[entry.codes[0]].level)
         issue_rule = None
-        if not (official_item or resp.reported or item.factcheck or item.piyao_label is not None):
+        if not (official_item or item.factcheck or item.piyao_label is not None):
             issue_rule = self.issue_rules.report(item.title, place_level, self.tagger.foreign(item.title))
         signals = self._signals(item, topics, reg, sev, resp, kind, lex_title, lex_body, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
@@ -494,7 +498,9 @@ class Classifier:
                     "model: " + ", ".join(_fmt(model.explain(scored, row, "official_response", r.model_input))),
                 )
             k_issue = model.index.get("issue")
-            by_model = bool(k_issue is not None and positive[k_issue])
+            # A media relay of an official release or action is no issue unless the rule finds the incident
+            # itself reported in it (labelling guide: «十堰燃气爆炸已致25人死亡，救援仍在进行» is one).
+            by_model = bool(k_issue is not None and positive[k_issue]) and not resp.reported
             official_item = r.official_item or official_response
             issue = (by_model or r.issue_rule is not None) and not official_item
             if k_issue is not None:

@@ -31,6 +31,7 @@ class IssueRules:
     instance: re.Pattern[str]
     not_a_report: re.Pattern[str]
     outside: re.Pattern[str]
+    round_up: re.Pattern[str]
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "issue.toml") -> IssueRules:
@@ -45,7 +46,7 @@ class IssueRules:
                 return f"{kind}: {m.group(0)}"
         return None
 
-    def report(self, title: str, place_level: int, foreign: bool) -> str | None:
+    def report(self, title: str, place_level: int, foreign: bool) -> str | None:  # noqa: C901
         """Evidence when ``title`` is a live report of a specific domestic incident or complaint, else None.
 
         ``place_level``: digits of the item's region code once trimmed (2 province, 4 city, 6 county; 0
@@ -54,7 +55,12 @@ class IssueRules:
         if "#" in title or foreign or self.outside.search(title):
             return None  # a hashtag is a Weibo topic tag, not a report
         cue = self.cue(title)
-        if cue is None or self.not_a_report.search(title):
+        if cue is None:
+            return None
+        # A new local case or cluster is an issue even when relayed from a notice («最新通报！广州新增4例本土
+        # 确诊»); a round-up of figures is not. Other reports must not be advice, a finding, a verdict …
+        blocker = self.round_up if cue.startswith("outbreak") else self.not_a_report
+        if blocker.search(title):
             return None
         if place_level >= 4:
             return f"{cue}; place named"

@@ -42,7 +42,11 @@ _COUNT_BEFORE = re.compile(rf"(?P<num>{_NUM})\s*(?:人|名|位)[^0-9，。；、
 _COUNT_AFTER = re.compile(
     rf"(?P<kind>{_KINDS})(?:人数)?(?:[^0-9，。；、,;]{{0,4}}?)(?P<num>{_NUM})\s*(?:人|名)"
 )
+# "致1死3伤", "3死2伤": the short form of news headlines
+_COUNT_SHORT = re.compile(rf"(?P<num>{_NUM})(?P<kind>死|伤)(?![亡者])")
 _KIND_CLASS = {
+    "死": "deaths",
+    "伤": "hurt",
     "死亡": "deaths",
     "遇难": "deaths",
     "罹难": "deaths",
@@ -127,7 +131,7 @@ class SeverityRules:
 def casualties(text: str) -> list[tuple[str, int, str]]:
     """(class, number, matched wording) for every casualty count in ``text``."""
     out: list[tuple[str, int, str]] = []
-    for rx in (_COUNT_BEFORE, _COUNT_AFTER):
+    for rx in (_COUNT_BEFORE, _COUNT_AFTER, _COUNT_SHORT):
         for m in rx.finditer(text):
             before = text[max(0, m.start() - 4) : m.start()]
             after = text[m.end() : m.end() + 2]
@@ -170,9 +174,12 @@ def assess(
             if not negated(m.start(), m.end()):
                 evidence.append(f"grade wording: {m.group(0)}")
                 break
+    # An event type that is major by nature (a gas explosion, a collapse) is not when the report states a
+    # toll under the thresholds: «燃气爆炸致1死3伤» is a general incident (docs/design.md "Severity").
+    stated_below = bool(counts) and not evidence
     for rx in rules.events:
         ev = rx.search(text)
-        if ev and not negated(ev.start(), ev.end()):
+        if ev and not negated(ev.start(), ev.end()) and not stated_below:
             evidence.append(f"event: {ev.group(0)}")
     for rx in rules.needs_count:
         nc = rx.search(text)

@@ -16,13 +16,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from yuqing.track.model import Event, Milestone, Response, TrackItem
+from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
 
 _ITEM_COLUMNS = """
     i.item_id, i.source, i.url, i.title, i.summary, i.item_time, i.fetched_at,
     coalesce(t.topics, []::VARCHAR[]) AS topics, i.region_code, i.region_name, i.severity,
     coalesce(s.official, false) AS source_official, i.official_response, i.reported_response,
-    i.response_kinds, coalesce(t.terms, []::VARCHAR[]) AS terms, s.region AS source_region
+    i.response_kinds, coalesce(t.terms, []::VARCHAR[]) AS terms, s.region AS source_region,
+    coalesce(i.issue, false) AS issue
 """
 _ITEM_FROM = """
     FROM items AS i
@@ -54,6 +55,7 @@ def _item(row: Sequence[Any]) -> TrackItem:
         response_kinds=tuple(row[14] or ()),
         topic_terms=tuple(row[15] or ()),
         source_region=row[16],
+        issue=bool(row[17]),
     )
 
 
@@ -200,6 +202,14 @@ def write_grouping(
                 "items_6h": [e.items_6h for e in events],
                 "items_24h": [e.items_24h for e in events],
                 "heat": [e.heat for e in events],
+                "clock_basis": [e.clock_basis for e in events],
+                "severity_basis": [e.severity_basis for e in events],
+                "kinds": pa.array([e.profile.kinds for e in events], pa.int64()),
+                "place_codes": pa.array([list(e.profile.place_codes) for e in events], pa.list_(pa.int64())),
+                "place_levels": pa.array([list(e.profile.place_levels) for e in events], pa.list_(pa.int32())),
+                "term_codes": pa.array([list(e.profile.term_codes) for e in events], pa.list_(pa.int64())),
+                "term_weights": pa.array([list(e.profile.term_weights) for e in events], pa.list_(pa.float32())),
+                "key_terms": pa.array([list(e.profile.key_terms) for e in events], pa.list_(pa.int64())),
             }
         ),
     )
@@ -208,12 +218,22 @@ def write_grouping(
         "new_members", pa.table({"item_id": [m[0] for m in members], "event_id": [m[1] for m in members]})
     )
     try:
-        con.execute("INSERT INTO events SELECT *, $as_of FROM new_events", {"as_of": as_of})
+        con.execute(
+            f"INSERT INTO events ({_EVENT_COLUMNS}, updated_at) SELECT {_EVENT_COLUMNS}, $as_of FROM new_events",
+            {"as_of": as_of},
+        )
         con.execute("DELETE FROM event_items WHERE item_id IN (SELECT item_id FROM new_members)")
         con.execute("INSERT INTO event_items SELECT item_id, event_id FROM new_members")
     finally:
         con.unregister("new_events")
         con.unregister("new_members")
+
+
+_EVENT_COLUMNS = (
+    "event_id, opening_item_id, title, topics, region_code, region_name, severity_proposed, started_at, "
+    "first_detected_at, last_item_at, item_count, source_count, items_6h, items_24h, heat, clock_basis, "
+    "severity_basis, kinds, place_codes, place_levels, term_codes, term_weights, key_terms"
+)
 
 
 def write_bands(con: duckdb.DuckDBPyConnection, items: Sequence[TrackItem], keys: np.ndarray) -> None:
@@ -243,14 +263,33 @@ def write_bands(con: duckdb.DuckDBPyConnection, items: Sequence[TrackItem], keys
         con.unregister("new_bands")
 
 
-def write_tracked(con: duckdb.DuckDBPyConnection, roles: dict[str, str], as_of: datetime) -> None:
+def write_tracked(
+    con: duckdb.DuckDBPyConnection,
+    roles: dict[str, str],
+    as_of: datetime,
+    stated: dict[str, tuple[datetime, str]] | None = None,
+) -> None:
+    """Record what each item was to the tracker and, for members, the incident time it states."""
     if not roles:
         return
+    stated = stated or {}
     ids = sorted(roles)
-    con.register("tracked", pa.table({"item_id": ids, "role": [roles[i] for i in ids]}))
+    con.register(
+        "tracked",
+        pa.table(
+            {
+                "item_id": ids,
+                "role": [roles[i] for i in ids],
+                "incident_at": pa.array([stated[i][0] if i in stated else None for i in ids], pa.timestamp("us", tz="UTC")),
+                "incident_wording": pa.array([stated[i][1] if i in stated else None for i in ids], pa.string()),
+            }
+        ),
+    )
     try:
         con.execute(
-            "INSERT OR IGNORE INTO track_items SELECT item_id, role, $as_of FROM tracked", {"as_of": as_of}
+            "INSERT OR IGNORE INTO track_items (item_id, role, tracked_at, incident_at, incident_wording) "
+            "SELECT item_id, role, $as_of, incident_at, incident_wording FROM tracked",
+            {"as_of": as_of},
         )
     finally:
         con.unregister("tracked")
@@ -266,7 +305,8 @@ def events_since(
             """
             SELECT e.event_id, e.opening_item_id, e.title, e.topics, e.region_code, e.region_name,
                    e.severity_proposed, e.started_at, e.first_detected_at, e.last_item_at, e.item_count,
-                   e.source_count, e.items_6h, e.items_24h, o.severity
+                   e.source_count, e.items_6h, e.items_24h, o.severity, e.clock_basis, e.severity_basis,
+                   e.kinds, e.place_codes, e.place_levels, e.term_codes, e.term_weights, e.key_terms
             FROM events AS e
             LEFT JOIN (SELECT event_id, severity FROM severity_overrides
                        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1) AS o USING (event_id)
@@ -295,6 +335,16 @@ def events_since(
             items_6h=r[12],
             items_24h=r[13],
             severity_override=r[14],
+            clock_basis=r[15] or "earliest report",
+            severity_basis=r[16] or "",
+            profile=EventProfile(
+                int(r[17] or 0),
+                tuple(r[18] or ()),
+                tuple(r[19] or ()),
+                tuple(r[20] or ()),
+                tuple(float(w) for w in (r[21] or ())),
+                tuple(r[22] or ()),
+            ),
         )
         for r in rows
     ]
@@ -323,6 +373,7 @@ def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -
             matched_terms=tuple(json.loads(r[5]).get("matched_terms", [])),
             reported=r[6],
             kinds=tuple(r[7]),
+            rule=json.loads(r[5]).get("rule", ""),
         )
         for r in rows
     ]
@@ -347,7 +398,8 @@ def replace_responses(
                 "responded_at": pa.array([r.responded_at for r in links], pa.timestamp("us", tz="UTC")),
                 "score": [r.score for r in links],
                 "evidence": [
-                    json.dumps({"matched_terms": list(r.matched_terms)}, ensure_ascii=False) for r in links
+                    json.dumps({"matched_terms": list(r.matched_terms), "rule": r.rule}, ensure_ascii=False)
+                    for r in links
                 ],
                 "reported": [r.reported for r in links],
                 "kinds": [list(r.kinds) for r in links],
@@ -401,6 +453,7 @@ def replace_milestones(
                         {
                             "response_item_ids": list(m.evidence_item_ids),
                             "matched_terms": list(m.matched_terms),
+                            "clock_start": m.clock_basis,
                         },
                         ensure_ascii=False,
                     )
@@ -466,9 +519,12 @@ _OVERDUE_SQL = """
 WITH recent AS (
     SELECT event_id FROM events WHERE started_at >= $horizon AND started_at <= $as_of
 ), vis AS (
-    SELECT ei.event_id, min(i.item_time) AS started_at, min(i.fetched_at) AS first_detected_at
+    -- the clock starts at the earliest visible member, or earlier where a member states the incident's time
+    SELECT ei.event_id, min(least(i.item_time, coalesce(ti.incident_at, i.item_time))) AS started_at,
+           min(i.fetched_at) AS first_detected_at
     FROM event_items AS ei
     JOIN items AS i USING (item_id)
+    LEFT JOIN track_items AS ti USING (item_id)
     SEMI JOIN recent AS rc ON rc.event_id = ei.event_id
     WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND i.item_time >= $horizon
     GROUP BY ei.event_id
@@ -531,8 +587,8 @@ def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, lis
     return {
         "event": con.execute(
             "SELECT event_id, title, topics, region_code, region_name, severity, severity_proposed, "
-            "severity_override, started_at, first_detected_at, last_item_at, item_count, source_count, heat, status "
-            "FROM v_events WHERE event_id = ?",
+            "severity_override, started_at, first_detected_at, last_item_at, item_count, source_count, heat, status, "
+            "clock_basis, severity_basis FROM v_events WHERE event_id = ?",
             [event_id],
         ).fetchall(),
         "items": con.execute(

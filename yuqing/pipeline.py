@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from sources.config import load_sources
 from sources.encoding import canonical_codec
 from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
+from sources.items import CLOCK_SKEW
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse
@@ -270,11 +271,20 @@ def _result_for(
             bytes=len(outcome.body),
             elapsed_ms=elapsed_ms,
         )
-    items, feed = processed.items, processed
+    items, feed, tags = processed.items, processed, processed.tags
+    state = state_after_success(job.state, outcome, outcome=FetchOutcome.NEW, as_of=as_of)
+    if is_backfill(as_of):
+        # A run as of a past time sees the world as it was then: entries published after as_of did not
+        # exist yet. They are left out, and the feed's validators are not kept, so the next run (a later
+        # as_of) fetches the feed in full and stores them then (docs/ops.md "Backfills and replays").
+        keep = [k for k, it in enumerate(items) if it.published_at is None or it.published_at <= as_of + CLOCK_SKEW]
+        if len(keep) < len(items):
+            items, tags = [items[k] for k in keep], [tags[k] for k in keep]
+            state = replace(state, etag=None, last_modified=None)
     # NEW vs UNCHANGED is settled when the batch is written (only the warehouse knows what is new).
     return SourceResult(
         source=name,
-        state=state_after_success(job.state, outcome, outcome=FetchOutcome.NEW, as_of=as_of),
+        state=state,
         status=FetchOutcome.NEW,
         http_status=outcome.status,
         error=("charset: no clean decoding, bad bytes replaced" if feed.charset_lossy else None),
@@ -284,8 +294,18 @@ def _result_for(
         elapsed_ms=elapsed_ms,
         items_seen=len(items),
         items=items,
-        tags=processed.tags,
+        tags=tags,
     )
+
+
+# An ingest whose as_of is this far behind the clock is a backfill or a replay, not a live poll.
+BACKFILL_AFTER = timedelta(hours=1)
+
+
+def is_backfill(as_of: datetime, now: datetime | None = None) -> bool:
+    """Whether a run as of ``as_of`` looks at the past: entries published after ``as_of`` are not ingested
+    by it. A live poll (as_of about now) keeps them, at their fetch time, as ARCHITECTURE "Time" says."""
+    return as_of < (now or datetime.now(UTC)) - BACKFILL_AFTER
 
 
 def fetch_group(

@@ -115,7 +115,10 @@ class World:
                 )
             )
         self.con.execute(
-            """INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2, 0, 0, 1.0, ?)""",
+            """INSERT INTO events (event_id, opening_item_id, title, topics, region_code, region_name,
+               severity_proposed, started_at, first_detected_at, last_item_at, item_count, source_count,
+               items_6h, items_24h, heat, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 2, 0, 0, 1.0, ?)""",
             [
                 event_id,
                 first,

@@ -194,7 +194,7 @@ def test_sigkill_mid_track_converges_to_a_clean_run(ingested: Path, tmp_path: Pa
     pipeline.track(clean_db, as_of=AS_OF)
     duration = time.monotonic() - started
     clean = track_state(clean_db)
-    assert len(clean["events"]) > 10 and len(clean["milestones"]) > 10
+    assert len(clean["events"]) >= 5 and len(clean["milestones"]) >= 5
 
     rng = random.Random(20210619)
     db = copy_db(ingested, tmp_path / "killed.duckdb")

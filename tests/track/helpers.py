@@ -29,7 +29,11 @@ def item(
     fetched_delay: float = 0.0,
     summary: str = "",
     source_region: str | None = None,
+    issue: bool | None = None,
 ) -> TrackItem:
+    """A tracked item. ``issue`` defaults to the classifier's usual answer for such an item: a report
+    from a non-official source that is not a relay of a response raises an issue; official items and
+    responses never do."""
     t = T0 + timedelta(hours=hours)
     return TrackItem(
         item_id=item_id,
@@ -48,6 +52,7 @@ def item(
         reported_response=reported_response,
         response_kinds=tuple(kinds),
         source_region=source_region,
+        issue=(not official and not official_response and not reported_response) if issue is None else issue,
     )
 
 
@@ -72,12 +77,12 @@ def store(wh: Warehouse, items: Sequence[TrackItem]) -> None:
             con.execute(
                 "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at,"
                 " item_time, content_hash, first_seen_at, updated_at, region_code, region_name, severity,"
-                " official_response, reported_response, response_kinds, evidence, classifier_version)"
-                " VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test')",
+                " official_response, reported_response, response_kinds, evidence, classifier_version, issue)"
+                " VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test', ?)",
                 [
                     it.item_id, it.source, it.url, it.title, it.summary, it.item_time, it.fetched_at, it.item_time,
                     it.item_id, it.fetched_at, it.fetched_at, it.region_code, it.region_name, it.severity,
-                    it.official_response, it.reported_response, list(it.response_kinds), json.dumps({}),
+                    it.official_response, it.reported_response, list(it.response_kinds), json.dumps({}), it.issue,
                 ],
             )
             for slug in it.topics:

@@ -142,7 +142,7 @@ def test_response_gap_equals_the_real_gap(replay: Replay) -> None:
             JOIN milestones AS m USING (event_id)
             JOIN (SELECT DISTINCT event_id, milestone, hours_to_response FROM v_response_times) AS rt
               USING (event_id, milestone)
-            WHERE e.item_count = 1 AND m.milestone = 'first_response'
+            WHERE e.item_count = 1 AND m.milestone = 'first_response' AND e.clock_basis = 'earliest report'
             """
         ).fetchall()
     checked = []
@@ -153,7 +153,9 @@ def test_response_gap_equals_the_real_gap(replay: Replay) -> None:
         assert gap == pair.answered - pair.asked, opening
         assert hours * 3600 == pytest.approx((pair.answered - pair.asked).total_seconds(), abs=1e-6)
         checked.append(gap / timedelta(days=1))
-    assert len(checked) >= 600  # measured: 776 single-message events answered by their own reply
+    # measured: 1,0xx single-message events answered by their own reply whose clock starts at the message
+    # (a message that states when its matter happened starts the clock then: tests/track/test_traps.py)
+    assert len(checked) >= 600
     # the linked subset answers about as fast as all pairs (median 11.2 days); measured 10.7
     assert 5 < statistics.median(checked) < 20
 

@@ -237,14 +237,16 @@ def test_whole_replay_invariants_and_idempotent_rerun(replay: tuple[list[Checkpo
         assert dup == []
         n_events = con.execute("SELECT count(*) FROM v_events").fetchall()[0][0]
         assert n_events == con.execute("SELECT count(DISTINCT event_id) FROM event_items").fetchall()[0][0] > 0
-        # no event is opened by an official response, nor by an official source's own-jurisdiction item
+        # no event is opened by an official response, nor by an official source's own-jurisdiction item;
+        # an event is opened by an issue or by an official source reporting a major emergency elsewhere
         openers = con.execute(
-            "SELECT i.official_response, i.reported_response, s.official, s.region, i.region_code "
+            "SELECT i.official_response, i.issue, s.official, s.region, i.region_code "
             "FROM events AS e JOIN items AS i ON i.item_id = e.opening_item_id JOIN sources AS s ON s.name = i.source"
         ).fetchall()
         assert len(openers) == n_events
-        for official_response, reported_response, official, source_region, region in openers:
-            assert not official_response and not reported_response
+        for official_response, issue, official, source_region, region in openers:
+            assert not official_response
+            assert issue or official
             if official:
                 assert region is not None
                 assert source_region is None or not trimmed(region).startswith(trimmed(source_region))

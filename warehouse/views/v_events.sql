@@ -46,7 +46,9 @@ SELECT
     (e.item_count + 2 * e.source_count + 2 * coalesce(rc.items_24h, 0) + 4 * coalesce(rc.items_6h, 0))::DOUBLE AS heat,
     coalesce(ms.status, 'pending') AS status,
     e.opening_item_id,
-    e.started_at AT TIME ZONE 'Asia/Shanghai' AS started_at_local
+    e.started_at AT TIME ZONE 'Asia/Shanghai' AS started_at_local,
+    e.clock_basis,      -- why the clock starts at started_at: «stated …» (an item states the time) or earliest report
+    e.severity_basis    -- counts reported (at or under the thresholds), or the reports' wording
 FROM events AS e
 LEFT JOIN override AS o USING (event_id)
 LEFT JOIN recent AS rc USING (event_id)

@@ -168,6 +168,7 @@ def milestones(event: Event, responses: Sequence[Response], rules: Rules, as_of:
                 reported=first.reported if first else None,
                 evidence_item_ids=tuple(r.item_id for r in qualifying),
                 matched_terms=first.matched_terms if first else (),
+                clock_basis=event.clock_basis if d.clock == "event_start" else "first detected",
             )
         )
     return out

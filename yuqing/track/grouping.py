@@ -1,20 +1,27 @@
-"""Grouping: on-topic items that may open an event become events (incidents).
+"""Grouping: the reports of one incident become one event.
 
-Two items belong to one event when they are linked by a chain of pairs that are all
-  * near-duplicates: MinHash estimate of the Jaccard similarity of their headline bigrams ≥ 0.5,
-  * in the same topic family (at least one topic slug in common),
-  * in compatible places (same region, one contains the other, or one is unknown),
-  * close in time (within 72 h of each other, so an event stays open 72 h after its last item);
-or, for major emergencies, worded differently but in the same county (same 6-digit region code, a topic in
-common, within the window): 「山西代县铁矿透水事故，11人遇难」 and 「山西代县铁矿事故致13名矿工遇难」 are one
-incident. The county key is one more LSH-style bucket column (``INCIDENT_BAND``), stored with the others.
-Candidate pairs come from LSH buckets (items sorted by bucket and time; each item is compared with
-its few nearest predecessors in every bucket), never from all pairs. Events are the connected
-components, so the result does not depend on the order items arrive in: grouping incrementally
-gives the same events as grouping everything at once. An event's id derives from its opening item
-(its earliest item that may open one, ``TrackItem.may_open``): official responses never open an
-event, and an official source's item only opens one when it relays an incident in another
-jurisdiction (a national ministry on a named place, a province on another province).
+Who may be a member (``eligible``): an **issue** (the classifier's ``issue`` label: an incident, a
+complaint, an allegation, a live local controversy) on a priority topic or proposed as a major
+emergency, or an official source's report of a major emergency in another body's jurisdiction (an
+outside reporter: 应急管理部 on a city's explosion). Official releases and media relays of them are
+never members: they answer events (``responses.link``). An item that was already older than the
+lookback when it was first fetched (a source's back catalogue) is not a member either.
+
+Two members belong to one event when they are linked by a chain of pairs that are each one incident
+(``incident.decide``): compatible places, kinds not all different, and enough rare wording in common for
+how precisely the places agree, within ``window_hours`` of each other; or near-duplicate headlines
+(MinHash estimate of the Jaccard similarity of their bigrams ≥ 0.5) in compatible places. Candidate
+pairs come from buckets (items sorted by bucket and time; each item is compared with its few nearest
+predecessors in every bucket), never from all pairs: the MinHash bands, a kind in a province, a kind
+anywhere, and each item's two rarest terms. Events are connected components, so the result does not
+depend on the order items arrive in: grouping incrementally gives the same events as grouping everything
+at once. An event's id derives from its opening item, its earliest member.
+
+An event starts when its incident happened, where a member states it («6月13日6时40分许», «今晨6时40分»,
+«13日凌晨», resolved against the item's date), else at its earliest member; ``clock_basis`` says which.
+Its severity follows the reports: when any member states casualty counts, it is major exactly when a
+count reaches the thresholds of ``classifiers/data/severity.toml`` («已造成12人死亡» makes it major; 3
+injured or 1 death keeps it general, whatever the wording); otherwise it is the most severe proposal.
 """
 
 from __future__ import annotations
@@ -23,12 +30,13 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
-from . import text
-from .model import Event, TrackItem, event_id_for, max_severity
+from . import incident, text
+from .model import GENERAL, MAJOR, Event, EventProfile, TrackItem, event_id_for, max_severity
 from .regions import as_int
 
 I64 = npt.NDArray[np.int64]
@@ -36,9 +44,12 @@ I64 = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class GroupingParams:
-    window_hours: float = 72.0
-    min_similarity: float = 0.5
+    window_hours: float = 7 * 24.0  # follow-ups up to 7 days after the report before them
+    min_similarity: float = 0.5  # near-duplicate headlines (MinHash Jaccard estimate)
     neighbours: int = 8  # predecessors compared per item and bucket (bounds work in hot buckets)
+    thresholds: incident.Thresholds = field(default_factory=incident.Thresholds)
+    # Items older than this when first fetched (a new source's back catalogue) open no event; None: no limit.
+    open_lookback_days: float | None = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,31 +58,134 @@ class Grouping:
     retired: Mapping[str, str] = field(default_factory=dict)  # old event_id -> event it merged into
 
 
-def eligible(item: TrackItem) -> bool:
-    """Items that can be members of an event: on a topic, and ``may_open`` (not an official response;
-    from an official source only as an outside reporter). Official responses are linked, not grouped."""
-    return bool(item.topics) and item.may_open
+def eligible(item: TrackItem, params: GroupingParams | None = None) -> bool:
+    """Whether ``item`` may open or join an event (module docstring)."""
+    if not item.may_open:
+        return False
+    if not (item.topics or item.severity == MAJOR or item.outside_reporter):
+        return False
+    lookback = (params or GroupingParams()).open_lookback_days
+    return lookback is None or item.fetched_at - item.item_time <= timedelta(days=lookback)
 
 
-def can_open(item: TrackItem) -> bool:
-    """A media report of a response joins the coverage of an event but does not open one."""
-    return eligible(item) and not item.reported_response
+# ------------------------------------------------------------------------------------------ profiles
 
 
-INCIDENT_BAND = text.NUM_BANDS  # the column index of the county key, after the MinHash bands
-_INCIDENT_SALT = 0x5EED_1C1D_E47B_A4D5
-_MASK63 = (1 << 63) - 1  # keys round-trip through DuckDB BIGINT
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    """What grouping compares of each item, as arrays (row = item)."""
+
+    kinds: I64
+    place_codes: I64
+    place_levels: I64
+    term_codes: I64
+    term_weights: npt.NDArray[np.float32]
+    stated: tuple[incident.Stated | None, ...]
+    casualties: tuple[dict[str, int], ...]
+    key_terms: tuple[tuple[int, ...], ...]
 
 
-def item_keys(items: Sequence[TrackItem], sig: text.U32) -> text.U64:
-    """Bucket keys per item: the MinHash bands, then the county key of a major emergency (0 = none)."""
-    keys = text.band_keys(sig)
-    county = np.zeros((len(items), 1), dtype=np.uint64)
-    for row, it in enumerate(items):
-        code, level = as_int(it.region_code)
-        if it.severity == "major_emergency" and level == 6:
-            county[row, 0] = ((code * 0x9E3779B97F4A7C15) ^ _INCIDENT_SALT) & _MASK63
-    return np.hstack([keys, county | (county != 0).astype(np.uint64)])
+@cache
+def _gazetteer() -> object:
+    from classifiers.region import Gazetteer
+
+    return Gazetteer()
+
+
+@cache
+def _severity_rules() -> object:
+    from classifiers.severity import SeverityRules
+
+    return SeverityRules.load()
+
+
+def item_text(item: TrackItem) -> str:
+    """Headline, and the start of the summary when it is more than the headline again."""
+    summary = item.summary[: incident.SUMMARY_CHARS]
+    if not summary or summary.startswith(item.title) or item.title.startswith(summary):
+        return item.title
+    return item.title + "。" + summary
+
+
+def profiles(items: Sequence[TrackItem]) -> Profiles:
+    from classifiers.region import Gazetteer
+    from classifiers.severity import casualties
+
+    gaz = _gazetteer()
+    assert isinstance(gaz, Gazetteer)
+    kinds = incident.kinds()
+    rows_places: list[incident.Places] = []
+    rows_terms: list[tuple[I64, npt.NDArray[np.float32]]] = []
+    masks: list[int] = []
+    stated: list[incident.Stated | None] = []
+    counts: list[dict[str, int]] = []
+    keys: list[tuple[int, ...]] = []
+    for it in items:
+        body = item_text(it)
+        summary = body[len(it.title) + 1 :] if body != it.title else ""
+        mentions = gaz.find(it.title) if it.title else []
+        named = [entry.codes for _surface, entry, _pos in mentions]
+        names = [surface for surface, _e, _p in mentions]
+        names += list(_region_parts(it.region_name))
+        rows_places.append(incident.places(it.region_code, named))
+        rows_terms.append(incident.terms(it.title, summary, names))
+        keys.append(incident.key_terms(it.title, names))
+        norm = text.normalise(body)
+        masks.append(kinds.mask(norm))
+        stated.append(incident.stated_time(body, it.item_time))
+        c: dict[str, int] = {}
+        for kind, n, _w in casualties(body):
+            c[kind] = max(c.get(kind, 0), n)
+        counts.append(c)
+    pc, pl = incident.place_arrays(rows_places)
+    tc, tw = incident.term_matrix(rows_terms)
+    return Profiles(np.array(masks, dtype=np.int64), pc, pl, tc, tw, tuple(stated), tuple(counts), tuple(keys))
+
+
+def _region_parts(region_name: str | None) -> tuple[str, ...]:
+    from .responses import place_parts
+
+    return place_parts(region_name or "")
+
+
+# ------------------------------------------------------------------------------------------ buckets
+
+MINHASH_BANDS = text.NUM_BANDS
+KIND_KEYS = 2  # kinds per item with a province key and a national key
+TERM_KEYS = 2  # rarest terms per item with a key
+NUM_KEYS = MINHASH_BANDS + 2 * KIND_KEYS + TERM_KEYS
+_MASK63 = (1 << 63) - 1
+_SALT = {"kind_place": 0x5EED_1C1D_E47B_A4D5, "kind": 0x2545_F491_4F6C_DD1D, "term": 0x9E37_79B9_7F4A_7C15}
+
+
+def _key(family: str, *parts: int) -> int:
+    h = _SALT[family]
+    for p in parts:
+        h = ((h ^ (p & 0xFFFF_FFFF_FFFF_FFFF)) * 0x100_0000_01B3) & 0xFFFF_FFFF_FFFF_FFFF
+        h ^= h >> 29
+    return (h & _MASK63) | 1  # never 0 (0 = no key)
+
+
+def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text.U64:
+    """Bucket keys per item: the MinHash bands, then a kind in the item's province, a kind anywhere,
+    and the item's rarest terms (0 = no key)."""
+    keys = np.zeros((len(items), NUM_KEYS), dtype=np.uint64)
+    keys[:, :MINHASH_BANDS] = text.band_keys(sig)
+    for row in range(len(items)):
+        mask = int(prof.kinds[row])
+        bits = [k for k in range(63) if mask >> k & 1][:KIND_KEYS]
+        province = int(prof.place_codes[row, 0]) // 10000 if prof.place_levels[row, 0] else 0
+        col = MINHASH_BANDS
+        for k in bits:
+            if province:
+                keys[row, col] = _key("kind_place", k, province)
+            keys[row, col + KIND_KEYS] = _key("kind", k)
+            col += 1
+        col = MINHASH_BANDS + 2 * KIND_KEYS
+        for code in prof.key_terms[row][:TERM_KEYS]:
+            keys[row, col] = _key("term", code)
+            col += 1
+    return keys
 
 
 def _epoch(values: Sequence[datetime]) -> I64:
@@ -79,45 +193,45 @@ def _epoch(values: Sequence[datetime]) -> I64:
 
 
 def candidate_edges(
-    items: Sequence[TrackItem], sig: text.U32, keys: text.U64, params: GroupingParams
+    items: Sequence[TrackItem], sig: text.U32, keys: text.U64, prof: Profiles, params: GroupingParams
 ) -> tuple[I64, I64]:
-    """Pairs (i, j) of row indices that satisfy every grouping condition."""
+    """Pairs (i, j) of row indices that are one incident (module docstring)."""
     n = len(items)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     t = _epoch([it.item_time for it in items])
-    slugs = sorted({s for it in items for s in it.topics})
-    bit = {s: 1 << k for k, s in enumerate(slugs[:63])}
-    tmask = np.array([sum(bit.get(s, 0) for s in set(it.topics)) for it in items], dtype=np.int64)
-    reg = np.array([as_int(it.region_code) for it in items], dtype=np.int64).reshape(n, 2)
-    code, level = reg[:, 0], reg[:, 1]
     window = int(params.window_hours * 3600)
-    out_i: list[I64] = []
-    out_j: list[I64] = []
+    found_i: list[I64] = []
+    found_j: list[I64] = []
     for b in range(keys.shape[1]):
         kb = keys[:, b]
         order = np.lexsort((t, kb))
         ks = kb[order]
         for s in range(1, min(params.neighbours, n - 1) + 1):
-            i, j = order[s:], order[:-s]
             ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
             if not ok.any():
                 break
-            i, j = i[ok], j[ok]
-            ok = np.abs(t[i] - t[j]) <= window
-            ok &= (tmask[i] & tmask[j]) != 0
-            lmin = np.minimum(level[i], level[j])
-            div = 10 ** (6 - lmin)
-            ok &= (lmin == 0) | (code[i] // div == code[j] // div)
-            i, j = i[ok], j[ok]
-            if b != INCIDENT_BAND:  # the county key stands for "same incident" without shared wording
-                ok = text.similarity(sig[i], sig[j]) >= params.min_similarity
-                i, j = i[ok], j[ok]
-            out_i.append(i)
-            out_j.append(j)
-    if not out_i:
+            i, j = order[s:][ok], order[:-s][ok]
+            near = np.abs(t[i] - t[j]) <= window
+            found_i.append(i[near])
+            found_j.append(j[near])
+    if not found_i:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)
+    i = np.concatenate(found_i).astype(np.int64)
+    j = np.concatenate(found_j).astype(np.int64)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    pair = np.unique(lo * n + hi)
+    i, j = pair // n, pair % n
+    ok = same_incident(i, j, sig, prof, params)
+    return i[ok], j[ok]
+
+
+def same_incident(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
+    level = incident.agreement(prof.place_codes[i], prof.place_levels[i], prof.place_codes[j], prof.place_levels[j])
+    near_dup = text.similarity(sig[i], sig[j]) >= params.min_similarity
+    score = incident.overlap(prof.term_codes[i], prof.term_weights[i], prof.term_codes[j], prof.term_weights[j])
+    by_rule = incident.decide(level, prof.kinds[i], prof.kinds[j], score, params.thresholds)
+    return (level >= 0) & (near_dup | by_rule)
 
 
 def components(n: int, a: I64, b: I64) -> I64:
@@ -149,15 +263,18 @@ def group(
     """Group ``items`` (new items plus the stored members of events they may join) into events.
 
     ``prior`` maps already-grouped item ids to their stored event id; those stay together. Items
-    that cannot be members (official, off-topic) are ignored here: responses are linked separately.
+    that cannot be members are ignored here: responses are linked separately.
     """
     prior = prior or {}
-    members = [it for it in items if eligible(it)]
+    members = [it for it in items if eligible(it, params) or it.item_id in prior]
     members.sort(key=lambda it: (it.item_time, it.item_id))
     n = len(members)
+    if n == 0:
+        return Grouping(())
     sig = text.signatures([text.shingle_text(it.title, it.summary) for it in members])
-    keys = item_keys(members, sig)
-    a, b = candidate_edges(members, sig, keys, params)
+    prof = profiles(members)
+    keys = item_keys(members, sig, prof)
+    a, b = candidate_edges(members, sig, keys, prof, params)
     # keep stored events together
     first_of: dict[str, int] = {}
     pa: list[int] = []
@@ -175,20 +292,26 @@ def group(
         a = np.concatenate([a, np.array(pa, np.int64)])
         b = np.concatenate([b, np.array(pb, np.int64)])
     labels = components(n, a, b)
-    return _events(members, labels, as_of, prior)
+    return _events(members, prof, labels, as_of, prior)
 
 
-def _events(members: Sequence[TrackItem], labels: I64, as_of: datetime, prior: Mapping[str, str]) -> Grouping:
+def _events(
+    members: Sequence[TrackItem], prof: Profiles, labels: I64, as_of: datetime, prior: Mapping[str, str]
+) -> Grouping:
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
     events: list[Event] = []
     retired: dict[str, str] = {}
     for s, e in itertools.pairwise(bounds):
-        group_items = [members[k] for k in order[s:e]]  # already in (item_time, item_id) order
-        openers = [it for it in group_items if can_open(it)]
-        if not openers:
-            continue
-        event = build_event(group_items, openers[0], as_of)
+        rows = [int(k) for k in order[s:e]]  # already in (item_time, item_id) order
+        group_items = [members[k] for k in rows]
+        event = build_event(
+            group_items,
+            [prof.stated[k] for k in rows],
+            [prof.casualties[k] for k in rows],
+            as_of,
+            event_profile_of(prof, rows),
+        )
         events.append(event)
         for it in group_items:
             old = prior.get(it.item_id)
@@ -198,8 +321,85 @@ def _events(members: Sequence[TrackItem], labels: I64, as_of: datetime, prior: M
     return Grouping(tuple(events), retired)
 
 
-def build_event(group_items: Sequence[TrackItem], opener: TrackItem, as_of: datetime) -> Event:
+def severity_of(group_items: Sequence[TrackItem], counts: Sequence[Mapping[str, int]]) -> tuple[str, str]:
+    """(severity, why) of an event from its members (module docstring)."""
+    from classifiers.severity import SeverityRules
+
+    rules = _severity_rules()
+    assert isinstance(rules, SeverityRules)
+    limits = {
+        "deaths": rules.death_threshold,
+        "missing": rules.missing_threshold,
+        "injured": rules.serious_injury_threshold,
+        "poisoned": rules.poisoned_threshold,
+    }
+    top: dict[str, int] = {}
+    for c in counts:
+        for kind, n in c.items():
+            top[kind] = max(top.get(kind, 0), n)
+    stated = {k: v for k, v in top.items() if v > 0}
+    if stated:
+        over = [f"{k}={v}" for k, v in sorted(stated.items()) if k in limits and v >= limits[k]]
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(stated.items()))
+        if over:
+            return MAJOR, f"counts reported: {shown} (at or over the thresholds)"
+        return GENERAL, f"counts reported: {shown} (under the thresholds)"
+    proposed = max_severity([it.severity for it in group_items])
+    return proposed, "proposed from the wording of its reports" if proposed == MAJOR else ""
+
+
+def clock_start(
+    group_items: Sequence[TrackItem], stated: Sequence[incident.Stated | None]
+) -> tuple[datetime, str]:
+    """(start, basis): the earliest stated incident time when one is before the earliest report, else the
+    earliest report."""
+    earliest = min(it.item_time for it in group_items)
+    times = [(s, it) for s, it in zip(stated, group_items, strict=True) if s is not None]
+    if times:
+        s, it = min(times, key=lambda p: p[0].at)
+        if s.at < earliest:
+            return s.at, f"stated «{s.wording}» ({it.item_id})"
+    return earliest, "earliest report"
+
+
+def event_profile_of(prof: Profiles, rows: Sequence[int] | range) -> EventProfile:
+    """An event's profile from its members' rows: the kinds of any, the most specific places, the rarest
+    terms."""
+    kinds = 0
+    places: dict[tuple[int, int], None] = {}
+    weights: dict[int, float] = {}
+    key_terms: dict[int, None] = {}
+    for row in rows:
+        kinds |= int(prof.kinds[row])
+        for code in prof.key_terms[row]:
+            key_terms.setdefault(code, None)
+        for c, lv in zip(prof.place_codes[row], prof.place_levels[row], strict=True):
+            if lv:
+                places.setdefault((int(c), int(lv)), None)
+        for c, w in zip(prof.term_codes[row], prof.term_weights[row], strict=True):
+            if c:
+                weights[int(c)] = max(weights.get(int(c), 0.0), float(w))
+    ranked = sorted(places, key=lambda cl: (-cl[1], cl[0]))[: incident.PLACES_PER_ITEM]
+    top = sorted(sorted(weights, key=lambda c: (-weights[c], c))[: incident.TERMS_PER_ITEM])
+    return EventProfile(
+        kinds,
+        tuple(c for c, _ in ranked),
+        tuple(lv for _, lv in ranked),
+        tuple(top),
+        tuple(round(weights[c], 4) for c in top),
+        tuple(list(key_terms)[:16]),
+    )
+
+
+def build_event(
+    group_items: Sequence[TrackItem],
+    stated: Sequence[incident.Stated | None],
+    counts: Sequence[Mapping[str, int]],
+    as_of: datetime,
+    profile: EventProfile | None = None,
+) -> Event:
     """An event's attributes, all derived from its members (so recomputing changes nothing)."""
+    opener = group_items[0]
     # the most specific place any member names (the earliest such member on ties)
     region: TrackItem | None = None
     best = 0
@@ -208,6 +408,8 @@ def build_event(group_items: Sequence[TrackItem], opener: TrackItem, as_of: date
         if level > best:
             region, best = it, level
     h6, h24 = as_of - timedelta(hours=6), as_of - timedelta(hours=24)
+    severity, severity_basis = severity_of(group_items, counts)
+    started, basis = clock_start(group_items, stated)
     return Event(
         event_id=event_id_for(opener.item_id),
         opening_item_id=opener.item_id,
@@ -215,8 +417,8 @@ def build_event(group_items: Sequence[TrackItem], opener: TrackItem, as_of: date
         topics=tuple(sorted({s for it in group_items for s in it.topics})),
         region_code=region.region_code if region else None,
         region_name=region.region_name if region else None,
-        severity_proposed=max_severity([it.severity for it in group_items]),
-        started_at=min(it.item_time for it in group_items),
+        severity_proposed=severity,
+        started_at=started,
         first_detected_at=min(it.fetched_at for it in group_items),
         last_item_at=max(it.item_time for it in group_items),
         item_ids=tuple(it.item_id for it in group_items),
@@ -224,4 +426,7 @@ def build_event(group_items: Sequence[TrackItem], opener: TrackItem, as_of: date
         source_count=len({it.source for it in group_items}),
         items_6h=sum(1 for it in group_items if h6 < it.item_time <= as_of),
         items_24h=sum(1 for it in group_items if h24 < it.item_time <= as_of),
+        clock_basis=basis,
+        severity_basis=severity_basis,
+        profile=profile or EventProfile(),
     )

@@ -43,6 +43,7 @@ class TrackItem:
     response_kinds: tuple[str, ...] = ()
     topic_terms: tuple[str, ...] = ()  # lexicon terms the classifier matched (not distinctive)
     source_region: str | None = None  # the source's division code (sources.region); None = national
+    issue: bool = False  # the classifier's issue label: raises a matter a government body must answer
 
     @property
     def official(self) -> bool:
@@ -64,22 +65,37 @@ class TrackItem:
 
     @property
     def may_open(self) -> bool:
-        """Who may open an event (docs/design.md, docs/analyst.md "Who opens an event"):
-          * an official response (the item *is* an official body's release) never does;
-          * an item from an official source does only as an outside reporter of a major emergency in
-            another jurisdiction (``outside_reporter``): a provincial government's own posts about its
-            own province never open events, nor do a ministry's national campaigns (no place) or its
-            routine work elsewhere;
-          * any other item (media, the public) does.
-        A media report of a response (``reported_response``) may join an event but not open it
-        (``grouping.can_open``)."""
+        """Who may open or join an event (docs/design.md "Events"):
+          * an issue (the classifier's label) that is not an official body's release;
+          * an item from an official source only as an outside reporter of a major emergency in
+            another jurisdiction (``outside_reporter``): the duty to inform exists whoever reported
+            the incident first; a province's own posts about its own province, a ministry's national
+            campaigns and its routine work elsewhere open nothing;
+          * nothing else: official releases and media relays of them answer events, they never open one.
+        """
         if self.official_response:
             return False
-        return not self.source_official or self.outside_reporter
+        if self.source_official:
+            return self.outside_reporter
+        return self.issue
 
     @property
     def is_response(self) -> bool:
         return self.official_response or self.reported_response
+
+
+@dataclass(frozen=True, slots=True)
+class EventProfile:
+    """What linking compares of an event, from its members (stored with it in ``events``): the kinds of
+    incident any member reports (a bit mask of ``incidents.toml``'s kinds), the most specific places they
+    name (6-digit codes as int with their levels), and their rarest terms (bigram codes, weights)."""
+
+    kinds: int = 0
+    place_codes: tuple[int, ...] = ()
+    place_levels: tuple[int, ...] = ()
+    term_codes: tuple[int, ...] = ()
+    term_weights: tuple[float, ...] = ()
+    key_terms: tuple[int, ...] = ()  # the members' headlines' rarest terms (bucket keys for linking)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +107,7 @@ class Event:
     region_code: str | None
     region_name: str | None
     severity_proposed: str
-    started_at: datetime  # earliest item_time
+    started_at: datetime  # when the incident happened, if a member states it; else the earliest item_time
     first_detected_at: datetime  # earliest fetched_at
     last_item_at: datetime
     item_ids: tuple[str, ...]
@@ -100,6 +116,9 @@ class Event:
     items_6h: int  # items in the 6 h before as_of
     items_24h: int
     severity_override: str | None = None
+    clock_basis: str = "earliest report"  # why the clock starts at started_at (a stated time, or not)
+    severity_basis: str = ""  # why severity_proposed (counts reported, or the reports' wording)
+    profile: EventProfile = EventProfile()
 
     @property
     def severity(self) -> str:
@@ -123,6 +142,7 @@ class Response:
     matched_terms: tuple[str, ...]
     reported: bool  # True: a media report of a response (the reporting item is the evidence)
     kinds: tuple[str, ...]  # milestone kinds it can satisfy
+    rule: str = ""  # why it answers the event: place agreement, kind, jurisdiction
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +175,7 @@ class Milestone:
     reported: bool | None
     evidence_item_ids: tuple[str, ...]
     matched_terms: tuple[str, ...]
+    clock_basis: str = ""  # where the clock started: a stated incident time, or the earliest report
 
 
 def event_id_for(opening_item_id: str) -> str:

@@ -12,7 +12,6 @@ import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
@@ -23,13 +22,12 @@ from yuqing.timeutil import fmt_local, to_utc, utcnow
 
 from . import text
 from .deadlines import Rules, load_rules, milestones
-from .grouping import GroupingParams, eligible, group, item_keys
+from .grouping import GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, TrackItem
 from .responses import LinkParams, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
-_GAZETTEER = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "gazetteer.tsv"
 
 
 class WarehouseLike(Protocol):
@@ -87,26 +85,20 @@ class OverdueRow:
         }
 
 
-def _place_names() -> list[str]:
-    """Place names are never distinctive evidence that a response answers an event."""
-    if not _GAZETTEER.exists():
-        return []
-    names: list[str] = []
-    for line in _GAZETTEER.read_text(encoding="utf-8").splitlines()[1:]:
-        cols = line.split("\t")
-        names.extend(c for c in cols[1:2] + cols[4:5] if c)
-    return names
-
-
-def _role(item: TrackItem, member_ids: set[str]) -> str:
+def _role(item: TrackItem, member_ids: set[str], params: GroupingParams) -> str:
+    """What an item was to the tracker (track_items.role)."""
     if item.item_id in member_ids:
         return "member"
     if item.is_response:
         return "response"
     if item.official and not item.may_open:
         return "official"
-    if not item.topics:
+    if not item.may_open:
+        return "not_issue"  # neither an issue nor an outside reporter of a major emergency
+    if not (item.topics or item.severity == MAJOR or item.outside_reporter):
         return "off_topic"
+    if not eligible(item, params):
+        return "backlog"  # already older than the lookback when first fetched
     return "unopened"
 
 
@@ -127,9 +119,10 @@ def run_track(
     with wh.transaction():
         con = wh.con
         new = sql.new_items(con, as_of)
-        new_members = [it for it in new if eligible(it)]
+        new_members = [it for it in new if eligible(it, grouping)]
         sig = text.signatures([text.shingle_text(it.title, it.summary) for it in new_members])
-        keys = item_keys(new_members, sig)
+        prof = profiles(new_members)
+        keys = item_keys(new_members, sig, prof)
         cand_ids = sql.band_candidates(con, [it.item_time for it in new_members], keys, grouping.window_hours)
         touched_before = set(sql.memberships(con, cand_ids).values())
         prior = sql.members_of(con, touched_before)
@@ -138,14 +131,19 @@ def run_track(
         sql.write_grouping(con, result.events, dict(result.retired), as_of)
         sql.write_bands(con, new_members, keys)
         member_ids = {iid for ev in result.events for iid in ev.item_ids}
-        sql.write_tracked(con, {it.item_id: _role(it, member_ids) for it in new}, as_of)
+        stated = {
+            it.item_id: (s.at, s.wording)
+            for it, s in zip(new_members, prof.stated, strict=True)
+            if s is not None and it.item_id in member_ids
+        }
+        sql.write_tracked(con, {it.item_id: _role(it, member_ids, grouping) for it in new}, as_of, stated)
 
         # Link responses in the window to the events that started in it (plus the touched ones).
         since = as_of - timedelta(days=linking.window_days)
         touched = {ev.event_id for ev in result.events}
         events = sql.events_since(con, since, touched)
         responses = sql.response_items(con, as_of, since)
-        links = link(events, responses, stop_words=_place_names(), params=linking)
+        links = link(events, responses, params=linking)
         event_ids = [ev.event_id for ev in events]
         sql.replace_responses(con, event_ids, links)
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
@@ -268,7 +266,9 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         f"event {e[0]}: {e[1]}",
         f"  topics: {', '.join(e[2])}   region: {e[4] or '—'} ({e[3] or '—'})",
         f"  severity: {e[5]} (proposed {e[6]}, override {e[7] or '—'})   status: {e[14]}",
-        f"  started {fmt_local(e[8])}, first detected {fmt_local(e[9])}, last item {fmt_local(e[10])} (Asia/Shanghai)",
+        f"  started {fmt_local(e[8])} ({e[15]}), first detected {fmt_local(e[9])}, last item {fmt_local(e[10])} "
+        "(Asia/Shanghai)",
+        f"  severity basis: {e[16] or '—'}",
         f"  {e[11]} items from {e[12]} sources, heat {e[13]:g}",
         "items:",
     ]
@@ -280,11 +280,12 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     if not parts["responses"]:
         lines.append("  none linked")
     for r in parts["responses"]:
-        terms = json.loads(r[6]).get("matched_terms", [])
+        evidence = json.loads(r[6])
+        terms = evidence.get("matched_terms", [])
         how = "reported by" if r[4] else "official"
         lines.append(
             f"  {fmt_local(r[2])} {how} [{r[1]}] {r[7]}  score {r[3]:.2f}, kinds {', '.join(r[5])}, "
-            f"matched {'、'.join(terms)}  ({r[0]})"
+            f"matched {'、'.join(terms)}; {evidence.get('rule', '')}  ({r[0]})"
         )
     lines.append("milestones:")
     for m in parts["milestones"]:
