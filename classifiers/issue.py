@@ -46,7 +46,7 @@ class IssueRules:
                 return f"{kind}: {m.group(0)}"
         return None
 
-    def report(self, title: str, place_level: int, foreign: bool) -> str | None:  # noqa: C901
+    def report(self, title: str, place_level: int, foreign: bool) -> str | None:
         """Evidence when ``title`` is a live report of a specific domestic incident or complaint, else None.
 
         ``place_level``: digits of the item's region code once trimmed (2 province, 4 city, 6 county; 0
