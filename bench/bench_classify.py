@@ -2,7 +2,8 @@
 
     python bench/bench_classify.py [--n 100000] [--runs 5] [--jieba-n 10000]
 
-Texts are resampled (with replacement, fixed seed) from the shared data sets, built the way the
+The classifier scores items in batches (``Classifier.classify_many``, ``--batch`` items a call), as ingest,
+retag and ``yuqing tag`` do. Texts are resampled (with replacement, fixed seed) from the shared data sets, built the way the
 evaluation set builds its input (THUCNews and food-safety articles cut to 400 characters, teddycup
 messages 400 and replies 800, DXY summaries 400, TNEWS headlines). jieba.lcut is timed on a subsample
 of the same items (it is much slower than the classifier) and compared per item.
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jieba-n", type=int, default=10_000, help="items for jieba.lcut (default 10000)")
     ap.add_argument("--runs", type=int, default=5, help="interleaved timing rounds (default 5)")
     ap.add_argument("--seed", type=int, default=20210617)
+    ap.add_argument("--batch", type=int, default=1024, help="items per classify_many call (default 1024)")
     args = ap.parse_args(argv)
 
     pool = load_pool()
@@ -115,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     jieba.initialize()
     sub = items[: args.jieba_n]
     sub_chars = sum(len(t) + len(b) for t, b in sub) / len(sub)
+    clf.classify_many([{"title": t, "text": b} for t, b in items[:200]])
     for t, b in items[:200]:
-        clf.classify(t, b)
         jieba.lcut(t + " " + b)
 
     def timed(fn: Callable[[], object], n: int) -> tuple[float, float]:
@@ -131,9 +133,13 @@ def main(argv: list[str] | None = None) -> int:
             gc.enable()
         return n / wall, n / cpu
 
+    batches = [
+        [{"title": t, "text": b} for t, b in items[k : k + args.batch]] for k in range(0, len(items), args.batch)
+    ]
+
     def run_classifier() -> None:
-        for t, b in items:
-            clf.classify(t, b)
+        for batch in batches:
+            clf.classify_many(batch)
 
     def run_jieba() -> None:
         for t, b in sub:
@@ -166,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     tracemalloc.start()
-    for t, b in items[:10_000]:
-        clf.classify(t, b)
+    for batch in batches[: max(1, 10_000 // args.batch)]:
+        clf.classify_many(batch)
     _cur, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ahocorasick_rs as acr
+import numpy as np
 
 from classifiers import official, region, severity
 from classifiers._text import Parsed, parse
@@ -252,6 +253,8 @@ class Classifier:
         self.severity_rules = severity.SeverityRules.load(data_dir / "severity.toml")
         self.official_rules = official.OfficialRules.load(data_dir / "official.toml")
         self.issue_rules = IssueRules.load(data_dir / "issue.toml")
+        patterns = self.tagger.scan_patterns
+        self._lex_signals = ([f"lex:t:{p}" for p in patterns], [f"lex:b:{p}" for p in patterns])
         one = _OnePass(self)
         self._one_pass = one if one.usable else None
         if model is True:
@@ -376,6 +379,8 @@ class Classifier:
             resp.official or bool(source_official) or (kind == "official" and not item.factcheck)
         )
         place_level = len(trimmed_code(reg.code)) if reg is not None else 0
+        if place_level == 2 and reg is not None and reg.code[:2] in MUNICIPALITIES:
+            place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
         # A place the headline names counts for the rule even when the gazetteer cannot tell which of
         # several places of that name it is (白云区: Guangzhou's or Guiyang's).
         places = self.gazetteer.places
@@ -401,9 +406,9 @@ class Classifier:
         issue_rule: str | None,
     ) -> tuple[str, ...]:
         """The rules' findings as named model features (see ``classifiers/model.py``)."""
-        patterns = self.tagger.scan_patterns
-        out = [f"lex:t:{patterns[k]}" for k in dict.fromkeys(lex_title)]
-        out += [f"lex:b:{patterns[k]}" for k in dict.fromkeys(lex_body)]
+        lex_t, lex_b = self._lex_signals
+        out = [lex_t[k] for k in dict.fromkeys(lex_title)]
+        out += [lex_b[k] for k in dict.fromkeys(lex_body)]
         out += [f"rule:{t.slug}" for t in topics]
         out.append(f"publisher:{kind or 'unknown'}")
         cue = self.issue_rules.cue(item.title)
@@ -455,11 +460,29 @@ class Classifier:
         ]
         model = self.model
         if model is None or not ruled:
-            return [self._assemble(r, None, None, -1) for r in ruled]
-        scored = model.score([r.model_input for r in ruled])
-        return [self._assemble(r, model, scored, row) for row, r in enumerate(ruled)]
+            return [self._assemble(r, None, None, -1, {}) for r in ruled]
+        inputs = [r.model_input for r in ruled]
+        scored = model.score(inputs)
+        positive = scored.margin >= model.thresholds
+        # Evidence is wanted where the model decides: its topics, official_response where the rules did not
+        # already say so, issue where it is not overruled (an official item, a relay).
+        wanted = positive.copy()
+        k_off, k_issue = model.index.get("official_response"), model.index.get("issue")
+        if k_off is not None:
+            wanted[:, k_off] &= np.array([not r.response.official for r in ruled])
+        if k_issue is not None:
+            wanted[:, k_issue] &= np.array([not (r.official_item or r.response.reported) for r in ruled])
+        why = model.explain_all(scored, wanted, inputs)
+        return [self._assemble(r, model, scored, row, why) for row, r in enumerate(ruled)]
 
-    def _assemble(self, r: _Ruled, model: LinearModel | None, scored: Scored | None, row: int) -> Tags:
+    def _assemble(
+        self,
+        r: _Ruled,
+        model: LinearModel | None,
+        scored: Scored | None,
+        row: int,
+        explained: dict[tuple[int, int], tuple[tuple[str, float], ...]],
+    ) -> Tags:
         topics = list(r.topics)
         resp = r.response
         official_response = resp.official
@@ -483,7 +506,7 @@ class Classifier:
                 k = model.index.get(slug)
                 if k is None or not positive[k]:
                     continue
-                why = _fmt(model.explain(scored, row, slug, r.model_input))
+                why = _fmt(explained.get((row, k), ()))
                 lex = by_slug.get(slug)
                 if lex is not None:
                     by_slug[slug] = TopicTag(slug, lex.score, lex.terms + why, f"{lex.rule}+model")
@@ -495,7 +518,7 @@ class Classifier:
                 official_response = True
                 response_evidence = (
                     *response_evidence,
-                    "model: " + ", ".join(_fmt(model.explain(scored, row, "official_response", r.model_input))),
+                    "model: " + ", ".join(_fmt(explained.get((row, k_off), ()))),
                 )
             k_issue = model.index.get("issue")
             # A media relay of an official release or action is no issue unless the rule finds the incident
@@ -505,7 +528,7 @@ class Classifier:
             issue = (by_model or r.issue_rule is not None) and not official_item
             if k_issue is not None:
                 p = _probability(margin[k_issue])
-                why = _fmt(model.explain(scored, row, "issue", r.model_input)) if by_model else ()
+                why = _fmt(explained.get((row, k_issue), ())) if by_model else ()
                 issue_evidence = (f"p={p:.2f}", *why)
             if r.issue_rule is not None:
                 issue_evidence = (*issue_evidence, f"rule: {r.issue_rule}")
@@ -539,6 +562,9 @@ def _probability(margin: float) -> float:
 
 def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
     return tuple(f"{name} {weight:+.2f}" for name, weight in features)
+
+
+MUNICIPALITIES = frozenset({"11", "12", "31", "50"})  # cities with the rank of a province
 
 
 def trimmed_code(code: str) -> str:

@@ -19,6 +19,7 @@ Training (``training/train.py``) uses :func:`featurize` too, so what is learned 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,12 +38,13 @@ NS_TITLE, NS_BODY, NS_PUBLISHER, NS_SIGNAL = 1, 2, 3, 7
 _NS_NAMES = {NS_TITLE: "title", NS_BODY: "body", NS_PUBLISHER: "publisher"}
 _CP_BITS = 20  # code points folded into 20 bits: three fit in 60 bits, below the namespace
 _CP_MAX = (1 << _CP_BITS) - 1
+_PAYLOAD = (1 << 60) - 1
 _M_ORDER = (
     np.uint64(0x9E3779B97F4A7C15),
     np.uint64(0xC2B2AE3D27D4EB4F),
     np.uint64(0x165667B19E3779F9),
 )
-_DIGITS = str.maketrans("123456789０１２３４５６７８９", "0" * 19)
+_FOLD = str.maketrans("123456789０１２３４５６７８９ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 19 + "abcdefghijklmnopqrstuvwxyz")
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -53,7 +55,7 @@ class FeatureSpec:
     """How items become features; stored in the model file so training and scoring agree."""
 
     bits: int = 18
-    orders: tuple[int, ...] = (1, 2, 3)
+    orders: tuple[int, ...] = (1, 2)
     title_chars: int = 200
     body_chars: int = 200
     publisher_chars: int = 40
@@ -90,7 +92,17 @@ class ModelInput:
 
 def fold(text: str) -> str:
     """Digits to ``0`` and Latin letters to lower case: 新增3例 and 新增12例 share their n-grams."""
-    return text.translate(_DIGITS).lower()
+    return text.translate(_FOLD)
+
+
+def _fold_codes(cp: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    """``fold`` on code points: ASCII and full-width digits to ``0``, A–Z to a–z (vectorised)."""
+    out = cp.copy()
+    digit = ((cp >= 0x31) & (cp <= 0x39)) | ((cp >= 0xFF10) & (cp <= 0xFF19))
+    out[digit] = 0x30
+    upper = (cp >= 0x41) & (cp <= 0x5A)
+    out[upper] += 32
+    return out
 
 
 def signal_key(name: str) -> int:
@@ -113,17 +125,21 @@ def _bucket(keys: npt.NDArray[np.uint64], bits: int) -> I64:
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
-def _ngram_keys(texts: Sequence[str], ns: int, orders: tuple[int, ...]) -> tuple[I64, npt.NDArray[np.uint64], I64]:
-    """(doc, key, start) of every n-gram occurrence of ``texts`` (docs are indexes into ``texts``).
+def _ngram_keys(
+    texts: Sequence[str], ns: int, orders: tuple[int, ...]
+) -> tuple[I64, npt.NDArray[np.uint64], I64, list[int]]:
+    """(doc, key, start, run sizes) of every n-gram occurrence of ``texts`` (docs are indexes into ``texts``;
+    each order's occurrences are one run in doc order).
 
     The texts are joined with NUL (never inside one: callers strip it) and read as code points, so
     one array pass makes every n-gram of every text; n-grams across a NUL are dropped.
     """
     if not texts:
         empty = np.empty(0, np.int64)
-        return empty, np.empty(0, np.uint64), empty
+        return empty, np.empty(0, np.uint64), empty, []
     joined = "\x00".join(texts) + "\x00"
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    cp = _fold_codes(raw).astype(np.uint64)
     np.minimum(cp, np.uint64(_CP_MAX), out=cp)
     is_sep = cp == 0
     doc_of = np.cumsum(is_sep) - is_sep
@@ -148,8 +164,8 @@ def _ngram_keys(texts: Sequence[str], ns: int, orders: tuple[int, ...]) -> tuple
         pos.append(idx - starts_of[doc_of[idx]])
     if not docs:
         empty = np.empty(0, np.int64)
-        return empty, np.empty(0, np.uint64), empty
-    return np.concatenate(docs), np.concatenate(keys), np.concatenate(pos)
+        return empty, np.empty(0, np.uint64), empty, []
+    return np.concatenate(docs), np.concatenate(keys), np.concatenate(pos), [d.size for d in docs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +177,7 @@ class Features:
     bucket: I64  # hashed feature
     key: npt.NDArray[np.uint64]  # unhashed key (for explanations)
     start: I64  # where an n-gram starts in its field (-1 for signals)
+    chunks: tuple[int, ...] = ()  # offsets of runs that are each sorted by doc (one per field and order)
 
     def counts(self) -> npt.NDArray[np.float64]:
         """Features per item (the normaliser's square)."""
@@ -169,9 +186,11 @@ class Features:
 
 def featurize(inputs: Sequence[ModelInput], spec: FeatureSpec) -> Features:
     """The features of ``inputs``, in one vectorised pass per field."""
-    titles = [fold(i.title[: spec.title_chars]).replace("\x00", " ") for i in inputs]
-    bodies = [fold(i.body[: spec.body_chars]).replace("\x00", " ") for i in inputs]
-    pubs = [fold(i.publisher[: spec.publisher_chars]).replace("\x00", " ") for i in inputs]
+    # NUL joins the texts of a field (``_ngram_keys``); the rules' parse collapses whitespace and control
+    # characters never reach here, but a NUL in a field is replaced all the same.
+    titles = [i.title[: spec.title_chars].replace("\x00", " ") for i in inputs]
+    bodies = [i.body[: spec.body_chars].replace("\x00", " ") for i in inputs]
+    pubs = [i.publisher[: spec.publisher_chars].replace("\x00", " ") for i in inputs]
     parts = [
         _ngram_keys(titles, NS_TITLE, spec.orders),
         _ngram_keys(bodies, NS_BODY, spec.orders),
@@ -184,12 +203,14 @@ def featurize(inputs: Sequence[ModelInput], spec: FeatureSpec) -> Features:
             np.array(sig_doc, dtype=np.int64),
             np.array(sig_key, dtype=np.uint64),
             np.full(len(sig_doc), -1, dtype=np.int64),
+            [len(sig_doc)],
         )
     )
     doc = np.concatenate([p[0] for p in parts])
     key = np.concatenate([p[1] for p in parts])
     start = np.concatenate([p[2] for p in parts])
-    return Features(len(inputs), doc, _bucket(key, spec.bits), key, start)
+    runs = np.cumsum([0, *(size for p in parts for size in p[3])])
+    return Features(len(inputs), doc, _bucket(key, spec.bits), key, start, tuple(int(x) for x in runs))
 
 
 def decode_key(key: int, inp: ModelInput, start: int, spec: FeatureSpec) -> str:
@@ -213,8 +234,7 @@ class Scored:
 
     margin: npt.NDArray[np.float64]
     features: Features
-    contributions: F32  # per feature occurrence and label: its share of the margin
-    norm: npt.NDArray[np.float64]
+    norm: npt.NDArray[np.float64]  # per item: a feature's contribution is its weight times this
 
 
 class LinearModel:
@@ -238,6 +258,12 @@ class LinearModel:
         self.spec = spec
         self.meta = meta or {}
         self.index = {label: k for k, label in enumerate(self.labels)}
+        # Per label, the features heavy enough to be named as evidence: the heaviest 0.2 % of its weights.
+        positive = np.where(self.weights > 0, self.weights, 0.0)
+        cut = np.quantile(positive, 0.998, axis=0) if positive.size else np.zeros(len(self.labels))
+        self.notable = (self.weights >= cut) & (self.weights > 0)
+        self._label_bits = (np.uint64(1) << np.arange(len(self.labels), dtype=np.uint64)).astype(np.uint64)
+        self._notable_bits = (self.notable.astype(np.uint64) * self._label_bits).sum(axis=1).astype(np.uint64)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> LinearModel:
@@ -272,33 +298,65 @@ class LinearModel:
     def score_features(self, feats: Features) -> Scored:
         n = feats.n
         norm = 1.0 / np.sqrt(np.maximum(feats.counts(), 1.0))
-        contrib = self.weights[feats.bucket]
-        contrib *= norm[feats.doc, None].astype(np.float32)
         margin = np.zeros((n, len(self.labels)), dtype=np.float64)
-        if feats.doc.size:
-            # Occurrences are grouped by field, each field in item order: add field by field.
-            order = np.argsort(feats.doc, kind="stable")
-            d = feats.doc[order]
+        runs = feats.chunks or (0, feats.doc.size)
+        for a, b in itertools.pairwise(runs):
+            if b <= a:
+                continue
+            d = feats.doc[a:b]  # sorted within a run
             firsts = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-            margin[d[firsts]] = np.add.reduceat(contrib[order], firsts, axis=0)
+            margin[d[firsts]] += np.add.reduceat(self.weights[feats.bucket[a:b]], firsts, axis=0)
+        margin *= norm[:, None]
         margin += self.bias
-        return Scored(margin, feats, contrib, norm)
+        return Scored(margin, feats, norm)
 
-    def explain(
-        self, scored: Scored, row: int, label: str, inp: ModelInput, top: int = 5
-    ) -> tuple[tuple[str, float], ...]:
-        """The features that added most to ``label``'s score of item ``row``, heaviest first."""
-        k = self.index[label]
+    def explain_all(
+        self, scored: Scored, wanted: npt.NDArray[np.bool_], inputs: Sequence[ModelInput], top: int = 5
+    ) -> dict[tuple[int, int], tuple[tuple[str, float], ...]]:
+        """For every (item, label) marked in ``wanted`` (n × labels): the features that added most to that
+        label's score, heaviest first, with their contributions (a feature's weight times the item's norm,
+        summed over its occurrences). Only a label's ``notable`` features (its heaviest weights) are
+        considered, which is what makes this one vectorised pass over the batch."""
         f = scored.features
-        sel = np.flatnonzero(f.doc == row)
-        if sel.size == 0:
-            return ()
-        by_name: dict[str, float] = {}
-        for i in sel:
-            name = decode_key(int(f.key[i]), inp, int(f.start[i]), self.spec)
-            by_name[name] = by_name.get(name, 0.0) + float(scored.contributions[i, k])
-        ranked = sorted(by_name.items(), key=lambda kv: -kv[1])
-        return tuple((name, round(w, 3)) for name, w in ranked[:top] if w > 0)
+        out: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
+        if not wanted.any() or f.doc.size == 0:
+            return out
+        # Single characters («，», «的») are not evidence an analyst can read: only n-grams of two or more
+        # characters and the rules' signals are named.
+        wanted_bits = (wanted.astype(np.uint64) * self._label_bits).sum(axis=1).astype(np.uint64)
+        both = wanted_bits[f.doc] & self._notable_bits[f.bucket]
+        cand = np.flatnonzero(both)
+        key = f.key[cand]
+        readable = ((key & np.uint64(_PAYLOAD)) > np.uint64(_CP_MAX)) | ((key >> np.uint64(60)) == NS_SIGNAL)
+        cand = cand[readable]
+        if cand.size == 0:
+            return out
+        sub, lab = np.nonzero((both[cand, None] & self._label_bits) != 0)
+        occ = cand[sub]
+        d, bucket = f.doc[occ], f.bucket[occ]
+        c = self.weights[bucket, lab] * scored.norm[d]
+        # One sort on (label, item, feature) packed in an int64; a feature is summed over its occurrences.
+        packed = (lab.astype(np.int64) << 52) | (d << 24) | bucket
+        order = np.argsort(packed)
+        packed, c, occ = packed[order], c[order], occ[order]
+        group = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+        total = np.add.reduceat(c, group)
+        owner = packed[group] >> 24  # (label, item)
+        gi = occ[group]
+        # heaviest first within each (label, item): by weight, then stably by owner
+        rank = np.argsort(-total, kind="stable")
+        rank = rank[np.argsort(owner[rank], kind="stable")]
+        owner, gi, total = owner[rank], gi[rank], total[rank]
+        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        pos = np.arange(owner.size) - np.repeat(first, np.diff(np.r_[first, owner.size]))
+        gl, gd = owner >> 28, owner & ((1 << 28) - 1)
+        keep = (pos < top) & (total > 0)
+        found: dict[tuple[int, int], list[tuple[str, float]]] = {}
+        rows_, labs, totals = gd[keep].tolist(), gl[keep].tolist(), total[keep].tolist()
+        keys, starts = f.key[gi[keep]].tolist(), f.start[gi[keep]].tolist()
+        for row, k, t, kk, st in zip(rows_, labs, totals, keys, starts, strict=True):
+            found.setdefault((row, k), []).append((decode_key(kk, inputs[row], st, self.spec), round(t, 3)))
+        return {rk: tuple(v) for rk, v in found.items()}
 
 
 @cache

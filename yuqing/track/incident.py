@@ -60,6 +60,7 @@ class Kinds:
     patterns: tuple[re.Pattern[str], ...]
     words: frozenset[str]  # every literal kind word (they are not place names, and weigh as terms)
     version: str
+    citywide: int  # mask of the kinds whose incident is the whole city's (an outbreak)
 
     def mask(self, text: str) -> int:
         """Bit k set when kind k's wording is in ``text`` (normalised)."""
@@ -85,6 +86,7 @@ def kinds(path: Path = KINDS_PATH) -> Kinds:
         tuple(re.compile("|".join(table[n])) for n in names),
         frozenset(w for n in names for w in table[n] if re.fullmatch(r"\w+", w)),
         str(raw.get("version", "")),
+        sum(1 << names.index(n) for n in raw.get("citywide", [])),
     )
 
 
@@ -328,8 +330,13 @@ def places(region_code: str | None, named: Sequence[Sequence[str]] = ()) -> Plac
             if t and (not own or t.startswith(own) or own.startswith(t)):
                 seen.setdefault(t, None)
     ranked = sorted(seen, key=lambda t: (-len(t), t))[:PLACES_PER_ITEM]
-    pairs = [as_int(t) for t in ranked]
+    pairs = [as_int(MUNICIPALITIES.get(t, t)) for t in ranked]
     return Places(tuple(c for c, _ in pairs), tuple(lv for _, lv in pairs))
+
+
+# Beijing, Tianjin, Shanghai and Chongqing are cities with the rank of a province: a report that names one
+# names a city (as precisely as «广州» does), and their districts are under XX01.
+MUNICIPALITIES = {"11": "1101", "12": "1201", "31": "3101", "50": "5001"}
 
 
 def place_arrays(items: Sequence[Places]) -> tuple[I64, I64]:
@@ -400,6 +407,7 @@ def decide(
     both_kinds = (kinds_a != 0) & (kinds_b != 0)
     shared_kind = (kinds_a & kinds_b) != 0
     ok = (level >= 0) & ~(both_kinds & ~shared_kind)
+    citywide = ((kinds_a & kinds_b & kinds().citywide) != 0) & (level >= 4)
     t = thresholds
     need = np.select(
         [level >= 6, level >= 4, level >= 2],
@@ -410,7 +418,7 @@ def decide(
         ],
         default=np.where(shared_kind, t.unplaced_kind, t.unplaced),
     )
-    return ok & (score >= need)
+    return ok & ((score >= need) | citywide)
 
 
 def term_matrix(rows: Sequence[tuple[I64, F32]]) -> tuple[I64, F32]:
