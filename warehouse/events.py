@@ -74,6 +74,11 @@ def _with_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> 
     con.register(name, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
 
 
+def forget_roles(con: duckdb.DuckDBPyConnection, role: str) -> None:
+    """Let the next read of new items see again the tracked items of ``role`` (a backfill of history)."""
+    con.execute("DELETE FROM track_items WHERE role = ?", [role])
+
+
 def items_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str], as_of: datetime) -> list[TrackItem]:
     _with_ids(con, "wanted_ids", ids)
     try:

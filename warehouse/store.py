@@ -690,13 +690,15 @@ def load_items(wh: Warehouse, as_of: datetime, *, since: datetime | None = None)
 
 def retag(
     wh: Warehouse,
-    classify_fn: Callable[[Item], Tags],
+    classify_fn: Callable[[Sequence[Item]], list[Tags]],
     batch_size: int = DEFAULT_RETAG_BATCH,
     progress: Callable[[int, int], None] | None = None,
     *,
     skip_version: str | None = None,
 ) -> int:
-    """Re-classify stored items (after a lexicon change), one transaction per batch.
+    """Re-classify stored items (after a lexicon or model change), one transaction per batch.
+
+    ``classify_fn`` classifies a batch of items (the model scores a batch at once).
 
     Replaces the classification columns and item_topics; content and times are untouched.
     ``skip_version`` leaves items already at that classifier version (to resume an interrupted
@@ -721,7 +723,7 @@ def retag(
         if not rows:
             break
         items = [_row_to_item(r) for r in rows]
-        tags = [classify_fn(item) for item in items]
+        tags = classify_fn(items)
         _write_tags(wh, [i.item_id for i in items], tags)
         done += len(items)
         after = items[-1].item_id

@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("track", help="group events, link responses, compute deadlines and flags")
     t.add_argument("--as-of", dest="as_of")
+    t.add_argument(
+        "--history",
+        action="store_true",
+        help="let items that were already older than the lookback (30 days) when first fetched open events "
+        "too, those set aside before included (a backfill of history; docs/ops.md)",
+    )
 
     g = sub.add_parser("digest", help="build and send (or write) the daily digest")
     g.add_argument("--as-of", dest="as_of")
@@ -106,7 +112,7 @@ def _dispatch(args: argparse.Namespace, db: Path) -> int:
     if cmd == "track":
         from yuqing import pipeline
 
-        track_report = pipeline.track(db, as_of=parse_as_of(args.as_of))
+        track_report = pipeline.track(db, as_of=parse_as_of(args.as_of), history=args.history)
         print(track_report.summary())
         return 0
     if cmd == "overdue":

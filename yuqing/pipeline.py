@@ -43,6 +43,7 @@ from yuqing.errors import DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags
 from yuqing.processing import Offload, Processed, process_body, result_of
 from yuqing.processing import classify_item as classify_item  # re-exported: retag and callers classify here
+from yuqing.processing import classify_batch
 from yuqing.processing import classify_items as classify_items
 from yuqing.timeutil import fmt_local, shanghai, to_utc
 
@@ -672,14 +673,15 @@ def _hours(delta: Any) -> str:
     return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
 
 
-def track(db_path: Path, *, as_of: datetime) -> TrackSummary:
-    """Group events, link responses, compute deadlines; publish the analyst snapshot."""
+def track(db_path: Path, *, as_of: datetime, history: bool = False) -> TrackSummary:
+    """Group events, link responses, compute deadlines; publish the analyst snapshot. ``history``: items
+    that were older than the lookback when first fetched may open events too (a backfill of history)."""
     from yuqing.track.run import overdue as overdue_rows
     from yuqing.track.run import run_track
 
     as_of = to_utc(as_of)
     with Warehouse.open(db_path) as wh:
-        report = run_track(wh, as_of)
+        report = run_track(wh, as_of, history=history)
         rows = overdue_rows(wh, as_of)
         snapshot = publish_snapshot(wh)
     return TrackSummary(report=report, overdue=rows, snapshot=snapshot)
@@ -783,8 +785,8 @@ def retag(db_path: Path, *, batch_size: int = 5000, progress: bool = True) -> st
     with Warehouse.open(db_path) as wh:
         configs = load_source_configs(wh)
 
-        def classify_stored(item: Item) -> Tags:
-            return classify_item(classifier, item, configs.get(item.source))
+        def classify_stored(items: Sequence[Item]) -> list[Tags]:
+            return classify_batch(classifier, items, configs)
 
         n = store_retag(wh, classify_stored, batch_size, show, skip_version=classifier.version)
         publish_snapshot(wh)

@@ -50,23 +50,33 @@ class Processed:
     charset_lossy: bool
 
 
+def _record(item: Item, source: SourceConfig | None) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "text": item.summary,
+        "source_name": item.source,
+        "url": item.url,
+        "source_official": source.official if source else None,
+        "source_region": source.region if source else None,
+    }
+
+
 def classify_item(classifier: Any, item: Item, source: SourceConfig | None) -> Tags:
     """Classify a stored or fetched item with what its source tells (official flag, jurisdiction)."""
-    return classifier.classify(
-        item.title,
-        item.summary,
-        source_name=item.source,
-        url=item.url,
-        source_official=source.official if source else None,
-        source_region=source.region if source else None,
-    )
+    tags: Tags = classifier.classify_many([_record(item, source)])[0]
+    return tags
+
+
+def classify_batch(classifier: Any, items: Sequence[Item], sources: Mapping[str, SourceConfig]) -> list[Tags]:
+    """Classify items of any sources in one batch (the model scores a batch at once)."""
+    tags: list[Tags] = classifier.classify_many([_record(it, sources.get(it.source)) for it in items])
+    return tags
 
 
 def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
     from classifiers import Classifier
 
-    classifier = Classifier.default()
-    return [classify_item(classifier, item, source) for item in items]
+    return classify_batch(Classifier.default(), items, {source.name: source})
 
 
 def process_body(source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime) -> Processed:

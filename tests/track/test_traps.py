@@ -140,6 +140,19 @@ def test_onboarding_a_source_does_not_open_its_back_catalogue(tmp_path: Path) ->
     assert old.title not in {f.title for f in flags(tmp_path / "y.duckdb", sh(6, 20, 12))}
 
 
+def test_history_is_a_backfill_away(tmp_path: Path) -> None:
+    """The back catalogue set aside at onboarding opens its events when ops ask for history."""
+    from yuqing import pipeline
+
+    s = Scenario([MEDIA_A])
+    old = s.post("南方都市报", "广州一建筑工地数十名农民工讨薪无果", sh(6, 14, 9) - timedelta(days=90))
+    db = tmp_path / "y.duckdb"
+    s.run(db, sh(6, 14, 12), sh(6, 14, 12))
+    assert events(db) == []
+    pipeline.track(db, as_of=sh(6, 14, 12), history=True)
+    assert titles(events(db)) == [[old.title]]
+
+
 def test_severity_follows_the_reports(tmp_path: Path) -> None:
     s = Scenario([MEDIA_A, MEDIA_B])
     first = s.post("南方都市报", "湖北襄阳一商场发生火灾 现场浓烟滚滚", sh(6, 14, 9))

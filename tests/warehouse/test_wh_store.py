@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -272,11 +273,10 @@ def test_retag_replaces_classification(wh: Warehouse) -> None:
     commit_source_batch(wh, "run-1", T0, [make_result("src-a", items)])
     content_before = dump(wh, "items")
 
-    def classify(item: Item) -> Tags:
+    def classify(batch: Sequence[Item]) -> list[Tags]:
         topic = TopicTag(slug="work_safety", score=2.0, terms=("火灾",), rule="body")
-        return dataclasses.replace(
-            make_tags(version="test-2", severity="major_emergency"), topics=(topic, topic)
-        )
+        tags = dataclasses.replace(make_tags(version="test-2", severity="major_emergency"), topics=(topic, topic))
+        return [tags for _ in batch]
 
     seen: list[tuple[int, int]] = []
     assert retag(wh, classify, batch_size=3, progress=lambda done, total: seen.append((done, total))) == 7

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -109,15 +109,23 @@ def run_track(
     rules: Rules | None = None,
     grouping: GroupingParams = DEFAULT_GROUPING,
     linking: LinkParams | None = None,
+    history: bool = False,
 ) -> TrackReport:
-    """One track run as of ``as_of`` (default now), written in one transaction."""
+    """One track run as of ``as_of`` (default now), written in one transaction.
+
+    ``history``: no onboarding lookback (``GroupingParams.open_lookback_days``), and the items an
+    earlier run set aside as back catalogue (role ``backlog``) are looked at again."""
     as_of = to_utc(as_of) if as_of is not None else utcnow()
     rules = rules or load_rules()
     linking = linking or LinkParams(window_days=rules.link_window_days)
     started = utcnow()
     run_id = "track-" + hashlib.sha1(as_of.isoformat().encode()).hexdigest()[:12]
+    if history:
+        grouping = replace(grouping, open_lookback_days=None)
     with wh.transaction():
         con = wh.con
+        if history:
+            sql.forget_roles(con, "backlog")
         new = sql.new_items(con, as_of)
         new_members = [it for it in new if eligible(it, grouping)]
         sig = text.signatures([text.shingle_text(it.title, it.summary) for it in new_members])
