@@ -5,7 +5,8 @@
 Titles come from shared/data (CLUE TNEWS headlines, THUCNews titles, the food-safety incident news);
 each synthetic item takes a real headline, or (30 %) a near-duplicate of an earlier item's headline
 (a prefix like 突发！, a dropped or inserted character, a trailing remark), with a random time over 90
-days, region and topic. 3 % are official responses quoting an earlier event's headline. Each size runs
+days, region and topic; every item is an issue (the worst case: all of them may open events). 3 % are
+official responses quoting an earlier event's headline. Each size runs
 in its own subprocess so peak memory (ru_maxrss) is that size's alone, ``--runs`` times (the same
 items each time); the table shows medians, the largest peak, and growth from one size to the next as
 the ratio of median wall times. ``--quick`` = sizes 30000,100000.
@@ -88,7 +89,7 @@ def synth(n: int, seed: int = 7) -> tuple[list[TrackItem], list[TrackItem]]:
             )
             continue
         items.append(TrackItem(f"i{k}", f"s{rng.randrange(200)}", None, title, "", t, t, topics, region, None,
-                               "general", False, False, False))
+                               "general", False, False, False, issue=True))
     return items, responses
 
 
@@ -150,9 +151,10 @@ def persist(n: int) -> dict[str, float]:
             con.execute(
                 "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
                 "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
-                "reported_response, response_kinds, evidence, classifier_version) "
+                "reported_response, response_kinds, evidence, classifier_version, issue) "
                 "SELECT item_id, source, NULL, NULL, title, '', item_time, fetched_at, item_time, item_id, fetched_at, "
-                "fetched_at, region_code, NULL, 'general', official_response, false, kinds, '{}', 'bench' FROM b_items"
+                "fetched_at, region_code, NULL, 'general', official_response, false, kinds, '{}', 'bench', "
+                "NOT official_response FROM b_items"
             )
             con.register(
                 "b_topics",

@@ -212,8 +212,8 @@ def write_grouping(
                 "kinds": pa.array([e.profile.kinds for e in events], pa.int64()),
                 "place_codes": pa.array([list(e.profile.place_codes) for e in events], pa.list_(pa.int64())),
                 "place_levels": pa.array([list(e.profile.place_levels) for e in events], pa.list_(pa.int32())),
-                "term_codes": pa.array([list(e.profile.term_codes) for e in events], pa.list_(pa.int64())),
-                "term_weights": pa.array([list(e.profile.term_weights) for e in events], pa.list_(pa.float32())),
+                "term_codes": pa.array([e.profile.term_codes.tolist() for e in events], pa.list_(pa.int64())),
+                "term_weights": pa.array([e.profile.term_weights.tolist() for e in events], pa.list_(pa.float32())),
                 "key_terms": pa.array([list(e.profile.key_terms) for e in events], pa.list_(pa.int64())),
             }
         ),
@@ -346,8 +346,8 @@ def events_since(
                 int(r[17] or 0),
                 tuple(r[18] or ()),
                 tuple(r[19] or ()),
-                tuple(r[20] or ()),
-                tuple(float(w) for w in (r[21] or ())),
+                np.array(r[20] or (), dtype=np.int64),
+                np.array(r[21] or (), dtype=np.float32),
                 tuple(r[22] or ()),
             ),
         )

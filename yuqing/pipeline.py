@@ -23,7 +23,6 @@ from typing import Any
 from sources.config import load_sources
 from sources.encoding import canonical_codec
 from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
-from sources.items import CLOCK_SKEW
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse
@@ -41,10 +40,10 @@ from warehouse.store import (
 )
 from yuqing.errors import DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags
-from yuqing.processing import Offload, Processed, process_body, result_of
+from yuqing.processing import Offload, Processed, classify_batch, process_body, result_of
 from yuqing.processing import classify_item as classify_item  # re-exported: retag and callers classify here
-from yuqing.processing import classify_batch
 from yuqing.processing import classify_items as classify_items
+from yuqing.processing import is_backfill as is_backfill
 from yuqing.timeutil import fmt_local, shanghai, to_utc
 
 DEFAULT_GROUP_SIZE = 200  # sources per fetch task and per store transaction
@@ -274,14 +273,11 @@ def _result_for(
         )
     items, feed, tags = processed.items, processed, processed.tags
     state = state_after_success(job.state, outcome, outcome=FetchOutcome.NEW, as_of=as_of)
-    if is_backfill(as_of):
-        # A run as of a past time sees the world as it was then: entries published after as_of did not
-        # exist yet. They are left out, and the feed's validators are not kept, so the next run (a later
-        # as_of) fetches the feed in full and stores them then (docs/ops.md "Backfills and replays").
-        keep = [k for k, it in enumerate(items) if it.published_at is None or it.published_at <= as_of + CLOCK_SKEW]
-        if len(keep) < len(items):
-            items, tags = [items[k] for k in keep], [tags[k] for k in keep]
-            state = replace(state, etag=None, last_modified=None)
+    if processed.held_back:
+        # A run as of a past time left out entries published after as_of (``processing.is_backfill``):
+        # the feed's validators are not kept, so the next run (a later as_of) fetches the feed in full and
+        # stores them then (docs/ops.md "Backfills and replays").
+        state = replace(state, etag=None, last_modified=None)
     # NEW vs UNCHANGED is settled when the batch is written (only the warehouse knows what is new).
     return SourceResult(
         source=name,
@@ -297,16 +293,6 @@ def _result_for(
         items=items,
         tags=tags,
     )
-
-
-# An ingest whose as_of is this far behind the clock is a backfill or a replay, not a live poll.
-BACKFILL_AFTER = timedelta(hours=1)
-
-
-def is_backfill(as_of: datetime, now: datetime | None = None) -> bool:
-    """Whether a run as of ``as_of`` looks at the past: entries published after ``as_of`` are not ingested
-    by it. A live poll (as_of about now) keeps them, at their fetch time, as ARCHITECTURE "Time" says."""
-    return as_of < (now or datetime.now(UTC)) - BACKFILL_AFTER
 
 
 def fetch_group(

@@ -22,10 +22,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sources.items import normalise
+from sources.items import CLOCK_SKEW, normalise
 from sources.parse import parse_feed
 from yuqing.errors import ParseError
 from yuqing.models import Item, SourceConfig, Tags
@@ -48,6 +48,18 @@ class Processed:
     charset_declared: str | None
     charset_used: str | None
     charset_lossy: bool
+    held_back: int = 0  # entries left out as not yet published (a backfill: ``is_backfill``)
+
+
+# An ingest whose as_of is this far behind the clock is a backfill or a replay, not a live poll.
+BACKFILL_AFTER = timedelta(hours=1)
+
+
+def is_backfill(as_of: datetime, now: datetime | None = None) -> bool:
+    """Whether a run as of ``as_of`` looks at the past: entries published after ``as_of`` did not exist
+    then and are not ingested by it. A live poll (as_of about now) keeps them, at their fetch time, as
+    ARCHITECTURE "Time" says."""
+    return as_of < (now or datetime.now(UTC)) - BACKFILL_AFTER
 
 
 def _record(item: Item, source: SourceConfig | None) -> dict[str, Any]:
@@ -94,12 +106,18 @@ def _process(
 ) -> Processed:
     feed = parse_feed(body, url=url, final_url=final_url, headers=headers)
     items = normalise(feed.items, source=source.name, final_url=final_url, fetched_at=fetched_at)
+    held = 0
+    if is_backfill(fetched_at):
+        latest = fetched_at + CLOCK_SKEW
+        kept = [it for it in items if it.published_at is None or it.published_at <= latest]
+        held, items = len(items) - len(kept), kept
     return Processed(
         items=items,
         tags=classify_items(items, source),
         charset_declared=feed.charset_declared,
         charset_used=feed.charset_used,
         charset_lossy=feed.charset_lossy,
+        held_back=held,
     )
 
 

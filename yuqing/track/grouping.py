@@ -81,8 +81,14 @@ class Profiles:
     term_codes: I64
     term_weights: npt.NDArray[np.float32]
     stated: tuple[incident.Stated | None, ...]
-    casualties: tuple[dict[str, int], ...]
-    key_terms: tuple[tuple[int, ...], ...]
+    casualties: npt.NDArray[np.int32]  # per item, the largest count of each of CASUALTY_KINDS it states
+    key_terms: I64  # per item, the headline's rarest terms (0-padded)
+
+    def counts(self, row: int) -> dict[str, int]:
+        return {k: int(n) for k, n in zip(CASUALTY_KINDS, self.casualties[row], strict=True) if n}
+
+
+CASUALTY_KINDS = ("deaths", "injured", "hurt", "missing", "poisoned")
 
 
 @cache
@@ -114,32 +120,37 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
     gaz = _gazetteer()
     assert isinstance(gaz, Gazetteer)
     kinds = incident.kinds()
-    rows_places: list[incident.Places] = []
-    rows_terms: list[tuple[I64, npt.NDArray[np.float32]]] = []
-    masks: list[int] = []
+    n = len(items)
+    masks = np.zeros(n, dtype=np.int64)
+    pc = np.zeros((n, incident.PLACES_PER_ITEM), dtype=np.int64)
+    pl = np.zeros((n, incident.PLACES_PER_ITEM), dtype=np.int64)
+    tc = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.int64)
+    tw = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.float32)
+    kt = np.zeros((n, incident.KEY_TERMS), dtype=np.int64)
+    counts = np.zeros((n, len(CASUALTY_KINDS)), dtype=np.int32)
+    column = {k: c for c, k in enumerate(CASUALTY_KINDS)}
     stated: list[incident.Stated | None] = []
-    counts: list[dict[str, int]] = []
-    keys: list[tuple[int, ...]] = []
-    for it in items:
+    for row, it in enumerate(items):
         body = item_text(it)
         summary = body[len(it.title) + 1 :] if body != it.title else ""
         mentions = gaz.find(it.title) if it.title else []
         named = [entry.codes for _surface, entry, _pos in mentions]
         names = [surface for surface, _e, _p in mentions]
         names += list(_region_parts(it.region_name))
-        rows_places.append(incident.places(it.region_code, named))
-        rows_terms.append(incident.terms(it.title, summary, names))
-        keys.append(incident.key_terms(it.title, names))
-        norm = text.normalise(body)
-        masks.append(kinds.mask(norm))
+        places = incident.places(it.region_code, named)
+        pc[row, : len(places.codes)] = places.codes
+        pl[row, : len(places.levels)] = places.levels
+        codes, weights, key_terms = incident.terms_and_keys(it.title, summary, names)
+        tc[row, : codes.size] = codes
+        tw[row, : weights.size] = weights
+        kt[row, : len(key_terms)] = key_terms
+        masks[row] = kinds.mask(text.normalise(body))
         stated.append(incident.stated_time(body, it.item_time))
-        c: dict[str, int] = {}
-        for kind, n, _w in casualties(body):
-            c[kind] = max(c.get(kind, 0), n)
-        counts.append(c)
-    pc, pl = incident.place_arrays(rows_places)
-    tc, tw = incident.term_matrix(rows_terms)
-    return Profiles(np.array(masks, dtype=np.int64), pc, pl, tc, tw, tuple(stated), tuple(counts), tuple(keys))
+        for kind, count, _w in casualties(body):
+            col = column.get(kind)
+            if col is not None:
+                counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
+    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt)
 
 
 def _region_parts(region_name: str | None) -> tuple[str, ...]:
@@ -183,8 +194,9 @@ def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text
             col += 1
         col = MINHASH_BANDS + 2 * KIND_KEYS
         for code in prof.key_terms[row][:TERM_KEYS]:
-            keys[row, col] = _key("term", code)
-            col += 1
+            if code:
+                keys[row, col] = _key("term", int(code))
+                col += 1
     return keys
 
 
@@ -201,37 +213,57 @@ def candidate_edges(
         return np.empty(0, np.int64), np.empty(0, np.int64)
     t = _epoch([it.item_time for it in items])
     window = int(params.window_hours * 3600)
-    found_i: list[I64] = []
-    found_j: list[I64] = []
-    for b in range(keys.shape[1]):
-        kb = keys[:, b]
-        order = np.lexsort((t, kb))
-        ks = kb[order]
-        for s in range(1, min(params.neighbours, n - 1) + 1):
-            ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
-            if not ok.any():
-                break
-            i, j = order[s:][ok], order[:-s][ok]
-            near = np.abs(t[i] - t[j]) <= window
-            found_i.append(i[near])
-            found_j.append(j[near])
-    if not found_i:
+    edges_i: list[I64] = []
+    edges_j: list[I64] = []
+    # Bucket families one after another (MinHash bands, kind keys, term keys): each family's candidate
+    # pairs are deduplicated and verified before the next one's are made, so only verified edges add up.
+    for cols in (range(0, MINHASH_BANDS), range(MINHASH_BANDS, MINHASH_BANDS + 2 * KIND_KEYS),
+                 range(MINHASH_BANDS + 2 * KIND_KEYS, keys.shape[1])):  # fmt: skip
+        found_i: list[I64] = []
+        found_j: list[I64] = []
+        for b in cols:
+            kb = keys[:, b]
+            order = np.lexsort((t, kb))
+            ks = kb[order]
+            for s in range(1, min(params.neighbours, n - 1) + 1):
+                ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
+                if not ok.any():
+                    break
+                i, j = order[s:][ok], order[:-s][ok]
+                near = np.abs(t[i] - t[j]) <= window
+                found_i.append(i[near])
+                found_j.append(j[near])
+        if not found_i:
+            continue
+        i = np.concatenate(found_i).astype(np.int64)
+        j = np.concatenate(found_j).astype(np.int64)
+        del found_i, found_j
+        pair = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+        i, j = pair // n, pair % n
+        ok = same_incident(i, j, sig, prof, params)
+        edges_i.append(i[ok])
+        edges_j.append(j[ok])
+    if not edges_i:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    i = np.concatenate(found_i).astype(np.int64)
-    j = np.concatenate(found_j).astype(np.int64)
-    lo, hi = np.minimum(i, j), np.maximum(i, j)
-    pair = np.unique(lo * n + hi)
-    i, j = pair // n, pair % n
-    ok = same_incident(i, j, sig, prof, params)
-    return i[ok], j[ok]
+    pair = np.unique(np.concatenate(edges_i) * n + np.concatenate(edges_j))
+    return pair // n, pair % n
+
+
+PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's terms are 24 × 24 compares)
 
 
 def same_incident(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
-    level = incident.agreement(prof.place_codes[i], prof.place_levels[i], prof.place_codes[j], prof.place_levels[j])
-    near_dup = text.similarity(sig[i], sig[j]) >= params.min_similarity
-    score = incident.overlap(prof.term_codes[i], prof.term_weights[i], prof.term_codes[j], prof.term_weights[j])
-    by_rule = incident.decide(level, prof.kinds[i], prof.kinds[j], score, params.thresholds)
-    return (level >= 0) & (near_dup | by_rule)
+    out = np.zeros(i.size, dtype=bool)
+    for a in range(0, i.size, PAIR_CHUNK):
+        ci, cj = i[a : a + PAIR_CHUNK], j[a : a + PAIR_CHUNK]
+        level = incident.agreement(
+            prof.place_codes[ci], prof.place_levels[ci], prof.place_codes[cj], prof.place_levels[cj]
+        )
+        near_dup = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
+        score = incident.overlap(prof.term_codes[ci], prof.term_weights[ci], prof.term_codes[cj], prof.term_weights[cj])
+        by_rule = incident.decide(level, prof.kinds[ci], prof.kinds[cj], score, params.thresholds)
+        out[a : a + PAIR_CHUNK] = (level >= 0) & (near_dup | by_rule)
+    return out
 
 
 def components(n: int, a: I64, b: I64) -> I64:
@@ -275,6 +307,7 @@ def group(
     prof = profiles(members)
     keys = item_keys(members, sig, prof)
     a, b = candidate_edges(members, sig, keys, prof, params)
+    del sig, keys
     # keep stored events together
     first_of: dict[str, int] = {}
     pa: list[int] = []
@@ -308,7 +341,7 @@ def _events(
         event = build_event(
             group_items,
             [prof.stated[k] for k in rows],
-            [prof.casualties[k] for k in rows],
+            [prof.counts(k) for k in rows],
             as_of,
             event_profile_of(prof, rows),
         )
@@ -372,7 +405,8 @@ def event_profile_of(prof: Profiles, rows: Sequence[int] | range) -> EventProfil
     for row in rows:
         kinds |= int(prof.kinds[row])
         for code in prof.key_terms[row]:
-            key_terms.setdefault(code, None)
+            if code:
+                key_terms.setdefault(int(code), None)
         for c, lv in zip(prof.place_codes[row], prof.place_levels[row], strict=True):
             if lv:
                 places.setdefault((int(c), int(lv)), None)
@@ -385,8 +419,8 @@ def event_profile_of(prof: Profiles, rows: Sequence[int] | range) -> EventProfil
         kinds,
         tuple(c for c, _ in ranked),
         tuple(lv for _, lv in ranked),
-        tuple(top),
-        tuple(round(weights[c], 4) for c in top),
+        np.array(top, dtype=np.int64),
+        np.array([weights[c] for c in top], dtype=np.float32),
         tuple(list(key_terms)[:16]),
     )
 

@@ -43,7 +43,7 @@ from .text import normalise
 
 KINDS_PATH = Path(__file__).with_name("incidents.toml")
 COMMON_BIGRAMS = Path(__file__).with_name("data") / "common_bigrams.tsv"
-TERMS_PER_ITEM = 24  # the rarest bigrams kept per item (a headline has about 20)
+TERMS_PER_ITEM = 16  # the rarest bigrams kept per item (a headline has about 20)
 PLACES_PER_ITEM = 4  # region code plus the candidates of the places the headline names
 SUMMARY_CHARS = 120
 
@@ -144,8 +144,17 @@ BODY_FILL = 10  # a headline with fewer terms than this is completed from the bo
 
 
 def terms(title: str, body: str = "", place_names: Sequence[str] = ()) -> tuple[I64, F32]:
+    """``terms_and_keys`` without the keys."""
+    codes, weights, _keys = terms_and_keys(title, body, place_names)
+    return codes, weights
+
+
+def terms_and_keys(
+    title: str, body: str = "", place_names: Sequence[str] = ()
+) -> tuple[I64, F32, tuple[int, ...]]:
     """The item's terms: up to ``TERMS_PER_ITEM`` bigrams of the headline and their weights (codes sorted
-    ascending); a headline of fewer than ``BODY_FILL`` is completed with the body's rarest.
+    ascending); a headline of fewer than ``BODY_FILL`` is completed with the body's rarest. Also the
+    headline's ``KEY_TERMS`` rarest (``key_terms``).
 
     Text is normalised first; ``place_names`` are cut out so that no bigram holds or straddles one.
     Bigrams of two digits (years, dates, counts) and the wording of news and responses in general
@@ -162,7 +171,8 @@ def terms(title: str, body: str = "", place_names: Sequence[str] = ()) -> tuple[
         return norm
 
     head = _bigrams(cut(title), table, top, generic)
-    weights = {c: head[c] for c in rarest(head, TERMS_PER_ITEM)}
+    ranked = rarest(head, TERMS_PER_ITEM)
+    weights = {c: head[c] for c in ranked}
     if body and len(weights) < BODY_FILL:
         # A headline that says little («情况通报», «关于网民反映情况的说明») borrows the body's rarest terms;
         # a headline that names its incident is not diluted by the body.
@@ -172,7 +182,7 @@ def terms(title: str, body: str = "", place_names: Sequence[str] = ()) -> tuple[
                 break
             weights[c] = rest[c]
     codes = np.array(sorted(weights), dtype=np.int64)
-    return codes, np.array([weights[int(c)] for c in codes], dtype=np.float32)
+    return codes, np.array([weights[int(c)] for c in codes], dtype=np.float32), tuple(ranked[:KEY_TERMS])
 
 
 def rarest(weights: dict[int, float], n: int) -> list[int]:
@@ -183,8 +193,7 @@ def rarest(weights: dict[int, float], n: int) -> list[int]:
 def key_terms(title: str, place_names: Sequence[str] = ()) -> tuple[int, ...]:
     """The headline's ``KEY_TERMS`` rarest terms: a report and its answer, or two reports, that share
     their headline's wording share one of these (bucket keys of grouping and linking)."""
-    codes, weights = terms(title, "", place_names)
-    return tuple(rarest({int(c): float(w) for c, w in zip(codes, weights, strict=True)}, KEY_TERMS))
+    return terms_and_keys(title, "", place_names)[2]
 
 
 def decode(code: int) -> str:

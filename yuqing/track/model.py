@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
 
 from .regions import trimmed
 
@@ -84,17 +87,18 @@ class TrackItem:
         return self.official_response or self.reported_response
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class EventProfile:
     """What linking compares of an event, from its members (stored with it in ``events``): the kinds of
     incident any member reports (a bit mask of ``incidents.toml``'s kinds), the most specific places they
-    name (6-digit codes as int with their levels), and their rarest terms (bigram codes, weights)."""
+    name (6-digit codes as int with their levels), and their rarest terms (bigram codes and weights, as
+    arrays: an event holds a few hundred bytes of them, not a tuple of Python numbers)."""
 
     kinds: int = 0
     place_codes: tuple[int, ...] = ()
     place_levels: tuple[int, ...] = ()
-    term_codes: tuple[int, ...] = ()
-    term_weights: tuple[float, ...] = ()
+    term_codes: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    term_weights: npt.NDArray[np.float32] = field(default_factory=lambda: np.empty(0, np.float32))
     key_terms: tuple[int, ...] = ()  # the members' headlines' rarest terms (bucket keys for linking)
 
 
@@ -118,7 +122,7 @@ class Event:
     severity_override: str | None = None
     clock_basis: str = "earliest report"  # why the clock starts at started_at (a stated time, or not)
     severity_basis: str = ""  # why severity_proposed (counts reported, or the reports' wording)
-    profile: EventProfile = EventProfile()
+    profile: EventProfile = field(default_factory=EventProfile, compare=False)  # derived from the members
 
     @property
     def severity(self) -> str:

@@ -36,6 +36,7 @@ from .regions import as_int, trimmed
 from .text import normalise
 
 DEFAULT_KINDS = ("first_information", "first_response")
+WEAK_HEADLINE_TERMS = 3  # a response headline with fewer rare terms than this is looked up by place too
 
 
 # A response names its incident in fewer words than a second report does (a notice's title is mostly its
@@ -59,6 +60,7 @@ class LinkParams:
     response_chars: int = 400  # how much of a long response (a reply letter) to read
     thresholds: incident.Thresholds = field(default_factory=lambda: LINK_THRESHOLDS)
     max_candidates: int = 2000  # events read per response key (a bound for hot keys)
+    max_postings: int = 5000  # a term in more events than this is not distinctive: not a candidate key
 
 
 _PLACE_PART = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|地区|省|市|区|县|盟|旗)")
@@ -77,37 +79,34 @@ def place_parts(region_name: str) -> tuple[str, ...]:
     return tuple(sorted(parts, key=lambda p: (-len(p), p)))
 
 
-def _keys(kinds: int, codes: Sequence[int], levels: Sequence[int], terms: Sequence[int]) -> set[int]:
-    """Keys that a response and an event it may answer share: a kind in a province, a city or county
-    named, one of the headlines' rarest terms."""
-    out: set[int] = set()
-    provinces = {c // 10000 for c, lv in zip(codes, levels, strict=True) if lv}
-    for k in range(63):
-        if kinds >> k & 1:
-            for p in provinces:
-                out.add(hash(("kind_place", k, p)))
-    for c, lv in zip(codes, levels, strict=True):
-        if lv >= 4:
-            out.add(hash(("city", c // 100)))
-    for t in terms:
-        out.add(hash(("term", t)))
+def _keys(codes: Sequence[int], levels: Sequence[int], terms: Sequence[int], *, with_place: bool) -> set[int]:
+    """Keys that a response and an event it may answer share: a term, and (``with_place``) a city or
+    county named."""
+    out = {hash(("term", t)) for t in terms}
+    if with_place:
+        out.update(hash(("city", c // 100)) for c, lv in zip(codes, levels, strict=True) if lv >= 4)
     return out
 
 
-def response_profile(r: TrackItem, chars: int) -> EventProfile:
+def response_profiles(responses: Sequence[TrackItem], chars: int) -> list[EventProfile]:
     from .grouping import profiles
 
-    p = profiles([replace(r, summary=r.summary[:chars])])
-    codes, weights = p.term_codes[0], p.term_weights[0]
-    keep = codes != 0
-    return EventProfile(
-        int(p.kinds[0]),
-        tuple(int(c) for c in p.place_codes[0]),
-        tuple(int(v) for v in p.place_levels[0]),
-        tuple(int(c) for c in codes[keep]),
-        tuple(float(w) for w in weights[keep]),
-        p.key_terms[0],
-    )
+    p = profiles([replace(r, summary=r.summary[:chars]) for r in responses])
+    out = []
+    for row in range(len(responses)):
+        codes, weights = p.term_codes[row], p.term_weights[row]
+        keep = codes != 0
+        out.append(
+            EventProfile(
+                int(p.kinds[row]),
+                tuple(int(c) for c in p.place_codes[row]),
+                tuple(int(v) for v in p.place_levels[row]),
+                codes[keep].copy(),
+                weights[keep].copy(),
+                tuple(int(c) for c in p.key_terms[row] if c),
+            )
+        )
+    return out
 
 
 def link(
@@ -124,10 +123,11 @@ def link(
     starts = np.array([ev.started_at.timestamp() for ev in events])
     postings: dict[int, list[int]] = {}
     for e, p in enumerate(profiles):
-        for key in _keys(p.kinds, p.place_codes, p.place_levels, p.key_terms):
+        for key in _keys(p.place_codes, p.place_levels, p.term_codes.tolist(), with_place=True):
             postings.setdefault(key, []).append(e)
     # postings sorted by the event's start, so a response reads only the events started in its window
     sorted_postings = {k: np.array(sorted(v, key=lambda e: starts[e]), dtype=np.int64) for k, v in postings.items()}
+    place_keys = {hash(("city", c // 100)) for p in profiles for c, lv in zip(p.place_codes, p.place_levels, strict=True) if lv >= 4}
     ev_codes, ev_levels = incident.place_arrays(
         [incident.Places(p.place_codes, p.place_levels) for p in profiles]
     )
@@ -138,14 +138,16 @@ def link(
     ev_region = [trimmed(ev.region_code) for ev in events]
 
     links: list[Response] = []
-    for r in responses:
-        rp = response_profile(r, params.response_chars)
+    for r, rp in zip(responses, response_profiles(responses, params.response_chars), strict=True):
         rt = r.item_time.timestamp()
         cand: set[int] = set()
-        for key in _keys(rp.kinds, rp.place_codes, rp.place_levels, rp.key_terms):
+        # Candidates share a term with the event; a response that says little («情况通报») or names a kind
+        # of incident is also looked up by the city it names (its place, kind and body deciding).
+        weak = len(rp.key_terms) < WEAK_HEADLINE_TERMS or rp.kinds != 0
+        for key in _keys(rp.place_codes, rp.place_levels, rp.term_codes.tolist(), with_place=weak):
             post = sorted_postings.get(key)
-            if post is None:
-                continue
+            if post is None or (post.size > params.max_postings and key not in place_keys):
+                continue  # a term in that many events is not distinctive
             s = starts[post]
             lo, hi = np.searchsorted(s, rt - window, "left"), np.searchsorted(s, rt, "right")
             cand.update(int(e) for e in post[lo:hi][: params.max_candidates])
@@ -172,11 +174,11 @@ def link(
             continue
         best = float(score[good].max())
         kinds = r.response_kinds or DEFAULT_KINDS
-        rcodes = set(rp.term_codes)
+        rcodes = set(rp.term_codes.tolist())
         for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
             e = int(idx[k])
             ev = events[e]
-            shared = tuple(sorted(incident.decode(c) for c in profiles[e].term_codes if c in rcodes))
+            shared = tuple(sorted(incident.decode(c) for c in profiles[e].term_codes.tolist() if c in rcodes))
             lv = int(level[k])
             rule = [f"places agree at {_LEVEL_NAMES.get(lv, 'no')} level"]
             if rp.kinds & int(ev_kinds[e]):
