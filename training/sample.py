@@ -190,29 +190,7 @@ def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int
 
 def round3(items: list[dict], out: Path) -> None:
     """Draw round 3 (batches 23 on) from the items rounds 1 and 2 did not take."""
-    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
-    rng = random.Random(SEED + 3)
-    rx = re.compile(ROUND3_PATTERN)
-    order: list[dict] = []
-    chosen: dict[str, str] = {}
-    for name, source, k in ROUND3:
-        cands = [it for it in items
-                 if it["id"] not in taken and stratum_of(it).startswith(source)
-                 and rx.search(it["title"] + " " + it["text"][:200])]
-        for it in pick(rng, cands, k):
-            chosen[it["id"]] = name
-            order.append(it)
-    rng.shuffle(order)
-    first = 23
-    with open(out / "sample.jsonl", "a", encoding="utf-8") as s:
-        for n in range(0, len(order), BATCH):
-            batch_no = first + n // BATCH
-            with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
-                for it in order[n:n + BATCH]:
-                    f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
-                    s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
-                                       ensure_ascii=False) + "\n")
-    print(f"round 3: {len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
+    _append_round(items, out, ROUND3, SEED + 3, first=23, pattern=ROUND3_PATTERN)
 
 
 def main() -> None:

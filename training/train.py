@@ -39,19 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifiers.engine import Classifier  # noqa: E402
+from classifiers.evaluate import DEFAULT_TOPICS  # noqa: E402
 from classifiers.lexicon import DATA_DIR  # noqa: E402
 from classifiers.model import FeatureSpec, LinearModel, ModelInput, featurize  # noqa: E402
 
-TOPICS = (
-    "epidemic",
-    "housing_finance",
-    "wage_arrears",
-    "environment",
-    "food_drug_safety",
-    "education_health_eldercare",
-    "work_safety",
-    "hardship_livelihood",
-)
+TOPICS = DEFAULT_TOPICS  # the eight priority topics, in the guide's order
 LABELS = (*TOPICS, "official_response", "issue")
 LABEL_DIR = ROOT / "training" / "labels"
 SAMPLE = ROOT / "training" / "sample.jsonl"
