@@ -27,6 +27,7 @@ injured or 1 death keeps it general, whatever the wording); otherwise it is the 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -89,6 +90,7 @@ class Profiles:
 
 
 CASUALTY_KINDS = ("deaths", "injured", "hurt", "missing", "poisoned")
+_CASUALTY_HINT = re.compile("[死亡难伤失困毒联]")  # every casualty wording holds one of these
 
 
 @cache
@@ -146,7 +148,7 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         kt[row, : len(key_terms)] = key_terms
         masks[row] = kinds.mask(text.normalise(body))
         stated.append(incident.stated_time(body, it.item_time))
-        for kind, count, _w in casualties(body):
+        for kind, count, _w in casualties(body) if _CASUALTY_HINT.search(body) else ():
             col = column.get(kind)
             if col is not None:
                 counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
@@ -219,8 +221,9 @@ def candidate_edges(
     # pairs are deduplicated and verified before the next one's are made, so only verified edges add up.
     for cols in (range(0, MINHASH_BANDS), range(MINHASH_BANDS, MINHASH_BANDS + 2 * KIND_KEYS),
                  range(MINHASH_BANDS + 2 * KIND_KEYS, keys.shape[1])):  # fmt: skip
-        found_i: list[I64] = []
-        found_j: list[I64] = []
+        family = np.empty(0, np.int64)  # candidate pairs as i * n + j (i < j), sorted and unique
+        found: list[I64] = []
+        pending = 0
         for b in cols:
             kb = keys[:, b]
             order = np.lexsort((t, kb))
@@ -231,15 +234,18 @@ def candidate_edges(
                     break
                 i, j = order[s:][ok], order[:-s][ok]
                 near = np.abs(t[i] - t[j]) <= window
-                found_i.append(i[near])
-                found_j.append(j[near])
-        if not found_i:
+                i, j = i[near].astype(np.int64), j[near].astype(np.int64)
+                found.append(np.minimum(i, j) * n + np.maximum(i, j))
+                pending += i.size
+            if pending > COMPACT_PAIRS:  # bound the memory: fold what was found into the unique set
+                family = np.unique(np.concatenate([family, *found]))
+                found, pending = [], 0
+        if found:
+            family = np.unique(np.concatenate([family, *found]))
+        if family.size == 0:
             continue
-        i = np.concatenate(found_i).astype(np.int64)
-        j = np.concatenate(found_j).astype(np.int64)
-        del found_i, found_j
-        pair = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
-        i, j = pair // n, pair % n
+        i, j = family // n, family % n
+        del family
         ok = same_incident(i, j, sig, prof, params)
         edges_i.append(i[ok])
         edges_j.append(j[ok])
@@ -249,6 +255,7 @@ def candidate_edges(
     return pair // n, pair % n
 
 
+COMPACT_PAIRS = 8_000_000  # candidate pairs held before they are deduplicated
 PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's terms are 24 × 24 compares)
 
 

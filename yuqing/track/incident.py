@@ -25,6 +25,7 @@ Everything here is a pure function of text and codes, vectorised over pairs with
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+import ahocorasick_rs as acr
 import numpy as np
 import numpy.typing as npt
 
@@ -57,17 +59,18 @@ I64 = npt.NDArray[np.int64]
 @dataclass(frozen=True, slots=True)
 class Kinds:
     names: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...]
-    words: frozenset[str]  # every literal kind word (they are not place names, and weigh as terms)
+    words: tuple[str, ...]  # every kind word, for one Aho-Corasick pass
+    word_bits: tuple[int, ...]  # the kind bit of each word
     version: str
     citywide: int  # mask of the kinds whose incident is the whole city's (an outbreak)
+    automaton: acr.AhoCorasick
 
     def mask(self, text: str) -> int:
-        """Bit k set when kind k's wording is in ``text`` (normalised)."""
+        """Bit k set when a word of kind k is in ``text`` (normalised)."""
         out = 0
-        for k, rx in enumerate(self.patterns):
-            if rx.search(text):
-                out |= 1 << k
+        bits = self.word_bits
+        for idx, _start, _end in self.automaton.find_matches_as_indexes(text, overlapping=True):
+            out |= bits[idx]
         return out
 
     def names_of(self, mask: int) -> tuple[str, ...]:
@@ -81,12 +84,19 @@ def kinds(path: Path = KINDS_PATH) -> Kinds:
     names = tuple(table)
     if len(names) > 62:
         raise ValueError(f"{path}: at most 62 kinds")
+    words: dict[str, int] = {}
+    for k, name in enumerate(names):
+        for w in table[name]:
+            if not re.fullmatch(r"\w+", w):
+                raise ValueError(f"{path}: kind words are literal words, not patterns: {w!r}")
+            words[w] = words.get(w, 0) | (1 << k)
     return Kinds(
         names,
-        tuple(re.compile("|".join(table[n])) for n in names),
-        frozenset(w for n in names for w in table[n] if re.fullmatch(r"\w+", w)),
+        tuple(words),
+        tuple(words.values()),
         str(raw.get("version", "")),
         sum(1 << names.index(n) for n in raw.get("citywide", [])),
+        acr.AhoCorasick(list(words) or ["\x00"]),
     )
 
 
@@ -112,7 +122,6 @@ def _code(gram: str) -> int:
     return (ord(gram[0]) << 21) | ord(gram[1])
 
 
-_DIGITS = frozenset("0123456789")
 _CUT = "|"
 
 
@@ -129,11 +138,12 @@ def _generic_codes() -> frozenset[int]:
 
 def _bigrams(norm: str, table: dict[int, float], top: float, generic: frozenset[int]) -> dict[int, float]:
     out: dict[int, float] = {}
-    for i in range(len(norm) - 1):
-        a, b = norm[i], norm[i + 1]
-        if a == _CUT or b == _CUT or (a in _DIGITS and b in _DIGITS):
+    codes = list(map(ord, norm))
+    cut = ord(_CUT)
+    for a, b in itertools.pairwise(codes):
+        if a == cut or b == cut or (48 <= a <= 57 and 48 <= b <= 57):  # a cut, or two digits
             continue
-        c = (ord(a) << 21) | ord(b)
+        c = (a << 21) | b
         if c not in generic:
             out[c] = table.get(c, top)
     return out
@@ -219,6 +229,7 @@ _REL_DAYS = {"今晨": 0, "今早": 0, "今天": 0, "今日": 0, "今晚": 0, "�
              "前天": -2, "前晚": -2}  # fmt: skip
 _REL_PART = {"今晨": "凌晨", "今早": "早上", "今晚": "晚上", "昨晚": "晚上", "昨夜": "夜间", "前晚": "晚上"}
 MAX_BEFORE = timedelta(days=7)  # a stated time further back is background, not this incident's start
+_TIME_HINT = re.compile("[日号今昨前]")  # every wording read below holds one of these
 
 
 def _num(s: str | None) -> int | None:
@@ -255,6 +266,8 @@ def stated_time(text: str, item_time: datetime) -> Stated | None:
     ``MAX_BEFORE`` earlier. «6月13日6时40分许», «13日凌晨», «今晨6时40分», «昨天下午» are read in
     Asia/Shanghai against the item's date; a day without an hour starts at the beginning of that day
     (or of the part of the day named), so the clock never starts after the incident."""
+    if not _TIME_HINT.search(text):
+        return None
     local = item_time.astimezone(SHANGHAI)
     found: list[Stated] = []
     for m in _ABSOLUTE.finditer(text):
