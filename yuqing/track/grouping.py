@@ -12,8 +12,8 @@ Two members belong to one event when they are linked by a chain of pairs that ar
 how precisely the places agree, within ``window_hours`` of each other; or near-duplicate headlines
 (MinHash estimate of the Jaccard similarity of their bigrams ≥ 0.5) in compatible places. Candidate
 pairs come from buckets (items sorted by bucket and time; each item is compared with its few nearest
-predecessors in every bucket), never from all pairs: the MinHash bands, a kind in a province, a kind
-anywhere, and each item's two rarest terms. Events are connected components, so the result does not
+predecessors in every bucket), never from all pairs: the MinHash bands, a kind in a province, and each
+item's three rarest headline terms. Events are connected components, so the result does not
 depend on the order items arrive in: grouping incrementally gives the same events as grouping everything
 at once. An event's id derives from its opening item, its earliest member.
 
@@ -164,11 +164,11 @@ def _region_parts(region_name: str | None) -> tuple[str, ...]:
 # ------------------------------------------------------------------------------------------ buckets
 
 MINHASH_BANDS = text.NUM_BANDS
-KIND_KEYS = 2  # kinds per item with a province key and a national key
-TERM_KEYS = 2  # rarest terms per item with a key
-NUM_KEYS = MINHASH_BANDS + 2 * KIND_KEYS + TERM_KEYS
+KIND_KEYS = 2  # kinds per item with a key in its province
+TERM_KEYS = 3  # rarest headline terms per item with a key
+NUM_KEYS = MINHASH_BANDS + KIND_KEYS + TERM_KEYS
 _MASK63 = (1 << 63) - 1
-_SALT = {"kind_place": 0x5EED_1C1D_E47B_A4D5, "kind": 0x2545_F491_4F6C_DD1D, "term": 0x9E37_79B9_7F4A_7C15}
+_SALT = {"kind_place": 0x5EED_1C1D_E47B_A4D5, "term": 0x9E37_79B9_7F4A_7C15}
 
 
 def _key(family: str, *parts: int) -> int:
@@ -180,8 +180,8 @@ def _key(family: str, *parts: int) -> int:
 
 
 def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text.U64:
-    """Bucket keys per item: the MinHash bands, then a kind in the item's province, a kind anywhere,
-    and the item's rarest terms (0 = no key)."""
+    """Bucket keys per item: the MinHash bands, then a kind in the item's province, and the item's rarest
+    headline terms (0 = no key). An unplaced report meets a placed one through its wording."""
     keys = np.zeros((len(items), NUM_KEYS), dtype=np.uint64)
     keys[:, :MINHASH_BANDS] = text.band_keys(sig)
     for row in range(len(items)):
@@ -192,9 +192,8 @@ def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text
         for k in bits:
             if province:
                 keys[row, col] = _key("kind_place", k, province)
-            keys[row, col + KIND_KEYS] = _key("kind", k)
             col += 1
-        col = MINHASH_BANDS + 2 * KIND_KEYS
+        col = MINHASH_BANDS + KIND_KEYS
         for code in prof.key_terms[row][:TERM_KEYS]:
             if code:
                 keys[row, col] = _key("term", int(code))
@@ -209,67 +208,64 @@ def _epoch(values: Sequence[datetime]) -> I64:
 def candidate_edges(
     items: Sequence[TrackItem], sig: text.U32, keys: text.U64, prof: Profiles, params: GroupingParams
 ) -> tuple[I64, I64]:
-    """Pairs (i, j) of row indices that are one incident (module docstring)."""
+    """Pairs (i, j) of row indices that are one incident (module docstring), i < j, sorted."""
     n = len(items)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     t = _epoch([it.item_time for it in items])
     window = int(params.window_hours * 3600)
-    edges_i: list[I64] = []
-    edges_j: list[I64] = []
-    # Bucket families one after another (MinHash bands, kind keys, term keys): each family's candidate
-    # pairs are deduplicated and verified before the next one's are made, so only verified edges add up.
-    for cols in (range(0, MINHASH_BANDS), range(MINHASH_BANDS, MINHASH_BANDS + 2 * KIND_KEYS),
-                 range(MINHASH_BANDS + 2 * KIND_KEYS, keys.shape[1])):  # fmt: skip
-        family = np.empty(0, np.int64)  # candidate pairs as i * n + j (i < j), sorted and unique
+    accepted = np.empty(0, np.int64)  # verified edges as i * n + j (i < j), sorted and unique
+    # Band by band: a band's candidate pairs are deduplicated, those already accepted are dropped, the rest
+    # are verified and the accepted ones kept. Only verified edges add up, and a pair of near-duplicates,
+    # which shares most MinHash bands, is verified once (a rejected pair may be verified again in another
+    # band; such pairs are rare in a band, since sharing one means sharing wording).
+    for b in range(keys.shape[1]):
+        kb = keys[:, b]
+        order = np.lexsort((t, kb))
+        ks = kb[order]
         found: list[I64] = []
-        pending = 0
-        for b in cols:
-            kb = keys[:, b]
-            order = np.lexsort((t, kb))
-            ks = kb[order]
-            for s in range(1, min(params.neighbours, n - 1) + 1):
-                ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
-                if not ok.any():
-                    break
-                i, j = order[s:][ok], order[:-s][ok]
-                near = np.abs(t[i] - t[j]) <= window
-                i, j = i[near].astype(np.int64), j[near].astype(np.int64)
-                found.append(np.minimum(i, j) * n + np.maximum(i, j))
-                pending += i.size
-            if pending > COMPACT_PAIRS:  # bound the memory: fold what was found into the unique set
-                family = np.unique(np.concatenate([family, *found]))
-                found, pending = [], 0
-        if found:
-            family = np.unique(np.concatenate([family, *found]))
-        if family.size == 0:
+        for s in range(1, min(params.neighbours, n - 1) + 1):
+            ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
+            if not ok.any():
+                break
+            i, j = order[s:][ok], order[:-s][ok]
+            near = np.abs(t[i] - t[j]) <= window
+            i, j = i[near].astype(np.int64), j[near].astype(np.int64)
+            found.append(np.minimum(i, j) * n + np.maximum(i, j))
+        if not found:
             continue
-        i, j = family // n, family % n
-        del family
-        ok = same_incident(i, j, sig, prof, params)
-        edges_i.append(i[ok])
-        edges_j.append(j[ok])
-    if not edges_i:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    pair = np.unique(np.concatenate(edges_i) * n + np.concatenate(edges_j))
-    return pair // n, pair % n
+        pairs = np.unique(np.concatenate(found))
+        if accepted.size:
+            pos = np.minimum(np.searchsorted(accepted, pairs), accepted.size - 1)
+            pairs = pairs[accepted[pos] != pairs]
+        if pairs.size == 0:
+            continue
+        ok = same_incident(pairs // n, pairs % n, sig, prof, params)
+        if ok.any():
+            accepted = np.union1d(accepted, pairs[ok])
+    return accepted // n, accepted % n
 
 
-COMPACT_PAIRS = 8_000_000  # candidate pairs held before they are deduplicated
 PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's terms are 24 × 24 compares)
 
 
 def same_incident(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
+    """Whether each pair (i[k], j[k]) is one incident: compatible places, then near-duplicate headlines or
+    the wording rule (cheapest test first: most candidate pairs fail on place)."""
     out = np.zeros(i.size, dtype=bool)
     for a in range(0, i.size, PAIR_CHUNK):
         ci, cj = i[a : a + PAIR_CHUNK], j[a : a + PAIR_CHUNK]
         level = incident.agreement(
             prof.place_codes[ci], prof.place_levels[ci], prof.place_codes[cj], prof.place_levels[cj]
         )
-        near_dup = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
-        score = incident.overlap(prof.term_codes[ci], prof.term_weights[ci], prof.term_codes[cj], prof.term_weights[cj])
-        by_rule = incident.decide(level, prof.kinds[ci], prof.kinds[cj], score, params.thresholds)
-        out[a : a + PAIR_CHUNK] = (level >= 0) & (near_dup | by_rule)
+        placed = np.flatnonzero(level >= 0)
+        ci, cj, level = ci[placed], cj[placed], level[placed]
+        near = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
+        rest = np.flatnonzero(~near)
+        ri, rj = ci[rest], cj[rest]
+        score = incident.overlap(prof.term_codes[ri], prof.term_weights[ri], prof.term_codes[rj], prof.term_weights[rj])
+        near[rest] = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
+        out[a + placed] = near
     return out
 
 
