@@ -208,41 +208,44 @@ def _epoch(values: Sequence[datetime]) -> I64:
 def candidate_edges(
     items: Sequence[TrackItem], sig: text.U32, keys: text.U64, prof: Profiles, params: GroupingParams
 ) -> tuple[I64, I64]:
-    """Pairs (i, j) of row indices that are one incident (module docstring), i < j, sorted."""
+    """Pairs (i, j) of row indices that are one incident (module docstring), i < j, sorted: enough of them
+    to connect every two items that are (a spanning forest of the components)."""
     n = len(items)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     t = _epoch([it.item_time for it in items])
     window = int(params.window_hours * 3600)
     accepted = np.empty(0, np.int64)  # verified edges as i * n + j (i < j), sorted and unique
-    # Band by band: a band's candidate pairs are deduplicated, those already accepted are dropped, the rest
-    # are verified and the accepted ones kept. Only verified edges add up, and a pair of near-duplicates,
-    # which shares most MinHash bands, is verified once (a rejected pair may be verified again in another
-    # band; such pairs are rare in a band, since sharing one means sharing wording).
+    labels = np.arange(n, dtype=np.int64)  # components of the accepted edges so far
+    # Band by band: a band's candidate pairs are deduplicated, pairs already joined (by an accepted edge or
+    # a chain of them) are dropped, the rest are verified and the accepted ones kept. Only edges that join
+    # two components are kept (a spanning forest: the components are the same), so a group of
+    # near-duplicates, which shares most MinHash bands, is verified about once, and memory follows the
+    # items rather than the candidate pairs.
     for b in range(keys.shape[1]):
         kb = keys[:, b]
         order = np.lexsort((t, kb))
         ks = kb[order]
         found: list[I64] = []
-        for s in range(1, min(params.neighbours, n - 1) + 1):
+        # Near-duplicates share most of the 16 MinHash bands, so fewer predecessors per band find them.
+        reach = params.neighbours // 2 if b < MINHASH_BANDS else params.neighbours
+        for s in range(1, min(reach, n - 1) + 1):
             ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
             if not ok.any():
                 break
             i, j = order[s:][ok], order[:-s][ok]
-            near = np.abs(t[i] - t[j]) <= window
-            i, j = i[near].astype(np.int64), j[near].astype(np.int64)
+            keep = (np.abs(t[i] - t[j]) <= window) & (labels[i] != labels[j])
+            i, j = i[keep].astype(np.int64), j[keep].astype(np.int64)
             found.append(np.minimum(i, j) * n + np.maximum(i, j))
         if not found:
             continue
         pairs = np.unique(np.concatenate(found))
-        if accepted.size:
-            pos = np.minimum(np.searchsorted(accepted, pairs), accepted.size - 1)
-            pairs = pairs[accepted[pos] != pairs]
         if pairs.size == 0:
             continue
         ok = same_incident(pairs // n, pairs % n, sig, prof, params)
         if ok.any():
             accepted = np.union1d(accepted, pairs[ok])
+            labels = components(n, accepted // n, accepted % n)
     return accepted // n, accepted % n
 
 

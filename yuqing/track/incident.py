@@ -376,15 +376,29 @@ def agreement(ca: I64, la: I64, cb: I64, lb: I64) -> I64:
     them nest (different places)."""
     n = ca.shape[0]
     best = np.zeros(n, dtype=np.int64)
-    a_known = (la > 0).any(axis=1)
-    b_known = (lb > 0).any(axis=1)
-    for i in range(ca.shape[1]):
-        for j in range(cb.shape[1]):
-            lv = np.minimum(la[:, i], lb[:, j])
-            div = 10 ** (6 - np.maximum(lv, 0))
-            nested = (lv > 0) & (ca[:, i] // div == cb[:, j] // div)
-            best = np.where(nested, np.maximum(best, lv), best)
+    a_known = la[:, 0] > 0  # candidates are packed to the left: the first is set when any is
+    b_known = lb[:, 0] > 0
+    # Most items have one place: those pairs are settled on the first candidates alone.
+    many = (la[:, 1] > 0) | (lb[:, 1] > 0) if ca.shape[1] > 1 else np.zeros(n, dtype=bool)
+    lv = np.minimum(la[:, 0], lb[:, 0])
+    div = _DIVISORS[np.maximum(lv, 0)]
+    nested = (lv > 0) & (ca[:, 0] // div == cb[:, 0] // div)
+    best = np.where(nested, lv, 0)
+    rows = np.flatnonzero(many)
+    if rows.size:
+        sa, sla, sb, slb = ca[rows], la[rows], cb[rows], lb[rows]
+        sub = best[rows]
+        for i in range(ca.shape[1]):
+            for j in range(cb.shape[1]):
+                lv = np.minimum(sla[:, i], slb[:, j])
+                div = _DIVISORS[np.maximum(lv, 0)]
+                nested = (lv > 0) & (sa[:, i] // div == sb[:, j] // div)
+                sub = np.where(nested, np.maximum(sub, lv), sub)
+        best[rows] = sub
     return np.where(a_known & b_known & (best == 0), -1, best)
+
+
+_DIVISORS = np.array([10**6, 10**5, 10**4, 10**3, 100, 10, 1], dtype=np.int64)  # by level (digits kept)
 
 
 # --------------------------------------------------------------------------------------------- pairs
