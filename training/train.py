@@ -141,7 +141,7 @@ def design(inputs: list[ModelInput], spec: FeatureSpec) -> sparse.csr_matrix:
 def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     if y.all() or not y.any():
         return np.zeros(x.shape[1]), (10.0 if y.all() else -10.0)
-    m = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
+    m = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=SEED)
     m.fit(x, y)
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
