@@ -150,7 +150,11 @@ def round2(items: list[dict], out: Path) -> None:
             chosen[it["id"]] = name
             order.append(it)
     rng.shuffle(order)
-    first = 18
+    _write_round(order, chosen, out, first=18)
+
+
+def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: int) -> None:
+    """Write a round's items as batches ``first`` on, and append their strata to ``sample.jsonl``."""
     with open(out / "sample.jsonl", "a", encoding="utf-8") as s:
         for n in range(0, len(order), BATCH):
             batch_no = first + n // BATCH
@@ -159,7 +163,7 @@ def round2(items: list[dict], out: Path) -> None:
                     f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
                     s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
                                        ensure_ascii=False) + "\n")
-    print(f"round 2: {len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
+    print(f"{len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
 
 
 def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int]], seed: int, first: int,
@@ -177,15 +181,7 @@ def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int
             chosen[it["id"]] = name
             order.append(it)
     rng.shuffle(order)
-    with open(out / "sample.jsonl", "a", encoding="utf-8") as s:
-        for n in range(0, len(order), BATCH):
-            batch_no = first + n // BATCH
-            with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
-                for it in order[n:n + BATCH]:
-                    f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
-                    s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
-                                       ensure_ascii=False) + "\n")
-    print(f"{len(order)} items in batches {first}–{first + (len(order) - 1) // BATCH}")
+    _write_round(order, chosen, out, first)
 
 
 def round3(items: list[dict], out: Path) -> None:

@@ -203,6 +203,14 @@ def scores(y: np.ndarray, pred: np.ndarray, not_message: np.ndarray) -> dict[str
     return out
 
 
+def print_scores(s: dict[str, Any]) -> None:
+    for label in LABELS:
+        row = s[label]
+        print(f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})")
+    print(f"  topic macro-F1 {s['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
+          f"{s['issue_fpr_not_messages']:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pool", type=Path, default=ROOT.parent / "shared" / "train" / "pool.jsonl")
@@ -267,17 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         "cross_validation_by_source": by_stratum,
     }
     print(f"chosen C={c_best:g}")
-    for label in LABELS:
-        row = cv[label]
-        print(f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})")
-    print(f"  topic macro-F1 {cv['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
-          f"{cv['issue_fpr_not_messages']:.3f}")
+    print_scores(cv)
     print(f"natural strata only ({int(natural.sum())} items drawn at random per source):")
-    for label in LABELS:
-        row = cv_natural[label]
-        print(f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})")
-    print(f"  topic macro-F1 {cv_natural['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
-          f"{cv_natural['issue_fpr_not_messages']:.3f}")
+    print_scores(cv_natural)
     if args.no_save:
         return 0
     weights = np.zeros((1 << spec.bits, len(LABELS)), dtype=np.float32)
