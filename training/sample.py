@@ -9,7 +9,7 @@ Deterministic (one seeded RNG, strata in a fixed order). Two kinds of strata:
   *candidates*; the labels come from reading each item against the guide.
 
 Writes ``training/batches/batch_NN.jsonl`` (the items, for the readers) and ``training/sample.jsonl`` (id,
-stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2|3|4]``
+stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2|3|4|5]``
 (each later round appends to the earlier rounds' draw; run them in order).
 """
 
@@ -97,6 +97,21 @@ ROUND4: list[tuple[str, str, int]] = [
     ("teddy_msg_r4", "teddy:msg", 700),
     ("teddy_reply_r4", "teddy:reply", 300),
 ]
+
+
+# Round 5: uncertainty sampling. The model trained on rounds 1–4 (``classifiers/data/model.npz`` at the time of
+# the draw; its sha1 is printed and kept in ``training/README.md``) scores every item not yet taken. Per topic that
+# cross-validation still finds weak, the candidates are the items where the lexicon and the model disagree or
+# the model's margin lies within ``ROUND5_BAND`` of its threshold: the items a reader's label teaches most.
+ROUND5: list[tuple[str, int]] = [
+    ("work_safety", 300),
+    ("hardship_livelihood", 250),
+    ("housing_finance", 250),
+    ("wage_arrears", 200),
+    ("environment", 150),
+    ("education_health_eldercare", 100),
+]
+ROUND5_BAND = 1.0
 
 
 def stratum_of(item: dict) -> str:
@@ -189,11 +204,52 @@ def round3(items: list[dict], out: Path) -> None:
     _append_round(items, out, ROUND3, SEED + 3, first=23, pattern=ROUND3_PATTERN)
 
 
+def round5(items: list[dict], out: Path) -> None:
+    """Draw round 5 (batches 29 on): the current model's uncertain items for the weak topics."""
+    import hashlib
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import numpy as np
+
+    from classifiers import Classifier
+    from classifiers.model import MODEL_PATH
+
+    print(f"model {MODEL_PATH.name} sha1 {hashlib.sha1(MODEL_PATH.read_bytes()).hexdigest()}")
+    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
+    rest = [it for it in items if it["id"] not in taken]
+    clf = Classifier()
+    model = clf.model
+    assert model is not None
+    margins: list[np.ndarray] = []
+    lexicon: list[set[str]] = []
+    for n in range(0, len(rest), 1024):
+        ruled = [clf.rules_pass(it["title"], it["text"]) for it in rest[n:n + 1024]]
+        margins.append(model.score([r.model_input for r in ruled]).margin)
+        lexicon += [{t.slug for t in r.topics} for r in ruled]
+    margin = np.concatenate(margins)
+    rng = random.Random(SEED + 5)
+    chosen: dict[str, str] = {}
+    order: list[dict] = []
+    for slug, k in ROUND5:
+        col = model.index[slug]
+        gap = margin[:, col] - model.thresholds[col]
+        cands = [it for r, it in enumerate(rest)
+                 if it["id"] not in chosen
+                 and ((slug in lexicon[r]) != (gap[r] >= 0) or abs(gap[r]) < ROUND5_BAND)]
+        print(f"  {slug}: {len(cands)} candidates")
+        for it in pick(rng, cands, k):
+            chosen[it["id"]] = f"unc_{slug}"
+            order.append(it)
+    rng.shuffle(order)
+    _write_round(order, chosen, out, first=29)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", default="../shared/train/pool.jsonl")
     ap.add_argument("--out", default=str(Path(__file__).parent))
-    ap.add_argument("--round", type=int, default=1, choices=(1, 2, 3, 4))
+    ap.add_argument("--round", type=int, default=1, choices=(1, 2, 3, 4, 5))
     args = ap.parse_args()
     items = [json.loads(line) for line in Path(args.pool).read_text(encoding="utf-8").splitlines()]
     if args.round == 2:
@@ -204,6 +260,9 @@ def main() -> None:
         return
     if args.round == 4:
         _append_round(items, Path(args.out), ROUND4, SEED + 4, first=25)
+        return
+    if args.round == 5:
+        round5(items, Path(args.out))
         return
     by_stratum: dict[str, list[dict]] = defaultdict(list)
     for it in items:
