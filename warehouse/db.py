@@ -41,6 +41,22 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
     return _LOCK_CONFLICT in str(error)
 
 
+def _create(target: Path) -> None:
+    """Create an empty database file that appears whole: written under a temporary name and linked into place,
+    so a second process opening the same new path at that moment never reads a half-written file (DuckDB then
+    says "exists, but it is not a valid DuckDB database file")."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{random.getrandbits(32):08x}.new")
+    try:
+        duckdb.connect(str(tmp)).close()
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, target)
+    except duckdb.Error as e:
+        raise StorageError(f"cannot create the warehouse {target}: {e}") from e
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
 def connect(
     path: str | os.PathLike[str], *, read_only: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> duckdb.DuckDBPyConnection:
@@ -51,6 +67,8 @@ def connect(
             raise StorageError(f"no warehouse at {target}")
         if not read_only:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
+            if not Path(target).exists():
+                _create(Path(target))
     deadline = time.monotonic() + lock_timeout
     wait = _FIRST_WAIT
     while True:
