@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from yuqing.errors import ConfigError, DataCheckError, DeliveryError, Disposition, RetrieveError, SchemaError
 from yuqing.timeutil import parse_as_of, shanghai
@@ -163,3 +163,11 @@ def current_run_name() -> str:
         flow_run.scheduled_start_time,
         shard,
     )
+
+
+def secret_value(block_name: str) -> str:
+    """The value of a Prefect Secret block (``YUQING_SMTP_PASSWORD_BLOCK``); never logged."""
+    from prefect.blocks.system import Secret
+
+    block = cast("Secret[str]", Secret.load(block_name, _sync=True))  # type: ignore[call-arg]
+    return str(block.get())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import current_run_name, resolve_as_of, retry_condition, warehouse_lock
-from flows.track import track_task
+from flows.common import current_run_name, resolve_as_of, retry_condition, secret_value, warehouse_lock
+from flows.track import send_alerts, track_task
 from yuqing import pipeline
 
 DIGEST_TIMEOUT_SECONDS = 15 * 60
@@ -45,14 +44,6 @@ def digest_task(
         )
 
 
-def secret_value(block_name: str) -> str:
-    """The value of a Prefect Secret block (``YUQING_SMTP_PASSWORD_BLOCK``); never logged."""
-    from prefect.blocks.system import Secret
-
-    block = cast("Secret[str]", Secret.load(block_name, _sync=True))  # type: ignore[call-arg]
-    return str(block.get())
-
-
 @flow(name="digest", flow_run_name=current_run_name, timeout_seconds=DIGEST_TIMEOUT_SECONDS)
 def digest(
     db_path: str,
@@ -68,7 +59,8 @@ def digest(
     """
     when = resolve_as_of(as_of)
     db = Path(db_path)
-    track_task(db, when)
+    tracked = track_task(db, when)
+    send_alerts(db, when, tracked, Path(routes_path) if routes_path else None)
     result = digest_task(
         db, when, to, Path(out) if out else None, Path(routes_path) if routes_path else None, force
     )

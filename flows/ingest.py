@@ -26,7 +26,7 @@ from flows.common import (
     retry_condition,
     warehouse_lock,
 )
-from flows.track import track_task
+from flows.track import send_alerts, track_task
 from warehouse.store import SourceResult
 from yuqing import pipeline
 from yuqing.processing import Offload
@@ -117,13 +117,17 @@ def ingest(
     shard: int = 0,
     shards: int = 1,
     track_new: bool = True,
+    routes_path: str | None = None,
+    alerts: bool | None = None,
 ) -> str:
     """One ingest cycle of the sources in ``sources_path`` into ``db_path``.
 
     ``as_of``: ISO 8601 with offset (default: now). ``shard``/``shards``: take only the sources whose stable
     hash falls in this shard, so several runs can split one sources file between workers. ``track_new``: when
     the run stored new or changed items, group and flag them at once (a track run as of the same time), so a
-    new item reaches ``v_overdue`` within one ingest cycle instead of waiting for the hourly track run.
+    new item reaches ``v_overdue`` within one ingest cycle instead of waiting for the hourly track run; its urgent
+    alerts (the routes in ``routes_path``, default ``$YUQING_ROUTES``) go out from there too; ``alerts``: as
+    ``yuqing track --alerts`` (None: not in a backfill).
     """
     logger = get_run_logger()
     when = resolve_as_of(as_of)
@@ -144,8 +148,10 @@ def ingest(
     create_table_artifact(table=report.table_rows(), key=ARTIFACT_KEY, description=_headline(report))
     logger.info("%s", _headline(report))
     if track_new and (report.new or report.updated):
-        tracked = track_task(db, when)
+        routes = Path(routes_path) if routes_path else None
+        tracked = track_task(db, when, routes, alerts)
         logger.info("track after ingest: %s", ", ".join(f"{k}={v}" for k, v in tracked.counts().items()))
+        send_alerts(db, when, tracked, routes)
     return _headline(report)
 
 

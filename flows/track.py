@@ -9,14 +9,16 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import current_run_name, resolve_as_of, retry_condition, warehouse_lock
+from flows.common import current_run_name, resolve_as_of, retry_condition, secret_value, warehouse_lock
 from yuqing import pipeline
+from yuqing.errors import DeliveryError
 
 TRACK_TIMEOUT_SECONDS = 15 * 60
 TRACK_RETRIES = 2
 TRACK_RETRY_DELAY_SECONDS = 10.0
 
 ARTIFACT_KEY = "track-report"
+ALERTS_ARTIFACT_KEY = "alerts-report"
 
 
 @task(
@@ -27,19 +29,72 @@ ARTIFACT_KEY = "track-report"
     cache_policy=NO_CACHE,
     persist_result=False,
 )
-def track_task(db_path: Path, as_of: datetime) -> pipeline.TrackSummary:
+def track_task(
+    db_path: Path, as_of: datetime, routes_path: Path | None = None, alerts: bool | None = None
+) -> pipeline.TrackSummary:
+    # Alerts are raised here, under the warehouse slot, and sent by ``alerts_task`` after it is released.
     with warehouse_lock():
-        return pipeline.track(db_path, as_of=as_of)
+        return pipeline.track(
+            db_path,
+            as_of=as_of,
+            routes_path=routes_path,
+            alerts=alerts,
+            deliver=False,
+            resolve_secret=secret_value,
+        )
+
+
+@task(name="alerts", retries=0, cache_policy=NO_CACHE, persist_result=False)
+def alerts_task(db_path: Path, as_of: datetime, routes_path: Path | None = None) -> str:
+    """Send the urgent alerts due as of ``as_of``, outside the warehouse slot: a channel that is down costs
+    one bounded attempt and never holds ingest or track. Failed alerts are in the ledger and retried by the
+    next run; this task fails so that the flow run shows them."""
+    report = pipeline.deliver_alerts(
+        db_path, as_of=as_of, routes_path=routes_path, resolve_secret=secret_value
+    )
+    if not report.ok:
+        raise DeliveryError(report.summary())
+    return report.summary()
+
+
+def send_alerts(
+    db: Path, when: datetime, summary: pipeline.TrackSummary, routes_path: Path | None
+) -> str | None:
+    """After a track step: deliver what it raised (and what is waiting), reporting a failure in the run's log
+    and artifacts without failing the flow's own work."""
+    step = summary.alerts
+    logger = get_run_logger()
+    if step is None or step.skipped:
+        return None
+    if step.error:
+        logger.error("%s", step.summary())
+        create_markdown_artifact(markdown=f"# alerts\n\n{step.summary()}", key=ALERTS_ARTIFACT_KEY)
+        return step.summary()
+    state = alerts_task(db, when, routes_path, return_state=True)
+    if state.is_completed():
+        line = f"alerts: {step.raised} raised; " + str(state.result()).removeprefix("alerts: ")
+        logger.info("%s", line)
+    else:
+        line = f"alerts: {step.raised} raised; " + str(state.message or "delivery failed")
+        logger.error("%s", line)
+    create_markdown_artifact(markdown=f"# alerts\n\n{line}", key=ALERTS_ARTIFACT_KEY, description=line[:200])
+    return line
 
 
 @flow(name="track", flow_run_name=current_run_name, timeout_seconds=TRACK_TIMEOUT_SECONDS)
-def track(db_path: str, as_of: str | None = None) -> str:
-    """Events, responses and deadlines in ``db_path`` as of ``as_of`` (ISO 8601 with offset; default now)."""
-    report = track_task(Path(db_path), resolve_as_of(as_of))
+def track(
+    db_path: str, as_of: str | None = None, routes_path: str | None = None, alerts: bool | None = None
+) -> str:
+    """Events, responses and deadlines in ``db_path`` as of ``as_of`` (ISO 8601 with offset; default now), and
+    the urgent alerts of the routes in ``routes_path`` (default ``$YUQING_ROUTES``; docs/alerts.md)."""
+    when = resolve_as_of(as_of)
+    routes = Path(routes_path) if routes_path else None
+    report = track_task(Path(db_path), when, routes, alerts)
     # New events and overdue milestones, for ops in the run's Artifacts tab.
     headline = _headline(report)
     create_markdown_artifact(markdown=report.markdown(), key=ARTIFACT_KEY, description=headline)
     get_run_logger().info("%s", headline)
+    send_alerts(Path(db_path), when, report, routes)
     return headline
 
 

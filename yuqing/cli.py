@@ -44,6 +44,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="let items that were already older than the lookback (30 days) when first fetched open events "
         "too, those set aside before included (a backfill of history; docs/ops.md)",
     )
+    t.add_argument(
+        "--routes", default=os.environ.get("YUQING_ROUTES"), help="routes file with the alert settings"
+    )
+    t.add_argument(
+        "--alerts",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="raise and send urgent alerts (default: yes, except in a backfill, when as_of is more than an hour "
+        "behind the clock; docs/alerts.md)",
+    )
+
+    a = sub.add_parser("alerts", help="the urgent-alert ledger; --send delivers the alerts due now")
+    a.add_argument("--as-of", dest="as_of")
+    a.add_argument(
+        "--routes", default=os.environ.get("YUQING_ROUTES"), help="routes file with the alert settings"
+    )
+    a.add_argument(
+        "--send",
+        action="store_true",
+        help="send the alerts that are due (pending, or failed and due a retry)",
+    )
+    a.add_argument("--limit", type=int, default=50, help="ledger rows to show (default 50)")
+    a.add_argument("--test", metavar="ROUTE", help="send a test message on every alert channel of ROUTE")
 
     g = sub.add_parser("digest", help="build and send (or write) the daily digest")
     g.add_argument("--as-of", dest="as_of")
@@ -112,9 +135,26 @@ def _dispatch(args: argparse.Namespace, db: Path) -> int:
     if cmd == "track":
         from yuqing import pipeline
 
-        track_report = pipeline.track(db, as_of=parse_as_of(args.as_of), history=args.history)
+        track_report = pipeline.track(
+            db,
+            as_of=parse_as_of(args.as_of),
+            history=args.history,
+            routes_path=Path(args.routes) if args.routes else None,
+            alerts=args.alerts,
+        )
         print(track_report.summary())
-        return 0
+        return 0 if track_report.alerts is None or track_report.alerts.ok else 1
+    if cmd == "alerts":
+        from yuqing import pipeline
+
+        return pipeline.alerts_command(
+            db,
+            as_of=parse_as_of(args.as_of),
+            routes_path=Path(args.routes) if args.routes else None,
+            send=args.send,
+            limit=args.limit,
+            test=args.test,
+        )
     if cmd == "overdue":
         from yuqing import pipeline
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -38,13 +39,15 @@ from warehouse.store import (
     start_run,
     sync_sources,
 )
-from yuqing.errors import DataCheckError, ParseError, RetrieveError
+from yuqing.errors import ConfigError, DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags
 from yuqing.processing import Offload, Processed, classify_batch, process_body, result_of
 from yuqing.processing import classify_item as classify_item  # re-exported: retag and callers classify here
 from yuqing.processing import classify_items as classify_items
 from yuqing.processing import is_backfill as is_backfill
 from yuqing.timeutil import fmt_local, shanghai, to_utc
+
+log = logging.getLogger("yuqing.pipeline")
 
 DEFAULT_GROUP_SIZE = 200  # sources per fetch task and per store transaction
 # The analyst snapshot is re-published after a run that stored nothing new only once it is this old
@@ -612,6 +615,7 @@ class TrackSummary:
     report: Any  # yuqing.track.run.TrackReport
     overdue: list[Any]  # list[yuqing.track.run.OverdueRow]
     snapshot: Path | None = None
+    alerts: AlertStep | None = None  # urgent alerts raised (and sent) by this run
 
     def counts(self) -> dict[str, int]:
         r = self.report
@@ -622,6 +626,7 @@ class TrackSummary:
             "responses_linked": r.responses_linked,
             "milestones": r.milestones,
             "overdue": len(self.overdue),
+            "alerts_raised": self.alerts.raised if self.alerts else 0,
         }
 
     def summary(self) -> str:
@@ -631,6 +636,8 @@ class TrackSummary:
             f"{r.members} joined or opened events, {r.events_touched} events updated, "
             f"{r.responses_linked} responses linked, {len(self.overdue)} overdue milestones"
         )
+        if self.alerts is not None:
+            head += "\n" + self.alerts.summary()
         return head + ("\n\n" + format_overdue(self.overdue) if self.overdue else "")
 
     def markdown(self) -> str:
@@ -641,6 +648,7 @@ class TrackSummary:
             f"- new items looked at: {r.items_seen}; joined or opened events: {r.members}",
             f"- events updated: {r.events_touched}; responses linked: {r.responses_linked}",
             f"- overdue milestones: {len(self.overdue)}",
+            *([f"- {self.alerts.summary()}"] if self.alerts is not None else []),
             "",
         ]
         if self.overdue:
@@ -659,18 +667,110 @@ def _hours(delta: Any) -> str:
     return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
 
 
-def track(db_path: Path, *, as_of: datetime, history: bool = False) -> TrackSummary:
-    """Group events, link responses, compute deadlines; publish the analyst snapshot. ``history``: items
-    that were older than the lookback when first fetched may open events too (a backfill of history)."""
+@dataclass
+class AlertStep:
+    """What a track run did about urgent alerts (yuqing/alerts): raised into the ledger, then delivered."""
+
+    raised: int = 0
+    skipped: str | None = None  # why alerts were not evaluated (no routes, a backfill)
+    error: str | None = None  # the routes file could not be read: tracking went on, alerts did not
+    delivery: Any = None  # yuqing.alerts.run.DeliveryReport, when this run delivered
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and (self.delivery is None or self.delivery.ok)
+
+    def summary(self) -> str:
+        if self.error:
+            return f"alerts: NOT evaluated: {self.error}"
+        if self.skipped:
+            return f"alerts: not evaluated ({self.skipped})"
+        line = f"alerts: {self.raised} raised"
+        if self.delivery is not None:
+            line += "; " + self.delivery.summary().removeprefix("alerts: ")
+        return line
+
+
+def alert_routes(routes_path: Path | None) -> tuple[Any, ...]:
+    """The routes that alert, from ``routes_path`` or ``$YUQING_ROUTES``; none when neither names a file
+    (ConfigError when the file named is missing or invalid)."""
+    from yuqing.alerts.run import alerting
+    from yuqing.digest import load_routes
+
+    path = routes_path or (Path(os.environ["YUQING_ROUTES"]) if os.environ.get("YUQING_ROUTES") else None)
+    if path is None:
+        return ()
+    return tuple(alerting(load_routes(path)))
+
+
+def track(
+    db_path: Path,
+    *,
+    as_of: datetime,
+    history: bool = False,
+    routes_path: Path | None = None,
+    alerts: bool | None = None,
+    deliver: bool = True,
+    resolve_secret: Callable[[str], str] | None = None,
+) -> TrackSummary:
+    """Group events, link responses, compute deadlines; raise urgent alerts; publish the analyst snapshot.
+
+    ``history``: items that were older than the lookback when first fetched may open events too (a backfill
+    of history). ``alerts``: None (default) raises alerts unless the run is a backfill (as_of more than an
+    hour behind the clock), True raises them anyway, False never. ``deliver``: send the raised alerts once
+    the warehouse is closed (the flows send them in a task of their own instead: ``deliver_alerts``).
+    """
+    from yuqing.alerts.run import raise_alerts
     from yuqing.track.run import overdue as overdue_rows
     from yuqing.track.run import run_track
 
     as_of = to_utc(as_of)
+    step = AlertStep()
+    routes: tuple[Any, ...] = ()
+    if alerts is False:
+        step.skipped = "turned off for this run"
+    elif alerts is None and is_backfill(as_of):
+        step.skipped = "a backfill: as_of is more than an hour behind the clock; --alerts sends them anyway"
+    else:
+        try:
+            routes = alert_routes(routes_path)
+        except ConfigError as e:
+            step.error = str(e)
+            log.error("alerts: %s", e)
+        if not routes and step.error is None:
+            step.skipped = "no route has alert_channels"
     with Warehouse.open(db_path) as wh:
         report = run_track(wh, as_of, history=history)
+        if routes:
+            step.raised = raise_alerts(wh, as_of, routes)
         rows = overdue_rows(wh, as_of)
         snapshot = publish_snapshot(wh)
-    return TrackSummary(report=report, overdue=rows, snapshot=snapshot)
+    if routes and deliver:
+        step.delivery = deliver_alerts(db_path, as_of=as_of, routes=routes, resolve_secret=resolve_secret)
+    return TrackSummary(report=report, overdue=rows, snapshot=snapshot, alerts=step)
+
+
+def deliver_alerts(
+    db_path: Path,
+    *,
+    as_of: datetime,
+    routes: Sequence[Any] | None = None,
+    routes_path: Path | None = None,
+    resolve_secret: Callable[[str], str] | None = None,
+) -> Any:
+    """Send the alerts due as of ``as_of`` (yuqing.alerts.run.DeliveryReport). The warehouse is opened only
+    to claim them and to record the outcomes."""
+    from yuqing.alerts.channels import SendContext
+    from yuqing.alerts.run import deliver_alerts as deliver
+
+    if routes is None:
+        routes = alert_routes(routes_path)
+    return deliver(
+        lambda: Warehouse.open(db_path),
+        to_utc(as_of),
+        routes,
+        SendContext.from_environment(resolve_secret),
+    )
 
 
 def overdue(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -> list[Any]:
@@ -746,6 +846,42 @@ def digest(
         results = send_digests(wh, as_of, routes, smtp, force=force)
     raise_for_failures(results)
     return "\n".join(r.summary() for r in results)
+
+
+def alerts_command(
+    db_path: Path,
+    *,
+    as_of: datetime,
+    routes_path: Path | None,
+    send: bool,
+    limit: int = 50,
+    test: str | None = None,
+) -> int:
+    """``yuqing alerts``: with ``test``, a test message on every channel of that route; with ``send``, deliver
+    what is due as of ``as_of``; then print the ledger."""
+    from yuqing.alerts.channels import SendContext
+    from yuqing.alerts.run import ledger_text, test_route
+
+    if test is not None:
+        routes = {r.name: r for r in alert_routes(routes_path)}
+        if test not in routes:
+            raise ConfigError(
+                f"no route named {test!r} has alert_channels (routes that alert: {', '.join(routes) or 'none'})"
+            )
+        results = test_route(
+            lambda: Warehouse.open(db_path), routes[test], SendContext.from_environment(), as_of=to_utc(as_of)
+        )
+        for channel, error in results:
+            print(f"{test}/{channel}: " + ("ok" if error is None else f"FAILED: {error}"))
+        return 0 if all(error is None for _, error in results) else 1
+    status = 0
+    if send:
+        report = deliver_alerts(db_path, as_of=to_utc(as_of), routes_path=routes_path)
+        print(report.summary())
+        status = 0 if report.ok else 1
+    with Warehouse.open(db_path) as wh:
+        print(ledger_text(wh, limit=limit))
+    return status
 
 
 # ---------------------------------------------------------------------------------------- retag

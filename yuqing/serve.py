@@ -167,7 +167,8 @@ def serve_parameters(spec: DeploymentSpec, db: Path, env: Mapping[str, str]) -> 
         params["db_path"] = str(db.resolve())
     if "sources_path" in params:
         params["sources_path"] = str(Path(env.get("YUQING_SOURCES") or params["sources_path"]).resolve())
-    if spec.name == "digest" and env.get("YUQING_ROUTES") and not params.get("routes_path"):
+    # The routes file: the digest's recipients, and the urgent alerts that track runs (and ingest's track step) raise.
+    if spec.name in ("digest", "track", "ingest") and env.get("YUQING_ROUTES") and not params.get("routes_path"):
         params["routes_path"] = str(Path(env["YUQING_ROUTES"]).resolve())
     return params
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.digest import secret_value
+from flows.common import secret_value
 from yuqing.digest import SmtpSettings
 
 

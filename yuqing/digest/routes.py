@@ -18,7 +18,8 @@ recipients = ["duty@example.gov.cn"]
 send_empty = true              # also send "nothing to report" (default false)
 ```
 
-An unknown key is an error naming the key and its line, like the sources file.
+An unknown key is an error naming the key and its line, like the sources file. The same file configures
+urgent alerts: ``[[channel]]`` tables and the ``alert_*`` keys of a route (``yuqing/alerts/config.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
+from yuqing.alerts.config import ROUTE_KEYS as ALERT_KEYS
+from yuqing.alerts.config import AlertSettings, Channel, parse_channels, parse_route_alerts
 from yuqing.errors import ConfigError
 
 DEFAULT_DUE_WITHIN_HOURS = 24  # the longest baseline window short of 48 h: "due by this time tomorrow"
@@ -49,6 +52,7 @@ _KEYS = {
     "send_empty",
     "due_within_hours",
     "lookback_days",
+    *ALERT_KEYS,
 }
 _DEFAULT_KEYS = _KEYS - {"name", "recipients", "label"}
 
@@ -72,6 +76,7 @@ class Route:
     send_empty: bool = False
     due_within_hours: int = DEFAULT_DUE_WITHIN_HOURS
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    alerts: AlertSettings | None = None  # urgent alerts (yuqing/alerts); None: digest only
 
     def matches(self, topics: Iterable[str], region_code: str | None) -> bool:
         """An event belongs to the route when one of its topics and its region are both wanted."""
@@ -113,12 +118,12 @@ def check_address(value: str, *, where: str) -> str:
     return addr
 
 
-def _line_of(text: str, key: str, route_index: int | None) -> int:
-    """1-based line of ``key =`` in the route table number ``route_index`` (or [defaults])."""
+def _line_of(text: str, key: str, route_index: int | None, *, table: str = "route") -> int:
+    """1-based line of ``key =`` in the ``[[table]]`` number ``route_index`` (or [defaults])."""
     lines = text.splitlines()
     start, seen = 0, -1
     header = (
-        re.compile(r"^\s*\[\[\s*route\s*\]\]")
+        re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
         if route_index is not None
         else re.compile(r"^\s*\[\s*defaults\s*\]")
     )
@@ -135,7 +140,15 @@ def _line_of(text: str, key: str, route_index: int | None) -> int:
     return start + 1
 
 
-def _route(raw: dict[str, Any], defaults: dict[str, Any], *, index: int, text: str, where: str) -> Route:
+def _route(
+    raw: dict[str, Any],
+    defaults: dict[str, Any],
+    *,
+    index: int,
+    text: str,
+    where: str,
+    channels: dict[str, Channel] | None = None,
+) -> Route:
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(f"{where}:{_line_of(text, key, index)}: route #{index + 1}: {key}: {message}")
 
@@ -183,6 +196,7 @@ def _route(raw: dict[str, Any], defaults: dict[str, Any], *, index: int, text: s
     lookback = merged.get("lookback_days", DEFAULT_LOOKBACK_DAYS)
     if not isinstance(lookback, int) or isinstance(lookback, bool) or not 1 <= lookback <= 3650:
         raise fail("lookback_days", "must be an integer from 1 to 3650")
+    alerts = parse_route_alerts(merged, raw, channels or {}, fail)
     return Route(
         name=name,
         recipients=recipients,
@@ -193,6 +207,7 @@ def _route(raw: dict[str, Any], defaults: dict[str, Any], *, index: int, text: s
         send_empty=send_empty,
         due_within_hours=due,
         lookback_days=lookback,
+        alerts=alerts,
     )
 
 
@@ -202,7 +217,7 @@ def parse_routes(text: str, *, where: str = "routes.toml") -> tuple[Route, ...]:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: {e}") from e
     for key in doc:
-        if key not in ("route", "defaults"):
+        if key not in ("route", "defaults", "channel"):
             raise ConfigError(f"{where}:{_line_of(text, key, None)}: unknown top-level key {key!r}")
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
@@ -216,7 +231,17 @@ def parse_routes(text: str, *, where: str = "routes.toml") -> tuple[Route, ...]:
     raw_routes = doc.get("route", [])
     if not isinstance(raw_routes, list) or not raw_routes:
         raise ConfigError(f"{where}: needs at least one [[route]] table")
-    routes = tuple(_route(raw, defaults, index=n, text=text, where=where) for n, raw in enumerate(raw_routes))
+
+    def channel_fail(index: int | None, key: str, message: str) -> ConfigError:
+        line = _line_of(text, key, index, table="channel") if index is not None else 1
+        label = f"channel #{index + 1}: " if index is not None else ""
+        return ConfigError(f"{where}:{line}: {label}{key}: {message}")
+
+    channels = parse_channels(doc.get("channel"), channel_fail)
+    routes = tuple(
+        _route(raw, defaults, index=n, text=text, where=where, channels=channels)
+        for n, raw in enumerate(raw_routes)
+    )
     names = [r.name for r in routes]
     for name in names:
         if names.count(name) > 1:
