@@ -97,3 +97,31 @@ def test_a_route_can_be_tested_on_every_channel(world: World) -> None:
     world.robots.modes["/ding"] = "refuse"
     proc = yq("--db", str(world.db), "alerts", "--test", "safety", env=world.env)
     assert proc.returncode == 1 and "safety/duty-dingtalk: FAILED" in proc.stdout and "errcode 310000" in proc.stdout
+
+
+@pytest.mark.parametrize("world", ["burst"], indirect=True)
+def test_alerts_close_together_travel_in_one_message_and_a_burst_waits_for_the_window(world: World) -> None:
+    world.cycle(sh(6, 14, 9, 30))  # two major emergencies by now: one message per channel
+    (first,) = world.deliveries()["hook"]
+    assert first["count"] == 2 and {a["condition"] for a in first["alerts"]} == {"new_major"}
+    assert "1. 【新的重大突发事件】" in text_of(world.deliveries()["email"][0])
+    assert "2. 【新的重大突发事件】" in text_of(world.deliveries()["email"][0])
+    out = world.cycle(sh(6, 14, 9, 36))  # a third, 6 minutes after the last message: within the 10-minute window
+    assert "alerts: 4 raised; sent nothing; 4 waiting for the rate-limit window" in out
+    assert len(world.deliveries()["hook"]) == 1
+    world.cycle(sh(6, 14, 9, 41))  # the window has passed: it goes out
+    hooks = world.deliveries()["hook"]
+    assert len(hooks) == 2 and [a["title"] for a in hooks[1]["alerts"]] == ["河南郑州一商场发生火灾 已造成15人死亡"]
+
+
+@pytest.mark.parametrize("world", [False], indirect=True)
+def test_a_backfill_sends_nothing_unless_asked(world: World) -> None:
+    world.ingest(sh(6, 14, 9, 30))
+    proc = yq("--db", str(world.db), "track", "--as-of", sh(6, 14, 9, 30).isoformat(), env=world.env)
+    assert proc.returncode == 0, proc.stderr
+    assert "alerts: not evaluated (a backfill" in proc.stdout
+    assert world.robots.posts == [] and world.smtp.mailbox.messages == []
+    with Warehouse.open(world.db) as wh:
+        assert wh.con.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+    world.track(sh(6, 14, 9, 30))  # asked: --alerts
+    assert headings(world)["email"] == ["新的重大突发事件"]

@@ -146,11 +146,16 @@ def headings(world: World) -> dict[str, list[str]]:
     }
 
 
-def scenario(with_notice: bool) -> Scenario:
+def scenario(with_notice: bool | str) -> Scenario:
+    """The coal-mine explosion; with the official notice at 13:00 (True); or with two more major emergencies
+    elsewhere within the next quarter hour ("burst")."""
     s = Scenario([MEDIA, OFFICIAL])
+    if with_notice == "burst":
+        s.post("新京报", "贵州六盘水一煤矿发生透水事故 已造成12人死亡", EXPLOSION_AT + timedelta(minutes=25))
+        s.post("新京报", "河南郑州一商场发生火灾 已造成15人死亡", EXPLOSION_AT + timedelta(minutes=33))
     s.post("新京报", "山西某煤矿发生瓦斯爆炸事故 已造成11人死亡", EXPLOSION_AT + timedelta(minutes=20),
            "6月14日9时许，山西某煤矿井下发生瓦斯爆炸事故，目前已造成11人死亡，救援正在进行。")  # fmt: skip
-    if with_notice:
+    if with_notice is True:
         s.post("山西省应急管理厅", "关于某煤矿瓦斯爆炸事故的情况通报", EXPLOSION_AT + timedelta(hours=4),
                "6月14日9时许，某煤矿井下发生瓦斯爆炸事故，造成11人死亡。事故原因正在调查，善后工作有序开展。")  # fmt: skip
     return s
