@@ -16,7 +16,7 @@ route's ``alert_min_severity``; it is raised once per channel of the route.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,25 +83,28 @@ def raise_all(
     rows: Sequence[CandidateRow],
     routes: Sequence[Route],
     as_of: datetime,
-    links: dict[str, list[tuple[str, str, str | None]]],
+    links: Callable[[set[str]], dict[str, list[tuple[str, str, str | None]]]],
 ) -> list[Raised]:
-    """Every (event, milestone, condition, route, channel) that holds as of ``as_of``, with its content."""
+    """Every (event, milestone, condition, route, channel) that holds as of ``as_of``, with its content.
+    ``links(event_ids)`` gives the first reports of the events that alert (source, title, url)."""
+    hits = [(route, hit) for route in routes if route.alerts is not None for hit in holds(rows, route, as_of)]
+    if not hits:
+        return []
+    found = links({hit.row.event_id for _route, hit in hits})
     out: list[Raised] = []
-    for route in routes:
-        if route.alerts is None:
-            continue
-        for hit in holds(rows, route, as_of):
-            content = describe(hit, as_of, links.get(hit.row.event_id, []))
-            for channel in route.alerts.channels:
-                out.append(
-                    Raised(
-                        key=(hit.row.event_id, hit.milestone, hit.condition, route.name, channel.name),
-                        raised_as_of=as_of,
-                        deadline_at=None if hit.condition == NEW_MAJOR else hit.row.deadline_at,
-                        summary=content["summary"],
-                        content=content,
-                    )
+    for route, hit in hits:
+        assert route.alerts is not None
+        content = describe(hit, as_of, found.get(hit.row.event_id, []))
+        for channel in route.alerts.channels:
+            out.append(
+                Raised(
+                    key=(hit.row.event_id, hit.milestone, hit.condition, route.name, channel.name),
+                    raised_as_of=as_of,
+                    deadline_at=None if hit.condition == NEW_MAJOR else hit.row.deadline_at,
+                    summary=content["summary"],
+                    content=content,
                 )
+            )
     return out
 
 

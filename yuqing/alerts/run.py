@@ -54,11 +54,9 @@ def raise_alerts(wh: Any, as_of: datetime, routes: Sequence[Route]) -> int:
         return 0
     as_of = to_utc(as_of)
     rows = sql.candidates(wh.con, as_of, as_of - CANDIDATE_WINDOW)
-    raised_first = raise_all(rows, routes, as_of, {})
-    if not raised_first:
+    raised = raise_all(rows, routes, as_of, lambda ids: sql.event_links(wh.con, ids, as_of))
+    if not raised:
         return 0
-    links = sql.event_links(wh.con, {r.key[0] for r in raised_first}, as_of)
-    raised = raise_all(rows, routes, as_of, links)
     with wh.transaction():
         return sql.insert_raised(wh.con, raised)
 
