@@ -144,6 +144,8 @@ def ingest(
         stored = {done: store_task(db, plan.run_id, when, done.result()) for done in as_completed(fetches)}
     rows = [row for fetched in fetches for row in stored[fetched]]
     report = finish_task(db, plan, rows)
+    for line in report.abandoned:
+        logger.warning("an earlier %s; marked abandoned, this run checked everything it may have left", line)
     # Per source: status, items seen/new/updated, charset mismatch, error (the run's Artifacts tab).
     create_table_artifact(table=report.table_rows(), key=ARTIFACT_KEY, description=_headline(report))
     logger.info("%s", _headline(report))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sources.urls import redact, url_problem
 from yuqing.errors import ConfigError
 from yuqing.models import SourceConfig
 
@@ -86,6 +87,7 @@ def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]
 
     sources: list[SourceConfig] = []
     first_line_of: dict[str, int] = {}
+    url_line_of: dict[str, int] = {}
     for n, table in enumerate(tables):
         where = f"{origin}:{lines.table(n)}"
         if not isinstance(table, dict):
@@ -104,6 +106,13 @@ def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]
                 f"(first defined at line {first_line_of[name]})"
             )
         first_line_of[name] = lines.key(n, "name")
+        url = sources[-1].url
+        if url in url_line_of:
+            raise ConfigError(
+                f"{origin}:{lines.key(n, 'url')}: source {name!r}: the same url as the source at line "
+                f"{url_line_of[url]}: a feed is fetched once; give it one name"
+            )
+        url_line_of[url] = lines.key(n, "url")
     return sources
 
 
@@ -133,10 +142,11 @@ def _source(table: dict[str, Any], n: int, origin: str, lines: _Lines) -> Source
     url = _string(table, "url", n, origin, lines)
     if not url:
         raise ConfigError(f"{origin}:{lines.table(n)}: source {name!r} has no url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    problem = url_problem(url)
+    if problem is not None:
         raise ConfigError(
-            f"{origin}:{lines.key(n, 'url')}: source {name!r}: url must be http:// or https:// with a host, got {url!r}"
+            f"{origin}:{lines.key(n, 'url')}: source {name!r}: url must be an http:// or https:// URL with a host "
+            f"that can be fetched ({problem}), got {redact(url)!r}"
         )
     kind = _string(table, "kind", n, origin, lines) or "feed"
     if kind not in KINDS:

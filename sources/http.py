@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import functools
 import ipaddress
+import logging
 import queue
 import socket
 import ssl
@@ -29,8 +30,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from sources.urls import redact, url_problem
 from yuqing.errors import Disposition, RetrieveError
 from yuqing.models import FetchOutcome
+
+log = logging.getLogger("yuqing.sources")
 
 _T = TypeVar("_T")
 
@@ -140,7 +144,7 @@ async def check_host(url: str, settings: FetchSettings) -> None:
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
         raise RetrieveError(
-            f"unsupported URL: {url}", url=url, outcome=FetchOutcome.BLOCKED, disposition=Disposition.HARD
+            f"unsupported URL: {redact(url)}", url=url, outcome=FetchOutcome.BLOCKED, disposition=Disposition.HARD
         )
     try:
         ipaddress.ip_address(host)
@@ -288,7 +292,7 @@ def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float 
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²".isdigit() is true too
         seconds = float(text)
     else:
         try:
@@ -451,10 +455,24 @@ async def _exchange(
                         disposition=Disposition.SOFT,
                         status=status,
                     )
-                target = urljoin(url, location.strip())
+                problem: str | None = None
+                try:
+                    target = urljoin(url, location.strip())
+                except ValueError as e:
+                    target, problem = location.strip(), str(e)
+                if problem is None and target.lower().startswith(("http:", "https:")):
+                    problem = url_problem(target)  # other schemes are refused as such below
+                if problem is not None:
+                    raise RetrieveError(
+                        f"redirect to an unusable URL {target[:200]!r}: {problem}",
+                        url=request.url,
+                        outcome=FetchOutcome.HTTP_ERROR,
+                        disposition=Disposition.SOFT,
+                        status=status,
+                    )
                 if target in visited:
                     raise RetrieveError(
-                        f"redirect loop: {' -> '.join([*visited, target])}",
+                        f"redirect loop: {' -> '.join(redact(u) for u in [*visited, target])}",
                         url=request.url,
                         outcome=FetchOutcome.TOO_MANY_REDIRECTS,
                         disposition=Disposition.SOFT,
@@ -518,6 +536,28 @@ def _server_date(headers: Mapping[str, str]) -> datetime:
 
 
 async def _fetch_one(
+    clients: _Clients, request: FetchRequest, settings: FetchSettings, limits: _Limits
+) -> Retrieved | RetrieveError:
+    url = request.url
+    # Other schemes are refused by the address policy (BLOCKED), as they always were.
+    problem = url_problem(url) if url.lower().startswith(("http:", "https:")) else None
+    if problem is not None:
+        return RetrieveError(
+            f"unusable URL: {problem}", url=url, outcome=FetchOutcome.HTTP_ERROR, disposition=Disposition.HARD
+        )
+    try:
+        return await _fetch_limited(clients, request, settings, limits)
+    except Exception as e:  # anything else a server's answer can provoke concerns this source alone
+        log.exception("fetch %s: unexpected %s", url, type(e).__name__)
+        return RetrieveError(
+            f"unexpected {type(e).__name__} while fetching: {e}"[:500],
+            url=url,
+            outcome=FetchOutcome.HTTP_ERROR,
+            disposition=Disposition.SOFT,
+        )
+
+
+async def _fetch_limited(
     clients: _Clients, request: FetchRequest, settings: FetchSettings, limits: _Limits
 ) -> Retrieved | RetrieveError:
     url = request.url

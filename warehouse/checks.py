@@ -22,7 +22,7 @@ SEVERITIES = ("major_emergency", "general")
 RESPONSE_KINDS = ("first_information", "press_conference", "first_response")
 FETCH_STATUSES = tuple(o.value for o in FetchOutcome)
 DISPOSITIONS = tuple(d.value for d in Disposition)
-RUN_STATUSES = ("running", "ok", "partial", "failed")
+RUN_STATUSES = ("running", "ok", "partial", "failed", "abandoned")
 
 _SAMPLE = 5
 _CHECKED_ITEMS = "_yq_checked_items"  # temp table: the item ids a scoped run_checks reads

@@ -10,10 +10,12 @@ with the stored items) found new are inserted.
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -616,14 +618,60 @@ def _upsert_fetch_logs(
 def start_run(
     wh: Warehouse, run_id: str, kind: str, as_of: datetime, *, started_at: datetime | None = None
 ) -> None:
-    """Record a run as running. Restarting a run_id keeps its first started_at and clears its end."""
+    """Record a run as running, by this process (host and pid). Restarting a run_id keeps its first
+    started_at and clears its end."""
     with wh.transaction() as con:
         con.execute(
-            "INSERT INTO runs (run_id, kind, as_of, started_at, status) VALUES (?, ?, ?, ?, 'running') "
+            "INSERT INTO runs (run_id, kind, as_of, started_at, status, host, pid) VALUES (?, ?, ?, ?, 'running', ?, ?) "
             "ON CONFLICT (run_id) DO UPDATE SET kind = excluded.kind, as_of = excluded.as_of, "
-            "status = 'running', finished_at = NULL, error = NULL",
-            [run_id, kind, _utc(as_of), _utc(started_at) or utcnow()],
+            "status = 'running', finished_at = NULL, error = NULL, host = excluded.host, pid = excluded.pid",
+            [run_id, kind, _utc(as_of), _utc(started_at) or utcnow(), socket.gethostname(), os.getpid()],
         )
+
+
+# A run still 'running' this long after it started, on another host, is taken for dead: flow runs time out
+# sooner (ingest 20 min), and a CLI ingest of 1,000 feeds takes a minute or two.
+RUN_STALE_AFTER = timedelta(minutes=60)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def abandon_dead_runs(wh: Warehouse, *, now: datetime | None = None) -> list[str]:
+    """Mark 'abandoned' the runs left 'running' by a process that is gone: on this host, one whose pid no
+    longer exists; elsewhere, one started more than RUN_STALE_AFTER ago. Returns a line per run, for the
+    report of the run that noticed."""
+    now = _utc(now) or utcnow()
+    host = socket.gethostname()
+    found: list[str] = []
+    with wh.transaction() as con:
+        rows = con.execute(
+            "SELECT run_id, kind, started_at, host, pid FROM runs WHERE status = 'running' ORDER BY started_at"
+        ).fetchall()
+        for run_id, kind, started, run_host, pid in rows:
+            if run_host == host and pid is not None and pid != os.getpid():
+                if _alive(int(pid)):
+                    continue
+                why = f"its process {pid} on {host} is gone"
+            elif run_host == host and pid == os.getpid():
+                continue
+            elif started is not None and now - started > RUN_STALE_AFTER:
+                why = f"still 'running' {int((now - started).total_seconds() // 60)} min after it started"
+            else:
+                continue
+            con.execute(
+                "UPDATE runs SET status = 'abandoned', finished_at = ?, error = ? WHERE run_id = ?",
+                [now, f"abandoned: {why}; found by a later run", run_id],
+            )
+            found.append(f"{kind} run {run_id} (started {started:%Y-%m-%d %H:%M} UTC) did not finish: {why}")
+    return found
 
 
 def finish_run(

@@ -25,6 +25,7 @@ from sources.config import load_sources
 from sources.encoding import canonical_codec
 from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
+from sources.urls import redact
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse
 from warehouse.snapshot import publish_snapshot, snapshot_published_at
@@ -32,6 +33,7 @@ from warehouse.store import (
     BatchCounts,
     SourceCounts,
     SourceResult,
+    abandon_dead_runs,
     commit_source_batch,
     finish_run,
     load_source_states,
@@ -81,6 +83,7 @@ class IngestPlan:
     as_of: datetime
     db_path: Path
     jobs: tuple[FetchJob, ...]
+    abandoned: tuple[str, ...] = ()  # earlier runs whose process died while they were running
 
     def groups(self, size: int = DEFAULT_GROUP_SIZE, *, shard: int = 0, shards: int = 1) -> list[list[FetchJob]]:
         """Jobs in groups of ``size``; with ``shards`` > 1, only this shard's sources.
@@ -117,6 +120,7 @@ class IngestReport:
     snapshot: Path | None = None  # the analyst snapshot (published by this run or an earlier one)
     snapshot_published: bool = False  # this run published it
     snapshot_published_at: datetime | None = None  # when the current snapshot was published (UTC)
+    abandoned: tuple[str, ...] = ()  # earlier runs found dead (their rows were left 'running')
 
     @property
     def new(self) -> int:
@@ -172,6 +176,8 @@ class IngestReport:
             if not self.snapshot_published and self.snapshot_published_at is not None:
                 note = f" (kept: nothing new; published {fmt_local(self.snapshot_published_at)})"
             lines.append(f"analyst snapshot: {self.snapshot}{note}")
+        for line in self.abandoned:
+            lines.append(f"note: an earlier {line}; marked abandoned, and this run checked everything it may have left")
         return "\n".join(lines)
 
 
@@ -209,14 +215,18 @@ def plan_ingest(
     run_id = new_run_id("ingest", as_of)
     with contextlib.ExitStack() as stack:
         wh = warehouse or stack.enter_context(Warehouse.open(db_path))
-        sync_sources(wh, configs, as_of=as_of)
+        # Stored (and published to analysts) without the password a URL may carry; the fetcher has it.
+        sync_sources(wh, [replace(c, url=redact(c.url)) for c in configs], as_of=as_of)
         states = load_source_states(wh)
+        abandoned = abandon_dead_runs(wh)
+        for line in abandoned:
+            log.warning("%s", line)
         start_run(wh, run_id, "ingest", as_of)
     jobs = []
     for config in configs:
         state = states.get(config.name) or SourceState(name=config.name)
         jobs.append(FetchJob(config, state, plan_fetch(config, state, as_of=as_of, policy=policy)))
-    return IngestPlan(run_id=run_id, as_of=as_of, db_path=Path(db_path), jobs=tuple(jobs))
+    return IngestPlan(run_id=run_id, as_of=as_of, db_path=Path(db_path), jobs=tuple(jobs), abandoned=tuple(abandoned))
 
 
 def _result_for(
@@ -518,7 +528,7 @@ def _finish(
     publish: bool | None,
     max_snapshot_age: timedelta | None,
 ) -> IngestReport:
-    report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows))
+    report = IngestReport(run_id=plan.run_id, as_of=plan.as_of, rows=list(rows), abandoned=plan.abandoned)
     written = _written(wh, plan.run_id, report)
     slugs = _topic_slugs() if written is None or "item_topics" in written else None
     scoped = written is not None  # to this run's rows: earlier rows were checked by their runs
@@ -580,29 +590,37 @@ def ingest(
         # after another, then the run record).
         wh = stack.enter_context(Warehouse.open(db_path))
         plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy, warehouse=wh)
-        groups = plan.groups(group_size)
-        rows: list[SourceRow] = []
-        # The next group is on the wire while this one is parsed, classified and stored; at most
-        # two groups' bodies are held at a time.
-        pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else _NOTHING
-        # Results without items (304s, failures, sources backing off) wait for the next group that
-        # has items, or the end of the run, and are written in its transaction: a run of 304s is one
-        # transaction instead of one per group. A crash before that write loses only their fetch_log
-        # rows and state updates (the next run polls those sources again); never an item or an ETag
-        # whose items were not stored.
-        held: list[SourceResult] = []
-        for n, group in enumerate(groups):
-            following = (
-                _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload) if n + 1 < len(groups) else _NOTHING
-            )
-            current, pending = pending, following
-            held.extend(_collect(group, current, as_of=plan.as_of, policy=policy, offload=offload))
-            if any(r.items for r in held):
+        try:
+            groups = plan.groups(group_size)
+            rows: list[SourceRow] = []
+            # The next group is on the wire while this one is parsed, classified and stored; at most
+            # two groups' bodies are held at a time.
+            pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else _NOTHING
+            # Results without items (304s, failures, sources backing off) wait for the next group that
+            # has items, or the end of the run, and are written in its transaction: a run of 304s is one
+            # transaction instead of one per group. A crash before that write loses only their fetch_log
+            # rows and state updates (the next run polls those sources again); never an item or an ETag
+            # whose items were not stored.
+            held: list[SourceResult] = []
+            for n, group in enumerate(groups):
+                following = (
+                    _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload) if n + 1 < len(groups) else _NOTHING
+                )
+                current, pending = pending, following
+                held.extend(_collect(group, current, as_of=plan.as_of, policy=policy, offload=offload))
+                if any(r.items for r in held):
+                    rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
+                    held = []
+            if held:
                 rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
-                held = []
-        if held:
-            rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
-        return finish_ingest(db_path, plan, rows, warehouse=wh)
+            return finish_ingest(db_path, plan, rows, warehouse=wh)
+        except DataCheckError:
+            raise  # the run record already says failed, with the checks that failed
+        except BaseException as e:
+            # Whatever stopped the run (a storage error, a bug, Ctrl-C): its record says so, instead of 'running'.
+            with contextlib.suppress(Exception):
+                finish_run(wh, plan.run_id, "failed", error=f"{type(e).__name__}: {e}"[:500])
+            raise
 
 
 # ---------------------------------------------------------------------------------------- track

@@ -11,7 +11,7 @@ Everything binds a 127.0.0.0/8 address. Modes on top of tests/feedserver.py (fir
     /gzipgzip                    a gzip bomb wrapped in gzip again (Content-Encoding: gzip, gzip)
     /to?url=URL                  302 to URL (quoted), absolute or relative
     /self/...                    302 to itself
-    /always429/SECONDS/F         429 with Retry-After: SECONDS on every request, hits counted
+    /always429/SECONDS/F         429 with Retry-After: SECONDS (percent-decoded) on every request, hits counted
     /echo/F?h=JSON               F with the response headers given as a JSON list of [name, value]
     /raw/F?h=HEX                 F after raw header lines given as hex (bytes a normal server would refuse)
 
@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.feedserver import BOMB_SIZE, HostileFeedServer, HostileHandler
 from yuqing.feedserver import FeedServerHTTP
@@ -154,7 +154,7 @@ class ReliabilityHandler(HostileHandler):
         self._send(302, b"", {"Location": self.path})
 
     def mode_always429(self, args: list[str], rest: str) -> None:
-        self._send(429, b"slow down\n", {"Retry-After": args[0], "Content-Type": "text/plain"})
+        self._send(429, b"slow down\n", {"Retry-After": unquote(args[0]), "Content-Type": "text/plain"})
 
     def mode_echo(self, args: list[str], rest: str) -> None:
         body = self._file(rest)

@@ -32,6 +32,7 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -151,6 +152,12 @@ def test_sigkill_mid_ingest_loses_and_duplicates_nothing(served_sources: Path, t
             )
             assert cli.returncode == 0, cli.stderr
             assert item_rows(db) == clean, f"round {round_no}"
+            con = duckdb.connect(str(db), read_only=True)
+            try:
+                statuses = dict(con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
+            finally:
+                con.close()
+            assert "running" not in statuses, statuses  # every killed run was found and marked abandoned
     print(f"ingest kills landed mid-run: {landed} of {INGEST_ROUNDS * INGEST_KILLS}")
     assert landed >= INGEST_ROUNDS * INGEST_KILLS // 2, f"only {landed} kills landed mid-run"
 
