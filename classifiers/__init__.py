@@ -28,16 +28,16 @@ def classify(
     text: str,
     *,
     source_name: str | None = None,
-    url: str | None = None,
+    feed_url: str | None = None,
     source_official: bool | None = None,
     source_region: str | None = None,
 ) -> Tags:
-    """Classify one item with the default (packaged) classifier."""
+    """Classify one item with the default (packaged) classifier. ``feed_url``: where its feed was fetched from."""
     return Classifier.default().classify(
         title,
         text,
         source_name=source_name,
-        url=url,
+        feed_url=feed_url,
         source_official=source_official,
         source_region=source_region,
     )

@@ -283,7 +283,7 @@ class Classifier:
         text: str,
         *,
         source_name: str | None = None,
-        url: str | None = None,
+        feed_url: str | None = None,
         source_official: bool | None = None,
         source_region: str | None = None,
     ) -> Tags:
@@ -293,7 +293,7 @@ class Classifier:
                     "title": title,
                     "text": text,
                     "source_name": source_name,
-                    "url": url,
+                    "feed_url": feed_url,
                     "source_official": source_official,
                     "source_region": source_region,
                 }
@@ -306,7 +306,7 @@ class Classifier:
         text: str,
         *,
         source_name: str | None = None,
-        url: str | None = None,
+        feed_url: str | None = None,
         source_official: bool | None = None,
         source_region: str | None = None,
     ) -> _Ruled:
@@ -338,7 +338,7 @@ class Classifier:
             )
             sev, sev_evidence = severity.assess(self.severity_rules, item.title, item.body)
             resp = official.detect(
-                self.official_rules, item, source_name=source_name, url=url, source_official=source_official
+                self.official_rules, item, source_name=source_name, url=feed_url, source_official=source_official
             )
         else:
             hits = one.scan(item.title, item.body)
@@ -367,7 +367,7 @@ class Classifier:
                 self.official_rules,
                 item,
                 source_name=source_name,
-                url=url,
+                url=feed_url,
                 source_official=source_official,
                 triggered=bool(flags & _OFFICIAL_TRIGGER),
                 # A gate literal may span title and body when the title is the body's lead.
@@ -443,7 +443,9 @@ class Classifier:
         return tuple(out)
 
     def classify_many(self, records: Iterable[Mapping[str, Any]]) -> list[Tags]:
-        """Tag records shaped like ``yuqing tag`` input: title, text, optional url/source metadata.
+        """Tag records shaped like ``yuqing tag`` input: title, text, optional source metadata (``source_name``,
+        ``feed_url``: the URL the item's feed was fetched from, ``source_official``, ``source_region``). An item's
+        own link is never evidence that it is official: whoever writes a feed writes its links.
 
         The model scores the whole batch at once; pass batches (hundreds to thousands of items).
         """
@@ -452,7 +454,7 @@ class Classifier:
                 str(r.get("title") or ""),
                 str(r.get("text") or ""),
                 source_name=r.get("source_name") or r.get("source"),
-                url=r.get("url"),
+                feed_url=r.get("feed_url"),
                 source_official=r.get("source_official"),
                 source_region=r.get("source_region"),
             )

@@ -62,12 +62,15 @@ def is_backfill(as_of: datetime, now: datetime | None = None) -> bool:
     return as_of < (now or datetime.now(UTC)) - BACKFILL_AFTER
 
 
-def _record(item: Item, source: SourceConfig | None) -> dict[str, Any]:
+def _record(item: Item, source: SourceConfig | None, feed_url: str | None = None) -> dict[str, Any]:
+    """What the classifier is told of an item: its text and its source. ``feed_url``: where the feed was fetched
+    from (after redirects; default the sources file's URL). Never the item's own link: the feed's author writes
+    that, and a .gov.cn link would make anyone's item official."""
     return {
         "title": item.title,
         "text": item.summary,
         "source_name": item.source,
-        "url": item.url,
+        "feed_url": feed_url if feed_url is not None else (source.url if source else None),
         "source_official": source.official if source else None,
         "source_region": source.region if source else None,
     }
@@ -85,10 +88,11 @@ def classify_batch(classifier: Any, items: Sequence[Item], sources: Mapping[str,
     return tags
 
 
-def classify_items(items: Sequence[Item], source: SourceConfig) -> list[Tags]:
+def classify_items(items: Sequence[Item], source: SourceConfig, feed_url: str | None = None) -> list[Tags]:
     from classifiers import Classifier
 
-    return classify_batch(Classifier.default(), items, {source.name: source})
+    tags: list[Tags] = Classifier.default().classify_many([_record(it, source, feed_url) for it in items])
+    return tags
 
 
 def process_body(source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime) -> Processed:
@@ -113,7 +117,7 @@ def _process(
         held, items = len(items) - len(kept), kept
     return Processed(
         items=items,
-        tags=classify_items(items, source),
+        tags=classify_items(items, source, final_url),
         charset_declared=feed.charset_declared,
         charset_used=feed.charset_used,
         charset_lossy=feed.charset_lossy,

@@ -32,7 +32,7 @@ def test_routine_official_items_are_not_responses() -> None:
 def test_official_incident_handling_and_press_conference() -> None:
     tags = classify("湖北省成立十堰燃气爆炸事故调查组", "（微信公众号：湖北省人民政府网）")
     assert tags.official_response
-    conf = classify("市政府召开新闻发布会通报事故调查进展", "", url="https://www.example.gov.cn/a.html")
+    conf = classify("市政府召开新闻发布会通报事故调查进展", "", feed_url="https://www.example.gov.cn/rss.xml")
     assert conf.official_response
     assert "press_conference" in conf.response_kinds and "first_information" in conf.response_kinds
     flagged = classify("关于网传某小区停水的情况说明", "", source_official=True, source_name="某区政府")

@@ -32,6 +32,7 @@ class Post:
     title: str
     at: datetime
     text: str = ""
+    link: str | None = None  # default https://news.example.com/<source>/<n>
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,8 @@ class Scenario:
     sources: list[Source]
     posts: list[Post] = field(default_factory=list)
 
-    def post(self, source: str, title: str, at: datetime, text: str = "") -> Post:
-        p = Post(source, title, at, text)
+    def post(self, source: str, title: str, at: datetime, text: str = "", link: str | None = None) -> Post:
+        p = Post(source, title, at, text, link)
         self.posts.append(p)
         return p
 
@@ -58,7 +59,7 @@ class Scenario:
         for k, src in enumerate(self.sources):
             items = [p for p in self.posts if p.source == src.name]
             body = "".join(
-                f"<item><title>{escape(p.title)}</title><link>https://news.example.com/{k}/{n}</link>"
+                f"<item><title>{escape(p.title)}</title><link>{escape(p.link or f'https://news.example.com/{k}/{n}')}</link>"
                 f"<guid>https://news.example.com/{k}/{n}</guid><description>{escape(p.text)}</description>"
                 f"<pubDate>{format_datetime(p.at)}</pubDate></item>"
                 for n, p in enumerate(items)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from warehouse.db import Warehouse
+
 from .synthetic import Scenario, Source, event_of, events, flags, sh, titles
 
 MEDIA_A = Source("南方都市报")
@@ -180,3 +182,25 @@ def test_reported_responses_still_count(tmp_path: Path, title: str, text: str) -
     s.run(tmp_path / "y.duckdb", sh(6, 14, 6), sh(6, 14, 15))
     ev = event_of(tmp_path / "y.duckdb", first.title)
     assert ev is not None and len(ev["responses"]) == 1
+
+
+def test_a_gov_cn_link_does_not_make_an_unofficial_feed_official(tmp_path: Path) -> None:
+    """Whoever writes a feed writes its links: an item of a source marked official = false that links to a .gov.cn
+    page is no official response. It can still be a reported response (it says an official body informed), and a
+    milestone it meets says so (``reported``), as the design has it for media reports."""
+    s = Scenario([MEDIA_A, Source("某自媒体", official=False)])
+    s.post("南方都市报", "山西某煤矿发生瓦斯爆炸事故 已造成11人死亡", sh(6, 14, 9))
+    s.post("某自媒体", "关于某煤矿瓦斯爆炸事故的情况通报", sh(6, 14, 10), "6月14日，某煤矿发生瓦斯爆炸事故，造成11人死亡。",
+           link="https://www.daixian.gov.cn/zwgk/tzgg/202106/t20210614_1.html")  # fmt: skip
+    s.post("某自媒体", "召开新闻发布会通报某煤矿瓦斯爆炸事故情况", sh(6, 14, 11),
+           link="https://www.daixian.gov.cn/zwgk/tzgg/202106/t20210614_2.html")  # fmt: skip
+    db = tmp_path / "y.duckdb"
+    s.run(db, sh(6, 14, 6), sh(6, 15, 12))
+    with Warehouse.open(db) as wh:
+        items = wh.con.execute(
+            "SELECT official_response, CAST(evidence AS VARCHAR) FROM items WHERE source = '某自媒体'"
+        ).fetchall()
+        met = wh.con.execute("SELECT milestone, reported FROM milestones WHERE met_at IS NOT NULL").fetchall()
+    assert [official for official, _ in items] == [False, False]
+    assert not any("official host" in evidence for _, evidence in items)
+    assert all(reported for _, reported in met)
