@@ -27,6 +27,7 @@ from feedparser.urls import _urljoin
 
 from sources.encoding import decode_body, rewrite_xml_declaration
 from yuqing.errors import ParseError
+from yuqing.textsafe import stored_text
 
 # Read plain RSS 2.0 and Atom 1.0 without feedparser (see _fast_feed); False sends every body through feedparser.
 _FAST_PATH = True
@@ -118,8 +119,9 @@ def plain_text(value: str | None, content_type: str | None) -> str:
 
 def collapse(text: str) -> str:
     """Collapse whitespace; a ``<`` that could open a tag (unterminated, e.g. a quoted code sample)
-    gets a space after it, so the text can never become markup wherever it is shown."""
-    return _WS.sub(" ", _TAG_START.sub("< ", text.replace("\x00", ""))).strip()
+    gets a space after it, so the text can never become markup wherever it is shown. Control characters become
+    spaces and bidi controls go (``yuqing/textsafe.py``: what stored text keeps)."""
+    return _WS.sub(" ", _TAG_START.sub("< ", stored_text(text))).strip()
 
 
 def parse_date(raw: str | None, parsed: Any = None) -> datetime | None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from yuqing.errors import YuqingError
+from yuqing.textsafe import TerminalWriter
 
 
 def _db_default() -> str:
@@ -102,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     db = Path(args.db)
+    # Human-readable output shows control and bidi characters instead of obeying them (yuqing/textsafe.py);
+    # JSON output (tag, --json) escapes them itself.
+    sys.stderr = TerminalWriter(sys.stderr)
+    if args.command != "tag" and not getattr(args, "json", False):
+        sys.stdout = TerminalWriter(sys.stdout)
     try:
         return _dispatch(args, db)
     except YuqingError as e:

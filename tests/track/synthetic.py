@@ -6,6 +6,7 @@ tables and views, ``overdue``), so a scenario reads the same whatever the tracke
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ class Scenario:
                 f"<description>{escape(src.name)}</description>{body}</channel></rss>"
             )
             (root / f"feed{k}.xml").write_text(xml, encoding="utf-8")
-            lines += ["[[source]]", f'name = "{src.name}"', f'url = "{server.url(f"feed{k}.xml")}"', 'kind = "feed"',
+            lines += ["[[source]]", f"name = {json.dumps(src.name)}", f'url = "{server.url(f"feed{k}.xml")}"', 'kind = "feed"',
                       f"official = {'true' if src.official else 'false'}"]  # fmt: skip
             if src.region:
                 lines.append(f'region = "{src.region}"')
