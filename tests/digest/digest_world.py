@@ -297,6 +297,7 @@ def build(wh: Warehouse) -> World:
                 region=("440100", "广东省广州市"),
             )
     w.con.execute(
-        "INSERT INTO runs VALUES ('track-1', 'track', ?, ?, ?, 'ok', NULL, NULL)", [AS_OF, AS_OF, AS_OF]
+        "INSERT INTO runs (run_id, kind, as_of, started_at, finished_at, status) VALUES ('track-1', 'track', ?, ?, ?, 'ok')",
+        [AS_OF, AS_OF, AS_OF],
     )
     return w

@@ -18,13 +18,17 @@ from email.utils import format_datetime, parseaddr
 from yuqing.digest.render import RenderedDigest
 from yuqing.digest.routes import check_address
 from yuqing.digest.safety import header_text
+from yuqing.errors import ConfigError
 from yuqing.timeutil import shanghai, utcnow
 
 DEFAULT_SENDER_NAME = "舆情监测"
 
 
 def parse_sender(value: str) -> Address:
-    """``YUQING_MAIL_FROM``: ``addr@host`` or ``显示名 <addr@host>``."""
+    """``YUQING_MAIL_FROM``: ``addr@host`` or ``显示名 <addr@host>``; anything else (a second address after a
+    CR/LF, a comma) is a ConfigError rather than quietly another address."""
+    if any(c in value for c in "\r\n\0") or "," in value:
+        raise ConfigError(f"YUQING_MAIL_FROM: one address, on one line, please: {value!r}")
     name, addr = parseaddr(header_text(value))
     addr = check_address(addr, where="YUQING_MAIL_FROM")
     local, domain = addr.split("@")

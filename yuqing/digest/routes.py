@@ -102,7 +102,9 @@ class Route:
 
 
 def check_address(value: str, *, where: str) -> str:
-    """A bare addr-spec, no display name, no CR/LF: it goes into the SMTP envelope."""
+    """A bare addr-spec, no display name, no CR/LF: it goes into the SMTP envelope. A domain in another script
+    (``ops@例子.中国``) is IDNA-encoded (``ops@xn--fsqu00a.xn--fiqs8s``), which every SMTP server takes; a local
+    part in another script needs SMTPUTF8, which yuqing does not use, so it is refused."""
     if not isinstance(value, str) or any(c in value for c in "\r\n\t\0 <>,;\"'"):
         raise ConfigError(f"{where}: not a plain e-mail address: {value!r}")
     name, addr = parseaddr(value)
@@ -111,6 +113,14 @@ def check_address(value: str, *, where: str) -> str:
     local, domain = addr.split("@")
     if not local or "." not in domain:
         raise ConfigError(f"{where}: not a plain e-mail address: {value!r}")
+    if not local.isascii():
+        raise ConfigError(f"{where}: {value!r}: the part before @ must be ASCII (SMTPUTF8 is not used)")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as e:
+            raise ConfigError(f"{where}: {value!r}: the domain is not a valid internationalised name ({e})") from e
+        addr = f"{local}@{domain}"
     try:
         Address(addr_spec=addr)
     except (ValueError, IndexError) as e:

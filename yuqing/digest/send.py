@@ -33,7 +33,7 @@ from yuqing.digest.model import DigestData
 from yuqing.digest.render import RenderedDigest, render
 from yuqing.digest.routes import Route
 from yuqing.digest.smtp import SmtpDeliveryError, SmtpSettings, deliver
-from yuqing.errors import ConfigError, DeliveryError
+from yuqing.errors import ConfigError, DeliveryError, YuqingError
 from yuqing.timeutil import to_utc, utcnow
 
 log = logging.getLogger("yuqing.digest")
@@ -147,11 +147,15 @@ def send_digests(
         raise ConfigError(f"send_digests: route names must be unique, got {names}")
     results = []
     for route in routes:
-        if out_dir is None:
-            assert smtp_settings is not None
-            result = _send_route(wh, as_of, route, smtp_settings, force=force, sleep=sleep, now=now)
-        else:
-            result = _write_route(wh, as_of, route, out_dir, smtp_settings)
+        try:
+            if out_dir is None:
+                assert smtp_settings is not None
+                result = _send_route(wh, as_of, route, smtp_settings, force=force, sleep=sleep, now=now)
+            else:
+                result = _write_route(wh, as_of, route, out_dir, smtp_settings)
+        except (YuqingError, ValueError, UnicodeError) as e:
+            # One route's bad data (an address, a header) fails that route; the others still go out.
+            result = DigestResult(route=route.name, digest_date=digest_date(as_of), outcome=Outcome.FAILED, error=str(e))
         log.info("digest %s", result.summary())
         results.append(result)
     return results

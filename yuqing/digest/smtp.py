@@ -101,9 +101,12 @@ class SmtpSettings:
         host = get("YUQING_SMTP_HOST")
         if host is None:
             raise ConfigError("YUQING_SMTP_HOST is not set (the SMTP server to send the digest through)")
-        sender = get("YUQING_MAIL_FROM")
-        if sender is None:
+        sender = e.get("YUQING_MAIL_FROM", "").strip(" ")
+        if not sender:
             raise ConfigError("YUQING_MAIL_FROM is not set (the digest's From: address)")
+        from yuqing.digest.message import parse_sender
+
+        parse_sender(sender)  # one plain address, on one line: checked here, not at the first send
         security_raw = (get("YUQING_SMTP_SECURITY") or "starttls").lower()
         try:
             security = Security(security_raw)
@@ -254,7 +257,11 @@ def deliver(
             raise _reply_error("MAIL FROM", code, reply)
         refused: dict[str, str] = {}
         for rcpt in recipients:
-            code, reply = smtp.rcpt(rcpt)
+            try:
+                code, reply = smtp.rcpt(rcpt)
+            except UnicodeError:  # an address that is not ASCII: refused by us, never sent
+                refused[rcpt] = "not an ASCII address"
+                continue
             if code in (250, 251):
                 continue
             if 400 <= code < 500:
@@ -291,6 +298,9 @@ def deliver(
     except (OSError, smtplib.SMTPException) as e:  # disconnected before the body: nothing accepted
         _abort(smtp)
         raise SmtpDeliveryError(f"{where}: {type(e).__name__}: {e}", temporary=True) from e
+    except Exception as e:  # anything else before the body was sent: nothing was accepted, and retrying won't help
+        _abort(smtp)
+        raise SmtpDeliveryError(f"{where}: {type(e).__name__}: {e}", temporary=False) from e
 
 
 def _abort(smtp: smtplib.SMTP) -> None:
