@@ -15,12 +15,15 @@ import ipaddress
 import os
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
+from typing import Any
 
 from yuqing.errors import ConfigError, DeliveryError
 
@@ -30,6 +33,9 @@ DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_BACKOFF_S = 30.0  # then 60, 120 s: a relay restart or a greylisting window
 DEFAULT_BACKOFF_FACTOR = 2.0
 DEFAULT_BACKOFF_MAX_S = 600.0
+DEFAULT_DEADLINE_S = 120  # the whole exchange, connect to QUIT: YUQING_SMTP_TIMEOUT bounds only each read
+MAX_REPLY_LINES = 256  # a multi-line reply (EHLO's) has a dozen; a server sending thousands is hostile
+MAX_REPLY_BYTES = 64 * 1024
 
 
 class Security(enum.StrEnum):
@@ -62,6 +68,7 @@ class SmtpSettings:
     backoff_s: float = DEFAULT_BACKOFF_S
     backoff_factor: float = DEFAULT_BACKOFF_FACTOR
     backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
+    deadline_s: float = DEFAULT_DEADLINE_S
     # None: the system trust store with hostname checks. Tests pass a context trusting their own CA.
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
@@ -164,6 +171,9 @@ class SmtpSettings:
             backoff_s=float(
                 _int(get("YUQING_SMTP_BACKOFF"), "YUQING_SMTP_BACKOFF", int(DEFAULT_BACKOFF_S), 0, 3600)
             ),
+            deadline_s=float(
+                _int(get("YUQING_SMTP_DEADLINE"), "YUQING_SMTP_DEADLINE", DEFAULT_DEADLINE_S, 1, 3600)
+            ),
         )
 
 
@@ -206,11 +216,97 @@ def _reply_error(stage: str, code: int, reply: bytes | str) -> SmtpDeliveryError
     return SmtpDeliveryError(f"{stage}: {code} {text}", temporary=400 <= code < 500, code=code)
 
 
-def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+class _BoundedReplies:
+    """``getreply`` as smtplib's, with a cap on the lines and bytes of one reply (smtplib keeps every
+    continuation line a server sends: a flood of ``220-`` lines grew one process to 7 GB)."""
+
+    sock: socket.socket | None
+    file: Any
+
+    def getreply(self) -> tuple[int, bytes]:
+        resp: list[bytes] = []
+        total = 0
+        if self.file is None:
+            assert self.sock is not None
+            self.file = self.sock.makefile("rb")
+        while True:
+            try:
+                line = self.file.readline(smtplib._MAXLINE + 1)  # type: ignore[attr-defined]
+            except OSError as e:
+                self.close()  # type: ignore[attr-defined]
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed: " + str(e)) from e
+            if not line:
+                self.close()  # type: ignore[attr-defined]
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            total += len(line)
+            if len(line) > smtplib._MAXLINE or len(resp) >= MAX_REPLY_LINES or total > MAX_REPLY_BYTES:  # type: ignore[attr-defined]
+                self.close()  # type: ignore[attr-defined]
+                raise smtplib.SMTPResponseException(500, f"reply too long (over {MAX_REPLY_LINES} lines or {MAX_REPLY_BYTES} bytes)")
+            resp.append(line[4:].strip(b" \t\r\n"))
+            try:
+                code = int(line[:3])
+            except ValueError:
+                code = -1
+                break
+            if line[3:4] != b"-":
+                break
+        return code, b"\n".join(resp)
+
+
+class _SMTP(_BoundedReplies, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_BoundedReplies, smtplib.SMTP_SSL):
+    pass
+
+
+class _Deadline:
+    """Ends an SMTP exchange that outlasts ``seconds``, however slowly the server answers: a watchdog shuts the
+    socket down, which wakes any blocked read or write with an error."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._timer: threading.Timer | None = None
+        self._smtp: smtplib.SMTP | None = None
+
+    def arm(self, smtp: smtplib.SMTP) -> None:
+        self._smtp = smtp
+        self._timer = threading.Timer(self.seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.expired = True
+        sock = self._smtp.sock if self._smtp is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def explain(self, error: str) -> str:
+        return f"no complete SMTP exchange within {self.seconds:g} s (YUQING_SMTP_DEADLINE)" if self.expired else error
+
+
+def _connect(settings: SmtpSettings, deadline: _Deadline) -> smtplib.SMTP:
     context = settings.ssl_context or ssl.create_default_context()
+    smtp: smtplib.SMTP
     if settings.security is Security.TLS:
-        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_s, context=context)
-    smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_s)
+        smtp = _SMTPSSL(timeout=settings.timeout_s, context=context)
+    else:
+        smtp = _SMTP(timeout=settings.timeout_s)
+    deadline.arm(smtp)
+    setattr(smtp, "_host", settings.host)  # noqa: B010  (the TLS name, as SMTP(host) would set it)
+    code, greeting = smtp.connect(settings.host, settings.port)
+    if code != 220:
+        smtp.close()
+        raise smtplib.SMTPConnectError(code, greeting)
+    if settings.security is Security.TLS:
+        return smtp
     smtp.ehlo()
     if settings.security is Security.STARTTLS:
         if not smtp.has_extn("starttls"):
@@ -235,9 +331,28 @@ def deliver(
     if not recipients:
         raise SmtpDeliveryError("no recipients", temporary=False)
     body = _dot_stuffed(message.as_bytes(policy=SMTP))
+    deadline = _Deadline(settings.deadline_s)
+    try:
+        return _deliver(body, envelope_from, recipients, settings, deadline)
+    except SmtpDeliveryError as e:
+        if deadline.expired:
+            raise SmtpDeliveryError(
+                deadline.explain(str(e)) + (f" ({e})" if e.accepted else ""),
+                temporary=e.temporary,
+                accepted=e.accepted,
+                code=e.code,
+            ) from e
+        raise
+    finally:
+        deadline.cancel()
+
+
+def _deliver(
+    body: bytes, envelope_from: str, recipients: Sequence[str], settings: SmtpSettings, deadline: _Deadline
+) -> dict[str, str]:
     where = f"{settings.host}:{settings.port}"
     try:
-        smtp = _connect(settings)
+        smtp = _connect(settings, deadline)
     except SmtpDeliveryError:
         raise
     except smtplib.SMTPConnectError as e:  # a 4xx/5xx greeting, e.g. 421 busy
