@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("YUQING_ALLOW_LOOPBACK", "1")  # the benchmark's feeds are served on 127.0.0.1
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -85,10 +86,10 @@ def _children_maxrss_mb() -> float:
 
 
 def _ours_settings(workers: int, hosts: int) -> Any:
-    from sources.http import FetchSettings
+    from sources.http import LOOPBACK_NETWORKS, FetchSettings
 
-    per_host = max(FetchSettings().per_host_concurrency, -(-workers // hosts))
-    return FetchSettings(max_concurrency=workers, per_host_concurrency=per_host)
+    per_host = max(FetchSettings(allowed_networks=LOOPBACK_NETWORKS).per_host_concurrency, -(-workers // hosts))
+    return FetchSettings(allowed_networks=LOOPBACK_NETWORKS, max_concurrency=workers, per_host_concurrency=per_host)
 
 
 def worker_ours(args: argparse.Namespace) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -38,6 +39,7 @@ import duckdb
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("YUQING_ALLOW_LOOPBACK", "1")  # the benchmark's feeds are served on 127.0.0.1
 sys.path.insert(0, str(ROOT))
 
 from yuqing import pipeline  # noqa: E402

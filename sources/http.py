@@ -52,7 +52,8 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 
 # Loopback is allowed by default: ``yuqing demo`` and the tests serve feeds on 127.0.0.1.
-DEFAULT_ALLOWED_NETWORKS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+LOOPBACK_NETWORKS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # the demo, tests and benchmarks opt in to these
+DEFAULT_ALLOWED_NETWORKS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,9 @@ class FetchSettings:
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP
     user_agent: str = USER_AGENT
-    # Address policy: public addresses are always allowed; private, loopback, link-local and other
-    # special-purpose addresses only when ``allow_private`` or listed in ``allowed_networks``.
+    # Address policy: public addresses are allowed; private, loopback, link-local, site-local, multicast and
+    # other special-purpose addresses (also when embedded in an IPv6 address: IPv4-mapped, IPv4-compatible,
+    # NAT64, 6to4) only when ``allow_private`` or listed in ``allowed_networks``. Nothing is listed by default.
     allow_private: bool = False
     allowed_networks: tuple[str, ...] = DEFAULT_ALLOWED_NETWORKS
     verify_tls: bool = True
@@ -119,17 +121,45 @@ def address_allowed(address: str, settings: FetchSettings) -> bool:
     return _address_allowed(address, settings.allow_private, tuple(settings.allowed_networks))
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4
+    (2002:aabb:ccdd::) or the deprecated IPv4-compatible form (::a.b.c.d)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if int(ip) >> 32 == 0 and int(ip) > 1:
+        return ipaddress.IPv4Address(int(ip))
+    return None
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:  # as public as the IPv4 address it stands for
+            return _public(inner)
+        if ip.is_site_local:
+            return False
+    return not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global)
+
+
 @functools.lru_cache(maxsize=4096)  # a run asks about the same few addresses again and again
 def _address_allowed(address: str, allow_private: bool, allowed_networks: tuple[str, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in net for net in _networks(allowed_networks)):
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)) is not None:
+        candidates.append(inner)
+    if any(c in net for c in candidates for net in _networks(allowed_networks) if c.version == net.version):
         return True
-    if ip.is_global:
+    if _public(ip):
         return True
     return allow_private
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.http import FetchRequest, FetchSettings, Retrieved, fetch_many_sync
+from sources.http import LOOPBACK_NETWORKS, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
 from sources.items import normalise
 from sources.parse import parse_feed
 from tests.conftest import shared_path
@@ -24,7 +24,7 @@ from yuqing.errors import ParseError, RetrieveError
 CORPORA = ("feedparser_tests", "feeds_rssant_realworld")
 MARKUP = re.compile(r"<[A-Za-z/!?]")
 FETCHED = datetime(2024, 1, 1, tzinfo=UTC)
-SETTINGS = FetchSettings(total_deadline=10.0, max_concurrency=8, per_host_concurrency=8)
+SETTINGS = FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=10.0, max_concurrency=8, per_host_concurrency=8)
 
 
 def corpus_files() -> list[str]:

@@ -409,9 +409,19 @@ def _collect(
 
 
 def default_fetch_settings() -> FetchSettings:
-    """Loopback is allowed by default (demo, tests); set YUQING_ALLOW_PRIVATE=0 to refuse it too."""
-    allow_private = os.environ.get("YUQING_ALLOW_PRIVATE", "").lower() in {"1", "true", "yes"}
-    return FetchSettings(allow_private=allow_private)
+    """The fetcher's address policy from the environment. By default only public addresses are fetched, so no
+    feed (or redirect) can send yuqing to a service on this machine or its network. ``YUQING_ALLOW_LOOPBACK=1``
+    admits 127.0.0.0/8 and ::1 (the demo, the tests and the benchmarks set it: their feeds are served there);
+    ``YUQING_ALLOW_PRIVATE=1`` admits every private and special-purpose address (an intranet's own feeds)."""
+    def flag(name: str) -> bool:
+        return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
+
+    from sources.http import LOOPBACK_NETWORKS
+
+    return FetchSettings(
+        allow_private=flag("YUQING_ALLOW_PRIVATE"),
+        allowed_networks=LOOPBACK_NETWORKS if flag("YUQING_ALLOW_LOOPBACK") else (),
+    )
 
 
 def _rows_from(results: Sequence[SourceResult], counts: BatchCounts) -> list[SourceRow]:

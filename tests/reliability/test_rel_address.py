@@ -17,6 +17,9 @@ peer address and refuses it, so it does not silently fail open.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import weakref
 from collections.abc import Iterator
@@ -28,7 +31,7 @@ import duckdb
 import httpx
 import pytest
 
-from sources.http import FetchSettings, _check_peer
+from sources.http import FetchSettings, _check_peer, address_allowed
 from tests.reliability.conftest import fetch_one, real_feed_names, real_feeds_dir
 from tests.reliability.rel_servers import ReliabilityServer
 from yuqing import pipeline
@@ -215,7 +218,38 @@ def test_blocked_sources_are_recorded_and_the_rest_land(
     assert items == [("allowed",)]
 
 
-def test_default_settings_allow_only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_settings_refuse_loopback_and_every_special_address(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("YUQING_ALLOW_PRIVATE", raising=False)
-    blocked(fetch_one("http://10.0.0.1/rss.xml", pipeline.default_fetch_settings()))
-    blocked(fetch_one("http://169.254.169.254/", pipeline.default_fetch_settings()))
+    monkeypatch.delenv("YUQING_ALLOW_LOOPBACK", raising=False)
+    default = pipeline.default_fetch_settings()
+    for address in (
+        "127.0.0.1", "::1", "10.0.0.1", "169.254.169.254",
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+        "::a9fe:a9fe",  # IPv4-compatible
+        "::ffff:127.0.0.1", "fec0::1", "ff02::1", "224.0.0.1", "0.0.0.0", "::",
+    ):  # fmt: skip
+        assert not address_allowed(address, default), address
+    for address in ("202.108.22.5", "2001:4860:4860::8888", "64:ff9b::ca6c:1605"):  # NAT64 of a public address
+        assert address_allowed(address, default), address
+    blocked(fetch_one("http://10.0.0.1/rss.xml", default))
+    blocked(fetch_one("http://169.254.169.254/", default))
+    monkeypatch.setenv("YUQING_ALLOW_LOOPBACK", "1")
+    assert address_allowed("127.0.0.1", pipeline.default_fetch_settings())
+    assert not address_allowed("10.0.0.1", pipeline.default_fetch_settings())
+
+
+def test_a_feed_on_loopback_is_refused_unless_ops_allow_it(tmp_path: Path, forbidden: ReliabilityServer) -> None:
+    """Through the real ``yuqing ingest``: without YUQING_ALLOW_LOOPBACK a source on 127.0.0.1 is blocked."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "local"\nurl = "{forbidden.url(FEED)}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("YUQING_ALLOW_LOOPBACK", "YUQING_ALLOW_PRIVATE")}
+    cmd = [sys.executable, "-m", "yuqing.cli", "--db", str(tmp_path / "y.duckdb"), "ingest", "--sources", str(sources),
+           "--as-of", "2021-06-18T08:00:00+08:00"]  # fmt: skip
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode == 0 and "blocked" in refused.stdout and "not allowed" in refused.stdout
+    allowed_run = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**env, "YUQING_ALLOW_LOOPBACK": "1"})
+    assert allowed_run.returncode == 0 and " new " in allowed_run.stdout
+
+

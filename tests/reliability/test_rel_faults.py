@@ -13,7 +13,7 @@ import duckdb
 import feedparser
 
 from classifiers import Classifier
-from sources.http import FetchSettings
+from sources.http import LOOPBACK_NETWORKS, FetchSettings
 from sources.items import normalise
 from sources.parse import parse_feed
 from tests.reliability.conftest import real_feed_names, real_feeds_dir
@@ -35,7 +35,7 @@ FAULTS = {  # kind -> (how many, URL path template, expected fetch_log status)
     "oversize": (4, "huge/{big}", "too_large"),
     "rate429": (4, "always429/120/{f}", "rate_limited"),
 }
-SETTINGS = FetchSettings(
+SETTINGS = FetchSettings(allowed_networks=LOOPBACK_NETWORKS,
     total_deadline=2.0,
     connect_timeout=2.0,
     max_body_bytes=2 * 1024 * 1024,

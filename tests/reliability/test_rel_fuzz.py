@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from sources.http import FetchSettings, Retrieved, parse_retry_after
+from sources.http import LOOPBACK_NETWORKS, FetchSettings, Retrieved, parse_retry_after
 from sources.items import normalise
 from sources.parse import parse_feed
 from sources.policy import plan_fetch, state_after_error, state_after_success
@@ -346,7 +346,7 @@ def test_validator_and_retry_after_values_never_crash_the_policy(
     assert FETCHED < backed.backoff_until <= FETCHED + timedelta(hours=6)
 
 
-LOOPBACK = FetchSettings(total_deadline=5.0, connect_timeout=2.0, max_body_bytes=2 * 1024 * 1024)
+LOOPBACK = FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=5.0, connect_timeout=2.0, max_body_bytes=2 * 1024 * 1024)
 
 
 @settings(

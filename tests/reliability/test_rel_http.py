@@ -16,7 +16,7 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
-from sources.http import FetchSettings, Retrieved
+from sources.http import LOOPBACK_NETWORKS, FetchSettings, Retrieved
 from tests.reliability.conftest import fetch_one, real_feed_names
 from tests.reliability.rel_servers import ReliabilityServer
 from yuqing import pipeline
@@ -26,7 +26,7 @@ from yuqing.models import FetchOutcome
 from yuqing.timeutil import SHANGHAI
 
 CAP = 10 * 1024 * 1024  # the production default body cap
-SETTINGS = FetchSettings(total_deadline=4.0, connect_timeout=2.0, max_body_bytes=CAP)
+SETTINGS = FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=4.0, connect_timeout=2.0, max_body_bytes=CAP)
 FEED = real_feed_names()[0]
 
 
@@ -64,7 +64,7 @@ def test_endless_chunked_body_stops_at_the_cap(rel_server: ReliabilityServer) ->
 
 
 def test_endless_body_under_a_huge_cap_stops_at_the_deadline(rel_server: ReliabilityServer) -> None:
-    settings = FetchSettings(total_deadline=1.5, max_body_bytes=1 << 40)
+    settings = FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=1.5, max_body_bytes=1 << 40)
     started = time.monotonic()
     err = refused(fetch_one(rel_server.url("endless"), settings))
     assert err.outcome in (FetchOutcome.TIMEOUT, FetchOutcome.TOO_LARGE)
@@ -73,7 +73,7 @@ def test_endless_body_under_a_huge_cap_stops_at_the_deadline(rel_server: Reliabi
 
 @pytest.mark.parametrize("mode", ["bomb", "deflatebomb", "rawdeflatebomb", "gzipgzip"])
 def test_compression_bombs_stop_at_the_cap(rel_server: ReliabilityServer, mode: str) -> None:
-    settings = FetchSettings(total_deadline=10.0, max_body_bytes=1024 * 1024)
+    settings = FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=10.0, max_body_bytes=1024 * 1024)
     before_rss = peak_rss_mb()
     started = time.monotonic()
     err = refused(fetch_one(rel_server.url(mode), settings))
@@ -83,7 +83,7 @@ def test_compression_bombs_stop_at_the_cap(rel_server: ReliabilityServer, mode: 
 
 
 def test_one_byte_per_second_drip_hits_the_total_deadline(rel_server: ReliabilityServer) -> None:
-    settings = FetchSettings(total_deadline=2.0, connect_timeout=1.0)
+    settings = FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=2.0, connect_timeout=1.0)
     started = time.monotonic()
     err = refused(fetch_one(rel_server.url(f"slowdrip/{FEED}"), settings))
     took = time.monotonic() - started

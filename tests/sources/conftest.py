@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.http import FetchSettings
+from sources.http import LOOPBACK_NETWORKS, FetchSettings
 from tests.feedserver import HostileFeedServer
 from yuqing.feedserver import FeedServer
 
@@ -34,4 +34,4 @@ def hostile_server() -> Iterator[HostileFeedServer]:
 @pytest.fixture
 def settings() -> FetchSettings:
     # Short deadline and a small cap keep the drip and bomb tests fast.
-    return FetchSettings(total_deadline=2.0, connect_timeout=1.0, max_body_bytes=1024 * 1024)
+    return FetchSettings(allowed_networks=LOOPBACK_NETWORKS, total_deadline=2.0, connect_timeout=1.0, max_body_bytes=1024 * 1024)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sources.http import (
+    LOOPBACK_NETWORKS,
     USER_AGENT,
     BodyDecoder,
     BodyTooLarge,
@@ -206,11 +207,11 @@ def test_address_policy(hostile_server: HostileFeedServer) -> None:
     strict = FetchSettings(allowed_networks=(), total_deadline=2.0)
     err = failed(fetch_one(hostile_server.url("gov_utf8.xml"), strict))
     assert err.outcome == FetchOutcome.BLOCKED and err.disposition == Disposition.HARD
-    assert address_allowed("127.0.0.1", FetchSettings())
-    assert not address_allowed("10.1.2.3", FetchSettings())
-    assert not address_allowed("169.254.169.254", FetchSettings())
-    assert not address_allowed("::ffff:192.168.1.1", FetchSettings())
-    assert address_allowed("10.1.2.3", FetchSettings(allow_private=True))
+    assert address_allowed("127.0.0.1", FetchSettings(allowed_networks=LOOPBACK_NETWORKS))
+    assert not address_allowed("10.1.2.3", FetchSettings(allowed_networks=LOOPBACK_NETWORKS))
+    assert not address_allowed("169.254.169.254", FetchSettings(allowed_networks=LOOPBACK_NETWORKS))
+    assert not address_allowed("::ffff:192.168.1.1", FetchSettings(allowed_networks=LOOPBACK_NETWORKS))
+    assert address_allowed("10.1.2.3", FetchSettings(allowed_networks=LOOPBACK_NETWORKS, allow_private=True))
     assert address_allowed("202.108.22.5", FetchSettings(allowed_networks=()))
 
 
@@ -258,7 +259,7 @@ def test_parse_retry_after() -> None:
 def test_fetcher_shares_one_pool_and_keeps_connections_after_304(feed_server: FeedServer) -> None:
     from sources.http import Fetcher
 
-    with Fetcher(FetchSettings(max_concurrency=1, per_host_concurrency=1)) as fetcher:
+    with Fetcher(FetchSettings(allowed_networks=LOOPBACK_NETWORKS, max_concurrency=1, per_host_concurrency=1)) as fetcher:
         [first] = fetcher.fetch([FetchRequest(feed_server.url("gov_utf8.xml"))])
         assert isinstance(first, Retrieved) and first.status == 200
         conditional = FetchRequest(feed_server.url("gov_utf8.xml"), etag=first.headers["etag"])
