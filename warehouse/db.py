@@ -101,6 +101,25 @@ def connect(
     return con
 
 
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """A DuckDB file with tables but no ``schema_migrations`` belongs to another application: migrating it would
+    write yuqing's tables into it. An empty file (a new warehouse) is fine."""
+    if path == MEMORY:
+        return
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
+        ).fetchall()
+    }
+    if tables and "schema_migrations" not in tables:
+        raise StorageError(
+            f"{path} is a DuckDB database of something else ({len(tables)} tables or views, no yuqing schema): "
+            "yuqing writes nothing into it. Check --db / YUQING_DB."
+        )
+
+
 class Warehouse:
     """An open warehouse: ``.con`` is the DuckDB connection, ``.transaction()`` groups writes.
 
@@ -132,6 +151,8 @@ class Warehouse:
         """
         con = connect(path, read_only=read_only, lock_timeout=lock_timeout)
         try:
+            if not read_only:
+                _refuse_foreign(con, str(path))
             version = verify(con) if read_only else migrate(con).schema_version
             yield cls(con, str(path), read_only=read_only, schema_version=version)
         finally:

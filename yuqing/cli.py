@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from yuqing.errors import YuqingError
+from yuqing.errors import StorageError, YuqingError
 from yuqing.textsafe import TerminalWriter
 
 
@@ -120,10 +120,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# Commands that only read: a mistyped --db must not create an empty warehouse and report "nothing overdue".
+_READERS = {"overdue", "event", "alerts"}
+
+
 def _dispatch(args: argparse.Namespace, db: Path) -> int:
     from yuqing.timeutil import parse_as_of
 
     cmd = args.command
+    if (cmd in _READERS or (cmd == "digest" and args.out)) and str(db) != ":memory:" and not db.exists():
+        raise StorageError(
+            f"no warehouse at {db} (check --db or YUQING_DB): `yuqing {cmd}` only reads, so it creates none"
+        )
     if cmd == "tag":
         from yuqing.tagcmd import run_tag
 
