@@ -19,6 +19,7 @@ import concurrent.futures
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -49,6 +50,21 @@ class Processed:
     charset_used: str | None
     charset_lossy: bool
     held_back: int = 0  # entries left out as not yet published (a backfill: ``is_backfill``)
+
+
+# Parsing and classifying one body may take this long (seconds; ``YUQING_PROCESS_DEADLINE``), like fetching it: the
+# caps (10 MiB body, 1,000 title / 20,000 text characters) bound the work, and this bounds what the caps allow.
+DEFAULT_PROCESS_DEADLINE_S = 60.0
+CLASSIFY_CHUNK = 1024  # items classified between two looks at the deadline
+
+
+def process_deadline() -> float:
+    raw = os.environ.get("YUQING_PROCESS_DEADLINE", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_PROCESS_DEADLINE_S
+    except ValueError:
+        return DEFAULT_PROCESS_DEADLINE_S
+    return value if value > 0 else DEFAULT_PROCESS_DEADLINE_S
 
 
 # An ingest whose as_of is this far behind the clock is a backfill or a replay, not a live poll.
@@ -108,6 +124,8 @@ def _process(
     headers: Mapping[str, str],
     fetched_at: datetime,
 ) -> Processed:
+    limit = process_deadline()
+    deadline = time.monotonic() + limit
     feed = parse_feed(body, url=url, final_url=final_url, headers=headers)
     items = normalise(feed.items, source=source.name, final_url=final_url, fetched_at=fetched_at)
     held = 0
@@ -115,9 +133,19 @@ def _process(
         latest = fetched_at + CLOCK_SKEW
         kept = [it for it in items if it.published_at is None or it.published_at <= latest]
         held, items = len(items) - len(kept), kept
+    tags: list[Tags] = []
+    for n in range(0, len(items), CLASSIFY_CHUNK):
+        if time.monotonic() > deadline:
+            raise ParseError(
+                f"processing took longer than {limit:g} s (YUQING_PROCESS_DEADLINE) after {n} of {len(items)} items",
+                url=url,
+            )
+        tags += classify_items(items[n : n + CLASSIFY_CHUNK], source, final_url)
+    if time.monotonic() > deadline:
+        raise ParseError(f"processing took longer than {limit:g} s (YUQING_PROCESS_DEADLINE)", url=url)
     return Processed(
         items=items,
-        tags=classify_items(items, source, final_url),
+        tags=tags,
         charset_declared=feed.charset_declared,
         charset_used=feed.charset_used,
         charset_lossy=feed.charset_lossy,

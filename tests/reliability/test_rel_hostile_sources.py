@@ -175,3 +175,30 @@ def test_a_3m_character_title_in_a_9_mb_feed_is_processed_in_seconds(tmp_path: P
     finally:
         con.close()
     assert length == 3_000_000 and note == "first 1000 of 3000000 characters"
+
+
+def test_processing_has_a_deadline_like_fetching(tmp_path: Path) -> None:
+    """A body that takes longer than YUQING_PROCESS_DEADLINE to parse and classify is that source's failure, with
+    the reason; the other sources are stored."""
+    from yuqing.feedserver import FeedServer
+
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    many = "".join(f"<item><title>某地工地拖欠农民工工资{n}</title><link>https://example.cn/{n}</link></item>"
+                   for n in range(30_000))  # fmt: skip
+    (feeds / "many.xml").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>m</title>{many}</channel></rss>')
+    (feeds / "one.xml").write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>o</title>'
+                                   "<item><title>一条</title><link>https://example.cn/one</link></item></channel></rss>")  # fmt: skip
+    with FeedServer(feeds) as server:
+        path = tmp_path / "sources.toml"
+        path.write_text(f'[[source]]\nname = "many"\nurl = "{server.url("many.xml")}"\n\n'
+                        f'[[source]]\nname = "one"\nurl = "{server.url("one.xml")}"\n', encoding="utf-8")  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "yuqing.cli", "--db", str(tmp_path / "y.duckdb"), "ingest", "--sources", str(path),
+             "--as-of", AS_OF],
+            capture_output=True, text=True, timeout=300, env={**os.environ, "YUQING_PROCESS_DEADLINE": "0.5"},
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith(("many ", "one "))}
+    assert "parse_error" in rows["many"] and "processing took longer than 0.5 s" in rows["many"]
+    assert " new " in rows["one"]
