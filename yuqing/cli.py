@@ -128,7 +128,8 @@ def _dispatch(args: argparse.Namespace, db: Path) -> int:
     from yuqing.timeutil import parse_as_of
 
     cmd = args.command
-    if (cmd in _READERS or (cmd == "digest" and args.out)) and str(db) != ":memory:" and not db.exists():
+    reads_only = cmd in _READERS and not (cmd == "alerts" and (args.send or args.test))
+    if (reads_only or (cmd == "digest" and args.out)) and str(db) != ":memory:" and not db.exists():
         raise StorageError(
             f"no warehouse at {db} (check --db or YUQING_DB): `yuqing {cmd}` only reads, so it creates none"
         )

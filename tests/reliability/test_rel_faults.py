@@ -83,7 +83,9 @@ def test_200_feeds_with_20_percent_failing(tmp_path: Path) -> None:
         for kind, (count, template, status) in FAULTS.items():
             for i in range(count):
                 path = template.format(f=rng.choice(names), i=i, big=50 * 1024 * 1024)
+                # Each source its own URL (a URL twice is a config error): the query tells them apart.
                 url = f"http://127.0.0.1:{_dead_port()}/rss.xml" if path == "REFUSED" else server.url(path)
+                url += f"?fault={kind}-{i}"
                 faulty[f"{kind}-{i}"] = status
                 entries.append((f"{kind}-{i}", url))
         rng.shuffle(entries)
