@@ -39,6 +39,11 @@ def _remove(path: Path) -> None:
             leftover.unlink()
 
 
+# The analysts' shell is the registry's DuckDB CLI (duckdb-cli 1.5.6, pinned in pyproject.toml), which reads storage
+# versions up to v1.5.0; the snapshot is written in that version so it opens as it is (the live file stays in 2.0's).
+SNAPSHOT_STORAGE_VERSION = "v1.5.0"
+
+
 def publish_snapshot(wh: Warehouse, *, dest: str | os.PathLike[str] | None = None) -> Path:
     """Copy the warehouse into its snapshot file atomically; return the snapshot's path.
 
@@ -55,7 +60,7 @@ def publish_snapshot(wh: Warehouse, *, dest: str | os.PathLike[str] | None = Non
     con = wh.con
     try:
         main = str(con.execute("SELECT current_database()").fetchall()[0][0])
-        con.execute(f"ATTACH {_quote_literal(str(tmp))} AS {_ALIAS}")
+        con.execute(f"ATTACH {_quote_literal(str(tmp))} AS {_ALIAS} (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
         try:
             con.execute(f"COPY FROM DATABASE {_quote_ident(main)} TO {_ALIAS}")
             con.execute(
