@@ -82,3 +82,30 @@ def test_user_errors_are_one_clear_line(db: Path, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     missing = yq("--db", str(db), "event", "ev-does-not-exist")
     assert missing.returncode == 2 and "no event" in missing.stderr
+
+
+def test_read_commands_read_the_snapshot_while_a_writer_holds_the_live_file(db: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    from warehouse.db import Warehouse
+
+    with Warehouse.open(db) as wh:  # a writer holds the live file (DuckDB: nobody else may open it)
+        (event_id,) = wh.con.execute("SELECT event_id FROM events ORDER BY started_at LIMIT 1").fetchone()  # type: ignore[misc]
+        started = datetime.now()
+        overdue = yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat())
+        event = yq("--db", str(db), "event", event_id)
+        elapsed = (datetime.now() - started).total_seconds()
+    assert overdue.returncode == 0 and event.returncode == 0, overdue.stderr + event.stderr
+    assert "read from the snapshot published" in overdue.stdout and event_id in event.stdout
+    assert elapsed < 30  # no wait for the writer's lock
+
+
+def test_a_severity_override_is_seen_by_readers_at_once(db: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    rows = [json.loads(line) for line in yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json").stdout.splitlines()]
+    general = next(r for r in rows if r["severity"] == "general")
+    proc = yq("--db", str(db), "severity", general["event_id"], "major_emergency", "--analyst", "王分析", "--reason", "群体性事件")
+    assert proc.returncode == 0 and "snapshot republished" in proc.stdout, proc.stderr
+    after = [json.loads(line) for line in yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json").stdout.splitlines()]
+    assert {r["severity"] for r in after if r["event_id"] == general["event_id"]} == {"major_emergency"}

@@ -151,8 +151,7 @@ class Warehouse:
         """
         con = connect(path, read_only=read_only, lock_timeout=lock_timeout)
         try:
-            if not read_only:
-                _refuse_foreign(con, str(path))
+            _refuse_foreign(con, str(path))
             version = verify(con) if read_only else migrate(con).schema_version
             yield cls(con, str(path), read_only=read_only, schema_version=version)
         finally:

@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("event", help="explain one event: items, responses, milestones, evidence")
     e.add_argument("event_id")
 
+    v = sub.add_parser("severity", help="an analyst's severity for an event (wins over the proposal)")
+    v.add_argument("event_id")
+    v.add_argument("severity", choices=("major_emergency", "general"))
+    v.add_argument("--analyst", required=True, help="who decided")
+    v.add_argument("--reason", required=True, help="why")
+
     r = sub.add_parser("retag", help="re-classify stored items (after lexicon changes)")
     r.add_argument("--batch-size", type=int, default=5000)
 
@@ -176,16 +182,29 @@ def _dispatch(args: argparse.Namespace, db: Path) -> int:
         if args.lookback_days < 0:
             raise ValueError("--lookback-days must be >= 0 (0 = no limit)")
         rows = pipeline.overdue(db, as_of=parse_as_of(args.as_of), lookback_days=args.lookback_days or None)
+        note = pipeline.snapshot_note(db)
         if args.json:
             for row in rows:
                 print(json.dumps(row.as_json(), ensure_ascii=False))
+            if note:
+                print(note, file=sys.stderr)
         else:
             print(pipeline.format_overdue(rows))
+            if note:
+                print(note)
         return 0
     if cmd == "event":
         from yuqing import pipeline
 
         print(pipeline.explain_event(db, args.event_id))
+        note = pipeline.snapshot_note(db)
+        if note:
+            print(note)
+        return 0
+    if cmd == "severity":
+        from yuqing import pipeline
+
+        print(pipeline.set_severity(db, args.event_id, args.severity, analyst=args.analyst, reason=args.reason))
         return 0
     if cmd == "digest":
         from yuqing import pipeline

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from sources.urls import redact
 from warehouse import checks as wh_checks
-from warehouse.db import Warehouse
+from warehouse.db import Warehouse, snapshot_path_for
 from warehouse.snapshot import publish_snapshot, snapshot_published_at
 from warehouse.store import (
     BatchCounts,
@@ -801,11 +801,47 @@ def deliver_alerts(
     )
 
 
+@contextlib.contextmanager
+def reader(db_path: Path) -> Iterator[Warehouse]:
+    """What read-only commands (``overdue``, ``event``) read: the published snapshot, never the live file, which
+    stays free for the writers (a query there held a running track for 38 s). Where no snapshot was published yet
+    (an older warehouse), the live file opened read-only."""
+    from warehouse.migrate import verify
+    from warehouse.snapshot import connect_snapshot
+
+    if snapshot_path_for(db_path).exists():
+        con = connect_snapshot(db_path)
+        try:
+            yield Warehouse(con, str(snapshot_path_for(db_path)), read_only=True, schema_version=verify(con))
+        finally:
+            con.close()
+        return
+    with Warehouse.open(db_path, read_only=True) as wh:
+        yield wh
+
+
+def snapshot_note(db_path: Path) -> str | None:
+    """"read from the snapshot published <time>": said wherever a command reads the snapshot."""
+    published = snapshot_published_at(path=snapshot_path_for(db_path))
+    return None if published is None else f"(read from the snapshot published {fmt_local(published)} Asia/Shanghai)"
+
+
 def overdue(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -> list[Any]:
     from yuqing.track.run import overdue as overdue_rows
 
-    with Warehouse.open(db_path) as wh:
+    with reader(db_path) as wh:
         return list(overdue_rows(wh, to_utc(as_of), lookback_days=lookback_days))
+
+
+def set_severity(db_path: Path, event_id: str, severity: str, *, analyst: str, reason: str) -> str:
+    """An analyst's severity for an event; its milestones are recomputed and a new snapshot published, so every
+    reader sees it at once."""
+    from yuqing.track.run import set_severity_override
+
+    with Warehouse.open(db_path) as wh:
+        set_severity_override(wh, event_id, severity, analyst, reason)
+        publish_snapshot(wh)
+    return f"{event_id}: severity set to {severity} by {analyst} ({reason}); snapshot republished"
 
 
 def format_overdue(rows: Sequence[Any]) -> str:
@@ -824,7 +860,7 @@ def format_overdue(rows: Sequence[Any]) -> str:
 def explain_event(db_path: Path, event_id: str) -> str:
     from yuqing.track.run import explain_event as explain
 
-    with Warehouse.open(db_path) as wh:
+    with reader(db_path) as wh:
         return explain(wh, event_id)
 
 
