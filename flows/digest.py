@@ -65,5 +65,7 @@ def digest(
         db, when, to, Path(out) if out else None, Path(routes_path) if routes_path else None, force
     )
     create_markdown_artifact(markdown=result, key=ARTIFACT_KEY, description="daily digest")
-    get_run_logger().info("%s", result.splitlines()[0] if result else "digest: nothing to report")
+    logger = get_run_logger()
+    for line in result.splitlines() or ["digest: nothing to report"]:
+        logger.info("%s", line)  # every route's outcome
     return result

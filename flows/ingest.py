@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
+from prefect.states import Completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
@@ -119,8 +120,9 @@ def ingest(
     track_new: bool = True,
     routes_path: str | None = None,
     alerts: bool | None = None,
-) -> str:
-    """One ingest cycle of the sources in ``sources_path`` into ``db_path``.
+) -> Any:
+    """One ingest cycle of the sources in ``sources_path`` into ``db_path``; its headline. A run in which some
+    sources failed ends Completed with the state name ``Partial``.
 
     ``as_of``: ISO 8601 with offset (default: now). ``shard``/``shards``: take only the sources whose stable
     hash falls in this shard, so several runs can split one sources file between workers. ``track_new``: when
@@ -154,6 +156,12 @@ def ingest(
         tracked = track_task(db, when, routes, alerts)
         logger.info("track after ingest: %s", ", ".join(f"{k}={v}" for k, v in tracked.counts().items()))
         send_alerts(db, when, tracked, routes)
+    if report.failed:
+        # Completed, but named "Partial": ops can alert on the state name (docs/ops.md "Alerting on runs").
+        failed = ", ".join(f"{r.source} ({r.status})" for r in report.failed[:10])
+        logger.warning("%d source(s) failed: %s", len(report.failed), failed)
+        return Completed(message=f"{len(report.failed)} source(s) failed: {failed}"[:500], name="Partial",
+                         data=_headline(report))  # fmt: skip
     return _headline(report)
 
 

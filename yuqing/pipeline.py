@@ -558,9 +558,17 @@ def _finish(
     published_at = snapshot_published_at(wh)
     if publish is None:
         max_age = snapshot_max_age() if max_snapshot_age is None else max_snapshot_age
+        # A source that failed or recovered changes what ops read in v_source_health: that is a change too.
+        before = {job.source.name: job.state.last_status for job in plan.jobs}
+        health_changed = any(
+            (r.status in _OK_STATUSES) != (before.get(r.source) in _OK_STATUSES)
+            for r in report.rows
+            if r.status != FetchOutcome.SKIPPED_BACKOFF.value
+        )
         publish = (
             report.new > 0
             or report.updated > 0
+            or health_changed
             or published_at is None
             or datetime.now(UTC) - published_at >= max_age
         )
