@@ -170,7 +170,9 @@ class Gazetteer:
                 by_name.setdefault(place.name, []).append((place.code, level == 3 and len(place.name) <= 2))
                 short = row["short"]
                 if short:
-                    needs = level == 3 or short in AMBIGUOUS_SHORT
+                    # A province's short name stands alone (海南, 吉林: the province, as a reader takes it); the
+                    # same name as a city or prefecture's short name (海南藏族自治州, 吉林市) needs the suffix.
+                    needs = level == 3 or (short in AMBIGUOUS_SHORT and level != 1)
                     by_name.setdefault(short, []).append((place.code, needs))
         province_shorts = {n for n, lst in by_name.items() if any(self.places[c].level == 1 for c, _ in lst)}
         self.names: dict[str, _Name] = {}

@@ -79,3 +79,13 @@ def test_event_wording_without_counts() -> None:
     assert tags.severity == "major_emergency"
     assert any(e.startswith("event:") for e in tags.severity_evidence)
     assert classify("开展燃气爆炸事故应急演练", "").severity == "general"
+
+
+def test_a_bare_province_short_name_is_the_province() -> None:
+    """海南 and 吉林 are also a prefecture's and a city's short names; alone, a reader takes them for the province.
+    The other places keep their suffixes."""
+    assert classify("海南一酒店发生火灾", "").region_code == "460000"
+    assert classify("吉林一化工厂爆炸", "").region_code == "220000"
+    assert classify("海南藏族自治州一煤矿透水", "").region_code == "632500"
+    assert classify("吉林市一化工厂爆炸", "").region_code == "220200"
+    assert classify("吉林大学开学典礼", "").region_code is None
