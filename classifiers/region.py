@@ -325,3 +325,28 @@ def resolve(
     best_above = above[best]
     surfaces = sorted({v[2] for c, v in cand.items() if c in best_above})
     return Region(best, gaz.full_names[best], "text: " + "、".join(surfaces))
+
+
+def dimension_rows(
+    path: Path = GAZETTEER,
+) -> list[tuple[str, str, int, str | None, str, str, str | None, str | None, str]]:
+    """The gazetteer as ``dim_regions`` rows: code, name, level, parent, province code and name, city code and
+    name (a municipality's districts roll up to the municipality), full name."""
+    places: dict[str, tuple[str, int, str | None]] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            places[row["code"]] = (row["name"], int(row["level"]), row["parent"] or None)
+    out = []
+    for code, (name, level, parent) in places.items():
+        chain = [code]
+        while (up := places[chain[-1]][2]) is not None and up in places:
+            chain.append(up)
+        chain.reverse()
+        province = chain[0]
+        city = next((c for c in chain if places[c][1] == 2), None)
+        if city is None and level == 3:
+            city = province  # 北京市东城区: the municipality is the city
+        full = "".join(places[c][0] for c in chain)
+        out.append((code, name, level, parent, province, places[province][0], city,
+                    places[city][0] if city else None, full))  # fmt: skip
+    return out

@@ -794,3 +794,26 @@ def _write_tags(wh: Warehouse, item_ids: Sequence[str], tags: Sequence[Tags]) ->
             _replace_topics(con, "SELECT item_id FROM _yq_tags")
     finally:
         reg.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Dimensions
+
+
+def sync_dimensions(
+    wh: Warehouse,
+    topics: Sequence[tuple[str, str, int]],
+    regions: Sequence[tuple[str, str, int, str | None, str, str, str | None, str | None, str]],
+) -> bool:
+    """Replace ``dim_topics`` / ``dim_regions`` when they differ from ``topics`` / ``regions``; True if written."""
+    con = wh.con
+    have_topics = sorted(tuple(r) for r in con.execute("SELECT slug, name_zh, ord FROM dim_topics").fetchall())
+    (have_regions,) = con.execute("SELECT count(*) FROM dim_regions").fetchone() or (0,)
+    if have_topics == sorted(topics) and have_regions == len(regions):
+        return False
+    with wh.transaction():
+        con.execute("DELETE FROM dim_topics")
+        con.executemany("INSERT INTO dim_topics VALUES (?, ?, ?)", [list(t) for t in topics])
+        con.execute("DELETE FROM dim_regions")
+        con.executemany("INSERT INTO dim_regions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [list(r) for r in regions])
+    return True

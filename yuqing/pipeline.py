@@ -739,6 +739,19 @@ def alert_routes(routes_path: Path | None) -> tuple[Any, ...]:
     return tuple(alerting(load_routes(path)))
 
 
+def dimensions(wh: Warehouse) -> None:
+    """Bring ``dim_topics`` and ``dim_regions`` in line with the classifier's topic files and gazetteer."""
+    from classifiers.lexicon import TOPICS_DIR, load_topics
+    from classifiers.region import dimension_rows
+    from warehouse.store import sync_dimensions
+    from yuqing.digest.model import TOPIC_LABELS
+
+    specs = load_topics(TOPICS_DIR)
+    known = list(TOPIC_LABELS)
+    order = sorted(specs, key=lambda t: (known.index(t.slug) if t.slug in known else len(known), t.slug))
+    sync_dimensions(wh, [(t.slug, t.name, n + 1) for n, t in enumerate(order)], dimension_rows())
+
+
 def track(
     db_path: Path,
     *,
@@ -776,6 +789,7 @@ def track(
         if not routes and step.error is None:
             step.skipped = "no route has alert_channels"
     with Warehouse.open(db_path) as wh:
+        dimensions(wh)
         report = run_track(wh, as_of, history=history)
         if routes:
             step.raised = raise_alerts(wh, as_of, routes)

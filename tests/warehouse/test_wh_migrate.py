@@ -238,3 +238,21 @@ def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
         counts = commit_source_batch(wh, "run-3", T0, [make_result("src-a", [make_item(3), make_item(99)])])
         assert (counts.new, counts.updated) == (1, 1)
         assert run_checks(wh) == []
+
+
+def test_dimensions_roll_up_and_the_daily_spine_has_zero_days(tmp_path: Path) -> None:
+    from yuqing import pipeline
+
+    with Warehouse.open(tmp_path / "d.duckdb") as wh:
+        pipeline.dimensions(wh)
+        topics = wh.con.execute("SELECT slug, name_zh FROM dim_topics ORDER BY ord").fetchall()
+        assert topics[0] == ("epidemic", "疫情防控") and len(topics) == 8
+        assert wh.con.execute(
+            "SELECT province_name, city_name, full_name FROM dim_regions WHERE code = '420303'"
+        ).fetchone() == ("湖北省", "十堰市", "湖北省十堰市张湾区")
+        sync_sources(wh, SOURCES)
+        items = [make_item(0), make_item(1, fetched_at=T0 + timedelta(days=3))]
+        commit_source_batch(wh, "run-1", T0, [make_result("src-a", items, tags=[make_tags(("epidemic",))] * 2)])
+        daily = wh.con.execute("SELECT day, topic, items FROM v_topic_daily WHERE topic = 'epidemic' ORDER BY day").fetchall()
+        assert [n for _day, _topic, n in daily] == [1, 0, 0, 1]  # the days between are there, with zeros
+        assert wh.con.execute("SELECT count(DISTINCT topic) FROM v_topic_daily").fetchone() == (8,)
