@@ -898,8 +898,12 @@ def digest(
     routes_path: Path | None = None,
     force: bool = False,
     resolve_secret: Callable[[str], str] | None = None,
+    hold: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
 ) -> str:
     """Build the digest as of ``as_of``; write it to ``out`` (.eml + .html) or send it by SMTP.
+
+    The warehouse is open only while the ledger is read or written: never while the SMTP server is talked to or
+    between retries. ``hold``: what else to hold while it is open (the flows' warehouse concurrency slot).
 
     ``resolve_secret`` turns a secret's name into its value: the flows pass a Prefect Secret block
     lookup, so ``YUQING_SMTP_PASSWORD_BLOCK`` can name the block holding the SMTP password.
@@ -909,7 +913,13 @@ def digest(
     from yuqing.digest import Route, SmtpSettings, load_routes, raise_for_failures, send_digests, write_digest
 
     as_of = to_utc(as_of)
-    with Warehouse.open(db_path) as wh:
+
+    @contextlib.contextmanager
+    def session() -> Iterator[Warehouse]:
+        with hold() if hold is not None else contextlib.nullcontext(), Warehouse.open(db_path) as opened:
+            yield opened
+
+    with session() as wh:
         from classifiers import Classifier
 
         wh_checks.assert_checks(wh, topic_slugs=Classifier.default().topic_slugs)
@@ -929,7 +939,8 @@ def digest(
                 )
             routes = load_routes(path)
         smtp = SmtpSettings.from_env(resolve_secret=resolve_secret)
-        results = send_digests(wh, as_of, routes, smtp, force=force)
+    journal = Path(db_path).with_name(f".{Path(db_path).name}.digest-journal")
+    results = send_digests(session, as_of, routes, smtp, force=force, journal=journal)
     raise_for_failures(results)
     return "\n".join(r.summary() for r in results)
 

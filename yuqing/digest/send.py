@@ -17,11 +17,13 @@ Delivery is therefore at-most-once per (day, route): a crash can lose a digest (
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -123,8 +125,11 @@ def _write_files(rendered: RenderedDigest, eml: bytes, out_path: Path) -> tuple[
     return (eml_path, html_path)
 
 
+Session = Callable[[], AbstractContextManager[sql.WarehouseLike]]
+
+
 def send_digests(
-    wh: sql.WarehouseLike,
+    wh: sql.WarehouseLike | Session,
     as_of: datetime,
     routes: Sequence[Route],
     smtp_settings: SmtpSettings | None,
@@ -133,12 +138,18 @@ def send_digests(
     out_dir: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], datetime] = utcnow,
+    journal: Path | None = None,
 ) -> list[DigestResult]:
     """Send (or with ``out_dir``, write ``<date>-<route>.eml`` and ``.html``) each route's digest as of ``as_of``.
 
-    ``smtp_settings`` may be None only with ``out_dir``. A failing route does not stop the others;
-    look at each result's ``outcome`` (``DigestResult.ok``). ``sleep`` and ``now`` are for tests.
+    ``wh``: an open warehouse, or a function that opens one (a context manager): then the warehouse is held only
+    while the ledger is read or written, never while the SMTP server is talked to or between retries, so an SMTP
+    outage holds up no other writer. ``journal``: a directory where a file marks the moment a message's body starts
+    to go out; a row left ``sending`` without one was never accepted by any server, so it is sent again rather than
+    reported ``in_doubt``. ``smtp_settings`` may be None only with ``out_dir``. A failing route does not stop the
+    others; look at each result's ``outcome`` (``DigestResult.ok``). ``sleep`` and ``now`` are for tests.
     """
+    session: Session = wh if callable(wh) else (lambda: contextlib.nullcontext(wh))
     as_of = to_utc(as_of)
     if out_dir is None and smtp_settings is None:
         raise ConfigError("send_digests: SMTP settings are required unless out_dir is given")
@@ -150,9 +161,12 @@ def send_digests(
         try:
             if out_dir is None:
                 assert smtp_settings is not None
-                result = _send_route(wh, as_of, route, smtp_settings, force=force, sleep=sleep, now=now)
+                result = _send_route(
+                    session, as_of, route, smtp_settings, force=force, sleep=sleep, now=now, journal=journal
+                )
             else:
-                result = _write_route(wh, as_of, route, out_dir, smtp_settings)
+                with session() as opened:
+                    result = _write_route(opened, as_of, route, out_dir, smtp_settings)
         except (YuqingError, ValueError, UnicodeError) as e:
             # One route's bad data (an address, a header) fails that route; the others still go out.
             result = DigestResult(route=route.name, digest_date=digest_date(as_of), outcome=Outcome.FAILED, error=str(e))
@@ -204,8 +218,12 @@ def _write_preview(
     return _with_data(result, data, rendered)
 
 
+def _journal_file(journal: Path | None, day: date, route: str) -> Path | None:
+    return None if journal is None else journal / f"{day.isoformat()}-{route}.sending"
+
+
 def _send_route(
-    wh: sql.WarehouseLike,
+    session: Session,
     as_of: datetime,
     route: Route,
     settings: SmtpSettings,
@@ -213,83 +231,93 @@ def _send_route(
     force: bool,
     sleep: Callable[[float], None],
     now: Callable[[], datetime],
+    journal: Path | None = None,
 ) -> DigestResult:
     day = digest_date(as_of)
     if not route.recipients:
         raise ConfigError(f"route {route.name!r} has no recipients")
-    previous = sql.get_digest(wh.con, day, route.name)
-    if previous is not None and not force:
-        if previous.state == "sent":
-            return DigestResult(
+    marker = _journal_file(journal, day, route.name)
+    with session() as wh:
+        previous = sql.get_digest(wh.con, day, route.name)
+        if previous is not None and previous.state == "sending" and marker is not None and not marker.exists():
+            # Left 'sending' by a run that stopped before the body went out: no server has it, so it is not in
+            # doubt; it goes out now like a failed one.
+            log.warning("digest %s %s: an earlier run stopped before sending it; sending it now", day, route.name)
+            with wh.transaction():
+                sql.mark_failed(wh.con, day, route.name, error="an earlier run stopped before the message was sent")
+            previous = sql.get_digest(wh.con, day, route.name)
+        if previous is not None and not force:
+            if previous.state == "sent":
+                return DigestResult(
+                    route=route.name,
+                    digest_date=day,
+                    outcome=Outcome.ALREADY_SENT,
+                    subject=previous.subject,
+                    attempts=previous.attempts,
+                    message_id=previous.message_id,
+                    recipients_count=previous.recipients_count,
+                )
+            if previous.state == "sending":
+                log.warning(
+                    "digest %s %s: a previous run left it 'sending' (crashed or lost the connection after "
+                    "sending); the server may have accepted it, so it is not re-sent. Check the mailbox and "
+                    "re-run with force to send it again.",
+                    day,
+                    route.name,
+                )
+                return DigestResult(
+                    route=route.name,
+                    digest_date=day,
+                    outcome=Outcome.IN_DOUBT,
+                    subject=previous.subject,
+                    attempts=previous.attempts,
+                    message_id=previous.message_id,
+                    recipients_count=previous.recipients_count,
+                    error=previous.error or "left in state 'sending' by an earlier run",
+                )
+
+        data = collect(wh, as_of, route)
+        rendered = render(data)
+        if data.is_empty and not route.send_empty:
+            return _with_data(
+                DigestResult(route=route.name, digest_date=day, outcome=Outcome.EMPTY), data, rendered
+            )
+
+        sender = parse_sender(settings.sender)
+        chash = content_hash(rendered)
+        if (
+            previous is not None
+            and previous.state == "sending"
+            and previous.content_hash == chash
+            and previous.message_id
+        ):
+            # Forced re-send of an in-doubt digest with the same content: the same Message-ID, so a client
+            # that already has the first copy shows one message.
+            mid = previous.message_id
+        else:
+            # A forced re-send of a digest already sent gets a new id; otherwise clients would drop it.
+            generation = previous.attempts if previous is not None and previous.state == "sent" else 0
+            mid = message_id(
+                digest_date=day.isoformat(),
                 route=route.name,
+                content=chash,
+                domain=sender.domain,
+                generation=generation,
+            )
+        msg = build_message(rendered, sender, route.recipients, msg_id=mid, date=as_of)
+
+        with wh.transaction():
+            sql.claim(
+                wh.con,
                 digest_date=day,
-                outcome=Outcome.ALREADY_SENT,
-                subject=previous.subject,
-                attempts=previous.attempts,
-                message_id=previous.message_id,
-                recipients_count=previous.recipients_count,
-            )
-        if previous.state == "sending":
-            log.warning(
-                "digest %s %s: a previous run left it 'sending' (crashed or lost the connection after "
-                "sending); the server may have accepted it, so it is not re-sent. Check the mailbox and "
-                "re-run with force to send it again.",
-                day,
-                route.name,
-            )
-            return DigestResult(
                 route=route.name,
-                digest_date=day,
-                outcome=Outcome.IN_DOUBT,
-                subject=previous.subject,
-                attempts=previous.attempts,
-                message_id=previous.message_id,
-                recipients_count=previous.recipients_count,
-                error=previous.error or "left in state 'sending' by an earlier run",
+                message_id=mid,
+                content_hash=chash,
+                recipients_count=len(route.recipients),
+                subject=rendered.subject,
+                as_of=as_of,
+                now=now(),
             )
-
-    data = collect(wh, as_of, route)
-    rendered = render(data)
-    if data.is_empty and not route.send_empty:
-        return _with_data(
-            DigestResult(route=route.name, digest_date=day, outcome=Outcome.EMPTY), data, rendered
-        )
-
-    sender = parse_sender(settings.sender)
-    chash = content_hash(rendered)
-    if (
-        previous is not None
-        and previous.state == "sending"
-        and previous.content_hash == chash
-        and previous.message_id
-    ):
-        # Forced re-send of an in-doubt digest with the same content: the same Message-ID, so a client
-        # that already has the first copy shows one message.
-        mid = previous.message_id
-    else:
-        # A forced re-send of a digest already sent gets a new id; otherwise clients would drop it.
-        generation = previous.attempts if previous is not None and previous.state == "sent" else 0
-        mid = message_id(
-            digest_date=day.isoformat(),
-            route=route.name,
-            content=chash,
-            domain=sender.domain,
-            generation=generation,
-        )
-    msg = build_message(rendered, sender, route.recipients, msg_id=mid, date=as_of)
-
-    with wh.transaction():
-        sql.claim(
-            wh.con,
-            digest_date=day,
-            route=route.name,
-            message_id=mid,
-            content_hash=chash,
-            recipients_count=len(route.recipients),
-            subject=rendered.subject,
-            as_of=as_of,
-            now=now(),
-        )
     attempts = 0
     base = previous.attempts if previous is not None else 0
 
@@ -308,13 +336,18 @@ def _send_route(
             rendered,
         )
 
+    def body_starts() -> None:
+        if marker is not None:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+
     while True:
         attempts += 1
         try:
-            refused = deliver(msg, sender.addr_spec, route.recipients, settings)
+            refused = deliver(msg, sender.addr_spec, route.recipients, settings, before_body=body_starts)
         except SmtpDeliveryError as e:
             error = str(e)
-            with wh.transaction():
+            with session() as wh, wh.transaction():
                 sql.record_attempt(wh.con, day, route.name, error=error)
                 if e.accepted:
                     sql.note_in_doubt(wh.con, day, route.name, error=error)
@@ -322,25 +355,30 @@ def _send_route(
                     sql.mark_failed(wh.con, day, route.name, error=error)
             if e.accepted:
                 return result(Outcome.IN_DOUBT, error)
+            if marker is not None:
+                marker.unlink(missing_ok=True)
             if not e.temporary or attempts >= settings.max_attempts:
                 return result(Outcome.FAILED, error)
             delay = settings.backoff(attempts)
             log.warning(
-                "digest %s %s: attempt %d failed (%s); retrying in %.1f s",
+                "digest %s %s: attempt %d of %d failed (%s); retrying in %.1f s",
                 day,
                 route.name,
                 attempts,
+                settings.max_attempts,
                 error,
                 delay,
             )
-            sleep(delay)
+            sleep(delay)  # with the warehouse closed: ingest and track go on meanwhile
             continue
         note = None
         if refused:
             note = f"{len(refused)} recipient(s) refused: " + "; ".join(sorted(set(refused.values())))[:300]
-        with wh.transaction():
+        with session() as wh, wh.transaction():
             sql.record_attempt(wh.con, day, route.name, error=note)
             sql.mark_sent(wh.con, day, route.name, sent_at=now(), error=note)
+        if marker is not None:
+            marker.unlink(missing_ok=True)
         return result(Outcome.SENT, note)
 
 

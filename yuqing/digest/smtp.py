@@ -321,7 +321,12 @@ def _connect(settings: SmtpSettings, deadline: _Deadline) -> smtplib.SMTP:
 
 
 def deliver(
-    message: EmailMessage, envelope_from: str, recipients: Sequence[str], settings: SmtpSettings
+    message: EmailMessage,
+    envelope_from: str,
+    recipients: Sequence[str],
+    settings: SmtpSettings,
+    *,
+    before_body: Callable[[], None] | None = None,
 ) -> dict[str, str]:
     """One SMTP transaction. Returns the recipients the server refused permanently (address -> reply).
 
@@ -333,7 +338,7 @@ def deliver(
     body = _dot_stuffed(message.as_bytes(policy=SMTP))
     deadline = _Deadline(settings.deadline_s)
     try:
-        return _deliver(body, envelope_from, recipients, settings, deadline)
+        return _deliver(body, envelope_from, recipients, settings, deadline, before_body)
     except SmtpDeliveryError as e:
         if deadline.expired:
             raise SmtpDeliveryError(
@@ -348,7 +353,12 @@ def deliver(
 
 
 def _deliver(
-    body: bytes, envelope_from: str, recipients: Sequence[str], settings: SmtpSettings, deadline: _Deadline
+    body: bytes,
+    envelope_from: str,
+    recipients: Sequence[str],
+    settings: SmtpSettings,
+    deadline: _Deadline,
+    before_body: Callable[[], None] | None,
 ) -> dict[str, str]:
     where = f"{settings.host}:{settings.port}"
     try:
@@ -389,6 +399,8 @@ def _deliver(
         if code != 354:
             raise _reply_error("DATA", code, reply)
         # From the first byte of the body on, the server may accept the message at any moment.
+        if before_body is not None:
+            before_body()
         try:
             smtp.send(body)
             code, reply = smtp.getreply()
