@@ -7,8 +7,9 @@ to the warehouse at the same time, and what a run is called.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -80,12 +81,63 @@ def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
     return is_retryable(_exception_of(state))
 
 
+# The slot is a lease the holder renews while it runs: a holder killed with -9 stops renewing, and the slot is
+# free again after this long (Prefect's default, 300 s, kept the pipeline waiting five minutes after a crash).
+WAREHOUSE_LEASE_SECONDS = 60.0
+WAREHOUSE_WAIT_NOTICE_SECONDS = 5.0  # a wait longer than this is logged, with the runs that may hold the slot
+
+
+def _log() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    try:
+        from prefect import get_run_logger
+
+        return get_run_logger()
+    except Exception:  # outside a flow or task run
+        return logging.getLogger("yuqing.flows")
+
+
+def _running_runs() -> str:
+    """The flow runs now RUNNING (names), which may hold the warehouse slot; best effort."""
+    try:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+        from prefect.client.schemas.objects import StateType
+
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+                ),
+                limit=10,
+            )
+        return ", ".join(r.name for r in runs) or "no running flow run (a killed run's lease, freed within a minute)"
+    except Exception as e:
+        return f"unknown ({type(e).__name__})"
+
+
 @contextmanager
 def warehouse_lock() -> Iterator[None]:
-    """Hold the warehouse's global concurrency slot (see ``WAREHOUSE_LIMIT``)."""
+    """Hold the warehouse's global concurrency slot (see ``WAREHOUSE_LIMIT``). A wait is never silent: past a few
+    seconds it is logged with the runs that may hold the slot."""
     from prefect.concurrency.sync import concurrency
 
-    with concurrency(WAREHOUSE_LIMIT, occupy=1, strict=True, timeout_seconds=WAREHOUSE_WAIT_SECONDS):
+    def slot(timeout: float) -> AbstractContextManager[None]:
+        return concurrency(
+            WAREHOUSE_LIMIT, occupy=1, strict=True, timeout_seconds=timeout, lease_duration=WAREHOUSE_LEASE_SECONDS
+        )
+
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(slot(WAREHOUSE_WAIT_NOTICE_SECONDS))
+        except TimeoutError:
+            _log().warning(
+                "waiting for the warehouse slot %r (up to %.0f s); running now: %s",
+                WAREHOUSE_LIMIT,
+                WAREHOUSE_WAIT_SECONDS,
+                _running_runs(),
+            )
+            stack.enter_context(slot(WAREHOUSE_WAIT_SECONDS))
+            _log().info("got the warehouse slot %r", WAREHOUSE_LIMIT)
         yield
 
 
