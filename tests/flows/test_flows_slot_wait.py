@@ -13,8 +13,12 @@ import pytest
 from flows.common import WAREHOUSE_LEASE_SECONDS, warehouse_lock
 
 
-def test_a_wait_for_the_warehouse_slot_is_logged(prefect_harness: None, capfd: pytest.CaptureFixture[str]) -> None:
-    logging.getLogger("yuqing.flows").setLevel(logging.INFO)  # Prefect's handlers print it on stderr
+def test_a_wait_for_the_warehouse_slot_is_logged(
+    prefect_harness: None, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Prefect's logging set-up decides where the lines go (its console handler, or pytest's): look at both.
+    caplog.set_level(logging.INFO, logger="yuqing.flows")
+    logging.getLogger("yuqing.flows").setLevel(logging.INFO)
     held = threading.Event()
     release = threading.Event()
 
@@ -31,7 +35,7 @@ def test_a_wait_for_the_warehouse_slot_is_logged(prefect_harness: None, capfd: p
     with warehouse_lock():
         waited = time.monotonic() - started
     thread.join(30)
-    err = capfd.readouterr().err
+    err = capfd.readouterr().err + "\n".join(r.getMessage() for r in caplog.records)
     assert "waiting for the warehouse slot 'yuqing-warehouse'" in err and "running now:" in err, err[-2000:]
     assert "got the warehouse slot" in err
     assert 5 <= waited < 25
