@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import ahocorasick_rs as acr
@@ -327,6 +328,7 @@ def resolve(
     return Region(best, gaz.full_names[best], "text: " + "、".join(surfaces))
 
 
+@cache  # read once per process: every track run compares dim_regions with it
 def dimension_rows(
     path: Path = GAZETTEER,
 ) -> list[tuple[str, str, int, str | None, str, str, str | None, str | None, str]]:

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,8 @@ import httpx
 from yuqing.alerts.config import Channel, resolve_secret
 from yuqing.alerts.render import Message
 from yuqing.errors import ConfigError, DeliveryError
+
+log = logging.getLogger("yuqing.alerts")
 
 HTTP_TIMEOUT = 10.0  # seconds: for each of connect, write, read and pool, and for the whole exchange
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -103,9 +106,7 @@ def _send_email(message: Message, recipients: tuple[str, ...], message_key: str,
         raise ChannelError(f"email: {e}") from e
     if refused:
         # Some recipients took it: it is sent; the refusals are for ops to fix in the routes file.
-        import logging
-
-        logging.getLogger("yuqing.alerts").warning(
+        log.warning(
             "alert %s: %d recipient(s) refused: %s",
             message_key,
             len(refused),

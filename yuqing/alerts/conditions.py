@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from warehouse.alerts import CandidateRow, Raised
-from yuqing.digest.model import MILESTONE_LABELS
+from yuqing.digest.model import MILESTONE_LABELS, SEVERITY_LABELS
 from yuqing.digest.routes import Route
 from yuqing.digest.safety import plain_text, safe_url
 from yuqing.timeutil import fmt_local
@@ -35,7 +35,6 @@ CONDITION_LABELS = {
     OVERDUE: "已逾期",
     MET: "已回应",
 }
-SEVERITY_LABELS = {"major_emergency": "重大突发事件", "general": "一般舆情"}
 RULE_TEXT = {
     "first_information": "重大突发事件 5 小时内发布权威信息",
     "press_conference": "重大突发事件 24 小时内举行新闻发布会",
