@@ -8,6 +8,7 @@ to the warehouse at the same time, and what a run is called.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
@@ -181,6 +182,13 @@ def ensure_warehouse_limit(name: str = WAREHOUSE_LIMIT, limit: int = WAREHOUSE_L
 def project_directory() -> dict[str, str]:
     """Deployment build step: the checkout ``prefect deploy`` runs in (its output feeds the pull step)."""
     return {"directory": str(Path.cwd().resolve())}
+
+
+def site_path(path: str) -> Path:
+    """A path parameter of a flow. A relative one is under ``$YUQING_SITE``, the site's directory of configuration
+    and data outside the checkout (docs/ops.md), or under the working directory, the checkout, without it."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else Path(os.environ.get("YUQING_SITE") or ".") / p
 
 
 def resolve_as_of(as_of: str | None) -> datetime:

@@ -10,12 +10,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows import recovery
 from flows.common import (
     _exception_of,
     current_run_name,
     resolve_as_of,
     retry_condition,
     secret_value,
+    site_path,
     warehouse_lock,
 )
 from flows.track import send_alerts, track_task
@@ -71,12 +73,13 @@ def digest(
 
     Tracking runs first so the digest never reports the previous hour's deadlines.
     """
+    recovery.at_flow_start()  # label this run; mark runs a killed process left RUNNING crashed
     when = resolve_as_of(as_of)
-    db = Path(db_path)
+    db = site_path(db_path)
     tracked = track_task(db, when)
-    send_alerts(db, when, tracked, Path(routes_path) if routes_path else None)
+    send_alerts(db, when, tracked, site_path(routes_path) if routes_path else None)
     result = digest_task(
-        db, when, to, Path(out) if out else None, Path(routes_path) if routes_path else None, force
+        db, when, to, site_path(out) if out else None, site_path(routes_path) if routes_path else None, force
     )
     create_markdown_artifact(markdown=result, key=ARTIFACT_KEY, description="daily digest")
     logger = get_run_logger()

@@ -18,6 +18,7 @@ from prefect.states import Completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
+from flows import recovery
 from flows.common import (
     FETCH_BACKOFF_SECONDS,
     FETCH_RETRIES,
@@ -25,6 +26,7 @@ from flows.common import (
     current_run_name,
     resolve_as_of,
     retry_condition,
+    site_path,
     warehouse_lock,
 )
 from flows.track import send_alerts, track_task
@@ -131,10 +133,11 @@ def ingest(
     alerts (the routes in ``routes_path``, default ``$YUQING_ROUTES``) go out from there too; ``alerts``: as
     ``yuqing track --alerts`` (None: not in a backfill).
     """
+    recovery.at_flow_start()  # label this run; mark runs a killed process left RUNNING crashed
     logger = get_run_logger()
     when = resolve_as_of(as_of)
-    db = Path(db_path)
-    plan = plan_task(db, Path(sources_path), when)
+    db = site_path(db_path)
+    plan = plan_task(db, site_path(sources_path), when)
     groups = plan.groups(pipeline.DEFAULT_GROUP_SIZE, shard=shard, shards=shards)
     logger.info("run %s: %d sources to fetch in %d groups", plan.run_id, sum(map(len, groups)), len(groups))
     # One set of worker processes for parsing and classifying serves every fetch task of the run (they run
@@ -152,7 +155,7 @@ def ingest(
     create_table_artifact(table=report.table_rows(), key=ARTIFACT_KEY, description=_headline(report))
     logger.info("%s", _headline(report))
     if track_new and (report.new or report.updated):
-        routes = Path(routes_path) if routes_path else None
+        routes = site_path(routes_path) if routes_path else None
         tracked = track_task(db, when, routes, alerts)
         logger.info("track after ingest: %s", ", ".join(f"{k}={v}" for k, v in tracked.counts().items()))
         send_alerts(db, when, tracked, routes)

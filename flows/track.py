@@ -9,7 +9,15 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import current_run_name, resolve_as_of, retry_condition, secret_value, warehouse_lock
+from flows import recovery
+from flows.common import (
+    current_run_name,
+    resolve_as_of,
+    retry_condition,
+    secret_value,
+    site_path,
+    warehouse_lock,
+)
 from yuqing import pipeline
 from yuqing.errors import DeliveryError
 
@@ -87,14 +95,15 @@ def track(
 ) -> str:
     """Events, responses and deadlines in ``db_path`` as of ``as_of`` (ISO 8601 with offset; default now), and
     the urgent alerts of the routes in ``routes_path`` (default ``$YUQING_ROUTES``; docs/alerts.md)."""
+    recovery.at_flow_start()  # label this run; mark runs a killed process left RUNNING crashed
     when = resolve_as_of(as_of)
-    routes = Path(routes_path) if routes_path else None
-    report = track_task(Path(db_path), when, routes, alerts)
+    routes = site_path(routes_path) if routes_path else None
+    report = track_task(site_path(db_path), when, routes, alerts)
     # New events and overdue milestones, for ops in the run's Artifacts tab.
     headline = _headline(report)
     create_markdown_artifact(markdown=report.markdown(), key=ARTIFACT_KEY, description=headline)
     get_run_logger().info("%s", headline)
-    send_alerts(Path(db_path), when, report, routes)
+    send_alerts(site_path(db_path), when, report, routes)
     return headline
 
 
