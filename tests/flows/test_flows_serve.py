@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from flows_support import end_session, item_counts, session_members, start_session, tool
+from conftest import ROOT
+from flows_support import end_session, item_counts, session_members, start_session
 
 pytestmark = pytest.mark.slow
 
@@ -27,23 +29,35 @@ def _wait_for(log: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: f
     )
 
 
+def documented_command(site: Path) -> str:
+    """The ``yuqing serve`` command of docs/ops.md, with ``site`` for /srv/yuqing."""
+    text = (ROOT / "docs" / "ops.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- runbook: serve -->\n```sh\n(.*?)\n```", text, re.DOTALL)
+    assert match, "docs/ops.md has no serve block for the runbook"
+    return match[1].replace("/srv/yuqing", str(site))
+
+
 def test_serve_runs_a_scheduled_ingest_and_stops_on_sigint(tmp_path: Path, flow_sources: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(flow_sources, site / "sources.toml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.pop("YUQING_SOURCES", None)
     env.update(
-        YUQING_SOURCES=str(flow_sources),
         YUQING_SERVE_UI="0",
         # ingest every 15 s instead of every 15 min; the server looks for due schedules every 5 s
         YUQING_SERVE_SCHEDULE_OVERRIDE=json.dumps({"ingest": 15}),
         PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
     )
-    db = tmp_path / "served.duckdb"
+    db = site / "yuqing.duckdb"
     log = tmp_path / "serve.log"
-    serve = start_session([tool("yuqing"), "--db", str(db), "serve"], env=env, cwd=tmp_path, log=log)
+    # The documented command, run from the checkout as written (bash -c execs a lone command: signals reach serve).
+    serve = start_session(["bash", "-c", documented_command(site)], env=env, cwd=ROOT, log=log)
     try:
         _wait_for(log, r"Flow run 'ingest-[^']+' - Finished in state Completed\(\)", serve, timeout=240)
         # its Prefect server lives beside the database
-        assert (tmp_path / ".yuqing-prefect" / "prefect.db").is_file()
+        assert (site / ".yuqing-prefect" / "prefect.db").is_file()
 
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=90) == 0, log.read_text(errors="replace")[-4000:]
