@@ -111,9 +111,15 @@ def signal_key(name: str) -> int:
     return (NS_SIGNAL << 60) | digest
 
 
+# Every signal name keyed so far, by key: an explanation names a signal feature without hashing again.
+_SIGNAL_NAMES: dict[int, str] = {}
+
+
 @cache
 def _signal_key_cached(name: str) -> int:
-    return signal_key(name)
+    key = signal_key(name)
+    _SIGNAL_NAMES[key] = name
+    return key
 
 
 def _bucket(keys: npt.NDArray[np.uint64], bits: int) -> I64:
@@ -217,10 +223,8 @@ def decode_key(key: int, inp: ModelInput, start: int, spec: FeatureSpec) -> str:
     """A feature as an analyst reads it: ``title:工资``, ``body:拖欠``, ``publisher:发布``, or a signal's name."""
     ns = key >> 60
     if ns == NS_SIGNAL:
-        for s in inp.signals:
-            if _signal_key_cached(s) == key:
-                return s
-        return "signal"
+        name = _SIGNAL_NAMES.get(key)
+        return name if name is not None and name in inp.signals else "signal"
     field = {NS_TITLE: inp.title[: spec.title_chars], NS_BODY: inp.body[: spec.body_chars],
              NS_PUBLISHER: inp.publisher[: spec.publisher_chars]}.get(ns, "")
     payload = key & ((1 << 60) - 1)

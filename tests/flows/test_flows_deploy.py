@@ -237,9 +237,9 @@ def test_kill_9_mid_run_then_the_next_scheduled_run_completes(
             assert api.get(f"/flow_runs/{killed['id']}").json()["state_type"] == "RUNNING"
             killed_at = time.monotonic()
 
-            # The next scheduled run (due in 20 s, as the schedule would make it), and the worker started again
+            # The next scheduled run (due in 10 s, as the schedule would make it), and the worker started again
             # by its supervisor (systemd's Restart=always).
-            nxt = _run_ingest(env, flow_sources, db, "--start-in", "20 seconds")
+            nxt = _run_ingest(env, flow_sources, db, "--start-in", "10 seconds")
             worker = _worker(env, log)
             run = _wait_final(api, nxt, timeout=240)
             assert run["state_type"] == "COMPLETED", log.read_text(errors="replace")[-4000:]
