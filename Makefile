@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test eval train bench lint typecheck clean
+.PHONY: demo test test-fast eval train bench lint typecheck clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,6 +27,11 @@ test: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+# The fast loop: lint and the unit tests and pure deciders (tests marked slow left out; tests/conftest.py).
+test-fast: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -m "not slow" -q
 
 eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl

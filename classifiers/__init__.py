@@ -11,9 +11,6 @@ files under ``classifiers/data`` loaded once per process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from classifiers.engine import CODE_VERSION, Classifier, data_version
 from classifiers.lexicon import DATA_DIR
 from yuqing.models import Tags
@@ -43,8 +40,4 @@ def classify(
     )
 
 
-def classify_many(records: Iterable[Mapping[str, Any]]) -> list[Tags]:
-    return Classifier.default().classify_many(records)
-
-
-__all__ = ["CLASSIFIER_VERSION", "Classifier", "classify", "classify_many"]
+__all__ = ["CLASSIFIER_VERSION", "Classifier", "classify"]

@@ -1,4 +1,4 @@
-"""Official response vs reported response vs routine (ARCHITECTURE "Response deadlines").
+"""Official response vs reported response vs routine (docs/design.md "Events, responses, deadlines").
 
 An item is an official response when it is itself an official body's release answering a concern or
 incident: a reply to a citizen message; a refutation of the state-run 中国互联网联合辟谣平台; or an

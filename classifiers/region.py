@@ -219,9 +219,6 @@ class Gazetteer:
         self._chains[code] = chain = tuple(out[::-1])
         return chain
 
-    def full_name(self, code: str) -> str:
-        return "".join(p.name for p in self.chain(code))
-
     @property
     def patterns(self) -> list[str]:
         """Place names and blockers, as indexed by ``mentions``."""

@@ -1,4 +1,4 @@
-"""The sources file (ARCHITECTURE "Sources file ✱"): TOML, one ``[[source]]`` table per source.
+"""The sources file (docs/sources.md): TOML, one ``[[source]]`` table per source.
 
 Unknown keys are an error naming the key and its line. ``tomllib`` reports no positions, so lines
 are found by scanning the text for the n-th ``[[source]]`` header and the key inside its table.

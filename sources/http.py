@@ -783,14 +783,6 @@ class Fetcher:
         finally:
             self._tasks.discard(task)
 
-    def fetch(self, requests: Iterable[FetchRequest]) -> list[Retrieved | RetrieveError]:
-        """Fetch every request concurrently and wait for all; results in input order."""
-        batch = list(requests)
-        results: list[Retrieved | RetrieveError | None] = [None] * len(batch)
-        for index, outcome in self.start(batch, then=_outcome):
-            results[index] = outcome
-        return [r for r in results if r is not None]
-
     def close(self) -> None:
         if self._closed:
             return

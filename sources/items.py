@@ -18,7 +18,7 @@ from yuqing.models import Item
 from yuqing.timeutil import to_utc
 
 # Clocks of feed servers and ours disagree a little; a published time up to this far after our
-# fetch is still believed (ARCHITECTURE "Time": not in the future of its fetch).
+# fetch is still believed (docs/design.md "Time": not in the future of its fetch).
 CLOCK_SKEW = timedelta(minutes=10)
 # Before this, a published time is a CMS default (1970-01-01, 1900-01-01), not a real date.
 EARLIEST_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC)

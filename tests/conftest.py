@@ -21,6 +21,40 @@ def shared_path() -> Path:
     return path
 
 
+# Tests that run the product the long way (real servers, processes, replays of days of feeds) are marked
+# ``slow``; the rest, unit tests and the pure deciders, are the fast loop: ``make test-fast`` (under 90 s).
+# ``make test`` runs everything.
+SLOW_PATHS = (
+    "reliability/",
+    "flows/",
+    "pipeline/",
+    "alerts/test_alerts_replay.py",
+    "alerts/test_alerts_failures.py",
+    "track/test_traps.py",
+    "track/test_demo_replay.py",
+    "track/test_replay_",
+    "digest/test_digest_outage.py",
+    "digest/test_digest_smtp_bounds.py",
+    "digest/test_digest_collect_same.py",
+    "sources/test_src_parse_fast.py",
+    "sources/test_src_http.py",
+    "warehouse/test_wh_concurrency.py",
+    "test_cli.py",
+    "test_cli_db_guard.py",
+    "test_tag_cli.py",
+    "test_analyst_shell.py",
+    "test_hostile_feeds.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = ROOT / "tests"
+    for item in items:
+        where = item.path.relative_to(tests).as_posix() if item.path.is_relative_to(tests) else ""
+        if where.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     return shared_path()

@@ -1,4 +1,4 @@
-"""The CLI contract (ARCHITECTURE: CLI ✱), run as a user runs it: subprocesses on a real database."""
+"""The CLI contract (README.md "Commands"), run as a user runs it: subprocesses on a real database."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from yuqing.models import FetchOutcome
 from .db import Warehouse
 
 SEVERITIES = ("major_emergency", "general")
-# ARCHITECTURE "Response deadlines": the milestones a response can satisfy.
+# docs/design.md "Events, responses, deadlines": the milestones a response can satisfy.
 RESPONSE_KINDS = ("first_information", "press_conference", "first_response")
 FETCH_STATUSES = tuple(o.value for o in FetchOutcome)
 DISPOSITIONS = tuple(d.value for d in Disposition)

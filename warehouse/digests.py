@@ -2,7 +2,7 @@
 
 Reads go through the analyst views (``v_events``, ``v_milestones``, ``v_topic_daily``) and decide
 "as of T" themselves from ``deadline_at`` / ``met_at`` against T, so a digest can be rebuilt exactly for
-any past T (ARCHITECTURE "Time"): an event first detected after T does not exist for it, a milestone
+any past T (docs/design.md "Time"): an event first detected after T does not exist for it, a milestone
 met after T is still open for it.
 
 The ledger (migration 003) makes "one digest per day and route" hold across processes: a row is

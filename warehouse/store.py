@@ -715,7 +715,7 @@ def _row_to_item(row: tuple[object, ...]) -> Item:
 
 
 def items_as_of(wh: Warehouse, as_of: datetime, *, since: datetime | None = None) -> duckdb.DuckDBPyRelation:
-    """The items rows that exist for a step run at ``as_of`` (ARCHITECTURE "Time").
+    """The items rows that exist for a step run at ``as_of`` (docs/design.md "Time").
 
     Backed by the SQL table macro ``items_as_of(ts)``; ``since`` also drops items older than it.
     Returns a lazy relation: ``.fetchall()``, ``.to_arrow_table()``, or compose it further.

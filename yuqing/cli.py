@@ -1,4 +1,4 @@
-"""The ``yuqing`` command (ARCHITECTURE: CLI ✱).
+"""The ``yuqing`` command (README.md "Commands").
 
 Commands call the library directly; only ``serve`` goes through Prefect. Imports are lazy so that a
 one-off command such as ``yuqing tag`` starts in well under a second.

@@ -30,7 +30,7 @@ class FetchOutcome(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
-    """One ``[[source]]`` table of the sources file (ARCHITECTURE: Sources file ✱)."""
+    """One ``[[source]]`` table of the sources file (docs/sources.md)."""
 
     name: str
     url: str

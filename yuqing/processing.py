@@ -74,7 +74,7 @@ BACKFILL_AFTER = timedelta(hours=1)
 def is_backfill(as_of: datetime, now: datetime | None = None) -> bool:
     """Whether a run as of ``as_of`` looks at the past: entries published after ``as_of`` did not exist
     then and are not ingested by it. A live poll (as_of about now) keeps them, at their fetch time, as
-    ARCHITECTURE "Time" says."""
+    docs/design.md "Time" says."""
     return as_of < (now or datetime.now(UTC)) - BACKFILL_AFTER
 
 

@@ -1,4 +1,4 @@
-"""Time helpers. Stored times are UTC; shown times are Asia/Shanghai (ARCHITECTURE "Time")."""
+"""Time helpers. Stored times are UTC; shown times are Asia/Shanghai (docs/design.md "Time")."""
 
 from __future__ import annotations
 

@@ -260,7 +260,7 @@ def test_fetcher_shares_one_pool_and_keeps_connections_after_304(feed_server: Fe
     from sources.http import Fetcher
 
     with Fetcher(FetchSettings(allowed_networks=LOOPBACK_NETWORKS, max_concurrency=1, per_host_concurrency=1)) as fetcher:
-        [first] = fetcher.fetch([FetchRequest(feed_server.url("gov_utf8.xml"))])
+        first = fetcher.submit(FetchRequest(feed_server.url("gov_utf8.xml"))).result()
         assert isinstance(first, Retrieved) and first.status == 200
         conditional = FetchRequest(feed_server.url("gov_utf8.xml"), etag=first.headers["etag"])
         futures = [fetcher.submit(conditional) for _ in range(3)]

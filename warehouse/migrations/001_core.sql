@@ -1,7 +1,7 @@
 -- 001_core: sources, items and their topics, the fetch log and the run log.
 -- Keys are declared as PRIMARY KEY inside CREATE TABLE (DuckDB keeps them across crashes; a
 -- separately created unique index was lost after repeated kill -9 cycles on 1.5.x).
--- All times are TIMESTAMPTZ in UTC (ARCHITECTURE "Time").
+-- All times are TIMESTAMPTZ in UTC (docs/design.md "Time").
 
 CREATE TABLE sources (
     name                 VARCHAR PRIMARY KEY,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-# Display order and Chinese names of the priority topics (ARCHITECTURE "Priority topics ✱").
+# Display order and Chinese names of the priority topics (docs/design.md "Classification").
 # Topics added by ops are shown after these, under their slug.
 TOPIC_LABELS: dict[str, str] = {
     "epidemic": "疫情防控",
@@ -24,7 +24,7 @@ TOPIC_LABELS: dict[str, str] = {
 }
 NO_TOPIC = ""  # events with no topic are grouped last, under 其他
 
-# Milestones (ARCHITECTURE "Response deadlines"): label and the baseline deadline shown beside it.
+# Milestones (docs/design.md "Events, responses, deadlines"): label and the baseline deadline shown beside it.
 MILESTONE_LABELS: dict[str, str] = {
     "first_information": "首次权威信息发布",  # 国办发〔2016〕80号: 5 h
     "press_conference": "新闻发布会",  # 国办发〔2016〕61号、80号: 24 h

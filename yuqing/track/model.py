@@ -19,7 +19,7 @@ MAJOR = "major_emergency"
 GENERAL = "general"
 SEVERITY_RANK = {GENERAL: 0, MAJOR: 1}
 
-# Milestone statuses (ARCHITECTURE "Response deadlines"), as of a given as_of.
+# Milestone statuses (docs/design.md "Events, responses, deadlines"), as of a given as_of.
 PENDING = "pending"  # deadline not passed, no qualifying response yet
 MET = "met"  # a qualifying response at or before the deadline
 MET_LATE = "met_late"  # first qualifying response after the deadline (and at or before as_of)

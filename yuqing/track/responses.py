@@ -26,7 +26,6 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -212,10 +211,6 @@ def event_profile(members: Sequence[TrackItem]) -> EventProfile:
     from .grouping import event_profile_of, profiles
 
     return event_profile_of(profiles(members), range(len(members)))
-
-
-def window_start(as_of: datetime, params: LinkParams) -> datetime:
-    return as_of - timedelta(days=params.window_days)
 
 
 __all__ = ["EventProfile", "LinkParams", "as_int", "event_profile", "link", "place_parts"]

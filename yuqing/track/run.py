@@ -2,7 +2,7 @@
 
 I/O lives here and in ``warehouse/events.py``; the decisions are the pure functions of
 ``grouping``, ``responses`` and ``deadlines``. A run with ``as_of = T`` only sees items with
-item_time ≤ T and fetched_at ≤ T (ARCHITECTURE "Time"), and re-running it changes nothing.
+item_time ≤ T and fetched_at ≤ T (docs/design.md "Time"), and re-running it changes nothing.
 """
 
 from __future__ import annotations
