@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from yuqing.errors import StorageError
+from yuqing.track.deadlines import RULES_PATH, parse_rules
 from yuqing.track.run import explain_event, overdue, run_track, set_severity_override
 
 from .helpers import T0, item, store, warehouse
@@ -140,3 +141,22 @@ def test_overdue_lookback() -> None:
         assert overdue(wh, later, lookback_days=0) == []
         with pytest.raises(ValueError):
             overdue(wh, later, lookback_days=-1)
+
+
+def test_a_severity_override_keeps_the_response_kinds_of_a_regional_rule() -> None:
+    """A regional override of a press-conference deadline is met by a press conference only, whether its
+    milestones were written by a track run or by an analyst's severity override."""
+    text = RULES_PATH.read_text(encoding="utf-8") + (
+        '\n[[override]]\nid = "44.major.press"\nregion_prefix = "44"\nseverity = "major_emergency"\n'
+        'milestone = "press_conference"\nhours = 12\n'
+    )
+    rules = parse_rules(text)
+    with warehouse() as wh:
+        store(wh, _items())
+        run_track(wh, T0 + timedelta(hours=70), rules=rules)
+        wage = wh.con.execute("SELECT event_id FROM events WHERE title LIKE '东莞%'").fetchall()[0][0]
+        set_severity_override(wh, wage, "major_emergency", "analyst-1", "mass incident", rules=rules)
+        rows = wh.con.execute(
+            "SELECT rule_id, satisfied_by FROM milestones WHERE event_id = ? ORDER BY rule_id", [wage]
+        ).fetchall()
+    assert ("44.major.press", ["press_conference"]) in rows

@@ -46,6 +46,13 @@ class Rules:
     overrides: tuple[Override, ...] = ()
     link_window_days: float = 30.0  # how long after an event's start a response is still linked to it
 
+    def satisfied_by(self) -> dict[str, list[str]]:
+        """Per rule id, regional overrides included: the response kinds that meet its milestone ("*": any)."""
+        base = {(d.severity, d.milestone): list(d.satisfied_by) for d in self.deadlines}
+        out = {d.rule_id: list(d.satisfied_by) for d in self.deadlines}
+        out.update({o.rule_id: base.get((o.severity, o.milestone), ["*"]) for o in self.overrides})
+        return out
+
     def for_event(self, severity: str, region_code: str | None) -> list[Deadline]:
         """The deadlines that apply to an event of this severity and place (overrides applied)."""
         place = trimmed(region_code)

@@ -155,9 +155,7 @@ def run_track(
         event_ids = [ev.event_id for ev in events]
         sql.replace_responses(con, event_ids, links)
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
-        satisfied = {d.rule_id: list(d.satisfied_by) for d in rules.deadlines}
-        satisfied.update({o.rule_id: list(_base(rules, o.severity, o.milestone)) for o in rules.overrides})
-        sql.replace_milestones(con, event_ids, ms, satisfied, as_of)
+        sql.replace_milestones(con, event_ids, ms, rules.satisfied_by(), as_of)
         report = TrackReport(
             run_id=run_id,
             as_of=as_of,
@@ -171,13 +169,6 @@ def run_track(
         )
         sql.record_run(con, run_id, as_of, started, {k: v for k, v in _counts(report).items()})
     return report
-
-
-def _base(rules: Rules, severity: str, milestone: str) -> tuple[str, ...]:
-    for d in rules.deadlines:
-        if d.severity == severity and d.milestone == milestone:
-            return d.satisfied_by
-    return ("*",)
 
 
 def _counts(report: TrackReport) -> dict[str, int]:
@@ -258,8 +249,7 @@ def set_severity_override(
         events = [ev for ev in sql.events_since(con, as_of + timedelta(days=36500), [event_id])]
         links = sql.stored_responses(con, [event_id])
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
-        satisfied = {d.rule_id: list(d.satisfied_by) for d in rules.deadlines}
-        sql.replace_milestones(con, [event_id], ms, satisfied, as_of)
+        sql.replace_milestones(con, [event_id], ms, rules.satisfied_by(), as_of)
 
 
 def explain_event(wh: WarehouseLike, event_id: str) -> str:
