@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sources import kinds
 from sources.urls import redact, url_problem
 from yuqing.errors import ConfigError
 from yuqing.models import SourceConfig
 
 KNOWN_KEYS = frozenset({"name", "url", "kind", "official", "region"})
-KINDS = frozenset({"feed"})
 OFFICIAL_SUFFIXES = (".gov.cn", ".政务", ".xn--zfr164b")  # .政务 in its ASCII (punycode) form too
 
 _TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
@@ -149,9 +149,9 @@ def _source(table: dict[str, Any], n: int, origin: str, lines: _Lines) -> Source
             f"that can be fetched ({problem}), got {redact(url)!r}"
         )
     kind = _string(table, "kind", n, origin, lines) or "feed"
-    if kind not in KINDS:
+    if kind not in kinds.known():
         raise ConfigError(
-            f"{origin}:{lines.key(n, 'kind')}: source {name!r}: unknown kind {kind!r} (known: feed)"
+            f"{origin}:{lines.key(n, 'kind')}: source {name!r}: unknown kind {kind!r} (known: {', '.join(kinds.known())})"
         )
     official = table.get("official")
     if official is None:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sources import kinds
 from sources.items import CLOCK_SKEW, normalise
-from sources.parse import parse_feed
 from yuqing.errors import ParseError
 from yuqing.models import Item, SourceConfig, Tags
 
@@ -112,7 +112,7 @@ def classify_items(items: Sequence[Item], source: SourceConfig, feed_url: str | 
 
 
 def process_body(source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime) -> Processed:
-    """Parse, normalise and classify one retrieved body. Raises ParseError when it is not a feed."""
+    """Parse (by the source's kind), normalise and classify one retrieved body. Raises ParseError when it is not one."""
     return _process(source, retrieved.body, retrieved.url, retrieved.final_url, retrieved.headers, fetched_at)
 
 
@@ -126,7 +126,7 @@ def _process(
 ) -> Processed:
     limit = process_deadline()
     deadline = time.monotonic() + limit
-    feed = parse_feed(body, url=url, final_url=final_url, headers=headers)
+    feed = kinds.parse(source.kind, body, url=url, final_url=final_url, headers=headers)
     items = normalise(feed.items, source=source.name, final_url=final_url, fetched_at=fetched_at)
     held = 0
     if is_backfill(fetched_at):
