@@ -247,6 +247,7 @@ class Classifier:
         tdir = topics_dir or (data_dir / "topics")
         self.topics_dir = tdir
         self.specs = load_topics(tdir)
+        self._topic_slugs = tuple(s.slug for s in self.specs)
         self.rules = load_shared_rules(data_dir / "rules.toml")
         self.tagger = TopicTagger(self.specs, self.rules)
         self.gazetteer = region.Gazetteer(data_dir / "gazetteer.tsv")
@@ -275,7 +276,7 @@ class Classifier:
 
     @property
     def topic_slugs(self) -> tuple[str, ...]:
-        return tuple(s.slug for s in self.specs)
+        return self._topic_slugs
 
     def classify(
         self,
