@@ -634,6 +634,14 @@ def start_run(
 RUN_STALE_AFTER = timedelta(minutes=60)
 
 
+def latest_other_run_status(wh: Warehouse, run_id: str) -> str | None:
+    """The status of the run that started last before or beside ``run_id`` (None: no other run)."""
+    row = wh.con.execute(
+        "SELECT status FROM runs WHERE run_id <> ? ORDER BY started_at DESC LIMIT 1", [run_id]
+    ).fetchone()
+    return str(row[0]) if row is not None else None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -36,6 +36,7 @@ from warehouse.store import (
     abandon_dead_runs,
     commit_source_batch,
     finish_run,
+    latest_other_run_status,
     load_source_states,
     settled_status,
     start_run,
@@ -519,10 +520,7 @@ def _written(wh: Warehouse, run_id: str, report: IngestReport) -> set[str] | Non
     fetch_log rows, the items it inserted or updated); None (check every row of every table) unless
     the latest other run ended with its checks passed. A run killed after writing items stays
     ``running``, so the run after it checks everything it may have left."""
-    previous = wh.con.execute(
-        "SELECT status FROM runs WHERE run_id <> ? ORDER BY started_at DESC LIMIT 1", [run_id]
-    ).fetchone()
-    if previous is None or previous[0] not in ("ok", "partial"):
+    if latest_other_run_status(wh, run_id) not in ("ok", "partial"):
         return None
     written = {"sources", "fetch_log", "runs"}
     if report.new or report.updated:
