@@ -54,3 +54,9 @@ class TerminalWriter(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return self._target.encoding
+
+
+def pad_columns(text: str, width: int) -> str:
+    """Left-justify counting CJK characters as two columns, so terminal tables line up."""
+    cols = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(1, width - cols)

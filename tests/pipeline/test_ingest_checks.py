@@ -11,6 +11,7 @@ import pytest
 from tests.pipeline.conftest import AS_OF
 from warehouse.checks import core_checks, run_checks
 from warehouse.db import Warehouse
+from warehouse.store import start_run
 from yuqing import pipeline
 from yuqing.errors import DataCheckError
 from yuqing.timeutil import to_utc
@@ -66,7 +67,7 @@ def test_a_repoll_checks_what_it_wrote_and_a_run_after_a_crash_checks_everything
 
     # A run killed after its writes stays "running"; the run after it checks every table.
     with Warehouse.open(db) as wh:
-        pipeline.start_run(wh, "ingest-killed", "ingest", AS_OF + timedelta(minutes=20))
+        start_run(wh, "ingest-killed", "ingest", AS_OF + timedelta(minutes=20))
     with pytest.raises(DataCheckError, match=rf"unique items\(item_id\): 1 row\(s\), e.g. {duplicated}"):
         pipeline.ingest(db, sources_file, as_of=AS_OF + timedelta(minutes=30))
     assert _statuses(db)[-1] == "failed"
