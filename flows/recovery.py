@@ -5,11 +5,12 @@ RUNNING, and the run keeps its deployment's concurrency slot until the lease the
 (300 s in Prefect 3.8). With ``CANCEL_NEW`` every ingest due meanwhile is cancelled, and the stuck run stays
 RUNNING until someone cancels it.
 
-Every run of a yuqing flow labels itself with where it runs (``yuqing.host``, ``yuqing.pid``) as it starts.
+Every run of a yuqing flow labels itself with where it runs (``yuqing.host``, ``yuqing.pid``, ``yuqing.boot``)
+as it starts. Hosts are told apart by name: the machines of one Prefect server need distinct host names.
 Two places then look for runs that cannot be running any more:
 
-* the worker (``python -m flows.worker``), as it starts: a run labelled with this host whose process is gone
-  was started by an earlier worker here, killed with it;
+* the worker (``python -m flows.worker``) and ``yuqing serve``, as they start: a run labelled with this host
+  whose process is gone was started by an earlier worker or server here, killed with it;
 * every run, as it starts: the same check for other runs of its deployment on this host, and, for runs on
   other hosts, the deployment's own guarantee: with a concurrency limit of 1, a run that has been admitted
   knows any other RUNNING run of its deployment has lost its slot (a live run renews its lease, and one whose
@@ -26,17 +27,27 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 HOST_LABEL = "yuqing.host"
 PID_LABEL = "yuqing.pid"
+BOOT_LABEL = "yuqing.boot"  # the kernel's boot id: a run of an earlier boot of its host is gone
 
 log = logging.getLogger("yuqing.flows.recovery")
 
 
 def host_name() -> str:
     return socket.gethostname()
+
+
+def boot_id() -> str:
+    """This boot of the machine (Linux); empty where the system does not say."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
 
 
 def pid_alive(pid: int) -> bool:
@@ -75,6 +86,9 @@ def gone_here(run: Any, host: str) -> str | None:
     labels = _labels(run)
     if labels.get(HOST_LABEL) != host:
         return None
+    boot = boot_id()
+    if boot and labels.get(BOOT_LABEL) and labels[BOOT_LABEL] != boot:
+        return f"its host ({host}) has restarted since it started"
     try:
         pid = int(labels.get(PID_LABEL, 0))
     except (TypeError, ValueError):
@@ -116,15 +130,13 @@ def _mark_crashed(client: Any, stale: Stale, finder: str) -> bool:
     return True
 
 
-def _running(client: Any, *, deployment_id: UUID | None = None, pool: str | None = None) -> list[Any]:
+def _running(client: Any, *, deployment_id: UUID | None = None) -> list[Any]:
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
         FlowRunFilter,
         FlowRunFilterState,
         FlowRunFilterStateType,
-        WorkPoolFilter,
-        WorkPoolFilterName,
     )
     from prefect.client.schemas.objects import StateType
 
@@ -132,23 +144,22 @@ def _running(client: Any, *, deployment_id: UUID | None = None, pool: str | None
     runs: list[Any] = client.read_flow_runs(
         flow_run_filter=flow_filter,
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])) if deployment_id else None,
-        work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])) if pool else None,
         limit=200,
     )
     return runs
 
 
-def recover_pool(pool: str, finder: str) -> list[Stale]:
-    """For a starting worker: mark Crashed the RUNNING runs of ``pool`` started on this host whose process is
-    gone. Returns what it marked."""
+def recover_host(finder: str) -> list[Stale]:
+    """For a starting (or stopping) worker or ``yuqing serve``: mark Crashed the RUNNING runs started on this host
+    whose process is gone, whichever pool or server process started them. Returns what it marked."""
     from prefect.client.orchestration import get_client
 
     try:
         with get_client(sync_client=True) as client:
-            stale = judge(_running(client, pool=pool), host=host_name())
+            stale = judge(_running(client), host=host_name())
             return [s for s in stale if _mark_crashed(client, s, finder)]
     except Exception as e:
-        log.warning("could not look for crashed runs in pool %r: %s", pool, e)
+        log.warning("could not look for crashed runs: %s", e)
         return []
 
 
@@ -165,7 +176,8 @@ def label_and_recover() -> list[Stale]:
     host = host_name()
     try:
         with get_client(sync_client=True) as client:
-            client.update_flow_run_labels(me.id, {HOST_LABEL: host, PID_LABEL: str(os.getpid())})
+            labels: dict[str, bool | int | float | str] = {HOST_LABEL: host, PID_LABEL: str(os.getpid()), BOOT_LABEL: boot_id()}
+            client.update_flow_run_labels(me.id, labels)
             if me.deployment_id is None:
                 return []
             deployment = client.read_deployment(me.deployment_id)

@@ -10,7 +10,7 @@ This is ``prefect worker start --pool NAME --type process`` with two differences
   waits up to ``--stop-grace`` seconds for them to end, kills what is left, marks the runs whose process is
   gone Crashed (which releases their slots; the next run starts afresh) and exits 0: within 20 s with the
   default grace. A second signal skips the wait.
-* **At start it recovers what a crash left.** Runs of its pool started on this host whose process is gone
+* **At start it recovers what a crash left.** Runs started on this host whose process is gone
   (the worker and its flow processes were killed together) are marked Crashed (``flows/recovery.py``), so
   the next scheduled run is not refused by the deployment's concurrency limit.
 
@@ -82,7 +82,7 @@ async def run_worker(pool: str, name: str | None = None, stop_grace: float = STO
     from prefect.workers.process import ProcessWorker
 
     name = name or f"yuqing@{recovery.host_name()}"
-    for stale in recovery.recover_pool(pool, f"worker {name!r} starting"):
+    for stale in recovery.recover_host(f"worker {name!r} starting"):
         log.warning("flow run %r was left RUNNING: marked Crashed (%s)", stale.name, stale.reason)
 
     loop = asyncio.get_running_loop()
@@ -113,7 +113,7 @@ async def run_worker(pool: str, name: str | None = None, stop_grace: float = STO
         return 0
     await _stop_runs(stop_grace, hurry)
     # A flow process killed here reports nothing: its run would stay RUNNING with its slots held.
-    for stale in recovery.recover_pool(pool, f"worker {name!r} stopping"):
+    for stale in recovery.recover_host(f"worker {name!r} stopping"):
         log.warning("flow run %r stopped with the worker: marked Crashed", stale.name)
     serving.cancel()
     try:

@@ -343,8 +343,13 @@ def serve(db: Path) -> int:
             import prefect
 
             from flows.common import ensure_warehouse_limit
+            from flows.recovery import recover_host
 
             ensure_warehouse_limit()
+            # Runs a killed serve left RUNNING would hold their deployments' slots for five minutes.
+            for stale in recover_host("yuqing serve starting"):
+                print(f"yuqing serve: flow run {stale.name!r} was left RUNNING: marked Crashed ({stale.reason})",
+                      file=sys.stderr)  # fmt: skip
             deployments = build_deployments(specs, db)
             for spec in specs:
                 when = (

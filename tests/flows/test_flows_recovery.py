@@ -7,7 +7,7 @@ import sys
 from types import SimpleNamespace
 from uuid import uuid4
 
-from flows.recovery import HOST_LABEL, PID_LABEL, judge, pid_alive
+from flows.recovery import BOOT_LABEL, HOST_LABEL, PID_LABEL, boot_id, judge, pid_alive
 
 
 def _run(host: str | None, pid: int | None) -> SimpleNamespace:
@@ -53,3 +53,16 @@ def test_runs_elsewhere_are_stale_only_to_a_run_holding_the_deployments_only_slo
 def test_a_run_never_judges_itself() -> None:
     me = _run("h2", 1)
     assert judge([me], host="h1", me=me.id, slot_held=True) == []
+
+
+def test_a_run_of_an_earlier_boot_of_this_host_is_stale_whatever_its_pid() -> None:
+    import os
+
+    assert boot_id()  # Linux says which boot this is
+    earlier = _run("h1", os.getpid())  # a live pid: after a restart, pids are handed out again
+    earlier.labels[BOOT_LABEL] = "an-earlier-boot"
+    this_boot = _run("h1", os.getpid())
+    this_boot.labels[BOOT_LABEL] = boot_id()
+    stale = judge([earlier, this_boot], host="h1")
+    assert [s.flow_run_id for s in stale] == [earlier.id]
+    assert "restarted" in stale[0].reason
