@@ -16,17 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from classifiers.engine import Classifier
+from classifiers.lexicon import priority_topics
 
-DEFAULT_TOPICS = (
-    "epidemic",
-    "housing_finance",
-    "wage_arrears",
-    "environment",
-    "food_drug_safety",
-    "education_health_eldercare",
-    "work_safety",
-    "hardship_livelihood",
-)
+DEFAULT_TOPICS = priority_topics()  # the eight priority topics, in the work plans' order (their files' `order`)
 
 
 @dataclass(slots=True)

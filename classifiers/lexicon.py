@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class PublisherRule:
 class TopicSpec:
     slug: str
     name: str
+    order: int  # where the topic is listed (the priority topics 1-8, in the work plans' order)
     threshold: float
     title_min: float
     body_only_threshold: float
@@ -121,6 +123,7 @@ def load_topic(path: Path) -> TopicSpec:
     return TopicSpec(
         slug=str(raw["slug"]),
         name=str(raw.get("name", raw["slug"])),
+        order=int(_num(raw, "order", UNORDERED, path)),
         threshold=_num(raw, "threshold", 1.0, path),
         title_min=_num(raw, "title_min", 0.5, path),
         body_only_threshold=_num(raw, "body_only_threshold", 2.0, path),
@@ -146,6 +149,26 @@ def load_topics(directory: Path = TOPICS_DIR) -> tuple[TopicSpec, ...]:
             raise LexiconError(f"{directory}: topic slug {spec.slug!r} defined twice")
         seen.add(spec.slug)
     return specs
+
+
+UNORDERED = 1000  # a topic file without ``order`` is listed after the priority topics, by slug
+
+
+@cache
+def topic_vocabulary(directory: Path = TOPICS_DIR) -> tuple[tuple[str, str], ...]:
+    """(slug, Chinese name) of every topic, in listing order: the one vocabulary the digest, the topics dimension
+    and the evaluation read (the classifier itself tags in file-name order)."""
+    return tuple((spec.slug, spec.name) for spec in _ordered(directory))
+
+
+@cache
+def priority_topics(directory: Path = TOPICS_DIR) -> tuple[str, ...]:
+    """The slugs of the topics whose file gives an ``order``: the eight priority topics, in the work plans' order."""
+    return tuple(spec.slug for spec in _ordered(directory) if spec.order < UNORDERED)
+
+
+def _ordered(directory: Path) -> list[TopicSpec]:
+    return sorted(load_topics(directory), key=lambda spec: (spec.order, spec.slug))
 
 
 def load_shared_rules(path: Path = DATA_DIR / "rules.toml") -> SharedRules:

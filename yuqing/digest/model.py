@@ -10,18 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-# Display order and Chinese names of the priority topics (docs/design.md "Classification").
-# Topics added by ops are shown after these, under their slug.
-TOPIC_LABELS: dict[str, str] = {
-    "epidemic": "疫情防控",
-    "housing_finance": "房地产金融",
-    "wage_arrears": "工资拖欠",
-    "environment": "环境污染和生态破坏",
-    "food_drug_safety": "食品药品安全",
-    "education_health_eldercare": "教育医疗养老",
-    "work_safety": "安全生产",
-    "hardship_livelihood": "困难群众生活",
-}
+from classifiers.lexicon import topic_vocabulary
+
+# Display order and Chinese names of the topics, from the topic files (``name``, ``order``): the priority topics
+# first, in the work plans' order, then any topic ops added, by slug.
+TOPIC_LABELS: dict[str, str] = dict(topic_vocabulary())
 NO_TOPIC = ""  # events with no topic are grouped last, under 其他
 
 # Milestones (docs/design.md "Events, responses, deadlines"): label and the baseline deadline shown beside it.
