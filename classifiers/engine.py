@@ -20,6 +20,7 @@ from classifiers.issue import IssueRules
 from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_topics
 from classifiers.model import MODEL_PATH, LinearModel, ModelInput, Scored
 from yuqing.models import Tags, TopicTag
+from yuqing.vocab import Severity
 
 if TYPE_CHECKING:
     # Imported when a Classifier is built (it loads the segmenter's dictionary, ~0.15 s), so that
@@ -437,7 +438,7 @@ class Classifier:
         else:
             out.append("shape:title_only")
         out.append(f"body_len:{min(len(item.body) // 100, 5)}")
-        if sev == "major_emergency":
+        if sev == Severity.MAJOR:
             out.append("severity:major")
         if reg is not None:
             out.append(f"place:{len(trimmed_code(reg.code))}")

@@ -20,10 +20,11 @@ import ahocorasick_rs as acr
 from classifiers._rx import Alternation
 from classifiers._text import Parsed
 from classifiers.lexicon import DATA_DIR, load_toml
+from yuqing.vocab import Milestone
 
-FIRST_INFORMATION = "first_information"
-PRESS_CONFERENCE = "press_conference"
-FIRST_RESPONSE = "first_response"
+FIRST_INFORMATION = Milestone.FIRST_INFORMATION.value
+PRESS_CONFERENCE = Milestone.PRESS_CONFERENCE.value
+FIRST_RESPONSE = Milestone.FIRST_RESPONSE.value
 # Forwarding-only replies ("已转…调查处理") are short; in a long citizen message the same words
 # describe what happened before.
 SHORT_REPLY_CHARS = 150
@@ -75,8 +76,8 @@ class OfficialRules:
         raw = load_toml(path)
         wording = raw["wording"]
         texts = {
-            "first_information": Alternation(wording["first_information"]),
-            "press_conference": Alternation(wording["press_conference"]),
+            FIRST_INFORMATION: Alternation(wording[FIRST_INFORMATION]),
+            PRESS_CONFERENCE: Alternation(wording[PRESS_CONFERENCE]),
             "case_notice": Alternation(raw["case_notice"]),
             "incident": Alternation(raw["incident"]),
             "handling": Alternation(raw["handling"]),

@@ -13,8 +13,9 @@ from pathlib import Path
 import ahocorasick_rs as acr
 
 from classifiers.lexicon import DATA_DIR, load_toml
+from yuqing.vocab import Severity
 
-MAJOR = "major_emergency"
+MAJOR = Severity.MAJOR.value
 GENERAL = "general"
 NEGATION_WINDOW = 8  # prevention talk ("坚决防范遏制重大事故") is not an event
 

@@ -12,14 +12,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from yuqing import vocab
 from yuqing.errors import DataCheckError, Disposition
 from yuqing.models import FetchOutcome
 
 from .db import Warehouse
 
-SEVERITIES = ("major_emergency", "general")
+SEVERITIES = vocab.SEVERITIES
 # docs/design.md "Events, responses, deadlines": the milestones a response can satisfy.
-RESPONSE_KINDS = ("first_information", "press_conference", "first_response")
+RESPONSE_KINDS = vocab.MILESTONES
 FETCH_STATUSES = tuple(o.value for o in FetchOutcome)
 DISPOSITIONS = tuple(d.value for d in Disposition)
 RUN_STATUSES = ("running", "ok", "partial", "failed", "abandoned")

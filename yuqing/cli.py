@@ -15,6 +15,7 @@ from pathlib import Path
 
 from yuqing.errors import StorageError, YuqingError
 from yuqing.textsafe import TerminalWriter
+from yuqing.vocab import SEVERITIES
 
 
 def _db_default() -> str:
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("severity", help="an analyst's severity for an event (wins over the proposal)")
     v.add_argument("event_id")
-    v.add_argument("severity", choices=("major_emergency", "general"))
+    v.add_argument("severity", choices=SEVERITIES)
     v.add_argument("--analyst", required=True, help="who decided")
     v.add_argument("--reason", required=True, help="why")
 

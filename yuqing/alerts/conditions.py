@@ -26,6 +26,7 @@ from yuqing.digest.model import MILESTONE_LABELS, SEVERITY_LABELS
 from yuqing.digest.routes import Route
 from yuqing.digest.safety import plain_text, safe_url
 from yuqing.timeutil import fmt_local
+from yuqing.vocab import Milestone, Severity
 
 NEW_MAJOR, DUE_SOON, OVERDUE, MET = "new_major", "due_soon", "overdue", "met"
 EVENT = "event"  # the milestone column of an event-level condition
@@ -35,10 +36,10 @@ CONDITION_LABELS = {
     OVERDUE: "已逾期",
     MET: "已回应",
 }
-RULE_TEXT = {
-    "first_information": "重大突发事件 5 小时内发布权威信息",
-    "press_conference": "重大突发事件 24 小时内举行新闻发布会",
-    "first_response": "政务舆情 48 小时内回应",
+RULE_TEXT: dict[str, str] = {
+    Milestone.FIRST_INFORMATION: "重大突发事件 5 小时内发布权威信息",
+    Milestone.PRESS_CONFERENCE: "重大突发事件 24 小时内举行新闻发布会",
+    Milestone.FIRST_RESPONSE: "政务舆情 48 小时内回应",
 }
 
 
@@ -63,8 +64,8 @@ def holds(rows: Sequence[CandidateRow], route: Route, as_of: datetime) -> list[H
             continue
         met = row.met_at is not None and row.met_at <= as_of
         if (
-            row.milestone == "first_information"
-            and row.severity == "major_emergency"
+            row.milestone == Milestone.FIRST_INFORMATION
+            and row.severity == Severity.MAJOR
             and (row.first_detected_at >= as_of - max_age or row.deadline_at >= as_of)
         ):
             out.append(Hit(row, NEW_MAJOR, EVENT))
@@ -142,7 +143,7 @@ def describe(hit: Hit, as_of: datetime, links: list[tuple[str, str, str | None]]
         state = f"{label}已于 {fmt_local(row.met_at)} 回应{how}"
     else:
         state = f"首次权威信息发布截止 {fmt_local(row.deadline_at)}（时钟起点后 {row.deadline_hours:g} 小时）"
-    rule_key = "first_information" if hit.condition == NEW_MAJOR else row.milestone
+    rule_key = Milestone.FIRST_INFORMATION.value if hit.condition == NEW_MAJOR else row.milestone
     items = [
         {"source": plain_text(source, limit=40), "title": plain_text(t), "url": safe_url(url)}
         for source, t, url in links

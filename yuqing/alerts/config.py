@@ -31,18 +31,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from yuqing import vocab
 from yuqing.errors import ConfigError
+from yuqing.vocab import Milestone, Severity
 
 EMAIL = "email"
 CHANNEL_KINDS = ("wecom", "dingtalk", "webhook")
-SEVERITIES = ("general", "major_emergency")  # in increasing order
-MILESTONES = ("first_information", "press_conference", "first_response")
+SEVERITIES = vocab.SEVERITIES  # in increasing order
+MILESTONES = vocab.MILESTONES
 DEFAULT_LEAD_HOURS: Mapping[str, float] = {
-    "first_information": 2.0,
-    "press_conference": 6.0,
-    "first_response": 0.0,
+    Milestone.FIRST_INFORMATION: 2.0,
+    Milestone.PRESS_CONFERENCE: 6.0,
+    Milestone.FIRST_RESPONSE: 0.0,
 }
-DEFAULT_MIN_SEVERITY = "major_emergency"
+DEFAULT_MIN_SEVERITY = Severity.MAJOR.value
 DEFAULT_INTERVAL_MINUTES = 10
 DEFAULT_MAX_AGE_HOURS = 12
 

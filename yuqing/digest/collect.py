@@ -36,6 +36,7 @@ from yuqing.digest.model import (
 )
 from yuqing.digest.routes import Route
 from yuqing.timeutil import shanghai, to_utc
+from yuqing.vocab import Severity
 
 T = TypeVar("T")
 
@@ -90,7 +91,7 @@ def _primary_topic(event: EventRef, route: Route) -> str:
 
 def _new_order(event: EventRef) -> tuple[bool, int, datetime, str]:
     """The order of new events within a topic: major emergencies, then the biggest, the earliest."""
-    return (event.severity != "major_emergency", -event.item_count, event.first_detected_at, event.event_id)
+    return (event.severity != Severity.MAJOR, -event.item_count, event.first_detected_at, event.event_id)
 
 
 def _cap(items: Sequence[T], section: str, omitted: list[tuple[str, int]], total: int) -> tuple[T, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from classifiers.lexicon import topic_vocabulary
+from yuqing.vocab import Milestone, Severity
 
 # Display order and Chinese names of the topics, from the topic files (``name``, ``order``): the priority topics
 # first, in the work plans' order, then any topic ops added, by slug.
@@ -19,14 +20,14 @@ NO_TOPIC = ""  # events with no topic are grouped last, under 其他
 
 # Milestones (docs/design.md "Events, responses, deadlines"): label and the baseline deadline shown beside it.
 MILESTONE_LABELS: dict[str, str] = {
-    "first_information": "首次权威信息发布",  # 国办发〔2016〕80号: 5 h
-    "press_conference": "新闻发布会",  # 国办发〔2016〕61号、80号: 24 h
-    "first_response": "首次回应",  # 国办发〔2016〕61号: 48 h
+    Milestone.FIRST_INFORMATION: "首次权威信息发布",  # 国办发〔2016〕80号: 5 h
+    Milestone.PRESS_CONFERENCE: "新闻发布会",  # 国办发〔2016〕61号、80号: 24 h
+    Milestone.FIRST_RESPONSE: "首次回应",  # 国办发〔2016〕61号: 48 h
 }
 
 SEVERITY_LABELS: dict[str, str] = {
-    "major_emergency": "重大突发",
-    "general": "一般",
+    Severity.MAJOR: "重大突发",
+    Severity.GENERAL: "一般",
 }
 
 

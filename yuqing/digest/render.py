@@ -26,6 +26,7 @@ from yuqing.digest.model import (
 )
 from yuqing.digest.safety import header_text, plain_text, safe_url
 from yuqing.timeutil import fmt_local
+from yuqing.vocab import Severity
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_PREFIX = "【舆情回应提醒】"
@@ -133,7 +134,7 @@ def _event_view(e: EventRef) -> EventView:
         event_id=plain_text(e.event_id, limit=40),
         title=plain_text(e.title) or "（无标题）",
         severity=severity,
-        major=e.severity == "major_emergency",
+        major=e.severity == Severity.MAJOR,
         region=region,
         topics="、".join(topic_label(plain_text(t, limit=40)) for t in e.topics) or "其他",
         started=fmt_local(e.started_at),

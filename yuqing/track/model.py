@@ -13,9 +13,11 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from yuqing.vocab import Severity
+
 from .regions import trimmed
 
-MAJOR = "major_emergency"
+MAJOR = Severity.MAJOR.value
 GENERAL = "general"
 SEVERITY_RANK = {GENERAL: 0, MAJOR: 1}
 
@@ -61,7 +63,7 @@ class TrackItem:
         on the 十堰 explosion (420300). A government account's routine work about another place (a party-day
         activity, a commendation) is not an incident report and opens nothing."""
         place = trimmed(self.region_code)
-        if not self.source_official or not place or self.severity != "major_emergency":
+        if not self.source_official or not place or self.severity != MAJOR:
             return False
         own = trimmed(self.source_region)
         return not own or not place.startswith(own)

@@ -29,12 +29,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from yuqing.vocab import Milestone
+
 from . import incident
 from .model import Event, EventProfile, Response, TrackItem
 from .regions import as_int, trimmed
 from .text import normalise
 
-DEFAULT_KINDS = ("first_information", "first_response")
+DEFAULT_KINDS = (Milestone.FIRST_INFORMATION.value, Milestone.FIRST_RESPONSE.value)
 WEAK_HEADLINE_TERMS = 3  # a response headline with fewer rare terms than this is looked up by place too
 
 
