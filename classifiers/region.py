@@ -17,6 +17,8 @@ from pathlib import Path
 
 import ahocorasick_rs as acr
 
+from yuqing.vocab import RegionLevel
+
 GAZETTEER = Path(__file__).with_name("data") / "gazetteer.tsv"
 
 # City short names that are common words, people or other things (中山 the man, 端午安康, 大同小异,
@@ -142,7 +144,7 @@ SOURCE_WEIGHT = 0.5
 class Place:
     code: str
     name: str
-    level: int  # 1 province, 2 city, 3 county
+    level: int  # RegionLevel: 1 province, 2 city, 3 county
     parent: str | None
 
 
@@ -168,20 +170,20 @@ class Gazetteer:
                 level = int(row["level"])
                 place = Place(row["code"], row["name"], level, row["parent"] or None)
                 self.places[place.code] = place
-                by_name.setdefault(place.name, []).append((place.code, level == 3 and len(place.name) <= 2))
+                by_name.setdefault(place.name, []).append((place.code, level == RegionLevel.COUNTY and len(place.name) <= 2))
                 short = row["short"]
                 if short:
                     # A province's short name stands alone (海南, 吉林: the province, as a reader takes it); the
                     # same name as a city or prefecture's short name (海南藏族自治州, 吉林市) needs the suffix.
-                    needs = level == 3 or (short in AMBIGUOUS_SHORT and level != 1)
+                    needs = level == RegionLevel.COUNTY or (short in AMBIGUOUS_SHORT and level != RegionLevel.PROVINCE)
                     by_name.setdefault(short, []).append((place.code, needs))
-        province_shorts = {n for n, lst in by_name.items() if any(self.places[c].level == 1 for c, _ in lst)}
+        province_shorts = {n for n, lst in by_name.items() if any(self.places[c].level == RegionLevel.PROVINCE for c, _ in lst)}
         self.names: dict[str, _Name] = {}
         for name, lst in by_name.items():
             codes = tuple(dict.fromkeys(c for c, _ in lst))
             if name in province_shorts:
                 # 吉林/海南: the province wins over a same-named city or prefecture.
-                codes = tuple(c for c in codes if self.places[c].level == 1)
+                codes = tuple(c for c in codes if self.places[c].level == RegionLevel.PROVINCE)
             needs = all(n for _, n in lst) or len(codes) > 1
             self.names[name] = _Name(codes, needs)
         patterns = list(self.names) + [b for b in BLOCKERS if b not in self.names]
@@ -343,7 +345,7 @@ def dimension_rows(
         chain.reverse()
         province = chain[0]
         city = next((c for c in chain if places[c][1] == 2), None)
-        if city is None and level == 3:
+        if city is None and level == RegionLevel.COUNTY:
             city = province  # 北京市东城区: the municipality is the city
         full = "".join(places[c][0] for c in chain)
         out.append((code, name, level, parent, province, places[province][0], city,
