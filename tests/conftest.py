@@ -13,11 +13,12 @@ os.environ["YUQING_ALLOW_LOOPBACK"] = "1"
 
 
 def shared_path() -> Path:
-    """The team's shared data folder: ``../shared`` beside the checkout (CI lays it there too)."""
+    """The team's shared data folder: ``../shared`` beside the checkout (CI lays it there too). Without it, the
+    tests that need its corpora or the development set are skipped, saying why; the rest run on ``samples/``."""
     configured = os.environ.get("YUQING_SHARED")
     path = Path(configured) if configured else ROOT.parent / "shared"
     if not (path / "data").is_dir():
-        raise RuntimeError(f"shared data not found at {path} (set YUQING_SHARED)")
+        pytest.skip(f"needs the shared data folder, not found at {path} (set YUQING_SHARED)", allow_module_level=True)
     return path
 
 

@@ -6,15 +6,17 @@ from pathlib import Path
 import pytest
 
 from sources.http import FetchRequest, FetchSettings, Retrieved, fetch_many_sync
-from tests.conftest import shared_path
+from tests.conftest import ROOT
 from tests.reliability.rel_servers import ReliabilityServer
 from yuqing.errors import RetrieveError
 
-REAL_FEEDS_DIR = "feeds_wechat_gov_news/latest"
+# The real WeChat-account feeds of June 2021, as the project ships them (samples/feeds/PROVENANCE.md; the same
+# files as ../shared/data/feeds_wechat_gov_news/latest).
+REAL_FEEDS_DIR = ROOT / "samples" / "feeds" / "latest"
 
 
 def real_feeds_dir() -> Path:
-    return shared_path() / "data" / REAL_FEEDS_DIR
+    return REAL_FEEDS_DIR
 
 
 def real_feed_names() -> list[str]:
