@@ -386,22 +386,29 @@ def alerts_command(
 
 def retag(db_path: Path, *, batch_size: int = 5000, progress: bool = True) -> str:
     """Re-classify every stored item with the current lexicons (after ops change them)."""
-    import sys
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from classifiers import Classifier
     from warehouse.store import load_source_configs
     from warehouse.store import retag as store_retag
 
     classifier = Classifier.default()
+    bar = Progress(
+        TextColumn("retag"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not progress,
+        transient=False,
+    )
+    task = bar.add_task("retag", total=None)
 
     def show(done: int, total: int) -> None:
-        if progress and total:
-            width = 30
-            filled = int(width * done / total)
-            sys.stderr.write(f"\rretag [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-            sys.stderr.flush()
+        bar.update(task, completed=done, total=total)
 
-    with Warehouse.open(db_path) as wh:
+    with bar, Warehouse.open(db_path) as wh:
         configs = load_source_configs(wh)
 
         def classify_stored(items: Sequence[Item]) -> list[Tags]:
@@ -409,6 +416,4 @@ def retag(db_path: Path, *, batch_size: int = 5000, progress: bool = True) -> st
 
         n = store_retag(wh, classify_stored, batch_size, show, skip_version=classifier.version)
         publish_snapshot(wh)
-    if progress:
-        sys.stderr.write("\n")
     return f"re-classified {n} items with classifier {classifier.version}"
