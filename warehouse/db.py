@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import tenacity
 
 from yuqing.errors import StorageError
 
@@ -69,28 +69,32 @@ def connect(
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             if not Path(target).exists():
                 _create(Path(target))
-    deadline = time.monotonic() + lock_timeout
-    wait = _FIRST_WAIT
-    while True:
-        try:
-            con = duckdb.connect(target, read_only=read_only)
-            break
-        except duckdb.Error as e:
-            if not _is_lock_conflict(e):
-                raise StorageError(f"cannot open the warehouse {target}: {e}") from e
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                snapshot = snapshot_path_for(target)
-                raise StorageError(
-                    f"the warehouse {target} is held by another yuqing process (a flow or command is "
-                    f"writing to it); waited {lock_timeout:g} s for it. Only one process can open the file "
-                    f"at a time. To query while flows run, open the published snapshot read-only: "
-                    f"`duckdb -readonly {snapshot}` or duckdb.connect({str(snapshot)!r}, read_only=True) "
-                    "(see docs/analyst-access.md)."
-                ) from e
-            # Jitter so two waiting writers do not retry in lock-step.
-            time.sleep(min(wait * random.uniform(0.5, 1.5), remaining))
-            wait = min(wait * 2, _MAX_WAIT)
+    # Waits grow from _FIRST_WAIT up to _MAX_WAIT, with jitter so two waiting writers do not retry in
+    # lock-step; the last wait ends at the deadline, where one more attempt is made.
+    backoff = tenacity.wait_random_exponential(multiplier=_FIRST_WAIT, max=_MAX_WAIT)
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        return min(backoff(state), max(lock_timeout - (state.seconds_since_start or 0.0), 0.0))
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(lambda e: isinstance(e, duckdb.Error) and _is_lock_conflict(e)),
+        wait=wait,
+        stop=tenacity.stop_after_delay(lock_timeout),
+        reraise=True,
+    )
+    try:
+        con = retrying(duckdb.connect, target, read_only=read_only)
+    except duckdb.Error as e:
+        if not _is_lock_conflict(e):
+            raise StorageError(f"cannot open the warehouse {target}: {e}") from e
+        snapshot = snapshot_path_for(target)
+        raise StorageError(
+            f"the warehouse {target} is held by another yuqing process (a flow or command is "
+            f"writing to it); waited {lock_timeout:g} s for it. Only one process can open the file "
+            f"at a time. To query while flows run, open the published snapshot read-only: "
+            f"`duckdb -readonly {snapshot}` or duckdb.connect({str(snapshot)!r}, read_only=True) "
+            "(see docs/analyst-access.md)."
+        ) from e
     try:
         # Stored times are TIMESTAMPTZ in UTC; with the session zone at UTC, Python datetimes
         # come back aware in UTC and naive literals in SQL mean UTC.

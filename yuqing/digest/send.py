@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import tenacity
+
 from warehouse import digests as sql
 from yuqing.digest.collect import collect, digest_date
 from yuqing.digest.message import build_message, content_hash, message_id, parse_sender
@@ -169,7 +171,9 @@ def send_digests(
                     result = _write_route(opened, as_of, route, out_dir, smtp_settings)
         except (YuqingError, ValueError, UnicodeError) as e:
             # One route's bad data (an address, a header) fails that route; the others still go out.
-            result = DigestResult(route=route.name, digest_date=digest_date(as_of), outcome=Outcome.FAILED, error=str(e))
+            result = DigestResult(
+                route=route.name, digest_date=digest_date(as_of), outcome=Outcome.FAILED, error=str(e)
+            )
         log.info("digest %s", result.summary())
         results.append(result)
     return results
@@ -179,7 +183,9 @@ def _write_route(
     wh: sql.WarehouseLike, as_of: datetime, route: Route, out_dir: Path, smtp_settings: SmtpSettings | None
 ) -> DigestResult:
     sender = smtp_settings.sender if smtp_settings else None
-    return _write_preview(wh, as_of, route, sender, lambda day: out_dir / f"{day.isoformat()}-{route.name}.eml")
+    return _write_preview(
+        wh, as_of, route, sender, lambda day: out_dir / f"{day.isoformat()}-{route.name}.eml"
+    )
 
 
 def _write_preview(
@@ -239,12 +245,21 @@ def _send_route(
     marker = _journal_file(journal, day, route.name)
     with session() as wh:
         previous = sql.get_digest(wh.con, day, route.name)
-        if previous is not None and previous.state == "sending" and marker is not None and not marker.exists():
+        if (
+            previous is not None
+            and previous.state == "sending"
+            and marker is not None
+            and not marker.exists()
+        ):
             # Left 'sending' by a run that stopped before the body went out: no server has it, so it is not in
             # doubt; it goes out now like a failed one.
-            log.warning("digest %s %s: an earlier run stopped before sending it; sending it now", day, route.name)
+            log.warning(
+                "digest %s %s: an earlier run stopped before sending it; sending it now", day, route.name
+            )
             with wh.transaction():
-                sql.mark_failed(wh.con, day, route.name, error="an earlier run stopped before the message was sent")
+                sql.mark_failed(
+                    wh.con, day, route.name, error="an earlier run stopped before the message was sent"
+                )
             previous = sql.get_digest(wh.con, day, route.name)
         if previous is not None and not force:
             if previous.state == "sent":
@@ -341,45 +356,60 @@ def _send_route(
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
 
-    while True:
-        attempts += 1
-        try:
-            refused = deliver(msg, sender.addr_spec, route.recipients, settings, before_body=body_starts)
-        except SmtpDeliveryError as e:
-            error = str(e)
-            with session() as wh, wh.transaction():
-                sql.record_attempt(wh.con, day, route.name, error=error)
-                if e.accepted:
-                    sql.note_in_doubt(wh.con, day, route.name, error=error)
-                elif not e.temporary or attempts >= settings.max_attempts:
-                    sql.mark_failed(wh.con, day, route.name, error=error)
-            if e.accepted:
-                return result(Outcome.IN_DOUBT, error)
-            if marker is not None:
-                marker.unlink(missing_ok=True)
-            if not e.temporary or attempts >= settings.max_attempts:
-                return result(Outcome.FAILED, error)
-            delay = settings.backoff(attempts)
-            log.warning(
-                "digest %s %s: attempt %d of %d failed (%s); retrying in %.1f s",
-                day,
-                route.name,
-                attempts,
-                settings.max_attempts,
-                error,
-                delay,
-            )
-            sleep(delay)  # with the warehouse closed: ingest and track go on meanwhile
-            continue
-        note = None
-        if refused:
-            note = f"{len(refused)} recipient(s) refused: " + "; ".join(sorted(set(refused.values())))[:300]
-        with session() as wh, wh.transaction():
-            sql.record_attempt(wh.con, day, route.name, error=note)
-            sql.mark_sent(wh.con, day, route.name, sent_at=now(), error=note)
-        if marker is not None:
-            marker.unlink(missing_ok=True)
-        return result(Outcome.SENT, note)
+    def retrying_in(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        log.warning(
+            "digest %s %s: attempt %d of %d failed (%s); retrying in %.1f s",
+            day,
+            route.name,
+            state.attempt_number,
+            settings.max_attempts,
+            error,
+            state.next_action.sleep if state.next_action is not None else 0.0,
+        )
+
+    # A failure before the server accepted the message is retried with exponential backoff, sleeping with the
+    # warehouse closed: ingest and track go on meanwhile.
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(
+            lambda e: isinstance(e, SmtpDeliveryError) and e.temporary and not e.accepted
+        ),
+        stop=tenacity.stop_after_attempt(settings.max_attempts),
+        wait=lambda state: settings.backoff(state.attempt_number),
+        sleep=sleep,
+        before_sleep=retrying_in,
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt:
+                attempts = attempt.retry_state.attempt_number
+                try:
+                    refused = deliver(
+                        msg, sender.addr_spec, route.recipients, settings, before_body=body_starts
+                    )
+                except SmtpDeliveryError as e:
+                    last = not e.temporary or attempts >= settings.max_attempts
+                    with session() as wh, wh.transaction():
+                        sql.record_attempt(wh.con, day, route.name, error=str(e))
+                        if e.accepted:
+                            sql.note_in_doubt(wh.con, day, route.name, error=str(e))
+                        elif last:
+                            sql.mark_failed(wh.con, day, route.name, error=str(e))
+                    if marker is not None and not e.accepted:
+                        marker.unlink(missing_ok=True)
+                    raise
+    except SmtpDeliveryError as e:
+        return result(Outcome.IN_DOUBT if e.accepted else Outcome.FAILED, str(e))
+    note = None
+    if refused:
+        note = f"{len(refused)} recipient(s) refused: " + "; ".join(sorted(set(refused.values())))[:300]
+    with session() as wh, wh.transaction():
+        sql.record_attempt(wh.con, day, route.name, error=note)
+        sql.mark_sent(wh.con, day, route.name, sent_at=now(), error=note)
+    if marker is not None:
+        marker.unlink(missing_ok=True)
+    return result(Outcome.SENT, note)
 
 
 def write_digest(
