@@ -8,7 +8,6 @@ to the warehouse at the same time, and what a run is called.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from yuqing.errors import ConfigError, DataCheckError, DeliveryError, Disposition, RetrieveError, SchemaError
+from yuqing.settings import Settings
 from yuqing.timeutil import parse_as_of, shanghai
 
 # One DuckDB file takes one writing process at a time. Every step that opens the warehouse holds one slot of
@@ -111,7 +111,10 @@ def _running_runs() -> str:
                 ),
                 limit=10,
             )
-        return ", ".join(r.name for r in runs) or "no running flow run (a killed run's lease, freed within a minute)"
+        return (
+            ", ".join(r.name for r in runs)
+            or "no running flow run (a killed run's lease, freed within a minute)"
+        )
     except Exception as e:
         return f"unknown ({type(e).__name__})"
 
@@ -124,7 +127,11 @@ def warehouse_lock() -> Iterator[None]:
 
     def slot(timeout: float) -> AbstractContextManager[None]:
         return concurrency(
-            WAREHOUSE_LIMIT, occupy=1, strict=True, timeout_seconds=timeout, lease_duration=WAREHOUSE_LEASE_SECONDS
+            WAREHOUSE_LIMIT,
+            occupy=1,
+            strict=True,
+            timeout_seconds=timeout,
+            lease_duration=WAREHOUSE_LEASE_SECONDS,
         )
 
     with ExitStack() as stack:
@@ -188,7 +195,7 @@ def site_path(path: str) -> Path:
     """A path parameter of a flow. A relative one is under ``$YUQING_SITE``, the site's directory of configuration
     and data outside the checkout (docs/ops.md), or under the working directory, the checkout, without it."""
     p = Path(path).expanduser()
-    return p if p.is_absolute() else Path(os.environ.get("YUQING_SITE") or ".") / p
+    return p if p.is_absolute() else Path(Settings.of().SITE or ".") / p
 
 
 def resolve_as_of(as_of: str | None) -> datetime:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from yuqing.vocab import SEVERITIES
 
 
 def _db_default() -> str:
-    return os.environ.get("YUQING_DB", "yuqing.duckdb")
+    from yuqing.settings import Settings  # not at import: `yuqing tag` starts without it
+
+    return Settings.of().DB or "yuqing.duckdb"
 
 
 def _as_of(args: argparse.Namespace) -> datetime:
@@ -32,7 +33,10 @@ def _as_of(args: argparse.Namespace) -> datetime:
 
 
 def _routes(args: argparse.Namespace) -> Path | None:
-    return Path(args.routes) if args.routes else None
+    from yuqing.settings import Settings
+
+    routes = args.routes or Settings.of().ROUTES
+    return Path(routes) if routes else None
 
 
 # --- arguments -------------------------------------------------------------------------------------------
@@ -47,7 +51,7 @@ def _as_of_arg(p: argparse.ArgumentParser, help: str | None = None) -> None:
 
 
 def _routes_arg(p: argparse.ArgumentParser, help: str = "routes file with the alert settings") -> None:
-    p.add_argument("--routes", default=os.environ.get("YUQING_ROUTES"), help=help)
+    p.add_argument("--routes", help=f"{help} (default: $YUQING_ROUTES)")
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
@@ -58,9 +62,7 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
 
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--sources", default=os.environ.get("YUQING_SOURCES", "sources.toml"), help="sources file (TOML)"
-    )
+    p.add_argument("--sources", help="sources file (TOML; default: $YUQING_SOURCES or ./sources.toml)")
     _as_of_arg(p, "ISO 8601 timestamp with offset (default: now)")
 
 
@@ -141,8 +143,10 @@ def _run_demo(args: argparse.Namespace, db: Path) -> int:
 
 def _run_ingest(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
+    from yuqing.settings import Settings
 
-    print(pipeline.ingest(db, Path(args.sources), as_of=_as_of(args)).summary())
+    sources = Path(args.sources or Settings.of().SOURCES or "sources.toml")
+    print(pipeline.ingest(db, sources, as_of=_as_of(args)).summary())
     return 0
 
 
@@ -242,6 +246,7 @@ class Command:
     # Only reads the warehouse (given these arguments): a mistyped --db must not create an empty warehouse
     # and report "nothing overdue".
     reads_only: Callable[[argparse.Namespace], bool] = lambda args: False
+    uses_db: bool = True
 
 
 COMMANDS: dict[str, Command] = {
@@ -260,7 +265,10 @@ COMMANDS: dict[str, Command] = {
         "build and send (or write) the daily digest", _digest_args, _run_digest, lambda args: bool(args.out)
     ),
     "tag": Command(
-        "classify JSON lines from stdin: {id,title,text[,url,source]} -> tags on stdout", _no_args, _run_tag
+        "classify JSON lines from stdin: {id,title,text[,url,source]} -> tags on stdout",
+        _no_args,
+        _run_tag,
+        uses_db=False,
     ),
     "overdue": Command("events overdue as of TS", _overdue_args, _run_overdue, lambda args: True),
     "event": Command(
@@ -284,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="yuqing",
         description="政务舆情 monitoring: ingest feeds, classify, track response deadlines, send the digest.",
     )
-    p.add_argument("--db", default=_db_default(), help="DuckDB file (default: $YUQING_DB or ./yuqing.duckdb)")
+    p.add_argument("--db", help="DuckDB file (default: $YUQING_DB or ./yuqing.duckdb)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
         command.arguments(sub.add_parser(name, help=command.help))
@@ -293,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    db = Path(args.db)
+    db = Path(args.db or _db_default()) if COMMANDS[args.command].uses_db else Path()
     # Human-readable output shows control and bidi characters instead of obeying them (yuqing/textsafe.py);
     # JSON output (tag, --json) escapes them itself.
     sys.stderr = TerminalWriter(sys.stderr)

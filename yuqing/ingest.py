@@ -12,7 +12,6 @@ import concurrent.futures
 import contextlib
 import hashlib
 import logging
-import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -45,6 +44,7 @@ from warehouse.store import (
 from yuqing.errors import DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, SourceConfig, SourceState
 from yuqing.processing import Offload, Processed, process_body, result_of
+from yuqing.settings import Settings
 from yuqing.textsafe import pad_columns
 from yuqing.timeutil import fmt_local, shanghai, to_utc
 
@@ -84,7 +84,9 @@ class IngestPlan:
     jobs: tuple[FetchJob, ...]
     abandoned: tuple[str, ...] = ()  # earlier runs whose process died while they were running
 
-    def groups(self, size: int = DEFAULT_GROUP_SIZE, *, shard: int = 0, shards: int = 1) -> list[list[FetchJob]]:
+    def groups(
+        self, size: int = DEFAULT_GROUP_SIZE, *, shard: int = 0, shards: int = 1
+    ) -> list[list[FetchJob]]:
         """Jobs in groups of ``size``; with ``shards`` > 1, only this shard's sources.
 
         Sources are assigned to shards by a stable hash of their name, so each worker of a sharded
@@ -161,10 +163,16 @@ class IngestReport:
 
     def summary(self) -> str:
         header = f"{'source':<28} {'status':<18} {'seen':>5} {'new':>5} {'upd':>4}  charset / error"
-        lines = [f"ingest {self.run_id} as of {fmt_local(self.as_of)} (Asia/Shanghai)", header, "-" * len(header)]
+        lines = [
+            f"ingest {self.run_id} as of {fmt_local(self.as_of)} (Asia/Shanghai)",
+            header,
+            "-" * len(header),
+        ]
         for r in self.rows:
             note = " ".join(x for x in (_charset_note(r), r.error or "") if x)
-            lines.append(f"{pad_columns(r.source, 28)} {r.status:<18} {r.seen:>5} {r.new:>5} {r.updated:>4}  {note}")
+            lines.append(
+                f"{pad_columns(r.source, 28)} {r.status:<18} {r.seen:>5} {r.new:>5} {r.updated:>4}  {note}"
+            )
         c = self.counts()
         lines.append(
             f"{c['sources']} sources: {c['items_new']} new items, {c['items_updated']} updated, "
@@ -176,7 +184,9 @@ class IngestReport:
                 note = f" (kept: nothing new; published {fmt_local(self.snapshot_published_at)})"
             lines.append(f"analyst snapshot: {self.snapshot}{note}")
         for line in self.abandoned:
-            lines.append(f"note: an earlier {line}; marked abandoned, and this run checked everything it may have left")
+            lines.append(
+                f"note: an earlier {line}; marked abandoned, and this run checked everything it may have left"
+            )
         return "\n".join(lines)
 
 
@@ -189,7 +199,6 @@ def _charset_note(r: SourceRow) -> str:
     if declared and used and canonical_codec(declared) != canonical_codec(used):
         return f"declared {declared}, decoded as {used}"
     return ""
-
 
 
 def plan_ingest(
@@ -220,7 +229,9 @@ def plan_ingest(
     for config in configs:
         state = states.get(config.name) or SourceState(name=config.name)
         jobs.append(FetchJob(config, state, plan_fetch(config, state, as_of=as_of, policy=policy)))
-    return IngestPlan(run_id=run_id, as_of=as_of, db_path=Path(db_path), jobs=tuple(jobs), abandoned=tuple(abandoned))
+    return IngestPlan(
+        run_id=run_id, as_of=as_of, db_path=Path(db_path), jobs=tuple(jobs), abandoned=tuple(abandoned)
+    )
 
 
 def _result_for(
@@ -358,7 +369,9 @@ def _handed(
     return outcome, offload.submit(job.source, outcome, fetched_at=as_of)
 
 
-def _submit(fetcher: Fetcher, jobs: Sequence[FetchJob], *, as_of: datetime, offload: Offload | None) -> _Pending:
+def _submit(
+    fetcher: Fetcher, jobs: Sequence[FetchJob], *, as_of: datetime, offload: Offload | None
+) -> _Pending:
     """Start fetching the jobs; each body is handed to a worker process (when one is free) as soon as
     it arrives, on the fetch thread, so workers keep busy while this thread stores a group."""
     indices = [i for i, job in enumerate(jobs) if job.request is not None]
@@ -407,14 +420,15 @@ def default_fetch_settings() -> FetchSettings:
     feed (or redirect) can send yuqing to a service on this machine or its network. ``YUQING_ALLOW_LOOPBACK=1``
     admits 127.0.0.0/8 and ::1 (the demo, the tests and the benchmarks set it: their feeds are served there);
     ``YUQING_ALLOW_PRIVATE=1`` admits every private and special-purpose address (an intranet's own feeds)."""
-    def flag(name: str) -> bool:
-        return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
-
     from sources.http import LOOPBACK_NETWORKS
 
+    def flag(value: str | None) -> bool:
+        return (value or "").strip().lower() in {"1", "true", "yes"}
+
+    env = Settings.of()
     return FetchSettings(
-        allow_private=flag("YUQING_ALLOW_PRIVATE"),
-        allowed_networks=LOOPBACK_NETWORKS if flag("YUQING_ALLOW_LOOPBACK") else (),
+        allow_private=flag(env.ALLOW_PRIVATE),
+        allowed_networks=LOOPBACK_NETWORKS if flag(env.ALLOW_LOOPBACK) else (),
     )
 
 
@@ -459,7 +473,8 @@ def store_group(
 
 def snapshot_max_age() -> timedelta:
     """``$YUQING_SNAPSHOT_MAX_AGE`` (minutes, or a number with an s/m/h suffix), else 60 minutes."""
-    raw = os.environ.get("YUQING_SNAPSHOT_MAX_AGE", "").strip().lower()
+
+    raw = (Settings.of().SNAPSHOT_MAX_AGE or "").strip().lower()
     if not raw:
         return DEFAULT_SNAPSHOT_MAX_AGE
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", raw)
@@ -589,7 +604,7 @@ def ingest(
     one set of HTTP clients serves the whole run, and the next group is fetched while the current one
     is parsed, classified and stored.
     """
-    group_size = group_size or int(os.environ.get("YUQING_INGEST_GROUP_SIZE", DEFAULT_GROUP_SIZE))
+    group_size = group_size or int(Settings.of().INGEST_GROUP_SIZE or DEFAULT_GROUP_SIZE)
     with contextlib.ExitStack() as stack:
         # Closed last (after the fetcher): worker processes, started only once enough bodies arrived.
         offload = stack.enter_context(Offload())
@@ -613,7 +628,9 @@ def ingest(
             held: list[SourceResult] = []
             for n, group in enumerate(groups):
                 following = (
-                    _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload) if n + 1 < len(groups) else _NOTHING
+                    _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload)
+                    if n + 1 < len(groups)
+                    else _NOTHING
                 )
                 current, pending = pending, following
                 held.extend(_collect(group, current, as_of=plan.as_of, policy=policy, offload=offload))
@@ -630,5 +647,3 @@ def ingest(
             with contextlib.suppress(Exception):
                 finish_run(wh, plan.run_id, "failed", error=f"{type(e).__name__}: {e}"[:500])
             raise
-
-

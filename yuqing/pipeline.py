@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +35,7 @@ from yuqing.ingest import snapshot_max_age as snapshot_max_age
 from yuqing.ingest import store_group as store_group
 from yuqing.models import Item, Tags
 from yuqing.processing import classify_batch, is_backfill
+from yuqing.settings import Settings
 from yuqing.textsafe import pad_columns
 from yuqing.timeutil import fmt_local, to_utc
 
@@ -88,7 +88,10 @@ class TrackSummary:
             "",
         ]
         if self.overdue:
-            lines += ["| overdue by | milestone | severity | region | event | rule |", "|---|---|---|---|---|---|"]
+            lines += [
+                "| overdue by | milestone | severity | region | event | rule |",
+                "|---|---|---|---|---|---|",
+            ]
             for row in self.overdue:
                 title = row.title.replace("|", "／")
                 lines.append(
@@ -133,7 +136,8 @@ def alert_routes(routes_path: Path | None) -> tuple[Any, ...]:
     from yuqing.alerts.run import alerting
     from yuqing.digest import load_routes
 
-    path = routes_path or (Path(os.environ["YUQING_ROUTES"]) if os.environ.get("YUQING_ROUTES") else None)
+    routes_env = Settings.of().ROUTES
+    path = routes_path or (Path(routes_env) if routes_env else None)
     if path is None:
         return ()
     return tuple(alerting(load_routes(path)))
@@ -243,9 +247,13 @@ def reader(db_path: Path) -> Iterator[Warehouse]:
 
 
 def snapshot_note(db_path: Path) -> str | None:
-    """"read from the snapshot published <time>": said wherever a command reads the snapshot."""
+    """ "read from the snapshot published <time>": said wherever a command reads the snapshot."""
     published = snapshot_published_at(path=snapshot_path_for(db_path))
-    return None if published is None else f"(read from the snapshot published {fmt_local(published)} Asia/Shanghai)"
+    return (
+        None
+        if published is None
+        else f"(read from the snapshot published {fmt_local(published)} Asia/Shanghai)"
+    )
 
 
 def overdue(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -> list[Any]:
@@ -329,7 +337,7 @@ def digest(
         if to:
             routes: tuple[Any, ...] = (Route.catch_all(list(to)),)
         else:
-            path = routes_path or Path(os.environ.get("YUQING_ROUTES", "routes.toml"))
+            path = routes_path or Path(Settings.of().ROUTES or "routes.toml")
             if not path.exists():
                 from yuqing.errors import ConfigError
 

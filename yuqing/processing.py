@@ -30,6 +30,7 @@ from sources import kinds
 from sources.items import CLOCK_SKEW, normalise
 from yuqing.errors import ParseError
 from yuqing.models import Item, SourceConfig, Tags
+from yuqing.settings import Settings
 
 if TYPE_CHECKING:  # a worker process never imports the HTTP client
     from sources.http import Retrieved
@@ -59,7 +60,7 @@ CLASSIFY_CHUNK = 1024  # items classified between two looks at the deadline
 
 
 def process_deadline() -> float:
-    raw = os.environ.get("YUQING_PROCESS_DEADLINE", "").strip()
+    raw = (Settings.of().PROCESS_DEADLINE or "").strip()
     try:
         value = float(raw) if raw else DEFAULT_PROCESS_DEADLINE_S
     except ValueError:
@@ -166,7 +167,7 @@ def _process_in_worker(
 
 def default_workers() -> int:
     """``$YUQING_INGEST_WORKERS`` if set, else one per usable CPU but the first (0 on one CPU)."""
-    raw = os.environ.get("YUQING_INGEST_WORKERS", "").strip()
+    raw = (Settings.of().INGEST_WORKERS or "").strip()
     if raw:
         try:
             return max(0, int(raw))

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from yuqing.errors import ConfigError, YuqingError
+from yuqing.settings import Settings
 
 SERVER_DIR_NAME = ".yuqing-prefect"
 # Measured here: a fresh server answers /api/health after 10-35 s (database migrations on first start).
@@ -86,7 +87,7 @@ def project_root() -> Path:
 
 
 def prefect_yaml_path() -> Path:
-    configured = os.environ.get(PREFECT_YAML_ENV)
+    configured = Settings.of().PREFECT_YAML
     return Path(configured) if configured else project_root() / "prefect.yaml"
 
 
@@ -162,14 +163,15 @@ def serve_parameters(spec: DeploymentSpec, db: Path, env: Mapping[str, str]) -> 
     Paths become absolute (relative ones are relative to the working directory, as in the other commands),
     so a run does not depend on the directory its process starts in.
     """
+    settings = Settings.of(env)
     params = dict(spec.parameters)
     if "db_path" in params:
         params["db_path"] = str(db.resolve())
     if "sources_path" in params:
-        params["sources_path"] = str(Path(env.get("YUQING_SOURCES") or params["sources_path"]).resolve())
+        params["sources_path"] = str(Path(settings.SOURCES or params["sources_path"]).resolve())
     # The routes file: the digest's recipients, and the urgent alerts that track runs (and ingest's track step) raise.
-    if spec.name in ("digest", "track", "ingest") and env.get("YUQING_ROUTES") and not params.get("routes_path"):
-        params["routes_path"] = str(Path(env["YUQING_ROUTES"]).resolve())
+    if spec.name in ("digest", "track", "ingest") and settings.ROUTES and not params.get("routes_path"):
+        params["routes_path"] = str(Path(settings.ROUTES).resolve())
     return params
 
 
@@ -182,7 +184,7 @@ def server_env(home: Path, base: Mapping[str, str]) -> dict[str, str]:
     env["PREFECT_HOME"] = str(home)
     for key, value in {**SERVER_RETENTION, **SERVER_QUIET}.items():
         env.setdefault(key, value)
-    if base.get(UI_ENV, "1").lower() in {"0", "false", "no"}:
+    if (Settings.of(base).SERVE_UI or "1").lower() in {"0", "false", "no"}:
         env["PREFECT_UI_ENABLED"] = "false"
     return env
 
@@ -334,7 +336,7 @@ def build_deployments(specs: list[DeploymentSpec], db: Path) -> list[Any]:
 def serve(db: Path) -> int:
     """``yuqing serve``: serve the deployments of prefect.yaml until Ctrl-C or SIGTERM."""
     specs = apply_schedule_override(
-        load_deployments(prefect_yaml_path()), os.environ.get(SCHEDULE_OVERRIDE_ENV)
+        load_deployments(prefect_yaml_path()), Settings.of().SERVE_SCHEDULE_OVERRIDE
     )
     # Until the runner installs its own handler, SIGTERM unwinds like Ctrl-C (the server gets stopped).
     previous = signal.signal(signal.SIGTERM, _raise_system_exit)

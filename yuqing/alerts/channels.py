@@ -54,7 +54,9 @@ class SendContext:
     def from_environment(cls, resolve_block: Callable[[str], str] | None = None) -> SendContext:
         """``YUQING_ALERT_TIMEOUT`` (seconds, default 10) bounds each webhook exchange."""
         env = dict(os.environ)
-        raw = env.get("YUQING_ALERT_TIMEOUT", "").strip()
+        from yuqing.settings import Settings
+
+        raw = (Settings.of(env).ALERT_TIMEOUT or "").strip()
         try:
             timeout = float(raw) if raw else HTTP_TIMEOUT
         except ValueError:

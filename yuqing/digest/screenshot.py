@@ -9,7 +9,6 @@ content, so nothing is fetched.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,9 @@ class ScreenshotError(RuntimeError):
 
 
 def find_chromium() -> str | None:
-    configured = os.environ.get("YUQING_CHROMIUM")
+    from yuqing.settings import Settings
+
+    configured = Settings.of().CHROMIUM
     if configured:
         return configured if Path(configured).is_file() else None
     if Path(CHROMIUM).is_file():

@@ -38,6 +38,7 @@ from yuqing.digest.render import RenderedDigest, render
 from yuqing.digest.routes import Route
 from yuqing.digest.smtp import SmtpDeliveryError, SmtpSettings, deliver
 from yuqing.errors import ConfigError, DeliveryError, YuqingError
+from yuqing.settings import Settings
 from yuqing.timeutil import to_utc, utcnow
 
 log = logging.getLogger("yuqing.digest")
@@ -199,7 +200,7 @@ def _write_preview(
     day = digest_date(as_of)
     data = collect(wh, as_of, route)
     rendered = render(data)
-    from_addr = parse_sender(sender or os.environ.get("YUQING_MAIL_FROM") or PREVIEW_SENDER)
+    from_addr = parse_sender(sender or Settings.of().MAIL_FROM or PREVIEW_SENDER)
     msg = build_message(
         rendered,
         from_addr,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import ipaddress
-import os
 import re
 import smtplib
 import socket
@@ -99,7 +98,9 @@ class SmtpSettings:
         or ``YUQING_SMTP_PASSWORD_BLOCK`` (a Prefect Secret block name, resolved by ``resolve_secret``,
         which the flows layer provides; the library does not import Prefect).
         """
-        e = os.environ if env is None else env
+        from yuqing.settings import Settings
+
+        e = Settings.of(env).environ()
 
         def get(name: str) -> str | None:
             value = e.get(name)
@@ -241,7 +242,9 @@ class _BoundedReplies:
             total += len(line)
             if len(line) > smtplib._MAXLINE or len(resp) >= MAX_REPLY_LINES or total > MAX_REPLY_BYTES:  # type: ignore[attr-defined]
                 self.close()  # type: ignore[attr-defined]
-                raise smtplib.SMTPResponseException(500, f"reply too long (over {MAX_REPLY_LINES} lines or {MAX_REPLY_BYTES} bytes)")
+                raise smtplib.SMTPResponseException(
+                    500, f"reply too long (over {MAX_REPLY_LINES} lines or {MAX_REPLY_BYTES} bytes)"
+                )
             resp.append(line[4:].strip(b" \t\r\n"))
             try:
                 code = int(line[:3])
@@ -289,7 +292,11 @@ class _Deadline:
             self._timer.cancel()
 
     def explain(self, error: str) -> str:
-        return f"no complete SMTP exchange within {self.seconds:g} s (YUQING_SMTP_DEADLINE)" if self.expired else error
+        return (
+            f"no complete SMTP exchange within {self.seconds:g} s (YUQING_SMTP_DEADLINE)"
+            if self.expired
+            else error
+        )
 
 
 def _connect(settings: SmtpSettings, deadline: _Deadline) -> smtplib.SMTP:
@@ -425,7 +432,9 @@ def _deliver(
     except (OSError, smtplib.SMTPException) as e:  # disconnected before the body: nothing accepted
         _abort(smtp)
         raise SmtpDeliveryError(f"{where}: {type(e).__name__}: {e}", temporary=True) from e
-    except Exception as e:  # anything else before the body was sent: nothing was accepted, and retrying won't help
+    except (
+        Exception
+    ) as e:  # anything else before the body was sent: nothing was accepted, and retrying won't help
         _abort(smtp)
         raise SmtpDeliveryError(f"{where}: {type(e).__name__}: {e}", temporary=False) from e
 
