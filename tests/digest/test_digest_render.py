@@ -75,8 +75,8 @@ def test_hostile_item_is_inert(wh: Warehouse, world: World) -> None:
     assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", html, re.I)
     # No remote content at all: the only URLs in attributes are the links.
     assert not any(k in ("src", "background", "srcset") for _, attrs in tags for k in attrs)
-    # The title survives as text, on one line.
-    assert "某厂 爆燃 &#34;引号&#34; Bcc: victim@example.com" in html
+    # The title survives as text, on one line (in text, the serializer leaves quotes bare: they end nothing there).
+    assert '某厂 爆燃 "引号" Bcc: victim@example.com' in html
     assert '某厂 爆燃 "引号" Bcc: victim@example.com' in rendered.text
     assert "javascript:alert(document.cookie)（非 http(s) 链接" in rendered.text
 

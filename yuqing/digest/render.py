@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+import css_inline
 import jinja2
 
 from yuqing.digest.model import (
@@ -300,5 +301,9 @@ def render(data: DigestData) -> RenderedDigest:
     return RenderedDigest(
         subject=str(context["subject"]),
         text=text_env.get_template("digest.txt.j2").render(context),
-        html=html_env.get_template("digest.html.j2").render(context),
+        html=_INLINER.inline(html_env.get_template("digest.html.j2").render(context)),
     )
+
+
+# The template's stylesheet into style attributes (mail clients drop <style> blocks); nothing is fetched.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
