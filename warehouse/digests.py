@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from warehouse.rows import Row, named
 from yuqing.timeutil import SHANGHAI
 
 
@@ -121,7 +122,7 @@ WITH ev AS (
 SELECT
     e.event_id, e.title, coalesce(e.topics, []::VARCHAR[]) AS topics, e.region_code, e.region_name,
     coalesce(o.severity, e.severity_proposed) AS severity, o.severity AS severity_override,
-    e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url
+    e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url AS first_item_url
 FROM ev AS e
 LEFT JOIN override AS o ON o.event_id = e.event_id
 LEFT JOIN first_item AS f ON f.event_id = e.event_id
@@ -147,8 +148,9 @@ _SECTIONS_SQL = """
 # its event's start, so items before $earliest (the earliest start asked for) are skipped.
 _MILESTONES_SQL = """
 SELECT m.event_id, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id,
-       i.url, coalesce(m.reported, false),
+       i.url AS met_by_url, coalesce(m.reported, false) AS reported,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(i.fetched_at, m.met_at)) END
+           AS met_visible_at
 FROM v_milestones AS m
 LEFT JOIN items AS i ON i.item_id = m.met_by_item_id AND i.item_time >= $earliest
 WHERE m.event_id IN (SELECT unnest($event_ids::VARCHAR[]))
@@ -224,8 +226,8 @@ WITH ev AS (
            count(*) FILTER (WHERE is_new AND section IN ('overdue', 'due_soon')) AS new_listed_above
     FROM placed
 )
-SELECT r.event_id, r.title, coalesce(r.topics, []::VARCHAR[]), r.region_code, r.region_name,
-       coalesce(r.severity_override, r.severity_proposed), r.severity_override, r.started_at,
+SELECT r.event_id, r.title, coalesce(r.topics, []::VARCHAR[]) AS topics, r.region_code, r.region_name,
+       coalesce(r.severity_override, r.severity_proposed) AS severity, r.severity_override, r.started_at,
        r.first_detected_at, r.item_count, r.source_count, r.section, r.rank <= $cap AS shown,
        c.overdue, c.due_soon, c.responses, c.new, c.new_listed_above
 FROM counted AS c
@@ -265,9 +267,10 @@ WITH chosen AS (
     WHERE it.fetched_at <= $as_of
     GROUP BY mb.event_id
 )
-SELECT c.event_id, f.url, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
-       m.met_by_item_id, r.url, coalesce(m.reported, false),
+SELECT c.event_id, f.url AS first_item_url, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
+       m.met_by_item_id, r.url AS met_by_url, coalesce(m.reported, false) AS reported,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
+           AS met_visible_at
 FROM chosen AS c
 LEFT JOIN first_item AS f ON f.event_id = c.event_id
 LEFT JOIN ms AS m ON m.event_id = c.event_id
@@ -320,24 +323,24 @@ def events_as_of(
     if not found or found[0][0] is None:
         return []
     params["earliest"] = found[0][0]
-    rows = con.execute(_EVENTS_SQL.format(route=route, sections=sections), params).fetchall()
-    return [_event_record(r, first_item_url=r[11]) for r in rows]
+    rows = named(con, _EVENTS_SQL.format(route=route, sections=sections), params)
+    return [_event_record(r, first_item_url=r.first_item_url) for r in rows]
 
 
-def _event_record(r: Sequence[Any], *, first_item_url: str | None) -> EventRecord:
-    """An EventRecord from the first eleven event columns of the digest's event queries."""
+def _event_record(r: Row, *, first_item_url: str | None) -> EventRecord:
+    """An EventRecord from a row of the digest's event queries."""
     return EventRecord(
-        event_id=str(r[0]),
-        title=str(r[1] or ""),
-        topics=tuple(str(t) for t in (r[2] or ())),
-        region_code=r[3],
-        region_name=r[4],
-        severity=str(r[5]),
-        severity_override=r[6],
-        started_at=_utc(r[7]),
-        first_detected_at=_utc(r[8]),
-        item_count=int(r[9] or 0),
-        source_count=int(r[10] or 0),
+        event_id=str(r.event_id),
+        title=str(r.title or ""),
+        topics=tuple(str(t) for t in (r.topics or ())),
+        region_code=r.region_code,
+        region_name=r.region_name,
+        severity=str(r.severity),
+        severity_override=r.severity_override,
+        started_at=_utc(r.started_at),
+        first_detected_at=_utc(r.first_detected_at),
+        item_count=int(r.item_count or 0),
+        source_count=int(r.source_count or 0),
         first_item_url=first_item_url,
     )
 
@@ -349,25 +352,22 @@ def milestones_of(
     if not event_ids:
         return []
     params = {"event_ids": list(event_ids), "earliest": _NO_EARLIEST if earliest is None else earliest}
-    rows = con.execute(_MILESTONES_SQL, params).fetchall()
-    return [_milestone_record(r[0], r[1:10]) for r in rows]
+    return [_milestone_record(r) for r in named(con, _MILESTONES_SQL, params)]
 
 
-def _milestone_record(event_id: object, r: Sequence[Any]) -> MilestoneRecord:
-    """A MilestoneRecord of an event from the milestone columns of the digest's queries, in the order
-    milestone, rule_id, source_document, deadline_at, met_at, met_by_item_id, met_by_url, reported,
-    met_visible_at."""
+def _milestone_record(r: Row) -> MilestoneRecord:
+    """A MilestoneRecord from a row of the digest's milestone queries."""
     return MilestoneRecord(
-        event_id=str(event_id),
-        milestone=str(r[0]),
-        rule_id=str(r[1] or ""),
-        source_document=str(r[2] or ""),
-        deadline_at=_utc(r[3]),
-        met_at=_utc_opt(r[4]),
-        met_by_item_id=r[5],
-        met_by_url=r[6],
-        reported=bool(r[7]),
-        met_visible_at=_utc_opt(r[8]),
+        event_id=str(r.event_id),
+        milestone=str(r.milestone),
+        rule_id=str(r.rule_id or ""),
+        source_document=str(r.source_document or ""),
+        deadline_at=_utc(r.deadline_at),
+        met_at=_utc_opt(r.met_at),
+        met_by_item_id=r.met_by_item_id,
+        met_by_url=r.met_by_url,
+        reported=bool(r.reported),
+        met_visible_at=_utc_opt(r.met_visible_at),
     )
 
 
@@ -419,13 +419,20 @@ def placed_events(
         "cap": cap,
     }
     route = _route_sql(topics, regions, params)
-    rows = con.execute(_PLACED_SQL.format(route=route, sections=""), params).fetchall()
+    rows = named(con, _PLACED_SQL.format(route=route, sections=""), params)
     # One row per placed event, each with the counts; a single row of counts with no event when none.
-    counts = SectionCounts(*(int(n) for n in rows[0][13:18]))
-    rows = [r for r in rows if r[0] is not None]
+    c = rows[0]
+    counts = SectionCounts(
+        overdue=int(c.overdue),
+        due_soon=int(c.due_soon),
+        responses=int(c.responses),
+        new=int(c.new),
+        new_listed_above=int(c.new_listed_above),
+    )
+    rows = [r for r in rows if r.event_id is not None]
     events = [_event_record(r, first_item_url=None) for r in rows]
     return PlacedEvents(
-        events=events, sections={str(r[0]): r[11] if r[12] else None for r in rows}, counts=counts
+        events=events, sections={str(r.event_id): r.section if r.shown else None for r in rows}, counts=counts
     )
 
 
@@ -437,9 +444,9 @@ def shown_details(
     if not event_ids:
         return {}, []
     params = {"event_ids": list(event_ids), "as_of": as_of, "earliest": earliest}
-    rows = con.execute(_SHOWN_SQL, params).fetchall()
-    urls = {str(r[0]): r[1] for r in rows}
-    milestones = [_milestone_record(r[0], r[2:11]) for r in rows if r[2] is not None]
+    rows = named(con, _SHOWN_SQL, params)
+    urls = {str(r.event_id): r.first_item_url for r in rows}
+    milestones = [_milestone_record(r) for r in rows if r.milestone is not None]
     return urls, milestones
 
 

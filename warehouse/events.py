@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from warehouse.rows import Row, named
 from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
 
 _ITEM_COLUMNS = """
@@ -469,7 +470,8 @@ def replace_milestones(
     )
     try:
         con.execute(
-            "INSERT INTO milestones SELECT * EXCLUDE (evidence), evidence::JSON, $as_of FROM new_ms",
+            "INSERT INTO milestones BY NAME "
+            "SELECT * REPLACE (evidence::JSON AS evidence), $as_of AS computed_as_of FROM new_ms",
             {"as_of": as_of},
         )
     finally:
@@ -578,41 +580,44 @@ ORDER BY od.due_at, od.event_id, od.milestone
 _NO_HORIZON = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-def overdue_rows(
-    con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: datetime | None = None
-) -> list[tuple[Any, ...]]:
+def overdue_rows(con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: datetime | None = None) -> list[Row]:
     """Overdue (event, milestone) rows as of ``as_of`` among events started at or after ``horizon``
     (``None``: all events)."""
     params = {"as_of": as_of, "horizon": _NO_HORIZON if horizon is None else horizon}
-    return con.execute(_OVERDUE_SQL, params).fetchall()
+    return named(con, _OVERDUE_SQL, params)
 
 
-def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, list[tuple[Any, ...]]]:
+def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, list[Row]]:
     """Everything explain_event prints: the event, its items, responses and milestones."""
     return {
-        "event": con.execute(
+        "event": named(
+            con,
             "SELECT event_id, title, topics, region_code, region_name, severity, severity_proposed, "
             "severity_override, started_at, first_detected_at, last_item_at, item_count, source_count, heat, status, "
             "clock_basis, severity_basis FROM v_events WHERE event_id = ?",
             [event_id],
-        ).fetchall(),
-        "items": con.execute(
+        ),
+        "items": named(
+            con,
             "SELECT i.item_id, i.source, i.item_time, i.fetched_at, i.title, i.url FROM event_items AS ei "
             "JOIN items AS i USING (item_id) WHERE ei.event_id = ? ORDER BY i.item_time, i.item_id",
             [event_id],
-        ).fetchall(),
-        "responses": con.execute(
+        ),
+        "responses": named(
+            con,
             "SELECT r.item_id, i.source, r.responded_at, r.score, r.reported, r.milestone_kinds, r.evidence, i.title "
             "FROM responses AS r JOIN items AS i USING (item_id) WHERE r.event_id = ? ORDER BY r.responded_at",
             [event_id],
-        ).fetchall(),
-        "milestones": con.execute(
+        ),
+        "milestones": named(
+            con,
             "SELECT milestone, rule_id, rule_version, source_document, deadline_at, status, met_at, met_by_item_id, "
             "reported, evidence FROM v_milestones WHERE event_id = ? ORDER BY deadline_at, milestone",
             [event_id],
-        ).fetchall(),
-        "overrides": con.execute(
+        ),
+        "overrides": named(
+            con,
             "SELECT severity, analyst, reason, \"at\" FROM severity_overrides WHERE event_id = ? ORDER BY \"at\"",
             [event_id],
-        ).fetchall(),
+        ),
     }

@@ -204,20 +204,20 @@ def overdue(
     rows = sql.overdue_rows(wh.con, as_of, horizon)
     return [
         OverdueRow(
-            event_id=r[0],
-            topics=tuple(r[1]),
-            started_at=r[2],
-            milestone=r[3],
-            deadline_at=r[4],
-            severity=r[5],
-            title=r[6],
-            item_urls=tuple(r[7]),
-            region_code=r[8],
-            region_name=r[9],
-            rule_id=r[10],
-            rule_version=r[11],
-            source_document=r[12],
-            overdue_by=timedelta(seconds=int(r[13])),
+            event_id=r.event_id,
+            topics=tuple(r.topics),
+            started_at=r.event_started_at,
+            milestone=r.milestone,
+            deadline_at=r.due_at,
+            severity=r.severity,
+            title=r.title,
+            item_urls=tuple(r.item_urls),
+            region_code=r.region_code,
+            region_name=r.region_name,
+            rule_id=r.rule_id,
+            rule_version=r.rule_version,
+            source_document=r.source_document,
+            overdue_by=timedelta(seconds=int(r.overdue_seconds)),
         )
         for r in rows
     ]
@@ -261,34 +261,40 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         raise StorageError(f"no event {event_id!r}")
     e = parts["event"][0]
     lines = [
-        f"event {e[0]}: {e[1]}",
-        f"  topics: {', '.join(e[2])}   region: {e[4] or '—'} ({e[3] or '—'})",
-        f"  severity: {e[5]} (proposed {e[6]}, override {e[7] or '—'})   status: {e[14]}",
-        f"  started {fmt_local(e[8])} ({e[15]}), first detected {fmt_local(e[9])}, last item {fmt_local(e[10])} "
-        "(Asia/Shanghai)",
-        f"  severity basis: {e[16] or '—'}",
-        f"  {e[11]} items from {e[12]} sources, heat {e[13]:g}",
+        f"event {e.event_id}: {e.title}",
+        f"  topics: {', '.join(e.topics)}   region: {e.region_name or '—'} ({e.region_code or '—'})",
+        f"  severity: {e.severity} (proposed {e.severity_proposed}, override {e.severity_override or '—'})   "
+        f"status: {e.status}",
+        f"  started {fmt_local(e.started_at)} ({e.clock_basis}), first detected {fmt_local(e.first_detected_at)}, "
+        f"last item {fmt_local(e.last_item_at)} (Asia/Shanghai)",
+        f"  severity basis: {e.severity_basis or '—'}",
+        f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
         "items:",
     ]
     lines += [
-        f"  {fmt_local(r[2])} [{r[1]}] {r[4]}  ({r[0]}; fetched {fmt_local(r[3])}) {r[5] or ''}"
+        f"  {fmt_local(r.item_time)} [{r.source}] {r.title}  ({r.item_id}; fetched {fmt_local(r.fetched_at)}) "
+        f"{r.url or ''}"
         for r in parts["items"]
     ]
     lines.append("responses:")
     if not parts["responses"]:
         lines.append("  none linked")
     for r in parts["responses"]:
-        evidence = json.loads(r[6])
+        evidence = json.loads(r.evidence)
         terms = evidence.get("matched_terms", [])
-        how = "reported by" if r[4] else "official"
+        how = "reported by" if r.reported else "official"
         lines.append(
-            f"  {fmt_local(r[2])} {how} [{r[1]}] {r[7]}  score {r[3]:.2f}, kinds {', '.join(r[5])}, "
-            f"matched {'、'.join(terms)}; {evidence.get('rule', '')}  ({r[0]})"
+            f"  {fmt_local(r.responded_at)} {how} [{r.source}] {r.title}  score {r.score:.2f}, "
+            f"kinds {', '.join(r.milestone_kinds)}, matched {'、'.join(terms)}; {evidence.get('rule', '')}  "
+            f"({r.item_id})"
         )
     lines.append("milestones:")
     for m in parts["milestones"]:
-        met = f", met {fmt_local(m[6])} by {m[7]}{' (reported)' if m[8] else ''}" if m[6] else ""
-        lines.append(f"  {m[0]}: {m[5]} — deadline {fmt_local(m[4])}{met}; rule {m[1]} v{m[2]}, {m[3]}")
+        met = f", met {fmt_local(m.met_at)} by {m.met_by_item_id}{' (reported)' if m.reported else ''}" if m.met_at else ""
+        lines.append(
+            f"  {m.milestone}: {m.status} — deadline {fmt_local(m.deadline_at)}{met}; rule {m.rule_id} "
+            f"v{m.rule_version}, {m.source_document}"
+        )
     for o in parts["overrides"]:
-        lines.append(f"override: {o[0]} by {o[1]} at {fmt_local(o[3])}: {o[2]}")
+        lines.append(f"override: {o.severity} by {o.analyst} at {fmt_local(o.at)}: {o.reason}")
     return "\n".join(lines)
