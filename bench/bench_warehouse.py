@@ -33,7 +33,7 @@ verifies their keys.
 Queries, at ``as_of`` = the middle of the year (08:00 Asia/Shanghai), each timed ``--repeat`` times
 (the first right after opening the file; the median is printed): ``overdue_rows`` (the SQL of
 ``yuqing overdue``, with its default 30-day lookback), ``yuqing.track.run.overdue``, the digest's ``collect`` for the catch-all route
-and for a topic + region route, each beside ``collect_full`` (the reference read of every event; the
+and for a topic + region route, each beside ``collect_full`` (tests/digest/reference.py, the reference read of every event; the
 two digests are compared), ``collect``'s queries alone and those of the full read, ``v_overdue`` and
 queries from docs/analyst.md. A query taking 0.5 s or more gets its hottest operators printed from DuckDB's profile.
 """
@@ -67,10 +67,12 @@ import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
+from tests.digest import reference  # noqa: E402
+from tests.digest.reference import events_as_of, milestones_of  # noqa: E402
 from warehouse import store  # noqa: E402
 from warehouse.checks import run_checks  # noqa: E402
 from warehouse.db import Warehouse  # noqa: E402
-from warehouse.digests import events_as_of, milestones_of, topic_daily  # noqa: E402
+from warehouse.digests import topic_daily  # noqa: E402
 from warehouse.events import overdue_rows  # noqa: E402
 from yuqing.digest.collect import TREND_DAYS, collect, digest_date  # noqa: E402
 from yuqing.digest.routes import Route  # noqa: E402
@@ -382,9 +384,11 @@ class World:
                 "official_response": pa.array((kind > 0) & ~reported),
                 "reported_response": pa.array((kind > 0) & reported),
                 "response_kinds": _take(_KINDS, kind),
+                "issue": pa.array(kind == 0),  # what is not a response raises the issue
                 "region_evidence": _take(c.region_evidence, region, no_region),
                 "severity_evidence": _take(_SEV_EVIDENCE, self.severe[lo:hi]),
                 "response_evidence": _take(_RESP_EVIDENCE, kind),
+                "issue_evidence": pa.array([[] for _ in range(n)], pa.list_(pa.string())),
                 "extra": pa.nulls(n, pa.string()),
                 "classifier_version": _const(CLASSIFIER_VERSION, n),
             },
@@ -803,7 +807,8 @@ def hotspots(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], t
 def run_queries(db: Path, repeat: int, world_events: int, *, full_size: bool = True) -> list[str]:
     import warehouse.digests as digest_sql
     import warehouse.events as events_sql
-    from yuqing.digest.collect import MAX_EVENTS_PER_SECTION, collect_full, shown_events
+    from tests.digest.reference import collect_full
+    from yuqing.digest.collect import MAX_EVENTS_PER_SECTION, shown_events
 
     lines: list[str] = []
     all_route = Route.catch_all(["duty@example.gov.cn"])
@@ -876,10 +881,10 @@ def run_queries(db: Path, repeat: int, world_events: int, *, full_size: bool = T
              [(digest_sql._TOPIC_DAILY_SQL, digest_sql.topic_daily_params(as_of=AS_OF, first=first, last=last))],
              lambda r: f"{len(r):,} rows"),
             ("  full read: events_as_of", events_all, None,
-             [(digest_sql._EVENTS_SQL.format(route="", sections=digest_sql._SECTIONS_SQL), events_params)],
+             [(reference._EVENTS_SQL.format(route="", sections=reference._SECTIONS_SQL), events_params)],
              lambda r: f"{len(r):,} events"),
             ("  full read: milestones_of (all)", lambda: milestones_of(con, event_ids_all, earliest=earliest_all[0]),
-             None, [(digest_sql._MILESTONES_SQL, {"event_ids": event_ids_all, "earliest": earliest_all[0] or AS_OF})],
+             None, [(reference._MILESTONES_SQL, {"event_ids": event_ids_all, "earliest": earliest_all[0] or AS_OF})],
              lambda r: f"{len(r):,} milestones"),
         ]  # fmt: skip
 

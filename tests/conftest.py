@@ -45,6 +45,7 @@ SLOW_PATHS = (
     "test_tag_cli.py",
     "test_analyst_shell.py",
     "test_hostile_feeds.py",
+    "test_bench_runs.py",
 )
 
 

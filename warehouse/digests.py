@@ -92,71 +92,19 @@ def _utc_opt(value: datetime | None) -> datetime | None:
 
 # The events a digest as of $as_of may mention: they exist at $as_of (first detected by then) and are
 # recent (started after $horizon) or new since the last digest; {route} narrows them to the route's
-# topics and regions and {sections} to those that can appear in a section (see events_as_of).
+# topics and regions ({sections}: a further condition; tests/digest/reference.py, the reference read, narrows
+# them to the events that can appear in a section).
 # The stored events are filtered first; the first item's link is then looked up for them only: the
 # earliest item of the event that existed at $as_of (items of an event are never before its start).
 _EVENTS_WHERE = """
     WHERE e.first_detected_at <= $as_of
       AND (e.started_at >= $horizon OR e.first_detected_at > $since){route}{sections}
 """
-_EARLIEST_SQL = "SELECT min(e.started_at) FROM events AS e" + _EVENTS_WHERE
-_EVENTS_SQL = (
-    """
-WITH ev AS (
-    SELECT e.event_id, e.title, e.topics, e.region_code, e.region_name, e.severity_proposed,
-           e.started_at, e.first_detected_at, e.item_count, e.source_count
-    FROM events AS e"""
-    + _EVENTS_WHERE
-    + """), first_item AS (
-    SELECT ei.event_id, arg_min_null(i.url, (i.item_time, i.item_id)) AS url
-    FROM event_items AS ei
-    JOIN items AS i ON i.item_id = ei.item_id
-    SEMI JOIN ev ON ev.event_id = ei.event_id
-    WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of
-      AND i.item_time >= $earliest
-    GROUP BY ei.event_id
-), override AS (
-    SELECT event_id, severity FROM severity_overrides
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
-)
-SELECT
-    e.event_id, e.title, coalesce(e.topics, []::VARCHAR[]) AS topics, e.region_code, e.region_name,
-    coalesce(o.severity, e.severity_proposed) AS severity, o.severity AS severity_override,
-    e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url AS first_item_url
-FROM ev AS e
-LEFT JOIN override AS o ON o.event_id = e.event_id
-LEFT JOIN first_item AS f ON f.event_id = e.event_id
-ORDER BY e.started_at, e.event_id
-"""
-)
-
 # An event can appear in a digest section only through a milestone open as of $as_of and due by
 # $due_until (overdue or due soon), a milestone answered after $since (its response item's time or
 # first fetch), or by being first detected after $since (new). A milestone met after $as_of, or met
 # by then by an item fetched after $as_of, is open as of $as_of: the last two terms keep it (a
 # response's met_at is its item's item_time).
-_SECTIONS_SQL = """
-      AND (e.first_detected_at > $since OR e.event_id IN (
-          SELECT m.event_id FROM milestones AS m
-          WHERE (m.met_at IS NULL AND m.deadline_at <= $due_until)
-             OR m.met_at > $since
-             OR m.met_by_item_id IN (SELECT item_id FROM items WHERE fetched_at > $since AND item_time <= $as_of)
-      ))"""
-
-# A response is known to a run as of T only once its item was fetched: met_visible_at is when that
-# happened (the response item's time, or its first fetch if later). A response item is never before
-# its event's start, so items before $earliest (the earliest start asked for) are skipped.
-_MILESTONES_SQL = """
-SELECT m.event_id, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id,
-       i.url AS met_by_url, coalesce(m.reported, false) AS reported,
-       CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(i.fetched_at, m.met_at)) END
-           AS met_visible_at
-FROM v_milestones AS m
-LEFT JOIN items AS i ON i.item_id = m.met_by_item_id AND i.item_time >= $earliest
-WHERE m.event_id IN (SELECT unnest($event_ids::VARCHAR[]))
-ORDER BY m.event_id, m.deadline_at, m.milestone
-"""
-
 # Where each event a digest as of $as_of may mention goes, decided in SQL on every such event (the
 # rules of yuqing.digest.collect.assemble): its milestones as of $as_of (met = answered by a response
 # fetched by then; visible = the response's time or its first fetch, if later) give
@@ -241,7 +189,7 @@ ORDER BY r.started_at, r.event_id
 # The details of the events a digest shows, as of $as_of, in one pass over their items (those
 # between $earliest, at or before the events' earliest start, and $as_of): the link of each event's
 # first item (its earliest item that existed at $as_of; items of an event are never before its
-# start), and its milestones as in _MILESTONES_SQL, with the response item's link and first fetch
+# start), and its milestones, with the response item's link and first fetch
 # for responses by $as_of (a response's met_at is its item's item_time: a milestone met later is
 # open as of $as_of, and its met_visible_at is then its met_at). One row per milestone, or one row
 # with no milestone for an event without any.
@@ -297,36 +245,6 @@ def _route_sql(topics: Collection[str], regions: Sequence[str], params: dict[str
     return sql
 
 
-def events_as_of(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    as_of: datetime,
-    since: datetime,
-    horizon: datetime,
-    topics: Collection[str] = (),
-    regions: Sequence[str] = (),
-    due_until: datetime | None = None,
-) -> list[EventRecord]:
-    """Events a digest as of ``as_of`` may mention (see ``_EVENTS_SQL``).
-
-    ``topics`` / ``regions`` (empty: any) keep the events with one of the topics and a region code
-    under one of the prefixes. With ``due_until`` only events that can appear in a section are read:
-    new since ``since``, or with a milestone open and due by ``due_until`` or answered after ``since``.
-    """
-    params: dict[str, Any] = {"as_of": as_of, "since": since, "horizon": horizon}
-    route = _route_sql(topics, regions, params)
-    sections = ""
-    if due_until is not None:
-        params["due_until"] = due_until
-        sections = _SECTIONS_SQL
-    found = con.execute(_EARLIEST_SQL.format(route=route, sections=sections), params).fetchall()
-    if not found or found[0][0] is None:
-        return []
-    params["earliest"] = found[0][0]
-    rows = named(con, _EVENTS_SQL.format(route=route, sections=sections), params)
-    return [_event_record(r, first_item_url=r.first_item_url) for r in rows]
-
-
 def _event_record(r: Row, *, first_item_url: str | None) -> EventRecord:
     """An EventRecord from a row of the digest's event queries."""
     return EventRecord(
@@ -343,16 +261,6 @@ def _event_record(r: Row, *, first_item_url: str | None) -> EventRecord:
         source_count=int(r.source_count or 0),
         first_item_url=first_item_url,
     )
-
-
-def milestones_of(
-    con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, earliest: datetime | None = None
-) -> list[MilestoneRecord]:
-    """The milestones of the events; ``earliest``: at or before the earliest start of those events."""
-    if not event_ids:
-        return []
-    params = {"event_ids": list(event_ids), "earliest": _NO_EARLIEST if earliest is None else earliest}
-    return [_milestone_record(r) for r in named(con, _MILESTONES_SQL, params)]
 
 
 def _milestone_record(r: Row) -> MilestoneRecord:
@@ -406,7 +314,8 @@ def placed_events(
 ) -> PlacedEvents:
     """The digest's sections as of ``as_of``, counted in full, with details for the top rows only.
 
-    The events are those of ``events_as_of`` (same ``horizon``, ``since``, ``topics``, ``regions``);
+    The events are those that exist at ``as_of`` and started after ``horizon`` or are new since ``since``, of
+    the route's ``topics`` and ``regions``;
     ``events`` holds the first ``cap`` of overdue, due soon and responses (in the digest's order) and
     every new event not listed under overdue / due soon (see ``_PLACED_SQL``).
     """

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.digest.reference import collect_full
 from warehouse.db import Warehouse
 from yuqing.digest import Route, collect
-from yuqing.digest.collect import collect_full
 
 collect_module = importlib.import_module("yuqing.digest.collect")  # yuqing.digest.collect is the function
 

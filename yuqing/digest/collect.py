@@ -5,9 +5,9 @@ is new, which response arrived, how sections are ordered and capped) are the pur
 ``assemble`` below, so they can be tested without a database.
 
 ``collect`` lets SQL count every section and reads the details (first item's link, milestones) only
-of the events a section can show; ``collect_full`` reads every event that can appear in a section
-and leaves everything to ``assemble``. Both give the same digest; ``collect_full`` is the reference
-the tests and ``bench/bench_warehouse.py`` check ``collect`` against.
+of the events a section can show. ``tests/digest/reference.py`` holds the reference read that gives
+every event to ``assemble`` instead; the tests and ``bench/bench_warehouse.py`` check ``collect``
+against it.
 """
 
 from __future__ import annotations
@@ -290,29 +290,4 @@ def collect(
         milestones=milestones,
         daily=_daily(wh, as_of),
         section_counts=placed.counts,
-    )
-
-
-def collect_full(
-    wh: sql.WarehouseLike, as_of: datetime, route: Route, since: datetime | None = None
-) -> DigestData:
-    """``collect`` by reading every event that can appear in a section with all its milestones."""
-    as_of = to_utc(as_of)
-    since = _since(wh, as_of, route, since)
-    horizon = as_of - timedelta(days=route.lookback_days)
-    # Only the route's events that can appear in a section are read (assemble decides which do).
-    events = sql.events_as_of(
-        wh.con,
-        as_of=as_of,
-        since=since,
-        horizon=horizon,
-        topics=() if route.all else route.topics,
-        regions=() if route.all else route.regions,
-        due_until=as_of + timedelta(hours=route.due_within_hours),
-    )
-    events = [e for e in events if route.matches(e.topics, e.region_code)]
-    earliest = min((e.started_at for e in events), default=None)
-    milestones = sql.milestones_of(wh.con, [e.event_id for e in events], earliest=earliest)
-    return assemble(
-        route=route, as_of=as_of, since=since, events=events, milestones=milestones, daily=_daily(wh, as_of)
     )
