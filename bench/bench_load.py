@@ -41,8 +41,15 @@ import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from warehouse.db import Warehouse  # noqa: E402
-from warehouse.store import SourceResult, commit_source_batch, sync_sources  # noqa: E402
-from yuqing.models import Item, SourceConfig, SourceState, Tags, TopicTag  # noqa: E402
+from warehouse.store import commit_source_batch, sync_sources  # noqa: E402
+from yuqing.models import (  # noqa: E402
+    Item,
+    SourceConfig,
+    SourceResult,
+    SourceState,
+    Tags,
+    TopicTag,
+)
 
 PATHS = ("arrow_antijoin", "on_conflict", "store_commit", "executemany")
 BODY_CHARS = 280

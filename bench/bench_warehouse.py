@@ -76,7 +76,7 @@ from warehouse.digests import topic_daily  # noqa: E402
 from warehouse.events import overdue_rows  # noqa: E402
 from yuqing.digest.collect import TREND_DAYS, collect, digest_date  # noqa: E402
 from yuqing.digest.routes import Route  # noqa: E402
-from yuqing.models import SourceConfig, SourceState  # noqa: E402
+from yuqing.models import SourceConfig, SourceResult, SourceState  # noqa: E402
 from yuqing.track.run import DEFAULT_OVERDUE_LOOKBACK_DAYS, overdue  # noqa: E402
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -577,7 +577,7 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
         store.sync_sources(wh, configs, as_of=T0)
         generate = write = cpu = 0.0
         batch_rates: list[float] = []
-        last: tuple[dict[str, pa.Table], datetime, list[store.SourceResult]] | None = None
+        last: tuple[dict[str, pa.Table], datetime, list[SourceResult]] | None = None
         for k, lo in enumerate(range(0, world.n, batch)):
             hi = min(world.n, lo + batch)
             began = time.perf_counter()
@@ -585,7 +585,7 @@ def load(db: Path, world: World, batch: int) -> dict[str, Any]:
             as_of = _dt(int(world.fetched[lo:hi].max()))
             present, seen = np.unique(world.src[lo:hi], return_counts=True)
             results = [
-                store.SourceResult(
+                SourceResult(
                     names[s],
                     SourceState(names[s], etag=f'"{k}"', last_full_fetch_at=as_of),
                     "new",
@@ -672,7 +672,7 @@ def _commit(
     run_id: str,
     as_of: datetime,
     staged: dict[str, pa.Table],
-    results: list[store.SourceResult],
+    results: list[SourceResult],
 ) -> store.BatchCounts:
     """commit_source_batch after its staging: the same registered tables, the same transaction."""
     reg = store._Registered(wh.con)

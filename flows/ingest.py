@@ -30,8 +30,8 @@ from flows.common import (
     warehouse_lock,
 )
 from flows.track import send_alerts, track_task
-from warehouse.store import SourceResult
 from yuqing import pipeline
+from yuqing.models import SourceResult
 from yuqing.processing import Offload
 
 # A run every 15 min must be done well before the next-but-one: past this the run fails as TimedOut.

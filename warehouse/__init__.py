@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from yuqing.models import SourceResult
+
 from .checks import assert_checks, run_checks
 from .db import Warehouse, snapshot_path_for
 from .snapshot import connect_snapshot, publish_snapshot
 from .store import (
     BatchCounts,
     SourceCounts,
-    SourceResult,
     commit_source_batch,
     finish_run,
     items_as_of,

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from yuqing.errors import StorageError
-from yuqing.models import FetchOutcome, Item, SourceConfig, SourceState, Tags, TopicTag
+from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
 from yuqing.timeutil import utcnow
 
 from .checks import RUN_STATUSES
@@ -102,41 +102,11 @@ _CLASSIFICATION_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class SourceResult:
-    """What one source's fetch produced in a run: its new state, its fetch_log row and its items.
-
-    ``tags[i]`` is the classification of ``items[i]``. ``items_seen`` defaults to ``len(items)``.
-    """
-
-    source: str
-    state: SourceState
-    status: FetchOutcome | str
-    disposition: str | None = None
-    http_status: int | None = None
-    error: str | None = None
-    charset_declared: str | None = None
-    charset_used: str | None = None
-    bytes: int | None = None
-    elapsed_ms: int | None = None
-    items_seen: int | None = None
-    items: list[Item] = field(default_factory=list)
-    tags: list[Tags] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.state.name != self.source:
-            raise ValueError(f"state is for {self.state.name!r}, result for {self.source!r}")
-        FetchOutcome(self.status)  # raises ValueError outside the vocabulary
-        if len(self.tags) != len(self.items):
-            raise ValueError(
-                f"{self.source}: {len(self.items)} items but {len(self.tags)} tags; tags must align with items"
-            )
-
-
-@dataclass(frozen=True, slots=True)
 class SourceCounts:
     seen: int = 0
     new: int = 0
     updated: int = 0
+    status: str | None = None  # the fetch status as stored in fetch_log (settled_status), once committed
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,8 +446,9 @@ def _write_batch(
         c = per.get(result.source, {})
         seen = result.items_seen if result.items_seen is not None else len(result.items)
         counts = SourceCounts(seen=seen, new=c.get("new", 0), updated=c.get("updated", 0))
-        by_source[result.source] = counts
         status = settled_status(result.status, counts, earlier.get(result.source))
+        counts = replace(counts, status=status)
+        by_source[result.source] = counts
         states.append(replace(result.state, last_status=status))
         logged.append((replace(result, status=status), counts))
     _write_source_states(con, states, as_of)

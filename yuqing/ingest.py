@@ -31,18 +31,16 @@ from warehouse.snapshot import publish_snapshot, snapshot_published_at
 from warehouse.store import (
     BatchCounts,
     SourceCounts,
-    SourceResult,
     abandon_dead_runs,
     commit_source_batch,
     finish_run,
     latest_other_run_status,
     load_source_states,
-    settled_status,
     start_run,
     sync_sources,
 )
 from yuqing.errors import DataCheckError, ParseError, RetrieveError
-from yuqing.models import FetchOutcome, SourceConfig, SourceState
+from yuqing.models import FetchOutcome, SourceConfig, SourceResult, SourceState
 from yuqing.processing import Offload, Processed, process_body, result_of
 from yuqing.settings import Settings
 from yuqing.textsafe import pad_columns
@@ -439,7 +437,7 @@ def _rows_from(results: Sequence[SourceResult], counts: BatchCounts) -> list[Sou
         rows.append(
             SourceRow(
                 source=r.source,
-                status=settled_status(r.status, c),
+                status=c.status or FetchOutcome(r.status).value,
                 seen=c.seen,
                 new=c.new,
                 updated=c.updated,

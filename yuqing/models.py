@@ -99,3 +99,34 @@ class Tags:
     @property
     def topic_slugs(self) -> list[str]:
         return [t.slug for t in self.topics]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source's fetch produced in a run: its new state, its fetch_log row and its items.
+
+    ``tags[i]`` is the classification of ``items[i]``. ``items_seen`` defaults to ``len(items)``.
+    """
+
+    source: str
+    state: SourceState
+    status: FetchOutcome | str
+    disposition: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    charset_declared: str | None = None
+    charset_used: str | None = None
+    bytes: int | None = None
+    elapsed_ms: int | None = None
+    items_seen: int | None = None
+    items: list[Item] = field(default_factory=list)
+    tags: list[Tags] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.state.name != self.source:
+            raise ValueError(f"state is for {self.state.name!r}, result for {self.source!r}")
+        FetchOutcome(self.status)  # raises ValueError outside the vocabulary
+        if len(self.tags) != len(self.items):
+            raise ValueError(
+                f"{self.source}: {len(self.items)} items but {len(self.tags)} tags; tags must align with items"
+            )

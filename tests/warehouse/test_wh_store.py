@@ -45,8 +45,8 @@ def test_commit_writes_items_topics_state_and_fetch_log(wh: Warehouse) -> None:
         wh, "run-1", T0, [make_result("src-a", items, etag='"v1"', tags=tags), make_result("src-b", [])]
     )
     assert (counts.new, counts.updated, counts.unchanged) == (3, 0, 0)
-    assert counts.by_source["src-a"] == store.SourceCounts(seen=3, new=3, updated=0)
-    assert counts.by_source["src-b"] == store.SourceCounts(seen=0, new=0, updated=0)
+    assert counts.by_source["src-a"] == store.SourceCounts(seen=3, new=3, updated=0, status="new")
+    assert counts.by_source["src-b"] == store.SourceCounts(seen=0, new=0, updated=0, status="unchanged")
 
     assert _count(wh, "SELECT count(*) FROM items") == 3
     assert wh.con.execute("SELECT item_id, topic FROM item_topics ORDER BY ALL").fetchall() == [
@@ -154,6 +154,23 @@ def test_an_item_id_is_stored_once_whatever_the_store_is_given(wh: Warehouse) ->
         wh, "SELECT count(*) FROM item_topics"
     )
     assert run_checks(wh) == []
+
+
+def test_a_retried_group_reports_the_status_fetch_log_holds(wh: Warehouse) -> None:
+    """A group committed again in the same run (a retried flow task) finds its items stored by the first attempt:
+    fetch_log keeps that attempt's "new", and the status the store returns, which ingest reports, says the same."""
+    from yuqing.ingest import store_group
+
+    items = [make_item(n) for n in range(3)]
+    first = commit_source_batch(wh, "run-1", T0, [make_result("src-a", items)])
+    assert first.by_source["src-a"].status == "new"
+    rows = store_group(wh.path, "run-1", T0, [make_result("src-a", items)], warehouse=wh)
+    logged = wh.con.execute("SELECT status FROM fetch_log WHERE run_id = 'run-1' AND source = 'src-a'").fetchall()
+    assert logged == [("new",)]
+    assert [r.status for r in rows] == ["new"]
+    # In a later run the same items are nothing new.
+    later = commit_source_batch(wh, "run-2", T0, [make_result("src-a", items)])
+    assert later.by_source["src-a"].status == "unchanged"
 
 
 def test_exception_inside_the_transaction_leaves_no_items_and_no_etag(

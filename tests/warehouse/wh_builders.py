@@ -6,8 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from warehouse.db import Warehouse
-from warehouse.store import SourceResult
-from yuqing.models import Item, SourceConfig, SourceState, Tags, TopicTag
+from yuqing.models import Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
 
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
 
