@@ -22,10 +22,11 @@ import enum
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import tenacity
@@ -229,6 +230,60 @@ def _journal_file(journal: Path | None, day: date, route: str) -> Path | None:
     return None if journal is None else journal / f"{day.isoformat()}-{route}.sending"
 
 
+def _is_stale(previous: sql.LedgerRow | None, marker: Path | None) -> bool:
+    """Left 'sending' by a run that stopped before the body went out (its journal marker was never written):
+    no server has it, so it is not in doubt."""
+    return previous is not None and previous.state == "sending" and marker is not None and not marker.exists()
+
+
+def _earlier_outcome(
+    previous: sql.LedgerRow | None, route: str, day: date, force: bool
+) -> DigestResult | None:
+    """What an earlier run's ledger row settles without sending: already sent, or in doubt (the server may have
+    accepted it); None when this run sends."""
+    if previous is None or force:
+        return None
+    if previous.state == "sent":
+        outcome, error = Outcome.ALREADY_SENT, None
+    elif previous.state == "sending":
+        outcome, error = Outcome.IN_DOUBT, previous.error or "left in state 'sending' by an earlier run"
+    else:
+        return None
+    return DigestResult(
+        route=route,
+        digest_date=day,
+        outcome=outcome,
+        subject=previous.subject,
+        attempts=previous.attempts,
+        message_id=previous.message_id,
+        recipients_count=previous.recipients_count,
+        error=error,
+    )
+
+
+def _message_id_for(previous: sql.LedgerRow | None, chash: str, *, day: date, route: str, domain: str) -> str:
+    """The Message-ID of this send. A forced re-send of an in-doubt digest with the same content keeps its id, so a
+    client that already has the first copy shows one message; a forced re-send of a digest already sent gets a new
+    one, or clients would drop it."""
+    if (
+        previous is not None
+        and previous.state == "sending"
+        and previous.content_hash == chash
+        and previous.message_id
+    ):
+        return previous.message_id
+    generation = previous.attempts if previous is not None and previous.state == "sent" else 0
+    return message_id(
+        digest_date=day.isoformat(), route=route, content=chash, domain=domain, generation=generation
+    )
+
+
+def _refused_note(refused: Mapping[str, str]) -> str | None:
+    if not refused:
+        return None
+    return f"{len(refused)} recipient(s) refused: " + "; ".join(sorted(set(refused.values())))[:300]
+
+
 def _send_route(
     session: Session,
     as_of: datetime,
@@ -246,14 +301,7 @@ def _send_route(
     marker = _journal_file(journal, day, route.name)
     with session() as wh:
         previous = sql.get_digest(wh.con, day, route.name)
-        if (
-            previous is not None
-            and previous.state == "sending"
-            and marker is not None
-            and not marker.exists()
-        ):
-            # Left 'sending' by a run that stopped before the body went out: no server has it, so it is not in
-            # doubt; it goes out now like a failed one.
+        if _is_stale(previous, marker):
             log.warning(
                 "digest %s %s: an earlier run stopped before sending it; sending it now", day, route.name
             )
@@ -262,18 +310,9 @@ def _send_route(
                     wh.con, day, route.name, error="an earlier run stopped before the message was sent"
                 )
             previous = sql.get_digest(wh.con, day, route.name)
-        if previous is not None and not force:
-            if previous.state == "sent":
-                return DigestResult(
-                    route=route.name,
-                    digest_date=day,
-                    outcome=Outcome.ALREADY_SENT,
-                    subject=previous.subject,
-                    attempts=previous.attempts,
-                    message_id=previous.message_id,
-                    recipients_count=previous.recipients_count,
-                )
-            if previous.state == "sending":
+        earlier = _earlier_outcome(previous, route.name, day, force)
+        if earlier is not None:
+            if earlier.outcome is Outcome.IN_DOUBT:
                 log.warning(
                     "digest %s %s: a previous run left it 'sending' (crashed or lost the connection after "
                     "sending); the server may have accepted it, so it is not re-sent. Check the mailbox and "
@@ -281,16 +320,7 @@ def _send_route(
                     day,
                     route.name,
                 )
-                return DigestResult(
-                    route=route.name,
-                    digest_date=day,
-                    outcome=Outcome.IN_DOUBT,
-                    subject=previous.subject,
-                    attempts=previous.attempts,
-                    message_id=previous.message_id,
-                    recipients_count=previous.recipients_count,
-                    error=previous.error or "left in state 'sending' by an earlier run",
-                )
+            return earlier
 
         data = collect(wh, as_of, route)
         rendered = render(data)
@@ -301,27 +331,8 @@ def _send_route(
 
         sender = parse_sender(settings.sender)
         chash = content_hash(rendered)
-        if (
-            previous is not None
-            and previous.state == "sending"
-            and previous.content_hash == chash
-            and previous.message_id
-        ):
-            # Forced re-send of an in-doubt digest with the same content: the same Message-ID, so a client
-            # that already has the first copy shows one message.
-            mid = previous.message_id
-        else:
-            # A forced re-send of a digest already sent gets a new id; otherwise clients would drop it.
-            generation = previous.attempts if previous is not None and previous.state == "sent" else 0
-            mid = message_id(
-                digest_date=day.isoformat(),
-                route=route.name,
-                content=chash,
-                domain=sender.domain,
-                generation=generation,
-            )
+        mid = _message_id_for(previous, chash, day=day, route=route.name, domain=sender.domain)
         msg = build_message(rendered, sender, route.recipients, msg_id=mid, date=as_of)
-
         with wh.transaction():
             sql.claim(
                 wh.con,
@@ -334,23 +345,39 @@ def _send_route(
                 as_of=as_of,
                 now=now(),
             )
-    attempts = 0
-    base = previous.attempts if previous is not None else 0
 
-    def result(outcome: Outcome, error: str | None = None) -> DigestResult:
-        return _with_data(
-            DigestResult(
-                route=route.name,
-                digest_date=day,
-                outcome=outcome,
-                attempts=base + attempts,
-                message_id=mid,
-                recipients_count=len(route.recipients),
-                error=error,
-            ),
-            data,
-            rendered,
-        )
+    base = previous.attempts if previous is not None else 0
+    outcome, attempts, note = _deliver(
+        session, msg, sender.addr_spec, route, settings, day, marker, sleep, now
+    )
+    result = DigestResult(
+        route=route.name,
+        digest_date=day,
+        outcome=outcome,
+        attempts=base + attempts,
+        message_id=mid,
+        recipients_count=len(route.recipients),
+        error=note,
+    )
+    return _with_data(result, data, rendered)
+
+
+def _deliver(
+    session: Session,
+    msg: EmailMessage,
+    from_addr: str,
+    route: Route,
+    settings: SmtpSettings,
+    day: date,
+    marker: Path | None,
+    sleep: Callable[[float], None],
+    now: Callable[[], datetime],
+) -> tuple[Outcome, int, str | None]:
+    """Deliver a claimed digest, recording each attempt in the ledger: (outcome, attempts made, error or note).
+
+    A failure before the server accepted the message is retried with exponential backoff, sleeping with the
+    warehouse closed: ingest and track go on meanwhile. The journal marker exists while a body may be on the wire.
+    """
 
     def body_starts() -> None:
         if marker is not None:
@@ -369,8 +396,6 @@ def _send_route(
             state.next_action.sleep if state.next_action is not None else 0.0,
         )
 
-    # A failure before the server accepted the message is retried with exponential backoff, sleeping with the
-    # warehouse closed: ingest and track go on meanwhile.
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(
             lambda e: isinstance(e, SmtpDeliveryError) and e.temporary and not e.accepted
@@ -381,14 +406,13 @@ def _send_route(
         before_sleep=retrying_in,
         reraise=True,
     )
+    attempts = 0
     try:
         for attempt in retrying:
             with attempt:
                 attempts = attempt.retry_state.attempt_number
                 try:
-                    refused = deliver(
-                        msg, sender.addr_spec, route.recipients, settings, before_body=body_starts
-                    )
+                    refused = deliver(msg, from_addr, route.recipients, settings, before_body=body_starts)
                 except SmtpDeliveryError as e:
                     last = not e.temporary or attempts >= settings.max_attempts
                     with session() as wh, wh.transaction():
@@ -401,16 +425,14 @@ def _send_route(
                         marker.unlink(missing_ok=True)
                     raise
     except SmtpDeliveryError as e:
-        return result(Outcome.IN_DOUBT if e.accepted else Outcome.FAILED, str(e))
-    note = None
-    if refused:
-        note = f"{len(refused)} recipient(s) refused: " + "; ".join(sorted(set(refused.values())))[:300]
+        return (Outcome.IN_DOUBT if e.accepted else Outcome.FAILED), attempts, str(e)
+    note = _refused_note(refused)
     with session() as wh, wh.transaction():
         sql.record_attempt(wh.con, day, route.name, error=note)
         sql.mark_sent(wh.con, day, route.name, sent_at=now(), error=note)
     if marker is not None:
         marker.unlink(missing_ok=True)
-    return result(Outcome.SENT, note)
+    return Outcome.SENT, attempts, note
 
 
 def write_digest(
