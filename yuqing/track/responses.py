@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from yuqing.vocab import Milestone
 
@@ -110,6 +111,94 @@ def response_profiles(responses: Sequence[TrackItem], chars: int) -> list[EventP
     return out
 
 
+class _EventIndex:
+    """The events a batch of responses may answer: their postings by key (sorted by start, so a response reads
+    only the events started in its window) and their places, wording and kinds as arrays."""
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        self.events = events
+        self.profiles = [ev.profile for ev in events]
+        self.starts = np.array([ev.started_at.timestamp() for ev in events])
+        postings: dict[int, list[int]] = {}
+        for e, p in enumerate(self.profiles):
+            for key in _keys(p.place_codes, p.place_levels, p.term_codes.tolist(), with_place=True):
+                postings.setdefault(key, []).append(e)
+        starts = self.starts
+        self.postings = {
+            k: np.array(sorted(v, key=lambda e: starts[e]), dtype=np.int64) for k, v in postings.items()
+        }
+        self.place_keys = {
+            hash(("city", c // 100))
+            for p in self.profiles
+            for c, lv in zip(p.place_codes, p.place_levels, strict=True)
+            if lv >= 4
+        }
+        self.codes, self.levels = incident.place_arrays(
+            [incident.Places(p.place_codes, p.place_levels) for p in self.profiles]
+        )
+        self.terms, self.weights = incident.term_matrix(
+            [
+                (np.array(p.term_codes, dtype=np.int64), np.array(p.term_weights, dtype=np.float32))
+                for p in self.profiles
+            ]
+        )
+        self.kinds = np.array([p.kinds for p in self.profiles], dtype=np.int64)
+        self.region = [trimmed(ev.region_code) for ev in events]
+
+    def candidates(self, rp: EventProfile, rt: float, own: str, params: LinkParams) -> npt.NDArray[np.int64]:
+        """The events a response (profile ``rp``, at ``rt``) may answer: they share a key with it, started in its
+        window before it, and lie in its body's jurisdiction ``own`` (empty: any)."""
+        # Candidates share a term with the event; a response that says little («情况通报») or names a kind
+        # of incident is also looked up by the city it names (its place, kind and body deciding).
+        weak = len(rp.key_terms) < WEAK_HEADLINE_TERMS or rp.kinds != 0
+        window = params.window_days * 86400
+        cand: set[int] = set()
+        for key in _keys(rp.place_codes, rp.place_levels, rp.term_codes.tolist(), with_place=weak):
+            post = self.postings.get(key)
+            if post is None or (post.size > params.max_postings and key not in self.place_keys):
+                continue  # a term in that many events is not distinctive
+            s = self.starts[post]
+            lo, hi = np.searchsorted(s, rt - window, "left"), np.searchsorted(s, rt, "right")
+            cand.update(int(e) for e in post[lo:hi][: params.max_candidates])
+        region = self.region
+        return np.array(
+            sorted(
+                e
+                for e in cand
+                if self.starts[e] < rt and (not own or not region[e] or region[e].startswith(own))
+            ),
+            dtype=np.int64,
+        )
+
+    def score(
+        self, rp: EventProfile, idx: npt.NDArray[np.int64], params: LinkParams
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """(place agreement level, wording overlap, whether it answers) of a response against events ``idx``."""
+        m = idx.size
+        rc, rl = incident.place_arrays([incident.Places(rp.place_codes, rp.place_levels)] * m)
+        rterms, rweights = incident.term_matrix(
+            [(np.array(rp.term_codes, dtype=np.int64), np.array(rp.term_weights, dtype=np.float32))] * m
+        )
+        level = incident.agreement(rc, rl, self.codes[idx], self.levels[idx])
+        score = incident.overlap(rterms, rweights, self.terms[idx], self.weights[idx])
+        good = incident.decide(
+            level, np.full(m, rp.kinds, dtype=np.int64), self.kinds[idx], score, params.thresholds
+        )
+        return level, score, good
+
+
+def _rule(rp: EventProfile, event_kinds: int, level: int, r: TrackItem, own: str, event_region: str) -> str:
+    """Why a response answers an event, as the analyst reads it."""
+    rule = [f"places agree at {_LEVEL_NAMES.get(level, 'no')} level"]
+    if rp.kinds & event_kinds:
+        rule.append("kind: " + "、".join(incident.kinds().names_of(rp.kinds & event_kinds)))
+    if own:
+        rule.append(f"jurisdiction: {r.source} ({own}) covers {event_region or 'an unplaced event'}")
+    elif r.official_response:
+        rule.append("jurisdiction: national body")
+    return "; ".join(rule)
+
+
 def link(
     events: Sequence[Event],
     responses: Sequence[TrackItem],
@@ -119,58 +208,16 @@ def link(
     """Link every response item to the events it answers. Pure: same inputs, same links."""
     if not events or not responses:
         return []
-    profiles = [ev.profile for ev in events]
-    window = params.window_days * 86400
-    starts = np.array([ev.started_at.timestamp() for ev in events])
-    postings: dict[int, list[int]] = {}
-    for e, p in enumerate(profiles):
-        for key in _keys(p.place_codes, p.place_levels, p.term_codes.tolist(), with_place=True):
-            postings.setdefault(key, []).append(e)
-    # postings sorted by the event's start, so a response reads only the events started in its window
-    sorted_postings = {k: np.array(sorted(v, key=lambda e: starts[e]), dtype=np.int64) for k, v in postings.items()}
-    place_keys = {hash(("city", c // 100)) for p in profiles for c, lv in zip(p.place_codes, p.place_levels, strict=True) if lv >= 4}
-    ev_codes, ev_levels = incident.place_arrays(
-        [incident.Places(p.place_codes, p.place_levels) for p in profiles]
-    )
-    ev_terms, ev_weights = incident.term_matrix(
-        [(np.array(p.term_codes, dtype=np.int64), np.array(p.term_weights, dtype=np.float32)) for p in profiles]
-    )
-    ev_kinds = np.array([p.kinds for p in profiles], dtype=np.int64)
-    ev_region = [trimmed(ev.region_code) for ev in events]
-
+    index = _EventIndex(events)
     links: list[Response] = []
     for r, rp in zip(responses, response_profiles(responses, params.response_chars), strict=True):
         rt = r.item_time.timestamp()
-        cand: set[int] = set()
-        # Candidates share a term with the event; a response that says little («情况通报») or names a kind
-        # of incident is also looked up by the city it names (its place, kind and body deciding).
-        weak = len(rp.key_terms) < WEAK_HEADLINE_TERMS or rp.kinds != 0
-        for key in _keys(rp.place_codes, rp.place_levels, rp.term_codes.tolist(), with_place=weak):
-            post = sorted_postings.get(key)
-            if post is None or (post.size > params.max_postings and key not in place_keys):
-                continue  # a term in that many events is not distinctive
-            s = starts[post]
-            lo, hi = np.searchsorted(s, rt - window, "left"), np.searchsorted(s, rt, "right")
-            cand.update(int(e) for e in post[lo:hi][: params.max_candidates])
-        if not cand:
-            continue
         # jurisdiction: an official source's region covers the event's place
         own = trimmed(r.source_region) if (r.source_official and r.official_response) else ""
-        idx = np.array(
-            sorted(e for e in cand if starts[e] < rt and (not own or not ev_region[e] or ev_region[e].startswith(own))),
-            dtype=np.int64,
-        )
+        idx = index.candidates(rp, rt, own, params)
         if idx.size == 0:
             continue
-        m = idx.size
-        rc, rl = incident.place_arrays([incident.Places(rp.place_codes, rp.place_levels)] * m)
-        rterms, rweights = incident.term_matrix(
-            [(np.array(rp.term_codes, dtype=np.int64), np.array(rp.term_weights, dtype=np.float32))] * m
-        )
-        level = incident.agreement(rc, rl, ev_codes[idx], ev_levels[idx])
-        score = incident.overlap(rterms, rweights, ev_terms[idx], ev_weights[idx])
-        rk = np.full(m, rp.kinds, dtype=np.int64)
-        good = incident.decide(level, rk, ev_kinds[idx], score, params.thresholds)
+        level, score, good = index.score(rp, idx, params)
         if not good.any():
             continue
         best = float(score[good].max())
@@ -179,15 +226,9 @@ def link(
         for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
             e = int(idx[k])
             ev = events[e]
-            shared = tuple(sorted(incident.decode(c) for c in profiles[e].term_codes.tolist() if c in rcodes))
-            lv = int(level[k])
-            rule = [f"places agree at {_LEVEL_NAMES.get(lv, 'no')} level"]
-            if rp.kinds & int(ev_kinds[e]):
-                rule.append("kind: " + "、".join(incident.kinds().names_of(rp.kinds & int(ev_kinds[e]))))
-            if own:
-                rule.append(f"jurisdiction: {r.source} ({own}) covers {ev_region[e] or 'an unplaced event'}")
-            elif r.official_response:
-                rule.append("jurisdiction: national body")
+            shared = tuple(
+                sorted(incident.decode(c) for c in index.profiles[e].term_codes.tolist() if c in rcodes)
+            )
             links.append(
                 Response(
                     event_id=ev.event_id,
@@ -198,7 +239,7 @@ def link(
                     matched_terms=shared,
                     reported=not r.official_response,
                     kinds=tuple(kinds),
-                    rule="; ".join(rule),
+                    rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e]),
                 )
             )
     links.sort(key=lambda x: (x.event_id, x.responded_at, x.item_id))
