@@ -20,17 +20,15 @@ from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
-from feedparser.datetimes import _parse_date as _fp_parse_date
-from feedparser.html import _cp1252
-from feedparser.mixin import _FeedParserMixin
-from feedparser.urls import _urljoin
 
+from sources import feedparser_private
 from sources.encoding import decode_body, rewrite_xml_declaration
 from yuqing.errors import ParseError
 from yuqing.textsafe import stored_text
 
-# Read plain RSS 2.0 and Atom 1.0 without feedparser (see _fast_feed); False sends every body through feedparser.
-_FAST_PATH = True
+# Read plain RSS 2.0 and Atom 1.0 without feedparser (see _fast_feed) where its internals are the checked ones
+# (sources/feedparser_private.py); False sends every body through feedparser.
+_FAST_PATH = feedparser_private.AVAILABLE
 
 _WS = re.compile(r"\s+")
 _TAG_LIKE = re.compile(r"</?[A-Za-z!?][^<>]*>")
@@ -240,7 +238,7 @@ _XML_MEDIA_TYPES = frozenset(
 )
 _LINK_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 _C1_CONTROL = re.compile("[\x80-\x9f]")
-_fp_looks_like_html = _FeedParserMixin.looks_like_html
+_fp_looks_like_html = feedparser_private.looks_like_html
 
 
 def _split_tag(tag: str) -> tuple[str, str]:
@@ -258,7 +256,7 @@ def _fp_finish(text: str) -> str:
         return text
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    return text.translate(_cp1252) if _C1_CONTROL.search(text) else text
+    return text.translate(feedparser_private.cp1252) if _C1_CONTROL.search(text) else text
 
 
 def _is_xml_media_type(media_type: str) -> bool:
@@ -301,7 +299,7 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
     link: str | None = None
     link_raw = raw("link")
     if link_raw is not None:
-        link = _fp_finish(_urljoin(base, link_raw) if link_raw else link_raw)
+        link = _fp_finish(feedparser_private.urljoin(base, link_raw) if link_raw else link_raw)
         if "&" in link:
             link = _LINK_ENTITY.sub(r"&\g<1>", link.replace("&amp;", "&"))
 
@@ -309,7 +307,7 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
     guid_raw = raw("guid")
     if guid_raw is not None:
         is_link = next(iter(fields["guid"].attrib.values()), "true") == "true"
-        guid = _fp_finish(_urljoin(base, guid_raw) if guid_raw and is_link else guid_raw)
+        guid = _fp_finish(feedparser_private.urljoin(base, guid_raw) if guid_raw and is_link else guid_raw)
         if is_link and link is None:
             link = guid
 
@@ -324,7 +322,7 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
     published_raw = _fp_finish(published_raw) if published_raw else None
     published = parse_date(published_raw)
     if published is None and published_raw:
-        published = parse_date(None, _fp_parse_date(published_raw))
+        published = parse_date(None, feedparser_private.parse_date(published_raw))
     return RawEntry(
         guid=collapse(guid) or None if guid else None,
         link=link.strip() or None if link else None,
@@ -429,7 +427,7 @@ def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
                 "text/html",
                 "application/xhtml+xml",
             ):
-                alternate = _urljoin(base, child.attrib["href"])
+                alternate = feedparser_private.urljoin(base, child.attrib["href"])
         elif local in ("author", "contributor"):
             if child.attrib or not all(_is_person_part(p) for p in child):
                 return None
@@ -455,7 +453,7 @@ def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
     guid: str | None = None
     id_raw = raw("id")
     if id_raw is not None:
-        guid = _fp_finish(_urljoin(base, id_raw) if id_raw else id_raw)
+        guid = _fp_finish(feedparser_private.urljoin(base, id_raw) if id_raw else id_raw)
     link = alternate if alternate is not None else guid
 
     summary = ""
@@ -475,8 +473,8 @@ def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
     published_raw = published or updated
     when = parse_date(published_raw)
     if when is None and published_raw:
-        parsed = (_fp_parse_date(published) if published else None) or (
-            _fp_parse_date(updated) if updated else None
+        parsed = (feedparser_private.parse_date(published) if published else None) or (
+            feedparser_private.parse_date(updated) if updated else None
         )
         when = parse_date(None, parsed)
     return RawEntry(

@@ -171,3 +171,14 @@ def test_unusual_atom_goes_to_feedparser(name: str, monkeypatch: pytest.MonkeyPa
     assert not _took_fast_path(body, {})
     fast, slow = _both(body, {}, monkeypatch)
     assert fast == slow
+
+
+def test_feedparser_internals_are_used_only_for_checked_versions() -> None:
+    from sources import feedparser_private
+
+    assert feedparser_private.AVAILABLE, feedparser_private.REASON  # the pinned feedparser is a checked one
+    assert parse._FAST_PATH
+    assert feedparser_private.unchecked_reason("6.0.14") is None
+    assert "checked against 6.0" in (feedparser_private.unchecked_reason("6.1.0") or "")
+    assert "checked against 6.0" in (feedparser_private.unchecked_reason("7.0.0") or "")
+    assert "not understood" in (feedparser_private.unchecked_reason("next") or "")
