@@ -11,7 +11,9 @@ files under ``classifiers/data`` loaded once per process.
 
 from __future__ import annotations
 
-from classifiers.engine import CODE_VERSION, Classifier, data_version
+from typing import Unpack
+
+from classifiers.engine import CODE_VERSION, Classifier, SourceMeta, data_version
 from classifiers.lexicon import DATA_DIR
 from yuqing.models import Tags
 
@@ -20,24 +22,9 @@ from yuqing.models import Tags
 CLASSIFIER_VERSION = f"{CODE_VERSION}+{data_version(DATA_DIR)}"
 
 
-def classify(
-    title: str,
-    text: str,
-    *,
-    source_name: str | None = None,
-    feed_url: str | None = None,
-    source_official: bool | None = None,
-    source_region: str | None = None,
-) -> Tags:
+def classify(title: str, text: str, **source: Unpack[SourceMeta]) -> Tags:
     """Classify one item with the default (packaged) classifier. ``feed_url``: where its feed was fetched from."""
-    return Classifier.default().classify(
-        title,
-        text,
-        source_name=source_name,
-        feed_url=feed_url,
-        source_official=source_official,
-        source_region=source_region,
-    )
+    return Classifier.default().classify(title, text, **source)
 
 
-__all__ = ["CLASSIFIER_VERSION", "Classifier", "classify"]
+__all__ = ["CLASSIFIER_VERSION", "Classifier", "SourceMeta", "classify"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, Unpack
 
 import ahocorasick_rs as acr
 import numpy as np
@@ -174,6 +174,16 @@ class _OnePass:
         )
 
 
+class SourceMeta(TypedDict, total=False):
+    """What is known of an item's source besides its text: its name, the URL its feed was fetched from, whether it
+    is an official body, and its region (``sources.toml``)."""
+
+    source_name: str | None
+    feed_url: str | None
+    source_official: bool | None
+    source_region: str | None
+
+
 class _Hits(NamedTuple):
     topics: Prescanned
     title_place: list[tuple[int, int, int]]
@@ -279,40 +289,18 @@ class Classifier:
     def topic_slugs(self) -> tuple[str, ...]:
         return self._topic_slugs
 
-    def classify(
-        self,
-        title: str,
-        text: str,
-        *,
-        source_name: str | None = None,
-        feed_url: str | None = None,
-        source_official: bool | None = None,
-        source_region: str | None = None,
-    ) -> Tags:
-        return self.classify_many(
-            [
-                {
-                    "title": title,
-                    "text": text,
-                    "source_name": source_name,
-                    "feed_url": feed_url,
-                    "source_official": source_official,
-                    "source_region": source_region,
-                }
-            ]
-        )[0]
+    def classify(self, title: str, text: str, **source: Unpack[SourceMeta]) -> Tags:
+        unknown = source.keys() - SourceMeta.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"classify() got unexpected keyword arguments {sorted(unknown)}")
+        return self.classify_many([{"title": title, "text": text, **source}])[0]
 
-    def rules_pass(
-        self,
-        title: str,
-        text: str,
-        *,
-        source_name: str | None = None,
-        feed_url: str | None = None,
-        source_official: bool | None = None,
-        source_region: str | None = None,
-    ) -> _Ruled:
+    def rules_pass(self, title: str, text: str, **source: Unpack[SourceMeta]) -> _Ruled:
         """The rule-based parts on one item, and the model's input (its text and the rules' signals)."""
+        source_name = source.get("source_name")
+        feed_url = source.get("feed_url")
+        source_official = source.get("source_official")
+        source_region = source.get("source_region")
         notes: dict[str, str] = {}
         title, text = title or "", text or ""
         if len(title) > TITLE_CAP:
