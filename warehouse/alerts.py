@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import duckdb
+
+from warehouse.rows import named
+from yuqing.models import EventFacts
 
 Key = tuple[str, str, str, str, str]  # event_id, milestone, condition, route, channel
 
@@ -41,13 +44,7 @@ ORDER BY m.deadline_at, e.event_id, m.milestone
 
 
 @dataclass(frozen=True, slots=True)
-class CandidateRow:
-    event_id: str
-    title: str
-    topics: tuple[str, ...]
-    region_code: str | None
-    region_name: str | None
-    severity: str
+class CandidateRow(EventFacts):
     started_at: datetime
     first_detected_at: datetime
     clock_basis: str | None
@@ -65,11 +62,9 @@ class CandidateRow:
 
 def candidates(con: duckdb.DuckDBPyConnection, as_of: datetime, since: datetime) -> list[CandidateRow]:
     """Milestones of events detected by ``as_of`` whose deadline, meeting or detection is after ``since``."""
-    rows = con.execute(_CANDIDATES_SQL, {"as_of": as_of, "since": since}).fetchall()
-    names = [f.name for f in fields(CandidateRow)]
     out = []
-    for r in rows:
-        row = dict(zip(names, r, strict=True))
+    for r in named(con, _CANDIDATES_SQL, {"as_of": as_of, "since": since}):
+        row = r._asdict()
         row["topics"] = tuple(row["topics"])
         row["deadline_hours"] = float(row["deadline_hours"])
         row["reported"] = bool(row["reported"])

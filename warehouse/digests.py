@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import duckdb
 
 from warehouse.rows import Row, named
+from yuqing.models import EventFacts
 from yuqing.timeutil import SHANGHAI
 
 
@@ -33,13 +34,7 @@ class WarehouseLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class EventRecord:
-    event_id: str
-    title: str
-    topics: tuple[str, ...]
-    region_code: str | None
-    region_name: str | None
-    severity: str
+class EventRecord(EventFacts):
     severity_override: str | None
     started_at: datetime
     first_detected_at: datetime

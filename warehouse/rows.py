@@ -26,6 +26,8 @@ class Row(Protocol):
 
     def __len__(self) -> int: ...
 
+    def _asdict(self) -> dict[str, Any]: ...
+
 
 @cache
 def _row_type(columns: tuple[str, ...]) -> Any:

@@ -130,3 +130,16 @@ class SourceResult:
             raise ValueError(
                 f"{self.source}: {len(self.items)} items but {len(self.tags)} tags; tags must align with items"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What every reader names an event by: its id, headline, topics, place, and severity (an analyst's, where one
+    was set). The alert, digest and warehouse records of an event extend it."""
+
+    event_id: str
+    title: str
+    topics: tuple[str, ...]
+    region_code: str | None
+    region_name: str | None
+    severity: str

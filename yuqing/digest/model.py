@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from classifiers.lexicon import topic_vocabulary
+from yuqing.models import EventFacts
 from yuqing.vocab import Milestone, Severity
 
 # Display order and Chinese names of the topics, from the topic files (``name``, ``order``): the priority topics
@@ -45,15 +46,9 @@ def topic_order(slug: str) -> tuple[int, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRef:
+class EventRef(EventFacts):
     """The facts about an event that a digest line shows."""
 
-    event_id: str
-    title: str
-    topics: tuple[str, ...]
-    region_code: str | None
-    region_name: str | None
-    severity: str
     severity_overridden: bool  # an analyst set the severity (the override wins over the classifier)
     started_at: datetime
     first_detected_at: datetime
