@@ -7,17 +7,44 @@ literals it cannot match without (one of ``卫健委``, ``政府``, …). ``Alte
 the alternatives whose literals the caller has seen in the item (one Aho-Corasick pass over all
 gate literals) and returns what the joined pattern would: the leftmost match, and at the same start
 the earlier alternative.
+
+The literals are read from the pattern's parse tree, which only CPython's private ``re._parser`` gives. It is used
+for the Python versions it was checked on (``CHECKED_PYTHON``); elsewhere, or if it fails on a pattern, a pattern
+has no gate and is always tried: slower, never different.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any
 
-_parser: Any = importlib.import_module("re._parser")
-_c: Any = importlib.import_module("re._constants")
+CHECKED_PYTHON = ((3, 11), (3, 12), (3, 13))
+
+
+def _private_parser() -> tuple[Any, Any]:
+    if sys.version_info[:2] not in CHECKED_PYTHON:
+        return None, None
+    try:
+        return importlib.import_module("re._parser"), importlib.import_module("re._constants")
+    except ImportError:
+        return None, None
+
+
+_parser, _c = _private_parser()
+
+
+def _parse(pattern: str) -> Any:
+    """The parse tree of ``pattern``; None where the private parser is not used or cannot read it."""
+    if _parser is None:
+        return None
+    try:
+        parsed = _parser.parse(pattern)
+    except Exception:  # a parser that changed shape: no gate, the pattern is always tried
+        return None
+    return None if parsed.state.flags & (re.IGNORECASE | re.VERBOSE) else parsed
 
 
 def _score(cand: frozenset[str]) -> tuple[int, int]:
@@ -64,10 +91,8 @@ def _required(items: Iterable[tuple[Any, Any]]) -> frozenset[str] | None:
 
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Literals (without whitespace) one of which every match of ``pattern`` contains, if known."""
-    parsed = _parser.parse(pattern)
-    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
-        return None
-    return _required(parsed)
+    parsed = _parse(pattern)
+    return None if parsed is None else _required(parsed)
 
 
 MAX_LEAD = 24  # alternatives whose anchor literal is at most this far into a match are windowed
@@ -95,8 +120,8 @@ def anchor(pattern: str) -> tuple[frozenset[str], int] | None:
     """(literals, lead): every match of ``pattern`` starting at s holds one of ``literals`` at a
     position in [s, s + lead]. Only top-level items are considered; None if there is no such item
     with a small ``lead``, or if the pattern starts with a literal."""
-    parsed = _parser.parse(pattern)
-    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+    parsed = _parse(pattern)
+    if parsed is None:
         return None
     items = list(parsed)
     if not items or items[0][0] is _c.LITERAL:

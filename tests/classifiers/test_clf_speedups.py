@@ -120,6 +120,21 @@ def test_anchor_bounds_the_literal_offset() -> None:
     ],
 )
 def test_alternation_equals_joined_pattern(text: str) -> None:
+    _check_alternation(text)
+
+
+@pytest.mark.parametrize("text", ["据市卫健委通报，新增确诊病例3例", "现将有关情况回复如下：已转交区住建局调查处理", ""])
+def test_without_the_private_parser_every_pattern_is_tried_and_finds_the_same(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classifiers import _rx
+
+    monkeypatch.setattr(_rx, "_parser", None)
+    assert required_literals("记者从[^，。]{1,30}(获悉|了解到)") is None
+    _check_alternation(text)
+
+
+def _check_alternation(text: str) -> None:
     patterns = [
         "回应称",
         "据[^，。]{1,20}(通报|消息|发布|网站)",
