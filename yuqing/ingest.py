@@ -15,13 +15,11 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sources.config import load_sources
-from sources.encoding import canonical_codec
 from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from sources.urls import redact
@@ -42,8 +40,8 @@ from warehouse.store import (
 from yuqing.errors import DataCheckError, ParseError, RetrieveError
 from yuqing.models import FetchOutcome, SourceConfig, SourceResult, SourceState
 from yuqing.processing import Offload, Processed, process_body, result_of
+from yuqing.reports import OK_STATUSES, IngestReport, SourceRow
 from yuqing.settings import Settings
-from yuqing.textsafe import pad_columns
 from yuqing.timeutil import fmt_local, shanghai, to_utc
 
 log = logging.getLogger("yuqing.pipeline")
@@ -94,109 +92,6 @@ class IngestPlan:
             raise ValueError(f"shard must be in [0, {shards}), not {shard}")
         jobs = [j for j in self.jobs if shards == 1 or shard_of(j.source.name, shards) == shard]
         return [jobs[i : i + size] for i in range(0, len(jobs), size)]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One line of the per-source ingest summary (CLI table, flow artifact)."""
-
-    source: str
-    status: str
-    seen: int
-    new: int
-    updated: int
-    error: str | None
-    charset_declared: str | None
-    charset_used: str | None
-
-
-@dataclass
-class IngestReport:
-    run_id: str
-    as_of: datetime
-    rows: list[SourceRow] = field(default_factory=list)
-    status: str = "ok"
-    snapshot: Path | None = None  # the analyst snapshot (published by this run or an earlier one)
-    snapshot_published: bool = False  # this run published it
-    snapshot_published_at: datetime | None = None  # when the current snapshot was published (UTC)
-    abandoned: tuple[str, ...] = ()  # earlier runs found dead (their rows were left 'running')
-
-    @property
-    def new(self) -> int:
-        return sum(r.new for r in self.rows)
-
-    @property
-    def updated(self) -> int:
-        return sum(r.updated for r in self.rows)
-
-    @property
-    def failed(self) -> list[SourceRow]:
-        return [r for r in self.rows if r.status not in _OK_STATUSES]
-
-    def counts(self) -> dict[str, int]:
-        by_status: dict[str, int] = {}
-        for r in self.rows:
-            by_status[r.status] = by_status.get(r.status, 0) + 1
-        return {
-            "sources": len(self.rows),
-            "items_new": self.new,
-            "items_updated": self.updated,
-            "items_seen": sum(r.seen for r in self.rows),
-            **{f"status_{k}": v for k, v in sorted(by_status.items())},
-        }
-
-    def table_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "source": r.source,
-                "status": r.status,
-                "seen": r.seen,
-                "new": r.new,
-                "updated": r.updated,
-                "charset": _charset_note(r),
-                "error": r.error or "",
-            }
-            for r in self.rows
-        ]
-
-    def summary(self) -> str:
-        header = f"{'source':<28} {'status':<18} {'seen':>5} {'new':>5} {'upd':>4}  charset / error"
-        lines = [
-            f"ingest {self.run_id} as of {fmt_local(self.as_of)} (Asia/Shanghai)",
-            header,
-            "-" * len(header),
-        ]
-        for r in self.rows:
-            note = " ".join(x for x in (_charset_note(r), r.error or "") if x)
-            lines.append(
-                f"{pad_columns(r.source, 28)} {r.status:<18} {r.seen:>5} {r.new:>5} {r.updated:>4}  {note}"
-            )
-        c = self.counts()
-        lines.append(
-            f"{c['sources']} sources: {c['items_new']} new items, {c['items_updated']} updated, "
-            f"{len(self.failed)} sources failed; run status {self.status}"
-        )
-        if self.snapshot is not None:
-            note = ""
-            if not self.snapshot_published and self.snapshot_published_at is not None:
-                note = f" (kept: nothing new; published {fmt_local(self.snapshot_published_at)})"
-            lines.append(f"analyst snapshot: {self.snapshot}{note}")
-        for line in self.abandoned:
-            lines.append(
-                f"note: an earlier {line}; marked abandoned, and this run checked everything it may have left"
-            )
-        return "\n".join(lines)
-
-
-_OK_STATUSES = {FetchOutcome.NEW.value, FetchOutcome.UNCHANGED.value, FetchOutcome.NOT_MODIFIED.value}
-
-
-def _charset_note(r: SourceRow) -> str:
-    # gb2312 decoded as its superset gb18030 is no mismatch; GBK served as UTF-8 is.
-    declared, used = r.charset_declared, r.charset_used
-    if declared and used and canonical_codec(declared) != canonical_codec(used):
-        return f"declared {declared}, decoded as {used}"
-    return ""
 
 
 def plan_ingest(
@@ -565,7 +460,7 @@ def _finish(
         # A source that failed or recovered changes what ops read in v_source_health: that is a change too.
         before = {job.source.name: job.state.last_status for job in plan.jobs}
         health_changed = any(
-            (r.status in _OK_STATUSES) != (before.get(r.source) in _OK_STATUSES)
+            (r.status in OK_STATUSES) != (before.get(r.source) in OK_STATUSES)
             for r in report.rows
             if r.status != FetchOutcome.SKIPPED_BACKOFF.value
         )

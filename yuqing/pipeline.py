@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,99 +34,15 @@ from yuqing.ingest import snapshot_max_age as snapshot_max_age
 from yuqing.ingest import store_group as store_group
 from yuqing.models import Item, Tags
 from yuqing.processing import classify_batch, is_backfill
+from yuqing.reports import AlertStep as AlertStep
+from yuqing.reports import TrackSummary as TrackSummary
+from yuqing.reports import format_overdue as format_overdue
 from yuqing.settings import Settings
-from yuqing.textsafe import pad_columns
 from yuqing.timeutil import fmt_local, to_utc
 
 log = logging.getLogger("yuqing.pipeline")
 
 # ---------------------------------------------------------------------------------------- track
-
-
-@dataclass(frozen=True, slots=True)
-class TrackSummary:
-    """A track run's report plus the overdue milestones as of its as_of (CLI text, flow artifact)."""
-
-    report: Any  # yuqing.track.run.TrackReport
-    overdue: list[Any]  # list[yuqing.track.run.OverdueRow]
-    snapshot: Path | None = None
-    alerts: AlertStep | None = None  # urgent alerts raised (and sent) by this run
-
-    def counts(self) -> dict[str, int]:
-        r = self.report
-        return {
-            "items_seen": r.items_seen,
-            "members": r.members,
-            "events_touched": r.events_touched,
-            "responses_linked": r.responses_linked,
-            "milestones": r.milestones,
-            "overdue": len(self.overdue),
-            "alerts_raised": self.alerts.raised if self.alerts else 0,
-        }
-
-    def summary(self) -> str:
-        r = self.report
-        head = (
-            f"track {r.run_id} as of {fmt_local(r.as_of)} (Asia/Shanghai): {r.items_seen} new items looked at, "
-            f"{r.members} joined or opened events, {r.events_touched} events updated, "
-            f"{r.responses_linked} responses linked, {len(self.overdue)} overdue milestones"
-        )
-        if self.alerts is not None:
-            head += "\n" + self.alerts.summary()
-        return head + ("\n\n" + format_overdue(self.overdue) if self.overdue else "")
-
-    def markdown(self) -> str:
-        r = self.report
-        lines = [
-            f"# track as of {fmt_local(r.as_of)} (Asia/Shanghai)",
-            "",
-            f"- new items looked at: {r.items_seen}; joined or opened events: {r.members}",
-            f"- events updated: {r.events_touched}; responses linked: {r.responses_linked}",
-            f"- overdue milestones: {len(self.overdue)}",
-            *([f"- {self.alerts.summary()}"] if self.alerts is not None else []),
-            "",
-        ]
-        if self.overdue:
-            lines += [
-                "| overdue by | milestone | severity | region | event | rule |",
-                "|---|---|---|---|---|---|",
-            ]
-            for row in self.overdue:
-                title = row.title.replace("|", "／")
-                lines.append(
-                    f"| {_hours(row.overdue_by)} | {row.milestone} | {row.severity} | {row.region_name or '—'} "
-                    f"| {title} (`{row.event_id}`) | {row.rule_id} |"
-                )
-        return "\n".join(lines)
-
-
-def _hours(delta: Any) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
-
-
-@dataclass
-class AlertStep:
-    """What a track run did about urgent alerts (yuqing/alerts): raised into the ledger, then delivered."""
-
-    raised: int = 0
-    skipped: str | None = None  # why alerts were not evaluated (no routes, a backfill)
-    error: str | None = None  # the routes file could not be read: tracking went on, alerts did not
-    delivery: Any = None  # yuqing.alerts.run.DeliveryReport, when this run delivered
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and (self.delivery is None or self.delivery.ok)
-
-    def summary(self) -> str:
-        if self.error:
-            return f"alerts: NOT evaluated: {self.error}"
-        if self.skipped:
-            return f"alerts: not evaluated ({self.skipped})"
-        line = f"alerts: {self.raised} raised"
-        if self.delivery is not None:
-            line += "; " + self.delivery.summary().removeprefix("alerts: ")
-        return line
 
 
 def alert_routes(routes_path: Path | None) -> tuple[Any, ...]:
@@ -272,19 +187,6 @@ def set_severity(db_path: Path, event_id: str, severity: str, *, analyst: str, r
         set_severity_override(wh, event_id, severity, analyst, reason)
         publish_snapshot(wh)
     return f"{event_id}: severity set to {severity} by {analyst} ({reason}); snapshot republished"
-
-
-def format_overdue(rows: Sequence[Any]) -> str:
-    if not rows:
-        return "no overdue milestones"
-    header = f"{'overdue by':>10}  {'milestone':<17} {'severity':<15} {'deadline (Asia/Shanghai)':<24} {'region':<14} event"
-    lines = [header, "-" * (len(header) + 30)]
-    for r in rows:
-        lines.append(
-            f"{_hours(r.overdue_by):>10}  {r.milestone:<17} {r.severity:<15} {fmt_local(r.deadline_at):<24} "
-            f"{pad_columns(r.region_name or '—', 14)}{r.title}  [{r.event_id}; {r.rule_id}]"
-        )
-    return "\n".join(lines)
 
 
 def explain_event(db_path: Path, event_id: str) -> str:
