@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sources.config import load_sources
-from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved, fetch_many_sync
+from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from sources.urls import redact
 from warehouse import checks as wh_checks
@@ -217,8 +217,8 @@ def fetch_group(
 ) -> list[SourceResult]:
     """Fetch, parse, normalise and classify a group of sources. Feed failures are results, not raises.
 
-    With a ``fetcher`` (shared by the groups of a run; ``settings`` is then the fetcher's), each
-    feed is parsed as soon as it has arrived while the others are still being fetched. Bodies are
+    Each feed is parsed as soon as it has arrived while the others are still being fetched, through ``fetcher``
+    (shared by the groups of a run, ``settings`` then being the fetcher's; by default one for this group). Bodies are
     parsed and classified in worker processes as well as on this thread (``offload``, shared by the
     groups of a run; by default one for this group, see :class:`yuqing.processing.Offload`).
     """
@@ -226,15 +226,9 @@ def fetch_group(
     with contextlib.ExitStack() as stack:
         if offload is None:
             offload = stack.enter_context(Offload())
-        if fetcher is None:
-            requests = [j.request for j in jobs if j.request is not None]
-            fetched = iter(fetch_many_sync(requests, settings=settings or default_fetch_settings()))
-            indices = [i for i, job in enumerate(jobs) if job.request is not None]
-            pending = _Pending(
-                frozenset(indices), [(i, _handed(jobs[i], next(fetched), as_of, offload)) for i in indices]
-            )
-        else:
-            pending = _submit(fetcher, jobs, as_of=as_of, offload=offload)
+        if fetcher is None:  # a group on its own (a flow task): a fetcher for it alone
+            fetcher = stack.enter_context(Fetcher(settings or default_fetch_settings()))
+        pending = _submit(fetcher, jobs, as_of=as_of, offload=offload)
         return _collect(jobs, pending, as_of=as_of, policy=policy, offload=offload)
 
 
