@@ -6,17 +6,16 @@ from yuqing.models import SourceResult
 
 from .checks import assert_checks, run_checks
 from .db import Warehouse, snapshot_path_for
+from .runs import finish_run, start_run
 from .snapshot import connect_snapshot, publish_snapshot
 from .store import (
     BatchCounts,
     SourceCounts,
     commit_source_batch,
-    finish_run,
     items_as_of,
     load_items,
     load_source_states,
     retag,
-    start_run,
     sync_sources,
 )
 

@@ -1,4 +1,4 @@
-"""Writes and reads of the core tables: sources, items, item_topics, fetch_log, runs.
+"""Writes and reads of the core tables: sources, items, item_topics and fetch_log (runs: `runs.py`).
 
 The unit of ingest is a *batch* of source results written in one transaction: the items, their
 topics, each source's new fetch state (ETag, Last-Modified, backoff) and its fetch_log row commit
@@ -10,12 +10,10 @@ with the stored items) found new are inserted.
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -24,7 +22,6 @@ from yuqing.errors import StorageError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
 from yuqing.timeutil import utcnow
 
-from .checks import RUN_STATUSES
 from .db import Warehouse
 
 DEFAULT_RETAG_BATCH = 5000
@@ -123,7 +120,7 @@ class BatchCounts:
 # Arrow staging
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def require_aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         # Item times are UTC by contract; a naive one here is a bug upstream, not a feed quirk.
         raise ValueError(f"naive datetime {value!r}: warehouse times must be timezone-aware")
@@ -199,9 +196,9 @@ def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table]:
             "url": [i.url for i in items],
             "title": [i.title for i in items],
             "summary": [i.summary for i in items],
-            "published_at": [_utc(i.published_at) for i in items],
-            "fetched_at": [_utc(i.fetched_at) for i in items],
-            "item_time": [_utc(i.item_time) for i in items],
+            "published_at": [require_aware(i.published_at) for i in items],
+            "fetched_at": [require_aware(i.fetched_at) for i in items],
+            "item_time": [require_aware(i.item_time) for i in items],
             "content_hash": [i.content_hash for i in items],
             "batch_source": [e[2] for e in entries],
         },
@@ -346,7 +343,7 @@ def commit_source_batch(
     same run_id is idempotent: fetch_log counts add the new work of the retry, which is zero for
     the same batch.
     """
-    _utc(as_of)
+    require_aware(as_of)
     names = [r.source for r in batch]
     if len(set(names)) != len(names):
         raise ValueError(f"run {run_id}: a batch holds each source at most once")
@@ -508,9 +505,9 @@ def _write_source_states(
             "name": [s.name for s in states],
             "etag": [s.etag for s in states],
             "last_modified": [s.last_modified for s in states],
-            "last_full_fetch_at": [_utc(s.last_full_fetch_at) for s in states],
+            "last_full_fetch_at": [require_aware(s.last_full_fetch_at) for s in states],
             "consecutive_failures": [s.consecutive_failures for s in states],
-            "backoff_until": [_utc(s.backoff_until) for s in states],
+            "backoff_until": [require_aware(s.backoff_until) for s in states],
             "last_status": [s.last_status for s in states],
             "last_error": [s.last_error for s in states],
         },
@@ -583,105 +580,6 @@ def _upsert_fetch_logs(
 
 
 # ---------------------------------------------------------------------------------------------
-# Runs
-
-
-def start_run(
-    wh: Warehouse, run_id: str, kind: str, as_of: datetime, *, started_at: datetime | None = None
-) -> None:
-    """Record a run as running, by this process (host and pid). Restarting a run_id keeps its first
-    started_at and clears its end."""
-    with wh.transaction() as con:
-        con.execute(
-            "INSERT INTO runs (run_id, kind, as_of, started_at, status, host, pid) VALUES (?, ?, ?, ?, 'running', ?, ?) "
-            "ON CONFLICT (run_id) DO UPDATE SET kind = excluded.kind, as_of = excluded.as_of, "
-            "status = 'running', finished_at = NULL, error = NULL, host = excluded.host, pid = excluded.pid",
-            [run_id, kind, _utc(as_of), _utc(started_at) or utcnow(), socket.gethostname(), os.getpid()],
-        )
-
-
-# A run still 'running' this long after it started, on another host, is taken for dead: flow runs time out
-# sooner (ingest 20 min), and a CLI ingest of 1,000 feeds takes a minute or two.
-RUN_STALE_AFTER = timedelta(minutes=60)
-
-
-def latest_other_run_status(wh: Warehouse, run_id: str) -> str | None:
-    """The status of the run that started last before or beside ``run_id`` (None: no other run)."""
-    row = wh.con.execute(
-        "SELECT status FROM runs WHERE run_id <> ? ORDER BY started_at DESC LIMIT 1", [run_id]
-    ).fetchone()
-    return str(row[0]) if row is not None else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
-
-
-def abandon_dead_runs(wh: Warehouse, *, now: datetime | None = None) -> list[str]:
-    """Mark 'abandoned' the runs left 'running' by a process that is gone: on this host, one whose pid no
-    longer exists; elsewhere, one started more than RUN_STALE_AFTER ago. Returns a line per run, for the
-    report of the run that noticed."""
-    now = _utc(now) or utcnow()
-    host = socket.gethostname()
-    found: list[str] = []
-    with wh.transaction() as con:
-        rows = con.execute(
-            "SELECT run_id, kind, started_at, host, pid FROM runs WHERE status = 'running' ORDER BY started_at"
-        ).fetchall()
-        for run_id, kind, started, run_host, pid in rows:
-            if run_host == host and pid is not None and pid != os.getpid():
-                if _alive(int(pid)):
-                    continue
-                why = f"its process {pid} on {host} is gone"
-            elif run_host == host and pid == os.getpid():
-                continue
-            elif started is not None and now - started > RUN_STALE_AFTER:
-                why = f"still 'running' {int((now - started).total_seconds() // 60)} min after it started"
-            else:
-                continue
-            con.execute(
-                "UPDATE runs SET status = 'abandoned', finished_at = ?, error = ? WHERE run_id = ?",
-                [now, f"abandoned: {why}; found by a later run", run_id],
-            )
-            found.append(f"{kind} run {run_id} (started {started:%Y-%m-%d %H:%M} UTC) did not finish: {why}")
-    return found
-
-
-def finish_run(
-    wh: Warehouse,
-    run_id: str,
-    status: str,
-    *,
-    counts: Mapping[str, int] | None = None,
-    error: str | None = None,
-    finished_at: datetime | None = None,
-) -> None:
-    """Close a run with status ok / partial / failed and its counts."""
-    if status not in RUN_STATUSES or status == "running":
-        raise ValueError(f"run status must be one of ok, partial, failed, not {status!r}")
-    with wh.transaction() as con:
-        row = con.execute(
-            "UPDATE runs SET status = ?, finished_at = ?, counts = ?::JSON, error = ? WHERE run_id = ? "
-            "RETURNING run_id",
-            [
-                status,
-                _utc(finished_at) or utcnow(),
-                json.dumps(dict(counts), sort_keys=True) if counts is not None else None,
-                error,
-                run_id,
-            ],
-        ).fetchall()
-        if not row:
-            raise StorageError(f"finish_run: no run {run_id!r} (start_run was not called)")
-
-
-# ---------------------------------------------------------------------------------------------
 # Reading and re-tagging
 
 _ITEM_COLUMNS = (
@@ -701,7 +599,7 @@ def items_as_of(wh: Warehouse, as_of: datetime, *, since: datetime | None = None
     """
     return wh.con.sql(
         "SELECT * FROM items_as_of($as_of) WHERE $since IS NULL OR item_time >= $since",
-        params={"as_of": _utc(as_of), "since": _utc(since)},
+        params={"as_of": require_aware(as_of), "since": require_aware(since)},
     )
 
 
@@ -710,7 +608,7 @@ def load_items(wh: Warehouse, as_of: datetime, *, since: datetime | None = None)
     rows = wh.con.execute(
         f"SELECT {_ITEM_COLUMNS} FROM items_as_of($as_of) WHERE $since IS NULL OR item_time >= $since "
         "ORDER BY item_time, item_id",
-        {"as_of": _utc(as_of), "since": _utc(since)},
+        {"as_of": require_aware(as_of), "since": require_aware(since)},
     ).fetchall()
     return [_row_to_item(r) for r in rows]
 

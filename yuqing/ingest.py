@@ -25,16 +25,13 @@ from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_aft
 from sources.urls import redact
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse
+from warehouse.runs import abandon_dead_runs, finish_run, latest_other_run_status, start_run
 from warehouse.snapshot import publish_snapshot, snapshot_published_at
 from warehouse.store import (
     BatchCounts,
     SourceCounts,
-    abandon_dead_runs,
     commit_source_batch,
-    finish_run,
-    latest_other_run_status,
     load_source_states,
-    start_run,
     sync_sources,
 )
 from yuqing.errors import DataCheckError, ParseError, RetrieveError

@@ -11,7 +11,7 @@ import pytest
 from tests.pipeline.conftest import AS_OF
 from warehouse.checks import core_checks, run_checks
 from warehouse.db import Warehouse
-from warehouse.store import start_run
+from warehouse.runs import start_run
 from yuqing import pipeline
 from yuqing.errors import DataCheckError
 from yuqing.timeutil import to_utc

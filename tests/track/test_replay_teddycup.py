@@ -28,7 +28,8 @@ import pytest
 from classifiers import Classifier
 from tests.conftest import shared_path
 from warehouse.db import Warehouse
-from warehouse.store import commit_source_batch, finish_run, start_run, sync_sources
+from warehouse.runs import finish_run, start_run
+from warehouse.store import commit_source_batch, sync_sources
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState
 from yuqing.track.deadlines import RULES_PATH, parse_rules
 from yuqing.track.run import run_track

@@ -5,7 +5,8 @@ from wh_builders import T0, make_item, make_result, make_tags
 
 from warehouse.checks import Check, assert_checks, run_checks
 from warehouse.db import Warehouse
-from warehouse.store import commit_source_batch, start_run
+from warehouse.runs import start_run
+from warehouse.store import commit_source_batch
 from yuqing.errors import DataCheckError
 
 SLUGS = {"epidemic", "wage_arrears", "work_safety"}

@@ -10,7 +10,8 @@ from wh_builders import SOURCES, T0, dump, make_item, make_result, make_tags
 from warehouse.checks import run_checks
 from warehouse.db import Warehouse, connect
 from warehouse.migrate import MIGRATIONS_DIR, discover_migrations, migrate
-from warehouse.store import commit_source_batch, start_run, sync_sources
+from warehouse.runs import start_run
+from warehouse.store import commit_source_batch, sync_sources
 from yuqing.errors import SchemaError
 
 CORE_TABLES = {"sources", "items", "item_topics", "fetch_log", "runs", "schema_migrations", "schema_views"}

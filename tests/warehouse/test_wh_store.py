@@ -11,15 +11,14 @@ from wh_builders import SOURCES, T0, dump, make_item, make_result, make_tags
 from warehouse import store
 from warehouse.checks import run_checks
 from warehouse.db import Warehouse
+from warehouse.runs import finish_run, start_run
 from warehouse.store import (
     SourceResult,
     commit_source_batch,
-    finish_run,
     items_as_of,
     load_items,
     load_source_states,
     retag,
-    start_run,
     sync_sources,
 )
 from yuqing.errors import StorageError
