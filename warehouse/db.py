@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import tenacity
@@ -103,6 +104,20 @@ def connect(
         con.close()
         raise StorageError(f"cannot set the session time zone on {target}: {e}") from e
     return con
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
+    """Arrow tables (or data frames) registered as views under their keyword names for the block, unregistered
+    after it whatever happens: ``with registered(con, new_ids=table): con.execute("… FROM new_ids")``."""
+    con.complete()  # a result left open by a caller would own the connection (DuckDB 2.0)
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:

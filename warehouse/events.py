@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from warehouse.db import registered
 from warehouse.rows import Row, named
 from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
 
@@ -71,8 +72,9 @@ def new_items(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[TrackItem
     return [_item(r) for r in rows]
 
 
-def _with_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> None:
-    con.register(name, pa.table({"id": pa.array(sorted(set(ids)), pa.string())}))
+def ids_table(ids: Iterable[str]) -> pa.Table:
+    """A one-column table ``id`` of the distinct ``ids``, to join a query against."""
+    return pa.table({"id": pa.array(sorted(set(ids)), pa.string())})
 
 
 def forget_roles(con: duckdb.DuckDBPyConnection, role: str) -> None:
@@ -81,15 +83,12 @@ def forget_roles(con: duckdb.DuckDBPyConnection, role: str) -> None:
 
 
 def items_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str], as_of: datetime) -> list[TrackItem]:
-    _with_ids(con, "wanted_ids", ids)
-    try:
+    with registered(con, wanted_ids=ids_table(ids)):
         rows = con.execute(
             f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} JOIN wanted_ids AS w ON w.id = i.item_id "
             f"WHERE {_VISIBLE} ORDER BY i.item_time, i.item_id",
             {"as_of": as_of},
         ).fetchall()
-    finally:
-        con.unregister("wanted_ids")
     return [_item(r) for r in rows]
 
 
@@ -123,8 +122,7 @@ def band_candidates(
             "t": pa.array(np.repeat(epoch, bands)),
         }
     )
-    con.register("new_bands", table)
-    try:
+    with registered(con, new_bands=table):
         rows = con.execute(
             """
             SELECT DISTINCT item_id FROM (
@@ -137,20 +135,15 @@ def band_candidates(
             """,
             {"window": window_hours * 3600, "per_item": per_item},
         ).fetchall()
-    finally:
-        con.unregister("new_bands")
     return [r[0] for r in rows]
 
 
 def _event_items(con: duckdb.DuckDBPyConnection, column: str, ids: Iterable[str]) -> dict[str, str]:
     """item_id -> event_id for the event_items rows whose ``column`` (item_id or event_id) is in ids."""
-    _with_ids(con, "wanted_ids", ids)
-    try:
+    with registered(con, wanted_ids=ids_table(ids)):
         rows = con.execute(
             f"SELECT item_id, event_id FROM event_items JOIN wanted_ids ON id = {column}"
         ).fetchall()
-    finally:
-        con.unregister("wanted_ids")
     return {r[0]: r[1] for r in rows}
 
 
@@ -173,12 +166,9 @@ def write_grouping(
     """Replace the touched events and their memberships; retire merged events (aliases kept)."""
     gone = set(retired) | {e.event_id for e in events}
     if gone:
-        _with_ids(con, "gone_ids", gone)
-        try:
+        with registered(con, gone_ids=ids_table(gone)):
             con.execute("DELETE FROM event_items WHERE event_id IN (SELECT id FROM gone_ids)")
             con.execute("DELETE FROM events WHERE event_id IN (SELECT id FROM gone_ids)")
-        finally:
-            con.unregister("gone_ids")
     for old, new in sorted(retired.items()):
         con.execute("INSERT OR REPLACE INTO event_aliases VALUES (?, ?, ?)", [old, new, as_of])
         # an analyst's override follows the event it merged into
@@ -187,52 +177,46 @@ def write_grouping(
         con.execute("DELETE FROM milestones WHERE event_id = ?", [old])
     if not events:
         return
-    con.register(
-        "new_events",
-        pa.table(
-            {
-                "event_id": [e.event_id for e in events],
-                "opening_item_id": [e.opening_item_id for e in events],
-                "title": [e.title for e in events],
-                "topics": [list(e.topics) for e in events],
-                "region_code": [e.region_code for e in events],
-                "region_name": [e.region_name for e in events],
-                "severity_proposed": [e.severity_proposed for e in events],
-                "started_at": pa.array([e.started_at for e in events], pa.timestamp("us", tz="UTC")),
-                "first_detected_at": pa.array(
-                    [e.first_detected_at for e in events], pa.timestamp("us", tz="UTC")
-                ),
-                "last_item_at": pa.array([e.last_item_at for e in events], pa.timestamp("us", tz="UTC")),
-                "item_count": [e.item_count for e in events],
-                "source_count": [e.source_count for e in events],
-                "items_6h": [e.items_6h for e in events],
-                "items_24h": [e.items_24h for e in events],
-                "heat": [e.heat for e in events],
-                "clock_basis": [e.clock_basis for e in events],
-                "severity_basis": [e.severity_basis for e in events],
-                "kinds": pa.array([e.profile.kinds for e in events], pa.int64()),
-                "place_codes": pa.array([list(e.profile.place_codes) for e in events], pa.list_(pa.int64())),
-                "place_levels": pa.array([list(e.profile.place_levels) for e in events], pa.list_(pa.int32())),
-                "term_codes": pa.array([e.profile.term_codes.tolist() for e in events], pa.list_(pa.int64())),
-                "term_weights": pa.array([e.profile.term_weights.tolist() for e in events], pa.list_(pa.float32())),
-                "key_terms": pa.array([list(e.profile.key_terms) for e in events], pa.list_(pa.int64())),
-            }
-        ),
+    new_events = pa.table(
+        {
+            "event_id": [e.event_id for e in events],
+            "opening_item_id": [e.opening_item_id for e in events],
+            "title": [e.title for e in events],
+            "topics": [list(e.topics) for e in events],
+            "region_code": [e.region_code for e in events],
+            "region_name": [e.region_name for e in events],
+            "severity_proposed": [e.severity_proposed for e in events],
+            "started_at": pa.array([e.started_at for e in events], pa.timestamp("us", tz="UTC")),
+            "first_detected_at": pa.array(
+                [e.first_detected_at for e in events], pa.timestamp("us", tz="UTC")
+            ),
+            "last_item_at": pa.array([e.last_item_at for e in events], pa.timestamp("us", tz="UTC")),
+            "item_count": [e.item_count for e in events],
+            "source_count": [e.source_count for e in events],
+            "items_6h": [e.items_6h for e in events],
+            "items_24h": [e.items_24h for e in events],
+            "heat": [e.heat for e in events],
+            "clock_basis": [e.clock_basis for e in events],
+            "severity_basis": [e.severity_basis for e in events],
+            "kinds": pa.array([e.profile.kinds for e in events], pa.int64()),
+            "place_codes": pa.array([list(e.profile.place_codes) for e in events], pa.list_(pa.int64())),
+            "place_levels": pa.array([list(e.profile.place_levels) for e in events], pa.list_(pa.int32())),
+            "term_codes": pa.array([e.profile.term_codes.tolist() for e in events], pa.list_(pa.int64())),
+            "term_weights": pa.array(
+                [e.profile.term_weights.tolist() for e in events], pa.list_(pa.float32())
+            ),
+            "key_terms": pa.array([list(e.profile.key_terms) for e in events], pa.list_(pa.int64())),
+        }
     )
     members = [(iid, e.event_id) for e in events for iid in e.item_ids]
-    con.register(
-        "new_members", pa.table({"item_id": [m[0] for m in members], "event_id": [m[1] for m in members]})
-    )
-    try:
+    new_members = pa.table({"item_id": [m[0] for m in members], "event_id": [m[1] for m in members]})
+    with registered(con, new_events=new_events, new_members=new_members):
         con.execute(
             f"INSERT INTO events ({_EVENT_COLUMNS}, updated_at) SELECT {_EVENT_COLUMNS}, $as_of FROM new_events",
             {"as_of": as_of},
         )
         con.execute("DELETE FROM event_items WHERE item_id IN (SELECT item_id FROM new_members)")
         con.execute("INSERT INTO event_items SELECT item_id, event_id FROM new_members")
-    finally:
-        con.unregister("new_events")
-        con.unregister("new_members")
 
 
 _EVENT_COLUMNS = (
@@ -259,14 +243,11 @@ def write_bands(con: duckdb.DuckDBPyConnection, items: Sequence[TrackItem], keys
             ),
         }
     )
-    con.register("new_bands", table)
-    try:
+    with registered(con, new_bands=table):
         con.execute(
             "INSERT OR REPLACE INTO track_bands SELECT item_id, band, band_key, item_time FROM new_bands "
             "WHERE band_key <> 0"
         )
-    finally:
-        con.unregister("new_bands")
 
 
 def write_tracked(
@@ -280,33 +261,29 @@ def write_tracked(
         return
     stated = stated or {}
     ids = sorted(roles)
-    con.register(
-        "tracked",
-        pa.table(
-            {
-                "item_id": ids,
-                "role": [roles[i] for i in ids],
-                "incident_at": pa.array([stated[i][0] if i in stated else None for i in ids], pa.timestamp("us", tz="UTC")),
-                "incident_wording": pa.array([stated[i][1] if i in stated else None for i in ids], pa.string()),
-            }
-        ),
+    tracked = pa.table(
+        {
+            "item_id": ids,
+            "role": [roles[i] for i in ids],
+            "incident_at": pa.array(
+                [stated[i][0] if i in stated else None for i in ids], pa.timestamp("us", tz="UTC")
+            ),
+            "incident_wording": pa.array([stated[i][1] if i in stated else None for i in ids], pa.string()),
+        }
     )
-    try:
+    with registered(con, tracked=tracked):
         con.execute(
             "INSERT OR IGNORE INTO track_items (item_id, role, tracked_at, incident_at, incident_wording) "
             "SELECT item_id, role, $as_of, incident_at, incident_wording FROM tracked",
             {"as_of": as_of},
         )
-    finally:
-        con.unregister("tracked")
 
 
 def events_since(
     con: duckdb.DuckDBPyConnection, since: datetime, extra_ids: Iterable[str] = ()
 ) -> list[Event]:
     """Stored events started since ``since`` (or listed), with the analyst's override applied."""
-    _with_ids(con, "wanted_ids", extra_ids)
-    try:
+    with registered(con, wanted_ids=ids_table(extra_ids)):
         rows = con.execute(
             """
             SELECT e.event_id, e.opening_item_id, e.title, e.topics, e.region_code, e.region_name,
@@ -321,8 +298,6 @@ def events_since(
             """,
             {"since": since},
         ).fetchall()
-    finally:
-        con.unregister("wanted_ids")
     return [
         Event(
             event_id=r[0],
@@ -357,8 +332,7 @@ def events_since(
 
 
 def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> list[Response]:
-    _with_ids(con, "wanted_ids", event_ids)
-    try:
+    with registered(con, wanted_ids=ids_table(event_ids)):
         rows = con.execute(
             """
             SELECT r.event_id, r.item_id, r.responded_at, greatest(i.item_time, i.fetched_at), r.score,
@@ -367,8 +341,6 @@ def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -
             WHERE r.event_id IN (SELECT id FROM wanted_ids)
             """
         ).fetchall()
-    finally:
-        con.unregister("wanted_ids")
     return [
         Response(
             event_id=r[0],
@@ -388,37 +360,29 @@ def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -
 def replace_responses(
     con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], links: Sequence[Response]
 ) -> None:
-    _with_ids(con, "wanted_ids", event_ids)
-    try:
+    with registered(con, wanted_ids=ids_table(event_ids)):
         con.execute("DELETE FROM responses WHERE event_id IN (SELECT id FROM wanted_ids)")
-    finally:
-        con.unregister("wanted_ids")
     if not links:
         return
-    con.register(
-        "new_links",
-        pa.table(
-            {
-                "event_id": [r.event_id for r in links],
-                "item_id": [r.item_id for r in links],
-                "responded_at": pa.array([r.responded_at for r in links], pa.timestamp("us", tz="UTC")),
-                "score": [r.score for r in links],
-                "evidence": [
-                    json.dumps({"matched_terms": list(r.matched_terms), "rule": r.rule}, ensure_ascii=False)
-                    for r in links
-                ],
-                "reported": [r.reported for r in links],
-                "kinds": [list(r.kinds) for r in links],
-            }
-        ),
+    new_links = pa.table(
+        {
+            "event_id": [r.event_id for r in links],
+            "item_id": [r.item_id for r in links],
+            "responded_at": pa.array([r.responded_at for r in links], pa.timestamp("us", tz="UTC")),
+            "score": [r.score for r in links],
+            "evidence": [
+                json.dumps({"matched_terms": list(r.matched_terms), "rule": r.rule}, ensure_ascii=False)
+                for r in links
+            ],
+            "reported": [r.reported for r in links],
+            "kinds": [list(r.kinds) for r in links],
+        }
     )
-    try:
+    with registered(con, new_links=new_links):
         con.execute(
             "INSERT OR REPLACE INTO responses SELECT event_id, item_id, responded_at, score, "
             "evidence::JSON, reported, kinds FROM new_links"
         )
-    finally:
-        con.unregister("new_links")
 
 
 def replace_milestones(
@@ -428,54 +392,46 @@ def replace_milestones(
     satisfied_by: dict[str, list[str]],
     as_of: datetime,
 ) -> None:
-    _with_ids(con, "wanted_ids", event_ids)
-    try:
+    with registered(con, wanted_ids=ids_table(event_ids)):
         con.execute("DELETE FROM milestones WHERE event_id IN (SELECT id FROM wanted_ids)")
-    finally:
-        con.unregister("wanted_ids")
     if not rows:
         return
     ts = pa.timestamp("us", tz="UTC")
-    con.register(
-        "new_ms",
-        pa.table(
-            {
-                "event_id": [m.event_id for m in rows],
-                "milestone": [m.milestone for m in rows],
-                "rule_id": [m.rule_id for m in rows],
-                "rule_version": [m.rule_version for m in rows],
-                "source_document": [m.source_document for m in rows],
-                "clock": [m.clock for m in rows],
-                "satisfied_by": [satisfied_by.get(m.rule_id, ["*"]) for m in rows],
-                "deadline_hours": [m.deadline_hours for m in rows],
-                "started_at": pa.array([m.started_at for m in rows], ts),
-                "deadline_at": pa.array([m.deadline_at for m in rows], ts),
-                "status": [m.status for m in rows],
-                "met_at": pa.array([m.met_at for m in rows], ts),
-                "met_by_item_id": pa.array([m.met_by_item_id for m in rows], pa.string()),
-                "reported": pa.array([m.reported for m in rows], pa.bool_()),
-                "evidence": [
-                    json.dumps(
-                        {
-                            "response_item_ids": list(m.evidence_item_ids),
-                            "matched_terms": list(m.matched_terms),
-                            "clock_start": m.clock_basis,
-                        },
-                        ensure_ascii=False,
-                    )
-                    for m in rows
-                ],
-            }
-        ),
+    new_ms = pa.table(
+        {
+            "event_id": [m.event_id for m in rows],
+            "milestone": [m.milestone for m in rows],
+            "rule_id": [m.rule_id for m in rows],
+            "rule_version": [m.rule_version for m in rows],
+            "source_document": [m.source_document for m in rows],
+            "clock": [m.clock for m in rows],
+            "satisfied_by": [satisfied_by.get(m.rule_id, ["*"]) for m in rows],
+            "deadline_hours": [m.deadline_hours for m in rows],
+            "started_at": pa.array([m.started_at for m in rows], ts),
+            "deadline_at": pa.array([m.deadline_at for m in rows], ts),
+            "status": [m.status for m in rows],
+            "met_at": pa.array([m.met_at for m in rows], ts),
+            "met_by_item_id": pa.array([m.met_by_item_id for m in rows], pa.string()),
+            "reported": pa.array([m.reported for m in rows], pa.bool_()),
+            "evidence": [
+                json.dumps(
+                    {
+                        "response_item_ids": list(m.evidence_item_ids),
+                        "matched_terms": list(m.matched_terms),
+                        "clock_start": m.clock_basis,
+                    },
+                    ensure_ascii=False,
+                )
+                for m in rows
+            ],
+        }
     )
-    try:
+    with registered(con, new_ms=new_ms):
         con.execute(
             "INSERT INTO milestones BY NAME "
             "SELECT * REPLACE (evidence::JSON AS evidence), $as_of AS computed_as_of FROM new_ms",
             {"as_of": as_of},
         )
-    finally:
-        con.unregister("new_ms")
 
 
 def record_run(
@@ -580,7 +536,9 @@ ORDER BY od.due_at, od.event_id, od.milestone
 _NO_HORIZON = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-def overdue_rows(con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: datetime | None = None) -> list[Row]:
+def overdue_rows(
+    con: duckdb.DuckDBPyConnection, as_of: datetime, horizon: datetime | None = None
+) -> list[Row]:
     """Overdue (event, milestone) rows as of ``as_of`` among events started at or after ``horizon``
     (``None``: all events)."""
     params = {"as_of": as_of, "horizon": _NO_HORIZON if horizon is None else horizon}
@@ -617,7 +575,7 @@ def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, lis
         ),
         "overrides": named(
             con,
-            "SELECT severity, analyst, reason, \"at\" FROM severity_overrides WHERE event_id = ? ORDER BY \"at\"",
+            'SELECT severity, analyst, reason, "at" FROM severity_overrides WHERE event_id = ? ORDER BY "at"',
             [event_id],
         ),
     }

@@ -22,7 +22,7 @@ from yuqing.errors import StorageError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
 from yuqing.timeutil import utcnow
 
-from .db import Warehouse
+from .db import Warehouse, registered
 
 DEFAULT_RETAG_BATCH = 5000
 
@@ -211,23 +211,6 @@ def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table]:
     return items_table, _topics_table(ids, tags)
 
 
-@dataclass
-class _Registered:
-    """Arrow tables registered as views on the connection for one write; unregistered on exit."""
-
-    con: duckdb.DuckDBPyConnection
-    names: list[str] = field(default_factory=list)
-
-    def add(self, name: str, table: pa.Table) -> None:
-        self.con.complete()  # a result left open by a caller would own the connection (DuckDB 2.0)
-        self.con.register(name, table)
-        self.names.append(name)
-
-    def close(self) -> None:
-        for name in self.names:
-            self.con.unregister(name)
-
-
 def _replace_topics(
     con: duckdb.DuckDBPyConnection, changed_ids_sql: str, stored_ids_sql: str | None = None
 ) -> None:
@@ -280,25 +263,20 @@ def sync_sources(wh: Warehouse, configs: Sequence[SourceConfig], *, as_of: datet
             ]
         ),
     )
-    reg = _Registered(wh.con)
-    try:
-        reg.add("_yq_sources", table)
-        with wh.transaction() as con:
-            con.execute(
-                "INSERT INTO sources (name, url, kind, official, region, consecutive_failures, updated_at) "
-                "SELECT name, url, kind, official, region, 0, $now FROM _yq_sources "
-                "ON CONFLICT (name) DO UPDATE SET "
-                "url = excluded.url, kind = excluded.kind, official = excluded.official, "
-                "region = excluded.region, "
-                "updated_at = CASE WHEN sources.url IS DISTINCT FROM excluded.url "
-                "OR sources.kind IS DISTINCT FROM excluded.kind "
-                "OR sources.official IS DISTINCT FROM excluded.official "
-                "OR sources.region IS DISTINCT FROM excluded.region "
-                "THEN excluded.updated_at ELSE sources.updated_at END",
-                {"now": now},
-            )
-    finally:
-        reg.close()
+    with registered(wh.con, _yq_sources=table), wh.transaction() as con:
+        con.execute(
+            "INSERT INTO sources (name, url, kind, official, region, consecutive_failures, updated_at) "
+            "SELECT name, url, kind, official, region, 0, $now FROM _yq_sources "
+            "ON CONFLICT (name) DO UPDATE SET "
+            "url = excluded.url, kind = excluded.kind, official = excluded.official, "
+            "region = excluded.region, "
+            "updated_at = CASE WHEN sources.url IS DISTINCT FROM excluded.url "
+            "OR sources.kind IS DISTINCT FROM excluded.kind "
+            "OR sources.official IS DISTINCT FROM excluded.official "
+            "OR sources.region IS DISTINCT FROM excluded.region "
+            "THEN excluded.updated_at ELSE sources.updated_at END",
+            {"now": now},
+        )
 
 
 def load_source_configs(wh: Warehouse) -> dict[str, SourceConfig]:
@@ -348,16 +326,10 @@ def commit_source_batch(
     if len(set(names)) != len(names):
         raise ValueError(f"run {run_id}: a batch holds each source at most once")
     items_table, topics_table = _stage_batch(batch)
-    reg = _Registered(wh.con)
-    try:
-        has_items = items_table.num_rows > 0
-        if has_items:
-            reg.add("_yq_items", items_table)
-            reg.add("_yq_topics", topics_table)
-        with wh.transaction() as con:
-            counts = _write_batch(con, run_id, as_of, batch, has_items=has_items)
-    finally:
-        reg.close()
+    has_items = items_table.num_rows > 0
+    staged = {"_yq_items": items_table, "_yq_topics": topics_table} if has_items else {}
+    with registered(wh.con, **staged), wh.transaction() as con:
+        counts = _write_batch(con, run_id, as_of, batch, has_items=has_items)
     return counts
 
 
@@ -513,9 +485,7 @@ def _write_source_states(
         },
         schema=_STATE_SCHEMA,
     )
-    reg = _Registered(con)
-    try:
-        reg.add("_yq_states", table)
+    with registered(con, _yq_states=table):
         con.execute(
             "UPDATE sources SET etag = s.etag, last_modified = s.last_modified, "
             "last_full_fetch_at = s.last_full_fetch_at, consecutive_failures = s.consecutive_failures, "
@@ -523,8 +493,6 @@ def _write_source_states(
             "updated_at = $as_of FROM _yq_states AS s WHERE sources.name = s.name",
             {"as_of": as_of},
         )
-    finally:
-        reg.close()
 
 
 def _upsert_fetch_logs(
@@ -557,9 +525,7 @@ def _upsert_fetch_logs(
         },
         schema=_FETCH_LOG_SCHEMA,
     )
-    reg = _Registered(con)
-    try:
-        reg.add("_yq_fetch_log", table)
+    with registered(con, _yq_fetch_log=table):
         con.execute(
             "INSERT INTO fetch_log (run_id, source, as_of, status, disposition, http_status, error, items_seen, "
             "items_new, items_updated, charset_declared, charset_used, bytes, elapsed_ms) "
@@ -575,8 +541,6 @@ def _upsert_fetch_logs(
             "bytes = excluded.bytes, elapsed_ms = excluded.elapsed_ms",
             {"run_id": run_id, "as_of": as_of},
         )
-    finally:
-        reg.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,10 +622,7 @@ def retag(
 
 
 def _write_tags(wh: Warehouse, item_ids: Sequence[str], tags: Sequence[Tags]) -> None:
-    reg = _Registered(wh.con)
-    try:
-        reg.add("_yq_tags", _tags_columns(item_ids, tags))
-        reg.add("_yq_topics", _topics_table(item_ids, tags))
+    with registered(wh.con, _yq_tags=_tags_columns(item_ids, tags), _yq_topics=_topics_table(item_ids, tags)):
         assignments = ", ".join(f"{c} = t.{c}" for c in _CLASSIFICATION_COLUMNS)
         with wh.transaction() as con:
             con.execute(
@@ -669,8 +630,6 @@ def _write_tags(wh: Warehouse, item_ids: Sequence[str], tags: Sequence[Tags]) ->
                 "FROM _yq_tags AS t WHERE items.item_id = t.item_id"
             )
             _replace_topics(con, "SELECT item_id FROM _yq_tags")
-    finally:
-        reg.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,7 +643,9 @@ def sync_dimensions(
 ) -> bool:
     """Replace ``dim_topics`` / ``dim_regions`` when they differ from ``topics`` / ``regions``; True if written."""
     con = wh.con
-    have_topics = sorted(tuple(r) for r in con.execute("SELECT slug, name_zh, ord FROM dim_topics").fetchall())
+    have_topics = sorted(
+        tuple(r) for r in con.execute("SELECT slug, name_zh, ord FROM dim_topics").fetchall()
+    )
     (have_regions,) = con.execute("SELECT count(*) FROM dim_regions").fetchone() or (0,)
     if have_topics == sorted(topics) and have_regions == len(regions):
         return False
@@ -692,5 +653,7 @@ def sync_dimensions(
         con.execute("DELETE FROM dim_topics")
         con.executemany("INSERT INTO dim_topics VALUES (?, ?, ?)", [list(t) for t in topics])
         con.execute("DELETE FROM dim_regions")
-        con.executemany("INSERT INTO dim_regions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [list(r) for r in regions])
+        con.executemany(
+            "INSERT INTO dim_regions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [list(r) for r in regions]
+        )
     return True
