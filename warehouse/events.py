@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -38,37 +37,38 @@ _ITEM_FROM = """
 _VISIBLE = "i.item_time <= $as_of AND i.fetched_at <= $as_of"
 
 
-def _item(row: Sequence[Any]) -> TrackItem:
+def _item(row: Row) -> TrackItem:
     return TrackItem(
-        item_id=row[0],
-        source=row[1],
-        url=row[2],
-        title=row[3],
-        summary=row[4],
-        item_time=row[5],
-        fetched_at=row[6],
-        topics=tuple(row[7]),
-        region_code=row[8],
-        region_name=row[9],
-        severity=row[10],
-        source_official=bool(row[11]),
-        official_response=bool(row[12]),
-        reported_response=bool(row[13]),
-        response_kinds=tuple(row[14] or ()),
-        topic_terms=tuple(row[15] or ()),
-        source_region=row[16],
-        issue=bool(row[17]),
+        item_id=row.item_id,
+        source=row.source,
+        url=row.url,
+        title=row.title,
+        summary=row.summary,
+        item_time=row.item_time,
+        fetched_at=row.fetched_at,
+        topics=tuple(row.topics),
+        region_code=row.region_code,
+        region_name=row.region_name,
+        severity=row.severity,
+        source_official=bool(row.source_official),
+        official_response=bool(row.official_response),
+        reported_response=bool(row.reported_response),
+        response_kinds=tuple(row.response_kinds or ()),
+        topic_terms=tuple(row.terms or ()),
+        source_region=row.source_region,
+        issue=bool(row.issue),
     )
 
 
 def new_items(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[TrackItem]:
     """Items visible as of ``as_of`` that no track run has looked at yet."""
-    rows = con.execute(
+    rows = named(
+        con,
         f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} WHERE {_VISIBLE} "
         "AND NOT EXISTS (SELECT 1 FROM track_items AS ti WHERE ti.item_id = i.item_id) "
         "ORDER BY i.item_time, i.item_id",
         {"as_of": as_of},
-    ).fetchall()
+    )
     return [_item(r) for r in rows]
 
 
@@ -84,21 +84,23 @@ def forget_roles(con: duckdb.DuckDBPyConnection, role: str) -> None:
 
 def items_by_id(con: duckdb.DuckDBPyConnection, ids: Iterable[str], as_of: datetime) -> list[TrackItem]:
     with registered(con, wanted_ids=ids_table(ids)):
-        rows = con.execute(
+        rows = named(
+            con,
             f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} JOIN wanted_ids AS w ON w.id = i.item_id "
             f"WHERE {_VISIBLE} ORDER BY i.item_time, i.item_id",
             {"as_of": as_of},
-        ).fetchall()
+        )
     return [_item(r) for r in rows]
 
 
 def response_items(con: duckdb.DuckDBPyConnection, as_of: datetime, since: datetime) -> list[TrackItem]:
     """Response items (official or reported) visible as of ``as_of`` published since ``since``."""
-    rows = con.execute(
+    rows = named(
+        con,
         f"SELECT {_ITEM_COLUMNS} {_ITEM_FROM} WHERE {_VISIBLE} AND i.item_time >= $since "
         "AND (i.official_response OR i.reported_response) ORDER BY i.item_time, i.item_id",
         {"as_of": as_of, "since": since},
-    ).fetchall()
+    )
     return [_item(r) for r in rows]
 
 
@@ -284,11 +286,13 @@ def events_since(
 ) -> list[Event]:
     """Stored events started since ``since`` (or listed), with the analyst's override applied."""
     with registered(con, wanted_ids=ids_table(extra_ids)):
-        rows = con.execute(
+        rows = named(
+            con,
             """
             SELECT e.event_id, e.opening_item_id, e.title, e.topics, e.region_code, e.region_name,
                    e.severity_proposed, e.started_at, e.first_detected_at, e.last_item_at, e.item_count,
-                   e.source_count, e.items_6h, e.items_24h, o.severity, e.clock_basis, e.severity_basis,
+                   e.source_count, e.items_6h, e.items_24h, o.severity AS severity_override, e.clock_basis,
+                   e.severity_basis,
                    e.kinds, e.place_codes, e.place_levels, e.term_codes, e.term_weights, e.key_terms
             FROM events AS e
             LEFT JOIN (SELECT event_id, severity FROM severity_overrides
@@ -297,34 +301,34 @@ def events_since(
             ORDER BY e.started_at, e.event_id
             """,
             {"since": since},
-        ).fetchall()
+        )
     return [
         Event(
-            event_id=r[0],
-            opening_item_id=r[1],
-            title=r[2],
-            topics=tuple(r[3]),
-            region_code=r[4],
-            region_name=r[5],
-            severity_proposed=r[6],
-            started_at=r[7],
-            first_detected_at=r[8],
-            last_item_at=r[9],
+            event_id=r.event_id,
+            opening_item_id=r.opening_item_id,
+            title=r.title,
+            topics=tuple(r.topics),
+            region_code=r.region_code,
+            region_name=r.region_name,
+            severity_proposed=r.severity_proposed,
+            started_at=r.started_at,
+            first_detected_at=r.first_detected_at,
+            last_item_at=r.last_item_at,
             item_ids=(),
-            item_count=r[10],
-            source_count=r[11],
-            items_6h=r[12],
-            items_24h=r[13],
-            severity_override=r[14],
-            clock_basis=r[15] or "earliest report",
-            severity_basis=r[16] or "",
+            item_count=r.item_count,
+            source_count=r.source_count,
+            items_6h=r.items_6h,
+            items_24h=r.items_24h,
+            severity_override=r.severity_override,
+            clock_basis=r.clock_basis or "earliest report",
+            severity_basis=r.severity_basis or "",
             profile=EventProfile(
-                int(r[17] or 0),
-                tuple(r[18] or ()),
-                tuple(r[19] or ()),
-                np.array(r[20] or (), dtype=np.int64),
-                np.array(r[21] or (), dtype=np.float32),
-                tuple(r[22] or ()),
+                int(r.kinds or 0),
+                tuple(r.place_codes or ()),
+                tuple(r.place_levels or ()),
+                np.array(r.term_codes or (), dtype=np.int64),
+                np.array(r.term_weights or (), dtype=np.float32),
+                tuple(r.key_terms or ()),
             ),
         )
         for r in rows
@@ -333,25 +337,26 @@ def events_since(
 
 def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> list[Response]:
     with registered(con, wanted_ids=ids_table(event_ids)):
-        rows = con.execute(
+        rows = named(
+            con,
             """
-            SELECT r.event_id, r.item_id, r.responded_at, greatest(i.item_time, i.fetched_at), r.score,
-                   r.evidence, r.reported, r.milestone_kinds
+            SELECT r.event_id, r.item_id, r.responded_at, greatest(i.item_time, i.fetched_at) AS visible_at,
+                   r.score, r.evidence, r.reported, r.milestone_kinds
             FROM responses AS r JOIN items AS i USING (item_id)
             WHERE r.event_id IN (SELECT id FROM wanted_ids)
-            """
-        ).fetchall()
+            """,
+        )
     return [
         Response(
-            event_id=r[0],
-            item_id=r[1],
-            responded_at=r[2],
-            visible_at=r[3],
-            score=r[4],
-            matched_terms=tuple(json.loads(r[5]).get("matched_terms", [])),
-            reported=r[6],
-            kinds=tuple(r[7]),
-            rule=json.loads(r[5]).get("rule", ""),
+            event_id=r.event_id,
+            item_id=r.item_id,
+            responded_at=r.responded_at,
+            visible_at=r.visible_at,
+            score=r.score,
+            matched_terms=tuple(json.loads(r.evidence).get("matched_terms", [])),
+            reported=r.reported,
+            kinds=tuple(r.milestone_kinds),
+            rule=json.loads(r.evidence).get("rule", ""),
         )
         for r in rows
     ]
