@@ -169,7 +169,8 @@ def worker_profile(args: argparse.Namespace) -> dict[str, Any]:
     builds it on first use (classify) and a re-poll in finish_ingest (its topic list for the checks).
     """
     os.environ["YUQING_INGEST_WORKERS"] = "0"
-    import yuqing.pipeline as pipeline
+    import sources.kinds as kinds
+    import yuqing.ingest as pipeline
     import yuqing.processing as process
     from classifiers import Classifier
 
@@ -198,7 +199,7 @@ def worker_profile(args: argparse.Namespace) -> dict[str, Any]:
     labels = {
         "plan_ingest": "plan (sources file, states, run row)",
         "_collect": "fetch wait (feeds not yet arrived)",
-        "parse_feed": "parse (decode + feedparser)",
+        "parse": "parse (decode + feedparser)",
         "normalise": "normalise",
         "classify_items": "classify",
         "store_group": "store (one transaction per group)",
@@ -206,7 +207,7 @@ def worker_profile(args: argparse.Namespace) -> dict[str, Any]:
         "publish_snapshot": "  of which snapshot copy",
     }
     for attr, label in labels.items():
-        module = process if attr in ("parse_feed", "normalise", "classify_items") else pipeline
+        module = kinds if attr == "parse" else process if attr in ("normalise", "classify_items") else pipeline
         setattr(module, attr, _timed(stages, label, getattr(module, attr)))
     checks = "  of which data checks"
     pipeline.wh_checks.run_checks = _timed(stages, checks, pipeline.wh_checks.run_checks)
@@ -215,7 +216,7 @@ def worker_profile(args: argparse.Namespace) -> dict[str, Any]:
     )
     # _collect's time includes the parse/normalise/classify it runs as feeds arrive: what is left is
     # the time spent waiting for the network (fetching runs on its own thread, overlapped).
-    work = sum(stages.get(labels[k], 0.0) for k in ("parse_feed", "normalise", "classify_items"))
+    work = sum(stages.get(labels[k], 0.0) for k in ("parse", "normalise", "classify_items"))
     if labels["_collect"] in stages:
         stages[labels["_collect"]] = max(0.0, stages[labels["_collect"]] - work)
     order = ["classifier build (first use)", *list(labels.values())[:-1], checks, labels["publish_snapshot"]]

@@ -30,7 +30,6 @@ from sources import kinds
 from sources.items import CLOCK_SKEW, normalise
 from yuqing.errors import ParseError
 from yuqing.models import Item, SourceConfig, Tags
-from yuqing.settings import Settings
 
 if TYPE_CHECKING:  # a worker process never imports the HTTP client
     from sources.http import Retrieved
@@ -60,6 +59,8 @@ CLASSIFY_CHUNK = 1024  # items classified between two looks at the deadline
 
 
 def process_deadline() -> float:
+    from yuqing.settings import Settings  # read by the calling process: worker processes are handed the value
+
     raw = (Settings.of().PROCESS_DEADLINE or "").strip()
     try:
         value = float(raw) if raw else DEFAULT_PROCESS_DEADLINE_S
@@ -112,9 +113,15 @@ def classify_items(items: Sequence[Item], source: SourceConfig, feed_url: str | 
     return tags
 
 
-def process_body(source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime) -> Processed:
-    """Parse (by the source's kind), normalise and classify one retrieved body. Raises ParseError when it is not one."""
-    return _process(source, retrieved.body, retrieved.url, retrieved.final_url, retrieved.headers, fetched_at)
+def process_body(
+    source: SourceConfig, retrieved: Retrieved, *, fetched_at: datetime, deadline_s: float | None = None
+) -> Processed:
+    """Parse (by the source's kind), normalise and classify one retrieved body. Raises ParseError when it is not one.
+    ``deadline_s``: how long it may take (default: ``process_deadline()``)."""
+    limit = process_deadline() if deadline_s is None else deadline_s
+    return _process(
+        source, retrieved.body, retrieved.url, retrieved.final_url, retrieved.headers, fetched_at, limit
+    )
 
 
 def _process(
@@ -124,8 +131,8 @@ def _process(
     final_url: str,
     headers: Mapping[str, str],
     fetched_at: datetime,
+    limit: float,
 ) -> Processed:
-    limit = process_deadline()
     deadline = time.monotonic() + limit
     feed = kinds.parse(source.kind, body, url=url, final_url=final_url, headers=headers)
     items = normalise(feed.items, source=source.name, final_url=final_url, fetched_at=fetched_at)
@@ -155,18 +162,26 @@ def _process(
 
 
 def _process_in_worker(
-    source: SourceConfig, body: bytes, url: str, final_url: str, headers: dict[str, str], fetched_at: datetime
+    source: SourceConfig,
+    body: bytes,
+    url: str,
+    final_url: str,
+    headers: dict[str, str],
+    fetched_at: datetime,
+    limit: float,
 ) -> Processed | str:
     """:func:`process_body` in a worker process (which needs no HTTP client to take the body's
     fields); a ParseError comes back as its message."""
     try:
-        return _process(source, body, url, final_url, headers, fetched_at)
+        return _process(source, body, url, final_url, headers, fetched_at, limit)
     except ParseError as e:
         return str(e)
 
 
 def default_workers() -> int:
     """``$YUQING_INGEST_WORKERS`` if set, else one per usable CPU but the first (0 on one CPU)."""
+    from yuqing.settings import Settings
+
     raw = (Settings.of().INGEST_WORKERS or "").strip()
     if raw:
         try:
@@ -197,6 +212,7 @@ class Offload:
     def __init__(self, workers: int | None = None, *, after_bytes: int | None = None) -> None:
         self.workers = default_workers() if workers is None else max(0, workers)
         self.after_bytes = DEFAULT_OFFLOAD_AFTER_BYTES if after_bytes is None else after_bytes
+        self.deadline_s = process_deadline()  # read here, once: the workers are handed it
         self._received = 0
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -239,6 +255,7 @@ class Offload:
                 retrieved.final_url,
                 dict(retrieved.headers),
                 fetched_at,
+                self.deadline_s,
             )
         except (BrokenProcessPool, RuntimeError):
             with self._lock:

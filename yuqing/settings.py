@@ -12,6 +12,8 @@ the site's, not yuqing's, and are looked up in the environment the channel is gi
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping
 
 from pydantic import Field
@@ -74,9 +76,10 @@ class Settings(BaseSettings):
 
     @classmethod
     def of(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """The settings in ``env`` (default: the process environment), read afresh on every call."""
+        """The settings in ``env`` (default: the process environment, as it is at the call)."""
         if env is None:
-            return cls()
+            # Read afresh when a variable changed; otherwise the same object (building one costs ~1.5 ms).
+            return _from_process(tuple(os.environ.get(PREFIX + name) for name in cls.model_fields))
         # Only what ``env`` holds: the process environment is not read behind a mapping's back.
         values = {name: env[PREFIX + name] for name in cls.model_fields if PREFIX + name in env}
         return cls.model_construct(None, **values)
@@ -89,3 +92,8 @@ class Settings(BaseSettings):
     def environ(self) -> dict[str, str]:
         """The variables that are set, by their full names (for code that takes an environment mapping)."""
         return {PREFIX + k: v for k, v in self.model_dump().items() if v is not None}
+
+
+@functools.lru_cache(maxsize=8)
+def _from_process(_values: tuple[str | None, ...]) -> Settings:
+    return Settings()
