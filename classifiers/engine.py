@@ -19,6 +19,7 @@ from classifiers._text import Parsed, parse
 from classifiers.issue import IssueRules
 from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_topics
 from classifiers.model import MODEL_PATH, LinearModel, ModelInput, Scored
+from yuqing.errors import ConfigError
 from yuqing.models import Tags, TopicTag
 from yuqing.vocab import Severity
 
@@ -104,16 +105,20 @@ class _OnePass:
                 i = slot(p)
                 roles[i] |= role
         self.patterns = list(index)
-        # Severity joins title and body with "。", official triggers with " ": a trigger holding
-        # either (or any whitespace) could span the join, so those cases keep their own automata.
-        self.usable = (
-            bool(self.patterns)
-            and not any(_SEP in p or not p for p in self.patterns)
-            and not any(
-                "。" in p or any(ch.isspace() for ch in p)
-                for p in (*clf.severity_rules.trigger_words, *clf.official_rules.trigger_words)
+        # The scan reads title + "\n" + body: no pattern may hold the separator or be empty. The severity rules
+        # join title and body with "。" and the official ones with " ": a trigger holding either (or any
+        # whitespace) could span that join, which the scan does not see. The data files are refused instead.
+        bad = [p for p in self.patterns if not p or _SEP in p]
+        bad += [
+            p
+            for p in (*clf.severity_rules.trigger_words, *clf.official_rules.trigger_words)
+            if "。" in p or any(ch.isspace() for ch in p)
+        ]
+        if bad:
+            raise ConfigError(
+                f"classifier data: {len(bad)} pattern(s) empty or holding a line break, or triggers holding "
+                f"whitespace or 「。」, which the one-pass scan cannot read: {', '.join(map(repr, bad[:5]))}"
             )
-        )
         # Per pattern: (topic k, negative k, place k, roles), -1 where the pattern has no such role.
         self._route = list(zip(topic, negative, place, roles, strict=True))
         self._gate_of = [self.patterns[i] if r & _OFFICIAL_GATE else "" for i, r in enumerate(roles)]
@@ -235,6 +240,20 @@ class _Ruled:
     notes: dict[str, str]
 
 
+@dataclass(slots=True)
+class Findings:
+    """What the rule-based parts find in one item (``Classifier._findings``)."""
+
+    topics: tuple[TopicTag, ...]
+    lex_title: list[int]  # lexicon patterns found in the title and in the body (model signals)
+    lex_body: list[int]
+    title_places: list[tuple[str, Any, int]]  # places the headline names
+    region: region.Region | None
+    severity: str
+    severity_evidence: tuple[str, ...]
+    response: official.Response
+
+
 class Classifier:
     """Tags items with topics, region, severity, official/reported response and issue, with evidence.
 
@@ -251,7 +270,10 @@ class Classifier:
     """
 
     def __init__(
-        self, topics_dir: Path | None = None, data_dir: Path = DATA_DIR, model: LinearModel | bool | None = True
+        self,
+        topics_dir: Path | None = None,
+        data_dir: Path = DATA_DIR,
+        model: LinearModel | bool | None = True,
     ) -> None:
         from classifiers.topics import TopicTagger
 
@@ -267,8 +289,7 @@ class Classifier:
         self.issue_rules = IssueRules.load(data_dir / "issue.toml")
         patterns = self.tagger.scan_patterns
         self._lex_signals = ([f"lex:t:{p}" for p in patterns], [f"lex:b:{p}" for p in patterns])
-        one = _OnePass(self)
-        self._one_pass = one if one.usable else None
+        self._one_pass = _OnePass(self)
         if model is True:
             path = data_dir / MODEL_PATH.name
             self.model: LinearModel | None = LinearModel.load(path) if path.exists() else None
@@ -314,60 +335,18 @@ class Classifier:
             # Feeds often repeat the headline as the body (WeChat's content:encoded): it says nothing more,
             # and the labelled sets give such items without it.
             item = item._replace(body=item.body[len(item.title) :].strip())
-        one = self._one_pass
-        lex_title: list[int] = []
-        lex_body: list[int] = []
-        title_places: list[tuple[str, Any, int]] = []
-        if one is None:
-            topics = self.tagger.tag(item)
-            lex_title = [k for k, _s, _e in self.tagger._find(item.title, [])] if item.title else []
-            lex_body = [k for k, _s, _e in self.tagger._find(item.body, [])] if item.body else []
-            title_places = self.gazetteer.find(item.title) if item.title else []
-            reg = region.resolve(
-                self.gazetteer, item.title, item.body, item.publisher or source_name, source_region
-            )
-            sev, sev_evidence = severity.assess(self.severity_rules, item.title, item.body)
-            resp = official.detect(
-                self.official_rules, item, source_name=source_name, url=feed_url, source_official=source_official
-            )
-        else:
-            hits = one.scan(item.title, item.body)
-            flags = hits.flags
-            topics = self.tagger.tag(item, hits.topics)
-            lex_title = [k for k, _s, _e in hits.topics.title_found]
-            lex_body = [k for k, _s, _e in hits.topics.body_found]
-            gaz = self.gazetteer
-            if hits.title_place:
-                title_places = gaz.mentions(_leftmost_longest(list(hits.title_place)))
-            reg = region.resolve(
-                gaz,
-                item.title,
-                item.body,
-                item.publisher or source_name,
-                source_region,
-                (
-                    gaz.mentions(_leftmost_longest(hits.title_place)) if hits.title_place else [],
-                    gaz.mentions(_leftmost_longest(hits.body_place)) if hits.body_place else [],
-                ),
-            )
-            sev, sev_evidence = severity.assess(
-                self.severity_rules, item.title, item.body, bool(flags & _SEVERITY_TRIGGER)
-            )
-            resp = official.detect(
-                self.official_rules,
-                item,
-                source_name=source_name,
-                url=feed_url,
-                source_official=source_official,
-                triggered=bool(flags & _OFFICIAL_TRIGGER),
-                # A gate literal may span title and body when the title is the body's lead.
-                present=None if item.lead_title else hits.present,
-            )
+        found = self._findings(item, source_name, feed_url, source_official, source_region)
+        topics, reg, sev, sev_evidence, resp = (
+            found.topics,
+            found.region,
+            found.severity,
+            found.severity_evidence,
+            found.response,
+        )
+        lex_title, lex_body, title_places = found.lex_title, found.lex_body, found.title_places
         publisher = item.publisher or source_name or ""
         kind = self.official_rules.publisher_kind(publisher) if publisher else None
-        official_item = (
-            resp.official or bool(source_official) or (kind == "official" and not item.factcheck)
-        )
+        official_item = resp.official or bool(source_official) or (kind == "official" and not item.factcheck)
         place_level = len(trimmed_code(reg.code)) if reg is not None else 0
         if place_level == 2 and reg is not None and reg.code[:2] in MUNICIPALITIES:
             place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
@@ -381,7 +360,57 @@ class Classifier:
             issue_rule = self.issue_rules.report(item.title, place_level, self.tagger.foreign(item.title))
         signals = self._signals(item, topics, reg, sev, resp, kind, lex_title, lex_body, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
-        return _Ruled(item, topics, reg, sev, sev_evidence, resp, official_item, issue_rule, model_input, notes)
+        return _Ruled(
+            item, topics, reg, sev, sev_evidence, resp, official_item, issue_rule, model_input, notes
+        )
+
+    def _findings(
+        self,
+        item: Parsed,
+        source_name: str | None,
+        feed_url: str | None,
+        source_official: bool | None,
+        source_region: str | None,
+    ) -> Findings:
+        """What the lexicons, gazetteer and rules find in an item, from one Aho-Corasick pass over it."""
+        hits = self._one_pass.scan(item.title, item.body)
+        flags = hits.flags
+        gaz = self.gazetteer
+        title_places = gaz.mentions(_leftmost_longest(list(hits.title_place))) if hits.title_place else []
+        reg = region.resolve(
+            gaz,
+            item.title,
+            item.body,
+            item.publisher or source_name,
+            source_region,
+            (
+                gaz.mentions(_leftmost_longest(hits.title_place)) if hits.title_place else [],
+                gaz.mentions(_leftmost_longest(hits.body_place)) if hits.body_place else [],
+            ),
+        )
+        sev, sev_evidence = severity.assess(
+            self.severity_rules, item.title, item.body, bool(flags & _SEVERITY_TRIGGER)
+        )
+        resp = official.detect(
+            self.official_rules,
+            item,
+            source_name=source_name,
+            url=feed_url,
+            source_official=source_official,
+            triggered=bool(flags & _OFFICIAL_TRIGGER),
+            # A gate literal may span title and body when the title is the body's lead.
+            present=None if item.lead_title else hits.present,
+        )
+        return Findings(
+            topics=self.tagger.tag(item, hits.topics),
+            lex_title=[k for k, _s, _e in hits.topics.title_found],
+            lex_body=[k for k, _s, _e in hits.topics.body_found],
+            title_places=title_places,
+            region=reg,
+            severity=sev,
+            severity_evidence=sev_evidence,
+            response=resp,
+        )
 
     def _signals(
         self,

@@ -7,6 +7,7 @@ alternations against the joined regular expression they stand for.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import pytest
 
 from classifiers import Classifier
 from classifiers._rx import Alternation, anchor, required_literals
+from classifiers.lexicon import DATA_DIR
+from tests.classifiers.per_part import PerPartClassifier
+from yuqing.errors import ConfigError
 from yuqing.models import Tags
 
 ITEMS = [
@@ -62,13 +66,19 @@ def _items(shared_dir: Path | None) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def per_part() -> Classifier:
-    clf = Classifier()
-    clf._one_pass = None  # the per-part automata, as before the one-pass scan
-    return clf
+    return PerPartClassifier()  # the per-part automata, as before the one-pass scan
 
 
-def test_one_pass_is_in_use() -> None:
-    assert Classifier.default()._one_pass is not None
+def test_data_the_one_pass_scan_cannot_read_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    rules = data / "severity.toml"
+    text = rules.read_text(encoding="utf-8")
+    assert '\ntriggers = ["' in text
+    # a trigger spanning the join of title and body ("。")
+    rules.write_text(text.replace('\ntriggers = ["', '\ntriggers = ["事故。死亡", "', 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="one-pass scan cannot read"):
+        Classifier(data_dir=data, model=False)
 
 
 @pytest.mark.parametrize(("title", "text"), ITEMS)
