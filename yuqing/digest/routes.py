@@ -36,6 +36,7 @@ from typing import Any
 from yuqing.alerts.config import ROUTE_KEYS as ALERT_KEYS
 from yuqing.alerts.config import AlertSettings, Channel, parse_channels, parse_route_alerts
 from yuqing.errors import ConfigError
+from yuqing.tomllines import TomlLines
 
 DEFAULT_DUE_WITHIN_HOURS = 24  # the longest baseline window short of 48 h: "due by this time tomorrow"
 DEFAULT_LOOKBACK_DAYS = 30  # overdue events that started earlier are dropped from the digest as stale
@@ -128,39 +129,17 @@ def check_address(value: str, *, where: str) -> str:
     return addr
 
 
-def _line_of(text: str, key: str, route_index: int | None, *, table: str = "route") -> int:
-    """1-based line of ``key =`` in the ``[[table]]`` number ``route_index`` (or [defaults])."""
-    lines = text.splitlines()
-    start, seen = 0, -1
-    header = (
-        re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
-        if route_index is not None
-        else re.compile(r"^\s*\[\s*defaults\s*\]")
-    )
-    for n, line in enumerate(lines):
-        if header.match(line):
-            seen += 1
-            if route_index is None or seen == route_index:
-                start = n
-                break
-    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
-    for n in range(start, len(lines)):
-        if pattern.match(lines[n]):
-            return n + 1
-    return start + 1
-
-
 def _route(
     raw: dict[str, Any],
     defaults: dict[str, Any],
     *,
     index: int,
-    text: str,
+    lines: TomlLines,
     where: str,
     channels: dict[str, Channel] | None = None,
 ) -> Route:
     def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{where}:{_line_of(text, key, index)}: route #{index + 1}: {key}: {message}")
+        return ConfigError(f"{where}:{lines.key(key, 'route', index)}: route #{index + 1}: {key}: {message}")
 
     for key in raw:
         if key not in _KEYS:
@@ -173,7 +152,7 @@ def _route(
     if not isinstance(recipients_raw, list) or not all(isinstance(r, str) for r in recipients_raw):
         raise fail("recipients", "must be a list of addresses")
     recipients = tuple(
-        check_address(r, where=f"{where}:{_line_of(text, 'recipients', index)}") for r in recipients_raw
+        check_address(r, where=f"{where}:{lines.key('recipients', 'route', index)}") for r in recipients_raw
     )
     if not recipients:
         raise fail("recipients", "needs at least one address")
@@ -226,16 +205,17 @@ def parse_routes(text: str, *, where: str = "routes.toml") -> tuple[Route, ...]:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{where}: {e}") from e
+    lines = TomlLines(text)
     for key in doc:
         if key not in ("route", "defaults", "channel"):
-            raise ConfigError(f"{where}:{_line_of(text, key, None)}: unknown top-level key {key!r}")
+            raise ConfigError(f"{where}:{lines.top_level(key)}: unknown top-level key {key!r}")
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ConfigError(f"{where}: [defaults] must be a table")
     for key in defaults:
         if key not in _DEFAULT_KEYS:
             raise ConfigError(
-                f"{where}:{_line_of(text, key, None)}: [defaults]: unknown key {key!r} "
+                f"{where}:{lines.key(key, 'defaults') or 1}: [defaults]: unknown key {key!r} "
                 f"(known: {', '.join(sorted(_DEFAULT_KEYS))})"
             )
     raw_routes = doc.get("route", [])
@@ -243,13 +223,13 @@ def parse_routes(text: str, *, where: str = "routes.toml") -> tuple[Route, ...]:
         raise ConfigError(f"{where}: needs at least one [[route]] table")
 
     def channel_fail(index: int | None, key: str, message: str) -> ConfigError:
-        line = _line_of(text, key, index, table="channel") if index is not None else 1
+        line = lines.key(key, "channel", index) if index is not None else 1
         label = f"channel #{index + 1}: " if index is not None else ""
         return ConfigError(f"{where}:{line}: {label}{key}: {message}")
 
     channels = parse_channels(doc.get("channel"), channel_fail)
     routes = tuple(
-        _route(raw, defaults, index=n, text=text, where=where, channels=channels)
+        _route(raw, defaults, index=n, lines=lines, where=where, channels=channels)
         for n, raw in enumerate(raw_routes)
     )
     names = [r.name for r in routes]
