@@ -71,7 +71,7 @@ from tests.digest import reference  # noqa: E402
 from tests.digest.reference import events_as_of, milestones_of  # noqa: E402
 from warehouse import store  # noqa: E402
 from warehouse.checks import run_checks  # noqa: E402
-from warehouse.db import Warehouse  # noqa: E402
+from warehouse.db import Warehouse, registered  # noqa: E402
 from warehouse.digests import topic_daily  # noqa: E402
 from warehouse.events import overdue_rows  # noqa: E402
 from yuqing.digest.collect import TREND_DAYS, collect, digest_date  # noqa: E402
@@ -675,14 +675,8 @@ def _commit(
     results: list[SourceResult],
 ) -> store.BatchCounts:
     """commit_source_batch after its staging: the same registered tables, the same transaction."""
-    reg = store._Registered(wh.con)
-    try:
-        for name, table in staged.items():
-            reg.add(name, table)
-        with wh.transaction() as con:
-            return store._write_batch(con, run_id, as_of, results)
-    finally:
-        reg.close()
+    with registered(wh.con, **staged), wh.transaction() as con:
+        return store._write_batch(con, run_id, as_of, results)
 
 
 def db_size(db: Path) -> int:
