@@ -661,7 +661,8 @@ async def fetch_many(
 def fetch_many_sync(
     requests: Iterable[FetchRequest], *, settings: FetchSettings | None = None
 ) -> list[Retrieved | RetrieveError]:
-    """:func:`fetch_many` for synchronous callers (CLI, flow tasks); not for use inside an event loop."""
+    """:func:`fetch_many` for a one-off synchronous caller (a script, a test); not for use inside an event loop.
+    Ingest fetches through a :class:`Fetcher`, which parses each feed as it arrives."""
     return asyncio.run(fetch_many(requests, settings=settings))
 
 
