@@ -336,32 +336,34 @@ class Classifier:
             # and the labelled sets give such items without it.
             item = item._replace(body=item.body[len(item.title) :].strip())
         found = self._findings(item, source_name, feed_url, source_official, source_region)
-        topics, reg, sev, sev_evidence, resp = (
-            found.topics,
-            found.region,
-            found.severity,
-            found.severity_evidence,
-            found.response,
-        )
-        lex_title, lex_body, title_places = found.lex_title, found.lex_body, found.title_places
+        reg = found.region
         publisher = item.publisher or source_name or ""
         kind = self.official_rules.publisher_kind(publisher) if publisher else None
-        official_item = resp.official or bool(source_official) or (kind == "official" and not item.factcheck)
+        official_item = found.response.official or bool(source_official) or (kind == "official" and not item.factcheck)
         place_level = len(trimmed_code(reg.code)) if reg is not None else 0
         if place_level == 2 and reg is not None and reg.code[:2] in MUNICIPALITIES:
             place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
         # A place the headline names counts for the rule even when the gazetteer cannot tell which of
         # several places of that name it is (白云区: Guangzhou's or Guiyang's).
         places = self.gazetteer.places
-        for _surface, entry, _pos in title_places:
+        for _surface, entry, _pos in found.title_places:
             place_level = max(place_level, 2 * places[entry.codes[0]].level)
         issue_rule = None
         if not (official_item or item.factcheck or item.piyao_label is not None):
             issue_rule = self.issue_rules.report(item.title, place_level, self.tagger.foreign(item.title))
-        signals = self._signals(item, topics, reg, sev, resp, kind, lex_title, lex_body, issue_rule)
+        signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         return _Ruled(
-            item, topics, reg, sev, sev_evidence, resp, official_item, issue_rule, model_input, notes
+            item,
+            found.topics,
+            reg,
+            found.severity,
+            found.severity_evidence,
+            found.response,
+            official_item,
+            issue_rule,
+            model_input,
+            notes,
         )
 
     def _findings(
@@ -415,16 +417,13 @@ class Classifier:
     def _signals(
         self,
         item: Parsed,
-        topics: tuple[TopicTag, ...],
-        reg: region.Region | None,
-        sev: str,
-        resp: official.Response,
+        found: Findings,
         kind: str | None,
-        lex_title: list[int],
-        lex_body: list[int],
         issue_rule: str | None,
     ) -> tuple[str, ...]:
         """The rules' findings as named model features (see ``classifiers/model.py``)."""
+        topics, reg, sev, resp = found.topics, found.region, found.severity, found.response
+        lex_title, lex_body = found.lex_title, found.lex_body
         lex_t, lex_b = self._lex_signals
         out = [lex_t[k] for k in dict.fromkeys(lex_title)]
         out += [lex_b[k] for k in dict.fromkeys(lex_body)]
