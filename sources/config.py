@@ -1,24 +1,26 @@
 """The sources file (docs/sources.md): TOML, one ``[[source]]`` table per source.
 
-Unknown keys are an error naming the key and its line. ``tomllib`` reports no positions, so lines
-are found by scanning the text for the n-th ``[[source]]`` header and the key inside its table.
+The file's schema is ``_SourcesFile`` (``yuqing/tomlschema.py``: unknown keys and bad values are errors naming the
+key and its line); names and urls are then checked across tables.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import Field, field_validator
+
 from sources import kinds
 from sources.urls import redact, url_problem
+from yuqing import tomlschema
 from yuqing.errors import ConfigError
 from yuqing.models import SourceConfig
 from yuqing.tomllines import TomlLines
+from yuqing.tomlschema import Table
 
-KNOWN_KEYS = frozenset({"name", "url", "kind", "official", "region"})
 OFFICIAL_SUFFIXES = (".gov.cn", ".政务", ".xn--zfr164b")  # .政务 in its ASCII (punycode) form too
 
 _TABLE = "source"  # the sources file is an array of [[source]] tables
@@ -40,98 +42,94 @@ def load_sources(path: str | Path) -> list[SourceConfig]:
     return parse_sources(text, origin=str(path))
 
 
-def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        # tomllib's message already ends with "(at line N, column M)".
-        raise ConfigError(f"{origin}: invalid TOML: {e}") from e
-    lines = TomlLines(text)
-    for key in data:
-        if key != "source":
-            raise ConfigError(
-                f"{origin}:{lines.top_level(key)}: unknown key {key!r} (expected [[source]] tables)"
+class _Source(Table):
+    """One ``[[source]]`` table."""
+
+    name: str
+    url: str
+    kind: str = "feed"
+    official: bool | None = None  # None: inferred from the host
+    region: str | None = None
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _unquoted(cls, value: Any) -> Any:
+        """``region = 330100`` written without quotes is taken too."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("source without a name")
+        return value.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _fetchable(cls, value: str) -> str:
+        url = value.strip()
+        if not url:
+            raise ValueError("has no url")
+        problem = url_problem(url)
+        if problem is not None:
+            raise ValueError(
+                f"url must be an http:// or https:// URL with a host that can be fetched ({problem}), "
+                f"got {redact(url)!r}"
             )
-    tables = data.get("source", [])
-    if not isinstance(tables, list):
-        raise ConfigError(
-            f"{origin}:{lines.table(_TABLE, 0) or 1}: 'source' must be an array of tables ([[source]])"
+        return url
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        kind = value.strip() or "feed"
+        if kind not in kinds.known():
+            raise ValueError(f"unknown kind {kind!r} (known: {', '.join(kinds.known())})")
+        return kind
+
+    @field_validator("region")
+    @classmethod
+    def _division(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip()
+        if not _REGION.match(code):
+            raise ValueError(f"region must be a six-digit GB/T 2260 code, got {value!r}")
+        return code
+
+    def config(self) -> SourceConfig:
+        official = infer_official(self.url) if self.official is None else self.official
+        return SourceConfig(
+            name=self.name, url=self.url, kind=self.kind, official=official, region=self.region
         )
 
-    sources: list[SourceConfig] = []
+
+class _SourcesFile(Table):
+    source: list[_Source] = Field(default_factory=list)
+
+
+def _label(index: int, raw: Any) -> str:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return f"source {name.strip()!r}" if isinstance(name, str) and name.strip() else f"source #{index + 1}"
+
+
+def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]:
+    checked = tomlschema.parse(text, _SourcesFile, where=origin, labels={_TABLE: _label})
+    sources = [s.config() for s in checked.source]
+    # Across tables: a name and a url each name one source.
+    lines = TomlLines(text)
     first_line_of: dict[str, int] = {}
     url_line_of: dict[str, int] = {}
-    for n, table in enumerate(tables):
-        where = f"{origin}:{lines.table(_TABLE, n)}"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{where}: each source must be a table")
-        for key in table:
-            if key not in KNOWN_KEYS:
-                raise ConfigError(
-                    f"{origin}:{lines.key(key, _TABLE, n)}: unknown key {key!r} in [[source]] "
-                    f"(allowed: {', '.join(sorted(KNOWN_KEYS))})"
-                )
-        sources.append(_source(table, n, origin, lines))
-        name = sources[-1].name
-        if name in first_line_of:
+    for n, source in enumerate(sources):
+        name_line, url_line = lines.key("name", _TABLE, n), lines.key("url", _TABLE, n)
+        if source.name in first_line_of:
             raise ConfigError(
-                f"{origin}:{lines.key('name', _TABLE, n)}: duplicate source name {name!r} "
-                f"(first defined at line {first_line_of[name]})"
+                f"{origin}:{name_line}: duplicate source name {source.name!r} "
+                f"(first defined at line {first_line_of[source.name]})"
             )
-        first_line_of[name] = lines.key("name", _TABLE, n)
-        url = sources[-1].url
-        if url in url_line_of:
+        if source.url in url_line_of:
             raise ConfigError(
-                f"{origin}:{lines.key('url', _TABLE, n)}: source {name!r}: the same url as the source at line "
-                f"{url_line_of[url]}: a feed is fetched once; give it one name"
+                f"{origin}:{url_line}: source {source.name!r}: the same url as the source at line "
+                f"{url_line_of[source.url]}: a feed is fetched once; give it one name"
             )
-        url_line_of[url] = lines.key("url", _TABLE, n)
+        first_line_of[source.name], url_line_of[source.url] = name_line, url_line
     return sources
-
-
-def _string(table: dict[str, Any], key: str, n: int, origin: str, lines: TomlLines) -> str | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(
-            f"{origin}:{lines.key(key, _TABLE, n)}: {key!r} must be a string, got {type(value).__name__}"
-        )
-    return value.strip()
-
-
-def _source(table: dict[str, Any], n: int, origin: str, lines: TomlLines) -> SourceConfig:
-    name = _string(table, "name", n, origin, lines)
-    if not name:
-        raise ConfigError(f"{origin}:{lines.table(_TABLE, n)}: source without a name")
-    url = _string(table, "url", n, origin, lines)
-    if not url:
-        raise ConfigError(f"{origin}:{lines.table(_TABLE, n)}: source {name!r} has no url")
-    problem = url_problem(url)
-    if problem is not None:
-        raise ConfigError(
-            f"{origin}:{lines.key('url', _TABLE, n)}: source {name!r}: url must be an http:// or https:// URL with a host "
-            f"that can be fetched ({problem}), got {redact(url)!r}"
-        )
-    kind = _string(table, "kind", n, origin, lines) or "feed"
-    if kind not in kinds.known():
-        raise ConfigError(
-            f"{origin}:{lines.key('kind', _TABLE, n)}: source {name!r}: unknown kind {kind!r} (known: {', '.join(kinds.known())})"
-        )
-    official = table.get("official")
-    if official is None:
-        official = infer_official(url)
-    elif not isinstance(official, bool):
-        raise ConfigError(
-            f"{origin}:{lines.key('official', _TABLE, n)}: source {name!r}: official must be true or false"
-        )
-    region = table.get("region")
-    if isinstance(region, int) and not isinstance(region, bool):
-        region = str(region)  # region = 330100 written without quotes
-    if region is not None and (not isinstance(region, str) or not _REGION.match(region.strip())):
-        raise ConfigError(
-            f"{origin}:{lines.key('region', _TABLE, n)}: source {name!r}: region must be a six-digit GB/T 2260 code, got {region!r}"
-        )
-    return SourceConfig(
-        name=name, url=url, kind=kind, official=official, region=region.strip() if region else None
-    )

@@ -12,20 +12,26 @@ within 48 h). Status as of ``as_of`` (only responses visible at ``as_of`` count)
 
 from __future__ import annotations
 
-import tomllib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field, field_validator
+
+from yuqing import tomlschema, vocab
 from yuqing.errors import ConfigError
+from yuqing.tomlschema import Table
+from yuqing.vocab import MILESTONES, Severity
 
 from .model import MET, MET_LATE, OVERDUE, PENDING, Deadline, Event, Milestone, Response
 from .regions import trimmed
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 CLOCKS = ("event_start", "first_detected")
+_PREFIX = re.compile(r"^(\d\d){1,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,59 +88,104 @@ class Rules:
         return out
 
 
-def _need(table: dict[str, object], key: str, kind: type, where: str) -> object:
-    value = table.get(key)
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ConfigError(f"{where}: '{key}' must be a {kind.__name__}")
-    return value
+_Hours = Annotated[float, Field(gt=0)]
+# Severities and milestones are the vocabulary's; as written in the file they are strings.
+_Severity = Annotated[Severity, Field(strict=False)]
+_Milestone = Annotated[vocab.Milestone, Field(strict=False)]
 
 
-def _positive(value: Any, what: str) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{what} must be a positive number")
-    return float(value)
+class _Rule(Table):
+    """A ``[[rule]]``: the national baseline for one severity and milestone."""
+
+    id: str
+    severity: _Severity
+    milestone: _Milestone
+    hours: _Hours
+    source: str
+    satisfied_by: list[str] = Field(default_factory=lambda: ["*"])
+
+    @field_validator("satisfied_by")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k != "*" and k not in MILESTONES]
+        if unknown or not value:
+            raise ValueError(
+                f'satisfied_by lists response kinds: {", ".join(MILESTONES)}, or "*" for any; got {value!r}'
+            )
+        return value
+
+
+class _Override(Table):
+    """An ``[[override]]``: other hours for one rule in the divisions under a region-code prefix."""
+
+    id: str
+    region_prefix: str
+    severity: _Severity
+    milestone: _Milestone
+    hours: _Hours
+    source: str | None = None
+
+    @field_validator("region_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _PREFIX.match(value):
+            raise ValueError(f"region_prefix is 2, 4 or 6 digits of a GB/T 2260 code, got {value!r}")
+        return value
+
+
+class _Linking(Table):
+    window_days: _Hours = 30.0
+
+
+class _RulesFile(Table):
+    version: str
+    clock: Literal["event_start", "first_detected"] = "event_start"
+    linking: _Linking = _Linking()
+    rule: list[_Rule] = Field(default_factory=list)
+    override: list[_Override] = Field(default_factory=list)
 
 
 def parse_rules(text: str, *, where: str = "rules.toml", clock: str | None = None) -> Rules:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{where}: {e}") from e
-    version = str(_need(data, "version", str, where))
-    chosen = clock or str(data.get("clock", "event_start"))
+    checked = tomlschema.parse(
+        text, _RulesFile, where=where, labels={"rule": _named("rule"), "override": _named("override")}
+    )
+    chosen = clock or checked.clock
     if chosen not in CLOCKS:
         raise ConfigError(f"{where}: clock must be one of {CLOCKS}, not {chosen!r}")
-    deadlines = []
-    for k, row in enumerate(data.get("rule", [])):
-        w = f"{where} [[rule]] #{k + 1}"
-        hours = _positive(row.get("hours"), f"{w}: 'hours'")
-        deadlines.append(
-            Deadline(
-                rule_id=str(_need(row, "id", str, w)),
-                milestone=str(_need(row, "milestone", str, w)),
-                severity=str(_need(row, "severity", str, w)),
-                hours=hours,
-                source_document=str(_need(row, "source", str, w)),
-                satisfied_by=tuple(str(s) for s in row.get("satisfied_by", ["*"])),
-                clock=chosen,
-            )
+    deadlines = tuple(
+        Deadline(
+            rule_id=r.id,
+            milestone=r.milestone.value,
+            severity=r.severity.value,
+            hours=r.hours,
+            source_document=r.source,
+            satisfied_by=tuple(r.satisfied_by),
+            clock=chosen,
         )
-    overrides = []
-    for k, row in enumerate(data.get("override", [])):
-        w = f"{where} [[override]] #{k + 1}"
-        hours = _positive(row.get("hours"), f"{w}: 'hours'")
-        overrides.append(
-            Override(
-                rule_id=str(_need(row, "id", str, w)),
-                region_prefix=str(_need(row, "region_prefix", str, w)),
-                severity=str(_need(row, "severity", str, w)),
-                milestone=str(_need(row, "milestone", str, w)),
-                hours=hours,
-                source_document=row.get("source"),
-            )
+        for r in checked.rule
+    )
+    overrides = tuple(
+        Override(
+            rule_id=o.id,
+            region_prefix=o.region_prefix,
+            severity=o.severity.value,
+            milestone=o.milestone.value,
+            hours=o.hours,
+            source_document=o.source,
         )
-    window = _positive(data.get("linking", {}).get("window_days", 30), f"{where}: [linking] window_days")
-    return Rules(version, chosen, tuple(deadlines), tuple(overrides), window)
+        for o in checked.override
+    )
+    return Rules(checked.version, chosen, deadlines, overrides, checked.linking.window_days)
+
+
+def _named(table: str) -> tomlschema.Label:
+    """A rule or override is named by its id, or its place in the file when it has none."""
+
+    def label(index: int, raw: Any) -> str:
+        rule_id = raw.get("id") if isinstance(raw, dict) else None
+        return f"{table} {rule_id!r}" if isinstance(rule_id, str) else f"{table} #{index + 1}"
+
+    return label
 
 
 def load_rules(path: Path | None = None, *, clock: str | None = None) -> Rules:
