@@ -6,9 +6,8 @@ key and its line); names and urls are then checked across tables.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -18,13 +17,11 @@ from sources.urls import redact, url_problem
 from yuqing import tomlschema
 from yuqing.errors import ConfigError
 from yuqing.models import SourceConfig
-from yuqing.tomllines import TomlLines
-from yuqing.tomlschema import Table
+from yuqing.tomlschema import Table, matching
 
 OFFICIAL_SUFFIXES = (".gov.cn", ".政务", ".xn--zfr164b")  # .政务 in its ASCII (punycode) form too
 
 _TABLE = "source"  # the sources file is an array of [[source]] tables
-_REGION = re.compile(r"^\d{6}$")  # GB/T 2260: six digits
 
 
 def infer_official(url: str) -> bool:
@@ -49,19 +46,21 @@ class _Source(Table):
     url: str
     kind: str = "feed"
     official: bool | None = None  # None: inferred from the host
-    region: str | None = None
+    region: Annotated[str, matching(r"\d{6}", "must be a six-digit GB/T 2260 code")] | None = None
 
     @field_validator("region", mode="before")
     @classmethod
     def _unquoted(cls, value: Any) -> Any:
         """``region = 330100`` written without quotes is taken too."""
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("name")
     @classmethod
     def _named(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("source without a name")
+            raise ValueError("must not be empty")
         return value.strip()
 
     @field_validator("url")
@@ -73,7 +72,7 @@ class _Source(Table):
         problem = url_problem(url)
         if problem is not None:
             raise ValueError(
-                f"url must be an http:// or https:// URL with a host that can be fetched ({problem}), "
+                f"must be an http:// or https:// URL with a host that can be fetched ({problem}), "
                 f"got {redact(url)!r}"
             )
         return url
@@ -85,16 +84,6 @@ class _Source(Table):
         if kind not in kinds.known():
             raise ValueError(f"unknown kind {kind!r} (known: {', '.join(kinds.known())})")
         return kind
-
-    @field_validator("region")
-    @classmethod
-    def _division(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        code = value.strip()
-        if not _REGION.match(code):
-            raise ValueError(f"region must be a six-digit GB/T 2260 code, got {value!r}")
-        return code
 
     def config(self) -> SourceConfig:
         official = infer_official(self.url) if self.official is None else self.official
@@ -113,23 +102,23 @@ def _label(index: int, raw: Any) -> str:
 
 
 def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]:
-    checked = tomlschema.parse(text, _SourcesFile, where=origin, labels={_TABLE: _label})
-    sources = [s.config() for s in checked.source]
+    doc = tomlschema.Document(text, where=origin, labels={_TABLE: _label})
+    sources = [s.config() for s in doc.validate(_SourcesFile).source]
     # Across tables: a name and a url each name one source.
-    lines = TomlLines(text)
     first_line_of: dict[str, int] = {}
     url_line_of: dict[str, int] = {}
     for n, source in enumerate(sources):
-        name_line, url_line = lines.key("name", _TABLE, n), lines.key("url", _TABLE, n)
         if source.name in first_line_of:
-            raise ConfigError(
-                f"{origin}:{name_line}: duplicate source name {source.name!r} "
-                f"(first defined at line {first_line_of[source.name]})"
+            raise doc.error(
+                (_TABLE, n, "name"),
+                f"duplicate source name {source.name!r} (first defined at line {first_line_of[source.name]})",
             )
         if source.url in url_line_of:
-            raise ConfigError(
-                f"{origin}:{url_line}: source {source.name!r}: the same url as the source at line "
-                f"{url_line_of[source.url]}: a feed is fetched once; give it one name"
+            raise doc.error(
+                (_TABLE, n, "url"),
+                f"the same url as the source at line {url_line_of[source.url]}: a feed is fetched once; "
+                "give it one name",
             )
-        first_line_of[source.name], url_line_of[source.url] = name_line, url_line
+        first_line_of[source.name] = doc.lines.key("name", _TABLE, n)
+        url_line_of[source.url] = doc.lines.key("url", _TABLE, n)
     return sources

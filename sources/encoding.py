@@ -99,7 +99,9 @@ class Decoded:
 
 # Python codecs that a charset label may name but that are no character encodings of a document: a
 # server saying charset=zlib or charset=undefined is wrong, and the label is ignored.
-_NOT_DOCUMENT_CODECS = frozenset({"undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape", "utf_7", "palmos"})
+_NOT_DOCUMENT_CODECS = frozenset(
+    {"undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape", "utf_7", "palmos"}
+)
 
 
 def canonical_codec(name: str) -> str | None:

@@ -52,7 +52,10 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 
 # Loopback is allowed by default: ``yuqing demo`` and the tests serve feeds on 127.0.0.1.
-LOOPBACK_NETWORKS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # the demo, tests and benchmarks opt in to these
+LOOPBACK_NETWORKS: tuple[str, ...] = (
+    "127.0.0.0/8",
+    "::1/128",
+)  # the demo, tests and benchmarks opt in to these
 DEFAULT_ALLOWED_NETWORKS: tuple[str, ...] = ()
 
 
@@ -174,7 +177,10 @@ async def check_host(url: str, settings: FetchSettings) -> None:
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
         raise RetrieveError(
-            f"unsupported URL: {redact(url)}", url=url, outcome=FetchOutcome.BLOCKED, disposition=Disposition.HARD
+            f"unsupported URL: {redact(url)}",
+            url=url,
+            outcome=FetchOutcome.BLOCKED,
+            disposition=Disposition.HARD,
         )
     try:
         ipaddress.ip_address(host)

@@ -54,7 +54,9 @@ def kind_of(name: str) -> SourceKind:
         raise KeyError(f"unknown source kind {name!r} (known: {', '.join(known())})") from None
 
 
-def parse(kind: str, body: bytes, *, url: str, final_url: str | None = None, headers: Mapping[str, str]) -> ParsedFeed:
+def parse(
+    kind: str, body: bytes, *, url: str, final_url: str | None = None, headers: Mapping[str, str]
+) -> ParsedFeed:
     """A retrieved body of a source of ``kind`` as entries."""
     return kind_of(kind).parse(body, url=url, final_url=final_url, headers=headers)
 

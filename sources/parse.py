@@ -261,7 +261,9 @@ def _fp_finish(text: str) -> str:
 
 def _is_xml_media_type(media_type: str) -> bool:
     media = media_type.lower()
-    return media in _XML_MEDIA_TYPES or (media.startswith(("application/", "text/")) and media.endswith("+xml"))
+    return media in _XML_MEDIA_TYPES or (
+        media.startswith(("application/", "text/")) and media.endswith("+xml")
+    )
 
 
 def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
@@ -274,7 +276,9 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
         if not ns and local in _ITEM_FIELDS:
             if local in fields:
                 return None
-            if child.attrib and not (local == "guid" and [k.lower() for k in child.attrib] == ["ispermalink"]):
+            if child.attrib and not (
+                local == "guid" and [k.lower() for k in child.attrib] == ["ispermalink"]
+            ):
                 return None
             fields[local] = child
         elif not ns and local in _ITEM_IGNORED:
@@ -382,7 +386,12 @@ def _fast_rss(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:
 
 
 _ATOM_NS = "http://www.w3.org/2005/Atom"
-_ATOM_TEXT_TYPES = {"text": "text/plain", "html": "text/html", "text/plain": "text/plain", "text/html": "text/html"}
+_ATOM_TEXT_TYPES = {
+    "text": "text/plain",
+    "html": "text/html",
+    "text/plain": "text/plain",
+    "text/html": "text/html",
+}
 _ATOM_LINK_ATTRS = frozenset({"href", "rel", "type", "hreflang", "title", "length"})
 _ATOM_PERSON = frozenset({"name", "uri", "email"})
 
@@ -542,7 +551,12 @@ _CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
 def _xml_char(code: int) -> bool:
     # XML 1.0 §2.2 Char
-    return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
 
 
 def _repair_char_refs(text: str) -> bytes:
@@ -564,7 +578,12 @@ def _repair_char_refs(text: str) -> bytes:
         out.append(text[pos : m.start()])
         pos = m.end()
         nxt = refs[k + 1] if k + 1 < len(refs) else None
-        if 0xD800 <= code <= 0xDBFF and nxt is not None and nxt.start() == m.end() and 0xDC00 <= codes[k + 1] <= 0xDFFF:
+        if (
+            0xD800 <= code <= 0xDBFF
+            and nxt is not None
+            and nxt.start() == m.end()
+            and 0xDC00 <= codes[k + 1] <= 0xDFFF
+        ):
             out.append(f"&#{0x10000 + ((code - 0xD800) << 10) + (codes[k + 1] - 0xDC00)};")
             pos = nxt.end()
             skip = True

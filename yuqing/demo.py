@@ -25,7 +25,9 @@ _LOOPBACK_URL = re.compile(r"http://127\.0\.0\.1:\d+/")
 def samples_dir() -> Path:
     here = Path(__file__).resolve().parents[1] / "samples"
     if not (here / "sources.toml").is_file():
-        raise ConfigError(f"bundled samples not found at {here}; run the demo from a checkout of the repository")
+        raise ConfigError(
+            f"bundled samples not found at {here}; run the demo from a checkout of the repository"
+        )
     return here
 
 
@@ -53,7 +55,9 @@ def run_demo(db: Path, *, out_dir: Path, fresh: bool = True, as_of: datetime = D
         sources_text = (samples / "sources.toml").read_text(encoding="utf-8")
         sources_path = out_dir / "sources.toml"
         sources_path.write_text(_LOOPBACK_URL.sub(server.base_url + "/", sources_text), encoding="utf-8")
-        print(f"serving {samples / 'feeds'} at {server.base_url}; database {db}; as of {as_of.astimezone(SHANGHAI)}")
+        print(
+            f"serving {samples / 'feeds'} at {server.base_url}; database {db}; as of {as_of.astimezone(SHANGHAI)}"
+        )
         print()
         # The demo's feeds are served on 127.0.0.1, which the fetcher refuses unless told (docs/sources.md).
         loopback = replace(pipeline.default_fetch_settings(), allowed_networks=LOOPBACK_NETWORKS)

@@ -88,7 +88,9 @@ class Tags:
     severity: str  # "major_emergency" | "general"
     severity_evidence: tuple[str, ...]
     official_response: bool
-    response_kinds: tuple[str, ...]  # milestone kinds it can satisfy: first_information, press_conference, first_response
+    response_kinds: tuple[
+        str, ...
+    ]  # milestone kinds it can satisfy: first_information, press_conference, first_response
     reported_response: bool
     response_evidence: tuple[str, ...]
     classifier_version: str

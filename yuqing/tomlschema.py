@@ -10,13 +10,14 @@ A check that needs its own words raises ``ValueError(message)`` in a validator; 
 
 from __future__ import annotations
 
+import re
 import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from yuqing.errors import ConfigError
@@ -34,52 +35,78 @@ class Table(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def matching(pattern: str, message: str) -> AfterValidator:
+    """A string value that must match ``pattern`` (``Annotated[str, matching(…)]``); ``message`` otherwise, after
+    which the value is quoted."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{message}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
 def numbered(kind: str) -> Label:
     """Name the n-th ``[[kind]]`` by its place in the file: ``route #2``."""
     return lambda index, _raw: f"{kind} #{index + 1}"
+
+
+class Document:
+    """A hand-written TOML file, read: its data, and errors located by key path (``("route", 1, "topics")``)."""
+
+    def __init__(self, text: str, *, where: str, labels: Mapping[str, Label] | None = None) -> None:
+        self.where = where
+        self.labels = dict(labels or {})
+        try:
+            self.data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            # tomllib's message already ends with "(at line N, column M)".
+            raise ConfigError(f"{where}: invalid TOML: {e}") from e
+        self.lines = TomlLines(text)
+
+    def validate(self, schema: type[M]) -> M:
+        """The data checked against ``schema``; the first problem as a ConfigError naming its line."""
+        try:
+            return schema.model_validate(self.data)
+        except ValidationError as e:
+            errors = e.errors(include_url=False)
+            # A misspelt key is the likelier cause of a missing one: say it first.
+            error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
+            raise self.error(error["loc"], _message(error, _model_at(schema, error["loc"]))) from None
+
+    def error(self, loc: tuple[int | str, ...], message: str) -> ConfigError:
+        """``file:line: entry: key: message`` for a problem at ``loc`` (also a check across keys or tables)."""
+        table, index, key = _split(loc)
+        lines = self.lines
+        if table is None:  # a top-level key
+            return ConfigError(
+                f"{self.where}:{lines.top_level(str(key)) if key is not None else 1}: {message}"
+            )
+        if index is None:  # a key of a [table]
+            line = (lines.key(str(key), table) if key is not None else lines.table(table)) or lines.top_level(
+                table
+            )
+            return ConfigError(f"{self.where}:{line}: [{table}]: {message}")
+        # a key of the index-th [[table]]: the entry's name, then the key (but for a key it lacks)
+        line = (lines.key(str(key), table, index) if key is not None else lines.table(table, index)) or 1
+        label = self.labels.get(table)
+        entry = label(index, self.entry(table, index)) if label else f"[[{table}]] #{index + 1}"
+        named = f"{key}: " if key is not None and not message.startswith("has no ") else ""
+        return ConfigError(f"{self.where}:{line}: {entry}: {named}{message}")
+
+    def entry(self, table: str, index: int) -> Any:
+        """The index-th ``[[table]]`` as written (None when there is none)."""
+        entries = self.data.get(table)
+        return entries[index] if isinstance(entries, list) and index < len(entries) else None
 
 
 def parse(text: str, schema: type[M], *, where: str, labels: Mapping[str, Label] | None = None) -> M:
     """``text`` read as TOML and checked against ``schema``; a ``ConfigError`` naming the line otherwise.
 
     ``labels`` says how a message names an entry of each array of tables (default ``[[name]] #n``)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        # tomllib's message already ends with "(at line N, column M)".
-        raise ConfigError(f"{where}: invalid TOML: {e}") from e
-    try:
-        return schema.model_validate(data)
-    except ValidationError as e:
-        errors = e.errors(include_url=False)
-        # A misspelt key is the likelier cause of a missing one: say it first.
-        error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-        raise ConfigError(_describe(error, schema, data, TomlLines(text), where, labels or {})) from None
-
-
-def _describe(
-    error: ErrorDetails,
-    schema: type[BaseModel],
-    data: dict[str, Any],
-    lines: TomlLines,
-    where: str,
-    labels: Mapping[str, Label],
-) -> str:
-    loc = error["loc"]
-    table, index, key = _split(loc)
-    if table is None:  # a top-level key
-        line = lines.top_level(str(key)) if key is not None else 1
-        context = ""
-    elif index is None:  # a key of a [table]
-        line = lines.key(str(key), table) if key is not None else lines.table(table)
-        line = line or lines.top_level(table)
-        context = f"[{table}]: "
-    else:  # a key of the index-th [[table]]
-        line = (lines.key(str(key), table, index) if key is not None else lines.table(table, index)) or 1
-        raw = _entry(data, table, index)
-        label = labels.get(table)
-        context = (label(index, raw) if label else f"[[{table}]] #{index + 1}") + ": "
-    return f"{where}:{line}: {context}{_message(error, key, _model_at(schema, loc))}"
+    return Document(text, where=where, labels=labels).validate(schema)
 
 
 def _split(loc: tuple[int | str, ...]) -> tuple[str | None, int | None, str | int | None]:
@@ -90,11 +117,6 @@ def _split(loc: tuple[int | str, ...]) -> tuple[str | None, int | None, str | in
     if isinstance(second, int):
         return head, second, loc[2] if len(loc) > 2 else None
     return head, None, second
-
-
-def _entry(data: dict[str, Any], table: str, index: int) -> Any:
-    entries = data.get(table)
-    return entries[index] if isinstance(entries, list) and index < len(entries) else None
 
 
 def _model_at(schema: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
@@ -133,24 +155,38 @@ _MUST_BE = {
 }
 
 
-def _message(error: ErrorDetails, key: str | int | None, model: type[BaseModel] | None) -> str:
-    kind = error["type"]
+def _message(error: ErrorDetails, model: type[BaseModel] | None) -> str:
+    """What is wrong, in words; the key is named by the location (in an entry) or here (elsewhere)."""
+    loc, kind = error["loc"], error["type"]
     ctx = error.get("ctx") or {}
-    what = f"{key!r}" if isinstance(key, str) else "the value"
+    key = _split(loc)[2]
+    in_entry = len(loc) > 1 and isinstance(loc[1], int)
+    what = "" if in_entry else (f"{key!r} " if isinstance(key, str) else "")
     if kind == "extra_forbidden":
         known = f" (known: {', '.join(sorted(model.model_fields))})" if model is not None else ""
         return f"unknown key {key!r}{known}"
     if kind == "missing":
-        return f"has no {key}" if isinstance(key, str) else "a value is missing"
+        return f"has no {key}"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", error["msg"]))
+    got = error.get("input")
     if kind in _MUST_BE:
-        return f"{what} must be {_MUST_BE[kind]}, got {_toml_type(error['input'])}"
+        return f"{what}must be {_MUST_BE[kind]}, got {_toml_type(got)}"
     if kind == "greater_than" and ctx.get("gt") == 0:
-        return f"{what} must be a positive number, got {error['input']!r}"
+        return f"{what}must be a positive number, got {got!r}"
+    if kind in _BOUNDS:
+        return f"{what}must be {_BOUNDS[kind]} {next(iter(ctx.values()))}, got {got!r}"
     if kind in ("literal_error", "enum"):
-        return f"{what} must be one of {ctx.get('expected')}, got {error['input']!r}"
-    return f"{what}: {error['msg']}"
+        return f"{what}must be one of {ctx.get('expected')}, got {got!r}"
+    return f"{what}{error['msg']}".strip()
+
+
+_BOUNDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
 
 
 def _toml_type(value: Any) -> str:

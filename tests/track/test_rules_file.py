@@ -32,12 +32,12 @@ def test_the_shipped_rules() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "words"),
     [
-        ("hours = 5", "hours = -5", ["rule 'national.major.first_information'", "'hours'", "positive"]),
-        ("hours = 5", 'hours = "5"', ["'hours' must be a number, got a string"]),
-        ('severity = "major_emergency"', 'severity = "major"', ["'severity' must be one of", "'major'"]),
-        ("window_days = 30", "window_days = 0", ["[linking]", "'window_days'", "positive"]),
+        ("hours = 5", "hours = -5", ["rule 'national.major.first_information': hours: must be a positive number"]),
+        ("hours = 5", 'hours = "5"', ["hours: must be a number, got a string"]),
+        ('severity = "major_emergency"', 'severity = "major"', ["severity: must be one of", "'major'"]),
+        ("window_days = 30", "window_days = 0", ["[linking]: 'window_days' must be a positive number"]),
         ('satisfied_by = ["press_conference"]', 'satisfied_by = ["presser"]', ["satisfied_by", "presser"]),
-        ('id = "national.general.first_response"', 'rule_id = "x"', ["rule #3: unknown key 'rule_id'"]),
+        ('id = "national.general.first_response"', 'rule_id = "x"', ["rule #3: rule_id: unknown key 'rule_id'"]),
         ('clock = "event_start"', 'clock = "later"', ["'clock' must be one of", "'later'"]),
         ("[linking]", "[linkin]", ["unknown key 'linkin'", "linking"]),
     ],

@@ -27,12 +27,15 @@ variable fails that channel's delivery (recorded, retried) and never the track r
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from yuqing import vocab
 from yuqing.errors import ConfigError
+from yuqing.tomlschema import Table
 from yuqing.vocab import Milestone, Severity
 
 EMAIL = "email"
@@ -50,17 +53,6 @@ DEFAULT_MAX_AGE_HOURS = 12
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-CHANNEL_KEYS = frozenset({"name", "kind", "url", "url_env", "url_block", "secret_env", "secret_block"})
-ROUTE_KEYS = frozenset(
-    {
-        "alert_channels",
-        "alert_min_severity",
-        "alert_lead_hours",
-        "alert_on_met",
-        "alert_interval_minutes",
-        "alert_max_age_hours",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,75 +96,124 @@ class AlertSettings:
         return rank >= SEVERITIES.index(self.min_severity)
 
 
-def parse_channels(raw: Any, fail: Any) -> dict[str, Channel]:
-    """``[[channel]]`` tables by name; ``fail(index, key, message)`` builds the ConfigError."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, list):
-        raise fail(None, "channel", "must be an array of [[channel]] tables")
-    out: dict[str, Channel] = {}
-    for n, table in enumerate(raw):
-        if not isinstance(table, dict):
-            raise fail(n, "channel", "must be a table")
-        if "secret" in table:
-            raise fail(n, "secret", "a signing secret is never written in the file: use secret_env or secret_block")
-        for key in table:
-            if key not in CHANNEL_KEYS:
-                raise fail(n, key, f"unknown key {key!r} (known: {', '.join(sorted(CHANNEL_KEYS))})")
-        name = table.get("name")
-        if not isinstance(name, str) or not _NAME.match(name) or name == EMAIL:
-            raise fail(
-                n,
-                "name",
-                f"needs a name of lower-case letters, digits, '-' or '_' (not 'email'), got {name!r}",
+class ChannelTable(Table):
+    """A ``[[channel]]`` of the routes file, as written."""
+
+    name: str
+    kind: Literal["wecom", "dingtalk", "webhook"]
+    url: str | None = None
+    url_env: str | None = None
+    url_block: str | None = None
+    secret: str | None = None  # refused: named so that the message can say why
+    secret_env: str | None = None
+    secret_block: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value) or value == EMAIL:
+            raise ValueError(
+                f"needs a name of lower-case letters, digits, '-' or '_' (not 'email'), got {value!r}"
             )
-        if name in out:
-            raise fail(n, "name", f"channel name {name!r} is used twice")
-        kind = table.get("kind")
-        if kind not in CHANNEL_KINDS:
-            raise fail(n, "kind", f"must be one of {', '.join(CHANNEL_KINDS)}, got {kind!r}")
-        url = _secret(table, "url", n, fail, required=True)
-        secret = _secret(table, "secret", n, fail, required=False)
-        if secret is not None and kind != "dingtalk":
-            raise fail(n, "secret_env" if secret.env else "secret_block", "only a dingtalk channel is signed")
-        if url is not None and url.value is not None and not url.value.startswith(("https://", "http://")):
-            raise fail(n, "url", "must be an http(s) URL")
-        out[name] = Channel(name=name, kind=kind, url=url, secret=secret)
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _never_written(cls, value: str | None) -> str | None:
+        raise ValueError("a signing secret is never written in the file: use secret_env or secret_block")
+
+    @field_validator("url", "url_env", "url_block", "secret_env", "secret_block")
+    @classmethod
+    def _given(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty string")
+        if info.field_name and info.field_name.endswith("_env") and not _ENV.match(value):
+            raise ValueError(f"not an environment variable name: {value!r}")
+        if info.field_name == "url" and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+
+# problem at a key of the entry -> the error to raise (the routes file's Document says where)
+Fail = Callable[[str, str], ConfigError]
+
+
+def channels_of(
+    tables: Sequence[ChannelTable], fail: Callable[[int, str, str], ConfigError]
+) -> dict[str, Channel]:
+    """The checked ``[[channel]]`` tables by name; ``fail(index, key, message)`` builds the ConfigError."""
+    out: dict[str, Channel] = {}
+    for n, table in enumerate(tables):
+
+        def at(key: str, message: str, n: int = n) -> ConfigError:
+            return fail(n, key, message)
+
+        if table.name in out:
+            raise at("name", f"channel name {table.name!r} is used twice")
+        url = _secret(table, "url", at)
+        if url is None:
+            raise at("name", "needs url_env (an environment variable) or url_block (a Prefect Secret)")
+        secret = _secret(table, "secret", at)
+        if secret is not None and table.kind != "dingtalk":
+            raise at("secret_env" if secret.env else "secret_block", "only a dingtalk channel is signed")
+        out[table.name] = Channel(name=table.name, kind=table.kind, url=url, secret=secret)
     return out
 
 
-def _secret(table: Mapping[str, Any], stem: str, n: int, fail: Any, *, required: bool) -> Secret | None:
-    given = [k for k in (stem, f"{stem}_env", f"{stem}_block") if k in table]
-    if stem == "secret" and "secret" in table:
-        raise fail(
-            n, "secret", "a signing secret is never written in the file: use secret_env or secret_block"
-        )
+def _secret(table: ChannelTable, stem: str, fail: Fail) -> Secret | None:
+    given = [k for k in (stem, f"{stem}_env", f"{stem}_block") if getattr(table, k) is not None]
     if len(given) > 1:
-        raise fail(n, given[1], f"give only one of {', '.join(given)}")
+        raise fail(given[1], f"give only one of {', '.join(given)}")
     if not given:
-        if required:
-            raise fail(
-                n, "name", f"needs {stem}_env (an environment variable) or {stem}_block (a Prefect Secret)"
-            )
         return None
     key = given[0]
-    value = table[key]
-    if not isinstance(value, str) or not value.strip():
-        raise fail(n, key, "must be a non-empty string")
+    value = getattr(table, key)
     if key.endswith("_env"):
-        if not _ENV.match(value):
-            raise fail(n, key, f"not an environment variable name: {value!r}")
         return Secret(env=value)
     if key.endswith("_block"):
         return Secret(block=value)
     return Secret(value=value)
 
 
-def parse_route_alerts(
-    merged: Mapping[str, Any], own: Mapping[str, Any], channels: Mapping[str, Channel], fail: Any
+class AlertKeys(Table):
+    """The ``alert_*`` keys of a route (and of ``[defaults]``), as written; None: not written."""
+
+    alert_channels: list[str] | None = None
+    alert_min_severity: Annotated[Severity, Field(strict=False)] | None = None
+    alert_lead_hours: dict[str, float] | None = None
+    alert_on_met: bool | None = None
+    alert_interval_minutes: Annotated[int, Field(ge=0, le=1440)] | None = None
+    alert_max_age_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+
+    @field_validator("alert_channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('must be a non-empty list of channel names ("email" or a [[channel]] name)')
+        if len(set(value)) != len(value):
+            raise ValueError("names a channel twice")
+        return value
+
+    @field_validator("alert_lead_hours")
+    @classmethod
+    def _lead(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, hours in value.items():
+            if key not in MILESTONES:
+                raise ValueError(f"unknown milestone {key!r} (known: {', '.join(MILESTONES)})")
+            if not 0 <= hours <= 48:
+                raise ValueError(f"{key}: hours from 0 (off) to 48, got {hours!r}")
+        return value
+
+
+ROUTE_KEYS = frozenset(AlertKeys.model_fields)
+
+
+def route_alerts(
+    merged: Mapping[str, Any], own: Iterable[str], channels: Mapping[str, Channel], fail: Fail
 ) -> AlertSettings | None:
-    """A route's alert settings (None when it names no ``alert_channels``). ``merged``: the route with
-    [defaults]; ``own``: the route's table alone; ``fail(key, message)`` builds the ConfigError."""
+    """A route's alert settings (None when it names no ``alert_channels``). ``merged``: the route's checked
+    ``alert_*`` values with [defaults] (None: not written); ``own``: the keys the route's table itself writes;
+    ``fail(key, message)`` builds the ConfigError."""
     names = merged.get("alert_channels")
     if names is None:
         # [defaults] may hold settings for the routes that alert; a route's own settings need channels.
@@ -180,12 +221,6 @@ def parse_route_alerts(
             if key in ROUTE_KEYS:
                 raise fail(key, "alert settings need alert_channels (which channels to alert on)")
         return None
-    if not isinstance(names, list) or not names or not all(isinstance(c, str) for c in names):
-        raise fail(
-            "alert_channels", 'must be a non-empty list of channel names ("email" or a [[channel]] name)'
-        )
-    if len(set(names)) != len(names):
-        raise fail("alert_channels", "names a channel twice")
     resolved: list[Channel] = []
     for c in names:
         if c == EMAIL:
@@ -195,35 +230,18 @@ def parse_route_alerts(
         else:
             known = ", ".join([EMAIL, *sorted(channels)])
             raise fail("alert_channels", f"no channel named {c!r} (known: {known})")
-    severity = merged.get("alert_min_severity", DEFAULT_MIN_SEVERITY)
-    if severity not in SEVERITIES:
-        raise fail("alert_min_severity", f"must be one of {', '.join(SEVERITIES)}, got {severity!r}")
-    lead_raw = merged.get("alert_lead_hours", {})
-    if not isinstance(lead_raw, dict):
-        raise fail("alert_lead_hours", "must be a table of milestone = hours")
-    lead = dict(DEFAULT_LEAD_HOURS)
-    for key, hours in lead_raw.items():
-        if key not in MILESTONES:
-            raise fail("alert_lead_hours", f"unknown milestone {key!r} (known: {', '.join(MILESTONES)})")
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 <= hours <= 48:
-            raise fail("alert_lead_hours", f"{key}: hours from 0 (off) to 48, got {hours!r}")
-        lead[key] = float(hours)
-    on_met = merged.get("alert_on_met", False)
-    if not isinstance(on_met, bool):
-        raise fail("alert_on_met", "must be true or false")
-    interval = merged.get("alert_interval_minutes", DEFAULT_INTERVAL_MINUTES)
-    if isinstance(interval, bool) or not isinstance(interval, int) or not 0 <= interval <= 1440:
-        raise fail("alert_interval_minutes", "must be an integer from 0 to 1440")
-    max_age = merged.get("alert_max_age_hours", DEFAULT_MAX_AGE_HOURS)
-    if isinstance(max_age, bool) or not isinstance(max_age, int) or not 1 <= max_age <= 168:
-        raise fail("alert_max_age_hours", "must be an integer from 1 to 168")
+
+    def given(key: str, default: Any) -> Any:
+        value = merged.get(key)
+        return default if value is None else value
+
     return AlertSettings(
         channels=tuple(resolved),
-        min_severity=severity,
-        lead_hours=lead,
-        on_met=on_met,
-        interval_minutes=interval,
-        max_age_hours=max_age,
+        min_severity=str(given("alert_min_severity", DEFAULT_MIN_SEVERITY)),
+        lead_hours={**DEFAULT_LEAD_HOURS, **given("alert_lead_hours", {})},
+        on_met=given("alert_on_met", False),
+        interval_minutes=given("alert_interval_minutes", DEFAULT_INTERVAL_MINUTES),
+        max_age_hours=given("alert_max_age_hours", DEFAULT_MAX_AGE_HOURS),
     )
 
 
@@ -244,10 +262,12 @@ def resolve_secret(secret: Secret, resolve_block: Any | None, env: Mapping[str, 
 
 __all__ = [
     "EMAIL",
+    "AlertKeys",
     "AlertSettings",
     "Channel",
+    "ChannelTable",
     "ConfigError",
     "Secret",
-    "parse_channels",
-    "parse_route_alerts",
+    "channels_of",
+    "route_alerts",
 ]

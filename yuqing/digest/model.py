@@ -154,7 +154,9 @@ class DigestData:
     trend_days: tuple[date, ...]
     trend: tuple[TrendRow, ...]
     omitted: tuple[tuple[str, int], ...] = ()  # (section, rows left out by the per-section cap)
-    new_listed_above: int = 0  # new events already listed under overdue / due soon (each event is listed once)
+    new_listed_above: int = (
+        0  # new events already listed under overdue / due soon (each event is listed once)
+    )
 
     @property
     def new_count(self) -> int:

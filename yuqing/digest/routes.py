@@ -18,44 +18,40 @@ recipients = ["duty@example.gov.cn"]
 send_empty = true              # also send "nothing to report" (default false)
 ```
 
-An unknown key is an error naming the key and its line, like the sources file. The same file configures
+The file's schema is ``_RoutesFile`` (``yuqing/tomlschema.py``, as for the sources file): an unknown key or a bad
+value is an error naming the route, the key and its line. The same file configures
 urgent alerts: ``[[channel]]`` tables and the ``alert_*`` keys of a route (``yuqing/alerts/config.py``).
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from yuqing.alerts.config import ROUTE_KEYS as ALERT_KEYS
-from yuqing.alerts.config import AlertSettings, Channel, parse_channels, parse_route_alerts
+from pydantic import Field, field_validator
+
+from yuqing.alerts.config import (
+    AlertKeys,
+    AlertSettings,
+    Channel,
+    ChannelTable,
+    Fail,
+    channels_of,
+    route_alerts,
+)
 from yuqing.errors import ConfigError
-from yuqing.tomllines import TomlLines
+from yuqing.tomlschema import Document, Table, matching, numbered
 
 DEFAULT_DUE_WITHIN_HOURS = 24  # the longest baseline window short of 48 h: "due by this time tomorrow"
 DEFAULT_LOOKBACK_DAYS = 30  # overdue events that started earlier are dropped from the digest as stale
 
-_ROUTE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ROUTE_NAME = r"[a-z0-9][a-z0-9_-]{0,63}"
 _REGION = re.compile(r"^\d{2,6}$")
-_KEYS = {
-    "name",
-    "label",
-    "recipients",
-    "topics",
-    "regions",
-    "all",
-    "send_empty",
-    "due_within_hours",
-    "lookback_days",
-    *ALERT_KEYS,
-}
-_DEFAULT_KEYS = _KEYS - {"name", "recipients", "label"}
 
 
 def region_prefix(code: str) -> str:
@@ -102,141 +98,133 @@ class Route:
         )
 
 
-def check_address(value: str, *, where: str) -> str:
+def normalised_address(value: str) -> str:
     """A bare addr-spec, no display name, no CR/LF: it goes into the SMTP envelope. A domain in another script
     (``ops@例子.中国``) is IDNA-encoded (``ops@xn--fsqu00a.xn--fiqs8s``), which every SMTP server takes; a local
-    part in another script needs SMTPUTF8, which yuqing does not use, so it is refused."""
+    part in another script needs SMTPUTF8, which yuqing does not use, so it is refused (ValueError, saying why)."""
+    plain = f"not a plain e-mail address: {value!r}"
     if not isinstance(value, str) or any(c in value for c in "\r\n\t\0 <>,;\"'"):
-        raise ConfigError(f"{where}: not a plain e-mail address: {value!r}")
+        raise ValueError(plain)
     name, addr = parseaddr(value)
     if name or addr != value or addr.count("@") != 1:
-        raise ConfigError(f"{where}: not a plain e-mail address: {value!r}")
+        raise ValueError(plain)
     local, domain = addr.split("@")
     if not local or "." not in domain:
-        raise ConfigError(f"{where}: not a plain e-mail address: {value!r}")
+        raise ValueError(plain)
     if not local.isascii():
-        raise ConfigError(f"{where}: {value!r}: the part before @ must be ASCII (SMTPUTF8 is not used)")
+        raise ValueError(f"{value!r}: the part before @ must be ASCII (SMTPUTF8 is not used)")
     if not domain.isascii():
         try:
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError as e:
-            raise ConfigError(f"{where}: {value!r}: the domain is not a valid internationalised name ({e})") from e
+            raise ValueError(f"{value!r}: the domain is not a valid internationalised name ({e})") from e
         addr = f"{local}@{domain}"
     try:
         Address(addr_spec=addr)
     except (ValueError, IndexError) as e:
-        raise ConfigError(f"{where}: not a plain e-mail address: {value!r}") from e
+        raise ValueError(plain) from e
     return addr
 
 
-def _route(
-    raw: dict[str, Any],
-    defaults: dict[str, Any],
-    *,
-    index: int,
-    lines: TomlLines,
-    where: str,
-    channels: dict[str, Channel] | None = None,
-) -> Route:
-    def fail(key: str, message: str) -> ConfigError:
-        return ConfigError(f"{where}:{lines.key(key, 'route', index)}: route #{index + 1}: {key}: {message}")
+def check_address(value: str, *, where: str) -> str:
+    """:func:`normalised_address`, or a ConfigError naming ``where`` the address came from."""
+    try:
+        return normalised_address(value)
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from e
 
-    for key in raw:
-        if key not in _KEYS:
-            raise fail(key, f"unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
-    merged = {**defaults, **raw}
-    name = merged.get("name")
-    if not isinstance(name, str) or not _ROUTE_NAME.match(name):
-        raise fail("name", f"needs a name of lower-case letters, digits, '-' or '_', got {name!r}")
-    recipients_raw = merged.get("recipients", [])
-    if not isinstance(recipients_raw, list) or not all(isinstance(r, str) for r in recipients_raw):
-        raise fail("recipients", "must be a list of addresses")
-    recipients = tuple(
-        check_address(r, where=f"{where}:{lines.key('recipients', 'route', index)}") for r in recipients_raw
-    )
-    if not recipients:
-        raise fail("recipients", "needs at least one address")
-    if len(set(recipients)) != len(recipients):
-        raise fail("recipients", "lists an address twice")
-    topics_raw = merged.get("topics", [])
-    if not isinstance(topics_raw, list) or not all(isinstance(t, str) and t for t in topics_raw):
-        raise fail("topics", "must be a list of topic slugs")
-    regions_raw = merged.get("regions", [])
-    if not isinstance(regions_raw, list) or not all(
-        isinstance(r, str) and _REGION.match(r) for r in regions_raw
-    ):
-        raise fail("regions", "must be a list of GB/T 2260 codes or prefixes (2 to 6 digits, as strings)")
-    all_ = merged.get("all", False)
-    if not isinstance(all_, bool):
-        raise fail("all", "must be true or false")
-    if all_ and (topics_raw or regions_raw):
+
+class _Settings(AlertKeys):
+    """The keys of a route that ``[defaults]`` may set too, as written; None: not written."""
+
+    topics: list[str] | None = None
+    regions: list[str] | None = None
+    all: bool | None = None
+    send_empty: bool | None = None
+    due_within_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+    lookback_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+    @field_validator("topics")
+    @classmethod
+    def _slugs(cls, value: list[str]) -> list[str]:
+        if not all(value):
+            raise ValueError("must be a list of topic slugs")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        if not all(_REGION.match(r) for r in value):
+            raise ValueError("must be a list of GB/T 2260 codes or prefixes (2 to 6 digits, as strings)")
+        return value
+
+
+class _RouteTable(_Settings):
+    """A ``[[route]]``, as written."""
+
+    name: Annotated[str, matching(_ROUTE_NAME, "needs a name of lower-case letters, digits, '-' or '_'")]
+    recipients: list[str]
+    label: str | None = None
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        addresses = [normalised_address(r) for r in value]
+        if not addresses:
+            raise ValueError("needs at least one address")
+        if len(set(addresses)) != len(addresses):
+            raise ValueError("lists an address twice")
+        return addresses
+
+
+class _RoutesFile(Table):
+    defaults: _Settings = Field(default_factory=_Settings)
+    route: list[_RouteTable] = Field(default_factory=list)
+    channel: list[ChannelTable] = Field(default_factory=list)
+
+
+def _route(table: _RouteTable, defaults: _Settings, channels: dict[str, Channel], fail: Fail) -> Route:
+    """One route: its own keys, else ``[defaults]``, else the defaults of :class:`Route`; checks across keys."""
+    own = table.model_fields_set
+    merged = {
+        key: getattr(table, key) if key in own else getattr(defaults, key) for key in _Settings.model_fields
+    }
+    topics, regions, all_ = merged["topics"] or [], merged["regions"] or [], bool(merged["all"])
+    if all_ and (topics or regions):
         raise fail("all", "a route with all = true takes no topics or regions")
-    if not all_ and not (topics_raw or regions_raw):
+    if not all_ and not (topics or regions):
         raise fail("name", "needs topics and/or regions, or all = true for every event")
-    label = merged.get("label")
-    if label is not None and not isinstance(label, str):
-        raise fail("label", "must be a string")
-    send_empty = merged.get("send_empty", False)
-    if not isinstance(send_empty, bool):
-        raise fail("send_empty", "must be true or false")
-    due = merged.get("due_within_hours", DEFAULT_DUE_WITHIN_HOURS)
-    if not isinstance(due, int) or isinstance(due, bool) or not 1 <= due <= 168:
-        raise fail("due_within_hours", "must be an integer from 1 to 168")
-    lookback = merged.get("lookback_days", DEFAULT_LOOKBACK_DAYS)
-    if not isinstance(lookback, int) or isinstance(lookback, bool) or not 1 <= lookback <= 3650:
-        raise fail("lookback_days", "must be an integer from 1 to 3650")
-    alerts = parse_route_alerts(merged, raw, channels or {}, fail)
+    due, lookback = merged["due_within_hours"], merged["lookback_days"]
     return Route(
-        name=name,
-        recipients=recipients,
-        topics=frozenset(topics_raw),
-        regions=tuple(sorted({region_prefix(r) for r in regions_raw})),
+        name=table.name,
+        recipients=tuple(table.recipients),
+        topics=frozenset(topics),
+        regions=tuple(sorted({region_prefix(r) for r in regions})),
         all=all_,
-        label=label,
-        send_empty=send_empty,
-        due_within_hours=due,
-        lookback_days=lookback,
-        alerts=alerts,
+        label=table.label,
+        send_empty=bool(merged["send_empty"]),
+        due_within_hours=DEFAULT_DUE_WITHIN_HOURS if due is None else due,
+        lookback_days=DEFAULT_LOOKBACK_DAYS if lookback is None else lookback,
+        alerts=route_alerts(merged, own, channels, fail),
     )
 
 
 def parse_routes(text: str, *, where: str = "routes.toml") -> tuple[Route, ...]:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{where}: {e}") from e
-    lines = TomlLines(text)
-    for key in doc:
-        if key not in ("route", "defaults", "channel"):
-            raise ConfigError(f"{where}:{lines.top_level(key)}: unknown top-level key {key!r}")
-    defaults = doc.get("defaults", {})
-    if not isinstance(defaults, dict):
-        raise ConfigError(f"{where}: [defaults] must be a table")
-    for key in defaults:
-        if key not in _DEFAULT_KEYS:
-            raise ConfigError(
-                f"{where}:{lines.key(key, 'defaults') or 1}: [defaults]: unknown key {key!r} "
-                f"(known: {', '.join(sorted(_DEFAULT_KEYS))})"
-            )
-    raw_routes = doc.get("route", [])
-    if not isinstance(raw_routes, list) or not raw_routes:
+    doc = Document(text, where=where, labels={"route": numbered("route"), "channel": numbered("channel")})
+    checked = doc.validate(_RoutesFile)
+    if not checked.route:
         raise ConfigError(f"{where}: needs at least one [[route]] table")
+    channels = channels_of(checked.channel, lambda n, key, message: doc.error(("channel", n, key), message))
+    routes: list[Route] = []
+    for n, table in enumerate(checked.route):
 
-    def channel_fail(index: int | None, key: str, message: str) -> ConfigError:
-        line = lines.key(key, "channel", index) if index is not None else 1
-        label = f"channel #{index + 1}: " if index is not None else ""
-        return ConfigError(f"{where}:{line}: {label}{key}: {message}")
+        def fail(key: str, message: str, n: int = n) -> ConfigError:
+            return doc.error(("route", n, key), message)
 
-    channels = parse_channels(doc.get("channel"), channel_fail)
-    routes = tuple(
-        _route(raw, defaults, index=n, lines=lines, where=where, channels=channels)
-        for n, raw in enumerate(raw_routes)
-    )
-    names = [r.name for r in routes]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"{where}: route name {name!r} is used twice")
-    return routes
+        if any(r.name == table.name for r in routes):
+            raise fail("name", f"route name {table.name!r} is used twice")
+        routes.append(_route(table, checked.defaults, channels, fail))
+    return tuple(routes)
 
 
 def load_routes(path: Path) -> tuple[Route, ...]:

@@ -12,7 +12,6 @@ within 48 h). Status as of ``as_of`` (only responses visible at ``as_of`` count)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from pydantic import Field, field_validator
 
 from yuqing import tomlschema, vocab
 from yuqing.errors import ConfigError
-from yuqing.tomlschema import Table
+from yuqing.tomlschema import Table, matching
 from yuqing.vocab import MILESTONES, Severity
 
 from .model import MET, MET_LATE, OVERDUE, PENDING, Deadline, Event, Milestone, Response
@@ -31,7 +30,6 @@ from .regions import trimmed
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
 CLOCKS = ("event_start", "first_detected")
-_PREFIX = re.compile(r"^(\d\d){1,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +117,13 @@ class _Override(Table):
     """An ``[[override]]``: other hours for one rule in the divisions under a region-code prefix."""
 
     id: str
-    region_prefix: str
+    region_prefix: Annotated[
+        str, matching(r"(\d\d){1,3}", "region_prefix is 2, 4 or 6 digits of a GB/T 2260 code")
+    ]
     severity: _Severity
     milestone: _Milestone
     hours: _Hours
     source: str | None = None
-
-    @field_validator("region_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        if not _PREFIX.match(value):
-            raise ValueError(f"region_prefix is 2, 4 or 6 digits of a GB/T 2260 code, got {value!r}")
-        return value
 
 
 class _Linking(Table):

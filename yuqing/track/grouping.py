@@ -252,7 +252,9 @@ def candidate_edges(
 PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's terms are 24 × 24 compares)
 
 
-def same_incident(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
+def same_incident(
+    i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams
+) -> npt.NDArray[np.bool_]:
     """Whether each pair (i[k], j[k]) is one incident: compatible places, then near-duplicate headlines or
     the wording rule (cheapest test first: most candidate pairs fail on place)."""
     out = np.zeros(i.size, dtype=bool)
@@ -266,7 +268,9 @@ def same_incident(i: I64, j: I64, sig: text.U32, prof: Profiles, params: Groupin
         near = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
         rest = np.flatnonzero(~near)
         ri, rj = ci[rest], cj[rest]
-        score = incident.overlap(prof.term_codes[ri], prof.term_weights[ri], prof.term_codes[rj], prof.term_weights[rj])
+        score = incident.overlap(
+            prof.term_codes[ri], prof.term_weights[ri], prof.term_codes[rj], prof.term_weights[rj]
+        )
         near[rest] = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
         out[a + placed] = near
     return out

@@ -71,12 +71,12 @@ class TrackItem:
     @property
     def may_open(self) -> bool:
         """Who may open or join an event (docs/design.md "Events"):
-          * an issue (the classifier's label) that is not an official body's release;
-          * an item from an official source only as an outside reporter of a major emergency in
-            another jurisdiction (``outside_reporter``): the duty to inform exists whoever reported
-            the incident first; a province's own posts about its own province, a ministry's national
-            campaigns and its routine work elsewhere open nothing;
-          * nothing else: official releases and media relays of them answer events, they never open one.
+        * an issue (the classifier's label) that is not an official body's release;
+        * an item from an official source only as an outside reporter of a major emergency in
+          another jurisdiction (``outside_reporter``): the duty to inform exists whoever reported
+          the incident first; a province's own posts about its own province, a ministry's national
+          campaigns and its routine work elsewhere open nothing;
+        * nothing else: official releases and media relays of them answer events, they never open one.
         """
         if self.official_response:
             return False

@@ -290,7 +290,11 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         )
     lines.append("milestones:")
     for m in parts["milestones"]:
-        met = f", met {fmt_local(m.met_at)} by {m.met_by_item_id}{' (reported)' if m.reported else ''}" if m.met_at else ""
+        met = (
+            f", met {fmt_local(m.met_at)} by {m.met_by_item_id}{' (reported)' if m.reported else ''}"
+            if m.met_at
+            else ""
+        )
         lines.append(
             f"  {m.milestone}: {m.status} — deadline {fmt_local(m.deadline_at)}{met}; rule {m.rule_id} "
             f"v{m.rule_version}, {m.source_document}"
