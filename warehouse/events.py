@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from warehouse.db import registered
-from warehouse.rows import Row, named
+from warehouse.rows import Row, into, named
 from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
 
 _ITEM_COLUMNS = """
@@ -38,18 +38,10 @@ _VISIBLE = "i.item_time <= $as_of AND i.fetched_at <= $as_of"
 
 
 def _item(row: Row) -> TrackItem:
-    return TrackItem(
-        item_id=row.item_id,
-        source=row.source,
-        url=row.url,
-        title=row.title,
-        summary=row.summary,
-        item_time=row.item_time,
-        fetched_at=row.fetched_at,
+    return into(
+        TrackItem,
+        row,
         topics=tuple(row.topics),
-        region_code=row.region_code,
-        region_name=row.region_name,
-        severity=row.severity,
         source_official=bool(row.source_official),
         official_response=bool(row.official_response),
         reported_response=bool(row.reported_response),
@@ -303,23 +295,11 @@ def events_since(
             {"since": since},
         )
     return [
-        Event(
-            event_id=r.event_id,
-            opening_item_id=r.opening_item_id,
-            title=r.title,
+        into(
+            Event,
+            r,
             topics=tuple(r.topics),
-            region_code=r.region_code,
-            region_name=r.region_name,
-            severity_proposed=r.severity_proposed,
-            started_at=r.started_at,
-            first_detected_at=r.first_detected_at,
-            last_item_at=r.last_item_at,
             item_ids=(),
-            item_count=r.item_count,
-            source_count=r.source_count,
-            items_6h=r.items_6h,
-            items_24h=r.items_24h,
-            severity_override=r.severity_override,
             clock_basis=r.clock_basis or "earliest report",
             severity_basis=r.severity_basis or "",
             profile=EventProfile(
@@ -525,7 +505,7 @@ WITH recent AS (
     SELECT event_id, severity FROM severity_overrides
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
 )
-SELECT od.event_id, e.topics, od.event_started_at, od.milestone, od.due_at,
+SELECT od.event_id, e.topics, od.event_started_at AS started_at, od.milestone, od.due_at AS deadline_at,
        coalesce(o.severity, e.severity_proposed) AS severity, e.title,
        coalesce(u.item_urls, []::VARCHAR[]) AS item_urls, e.region_code, e.region_name,
        od.rule_id, od.rule_version, od.source_document,

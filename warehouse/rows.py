@@ -2,15 +2,17 @@
 
 ``named(con, sql, params)`` returns the rows as named tuples whose fields are the query's column names (its
 ``AS`` aliases), so a reader names what it reads and a reordered ``SELECT`` cannot shift its meaning. One tuple
-type is made per distinct list of columns and reused.
+type is made per distinct list of columns and reused. ``into(Type, row, …)`` makes a dataclass of such a row when its
+columns are named as the dataclass's fields.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 
@@ -40,3 +42,18 @@ def named(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[
     columns: Sequence[Any] = cursor.description or ()
     row = _row_type(tuple(str(c[0]) for c in columns))
     return [row(*r) for r in cursor.fetchall()]
+
+
+T = TypeVar("T")
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def into(cls: type[T], row: Any, **given: Any) -> T:
+    """The dataclass ``cls`` with each field read from the attribute of ``row`` of the same name, but for the
+    fields ``given`` (converted values, or fields the row does not have)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    return cls(**{name: getattr(row, name) for name in names if name not in given}, **given)

@@ -26,7 +26,14 @@ def start_run(
             "INSERT INTO runs (run_id, kind, as_of, started_at, status, host, pid) VALUES (?, ?, ?, ?, 'running', ?, ?) "
             "ON CONFLICT (run_id) DO UPDATE SET kind = excluded.kind, as_of = excluded.as_of, "
             "status = 'running', finished_at = NULL, error = NULL, host = excluded.host, pid = excluded.pid",
-            [run_id, kind, require_aware(as_of), require_aware(started_at) or utcnow(), socket.gethostname(), os.getpid()],
+            [
+                run_id,
+                kind,
+                require_aware(as_of),
+                require_aware(started_at) or utcnow(),
+                socket.gethostname(),
+                os.getpid(),
+            ],
         )
 
 

@@ -60,7 +60,9 @@ def publish_snapshot(wh: Warehouse, *, dest: str | os.PathLike[str] | None = Non
     con = wh.con
     try:
         main = str(con.execute("SELECT current_database()").fetchall()[0][0])
-        con.execute(f"ATTACH {_quote_literal(str(tmp))} AS {_ALIAS} (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
+        con.execute(
+            f"ATTACH {_quote_literal(str(tmp))} AS {_ALIAS} (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')"
+        )
         try:
             con.execute(f"COPY FROM DATABASE {_quote_ident(main)} TO {_ALIAS}")
             con.execute(

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from warehouse import digests as sql
+from warehouse.rows import into
 from yuqing.digest.model import (
     NO_TOPIC,
     DigestData,
@@ -51,20 +52,7 @@ def digest_date(as_of: datetime) -> date:
 
 
 def _event_ref(e: sql.EventRecord) -> EventRef:
-    return EventRef(
-        event_id=e.event_id,
-        title=e.title,
-        topics=e.topics,
-        region_code=e.region_code,
-        region_name=e.region_name,
-        severity=e.severity,
-        severity_overridden=e.severity_override is not None,
-        started_at=e.started_at,
-        first_detected_at=e.first_detected_at,
-        item_count=e.item_count,
-        source_count=e.source_count,
-        url=e.first_item_url,
-    )
+    return into(EventRef, e, severity_overridden=e.severity_override is not None, url=e.first_item_url)
 
 
 def _state(m: sql.MilestoneRecord, as_of: datetime) -> MilestoneState:

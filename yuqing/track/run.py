@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import duckdb
 
 from warehouse import events as sql
+from warehouse.rows import into
 from yuqing.errors import StorageError
 from yuqing.timeutil import fmt_local, to_utc, utcnow
 
@@ -203,20 +204,11 @@ def overdue(
     horizon = None if lookback_days is None else as_of - timedelta(days=lookback_days)
     rows = sql.overdue_rows(wh.con, as_of, horizon)
     return [
-        OverdueRow(
-            event_id=r.event_id,
+        into(
+            OverdueRow,
+            r,
             topics=tuple(r.topics),
-            started_at=r.event_started_at,
-            milestone=r.milestone,
-            deadline_at=r.due_at,
-            severity=r.severity,
-            title=r.title,
             item_urls=tuple(r.item_urls),
-            region_code=r.region_code,
-            region_name=r.region_name,
-            rule_id=r.rule_id,
-            rule_version=r.rule_version,
-            source_document=r.source_document,
             overdue_by=timedelta(seconds=int(r.overdue_seconds)),
         )
         for r in rows
