@@ -8,15 +8,21 @@ to the warehouse at the same time, and what a run is called.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from yuqing.errors import ConfigError, DataCheckError, DeliveryError, Disposition, RetrieveError, SchemaError
 from yuqing.settings import Settings
 from yuqing.timeutil import parse_as_of, shanghai
+
+if TYPE_CHECKING:
+    from prefect import Task
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # One DuckDB file takes one writing process at a time. Every step that opens the warehouse holds one slot of
 # this Prefect global concurrency limit, so flow runs on any number of workers queue instead of failing on
@@ -80,6 +86,30 @@ def _exception_of(state: Any) -> BaseException | None:
 def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
     """``retry_condition_fn`` for every task: retry temporary failures only."""
     return is_retryable(_exception_of(state))
+
+
+def step(
+    name: str,
+    *,
+    retries: int = 0,
+    delay: float | Callable[[int], list[float]] = 0.0,
+    condition: Callable[[Any, Any, Any], bool] = retry_condition,
+    jitter: float | None = None,
+) -> Callable[[Callable[P, R]], Task[P, R]]:
+    """A task of these flows: retried ``retries`` times (``delay`` seconds apart) when ``condition`` says the
+    failure is worth another try; never cached and its result never persisted (the warehouse is the result)."""
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
+    return task(
+        name=name,
+        retries=retries,
+        retry_delay_seconds=delay,
+        retry_jitter_factor=jitter,
+        retry_condition_fn=condition,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+    )
 
 
 # The slot is a lease the holder renews while it runs: a holder killed with -9 stops renewing, and the slot is

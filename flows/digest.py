@@ -6,9 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows import recovery
 from flows.common import (
@@ -18,6 +17,7 @@ from flows.common import (
     retry_condition,
     secret_value,
     site_path,
+    step,
     warehouse_lock,
 )
 from flows.track import send_alerts, track_task
@@ -35,17 +35,11 @@ DIGEST_RETRY_DELAY_SECONDS = 60.0
 def _digest_retry_condition(task: Any, task_run: Any, state: Any) -> bool:
     return retry_condition(task, task_run, state) and not isinstance(_exception_of(state), DeliveryError)
 
+
 ARTIFACT_KEY = "digest-report"
 
 
-@task(
-    name="digest",
-    retries=DIGEST_RETRIES,
-    retry_delay_seconds=DIGEST_RETRY_DELAY_SECONDS,
-    retry_condition_fn=_digest_retry_condition,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+@step("digest", retries=DIGEST_RETRIES, delay=DIGEST_RETRY_DELAY_SECONDS, condition=_digest_retry_condition)
 def digest_task(
     db_path: Path,
     as_of: datetime,
@@ -56,7 +50,13 @@ def digest_task(
 ) -> str:
     with warehouse_lock():
         return pipeline.digest(
-            db_path, as_of=as_of, to=to, out=out, routes_path=routes_path, force=force, resolve_secret=secret_value
+            db_path,
+            as_of=as_of,
+            to=to,
+            out=out,
+            routes_path=routes_path,
+            force=force,
+            resolve_secret=secret_value,
         )
 
 

@@ -10,9 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -25,8 +24,8 @@ from flows.common import (
     RETRY_JITTER,
     current_run_name,
     resolve_as_of,
-    retry_condition,
     site_path,
+    step,
     warehouse_lock,
 )
 from flows.track import send_alerts, track_task
@@ -49,27 +48,17 @@ ARTIFACT_KEY = "ingest-report"
 _FETCH_RUNNER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=FETCH_WORKERS))
 
 
-@task(
-    name="plan-ingest",
-    retries=STORE_RETRIES,
-    retry_delay_seconds=STORE_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+@step("plan-ingest", retries=STORE_RETRIES, delay=STORE_RETRY_DELAY_SECONDS)
 def plan_task(db_path: Path, sources_path: Path, as_of: datetime) -> pipeline.IngestPlan:
     with warehouse_lock():
         return pipeline.plan_ingest(db_path, sources_path, as_of=as_of)
 
 
-@task(
-    name="fetch-group",
+@step(
+    "fetch-group",
     retries=FETCH_RETRIES,
-    retry_delay_seconds=exponential_backoff(FETCH_BACKOFF_SECONDS),
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-    persist_result=False,
+    delay=exponential_backoff(FETCH_BACKOFF_SECONDS),
+    jitter=RETRY_JITTER,
 )
 def fetch_task(
     jobs: list[pipeline.FetchJob], as_of: datetime, offload: Offload | None = None
@@ -77,14 +66,7 @@ def fetch_task(
     return pipeline.fetch_group(jobs, as_of=as_of, offload=offload)
 
 
-@task(
-    name="store-group",
-    retries=STORE_RETRIES,
-    retry_delay_seconds=STORE_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+@step("store-group", retries=STORE_RETRIES, delay=STORE_RETRY_DELAY_SECONDS)
 def store_task(
     db_path: Path, run_id: str, as_of: datetime, results: list[SourceResult]
 ) -> list[pipeline.SourceRow]:
@@ -92,14 +74,7 @@ def store_task(
         return pipeline.store_group(db_path, run_id, as_of, results)
 
 
-@task(
-    name="finish-ingest",
-    retries=STORE_RETRIES,
-    retry_delay_seconds=STORE_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+@step("finish-ingest", retries=STORE_RETRIES, delay=STORE_RETRY_DELAY_SECONDS)
 def finish_task(
     db_path: Path, plan: pipeline.IngestPlan, rows: list[pipeline.SourceRow]
 ) -> pipeline.IngestReport:

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows import recovery
 from flows.common import (
     current_run_name,
     resolve_as_of,
-    retry_condition,
     secret_value,
     site_path,
+    step,
     warehouse_lock,
 )
 from yuqing import pipeline
@@ -29,14 +28,7 @@ ARTIFACT_KEY = "track-report"
 ALERTS_ARTIFACT_KEY = "alerts-report"
 
 
-@task(
-    name="track",
-    retries=TRACK_RETRIES,
-    retry_delay_seconds=TRACK_RETRY_DELAY_SECONDS,
-    retry_condition_fn=retry_condition,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
+@step("track", retries=TRACK_RETRIES, delay=TRACK_RETRY_DELAY_SECONDS)
 def track_task(
     db_path: Path, as_of: datetime, routes_path: Path | None = None, alerts: bool | None = None
 ) -> pipeline.TrackSummary:
@@ -52,7 +44,7 @@ def track_task(
         )
 
 
-@task(name="alerts", retries=0, cache_policy=NO_CACHE, persist_result=False)
+@step("alerts")
 def alerts_task(db_path: Path, as_of: datetime, routes_path: Path | None = None) -> str:
     """Send the urgent alerts due as of ``as_of``, outside the warehouse slot: a channel that is down costs
     one bounded attempt and never holds ingest or track. Failed alerts are in the ledger and retried by the

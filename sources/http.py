@@ -466,6 +466,36 @@ class _Clients:
                 await response.aclose()
 
 
+def _redirect_target(
+    requested: str, visited: Sequence[str], location: str | None, status: int, settings: FetchSettings
+) -> str:
+    """Where a redirect from ``visited[-1]`` leads, or the RetrieveError that refuses it (soft: the feed's address
+    needs fixing, not the network)."""
+
+    def refused(message: str, outcome: FetchOutcome = FetchOutcome.HTTP_ERROR) -> RetrieveError:
+        return RetrieveError(
+            message, url=requested, outcome=outcome, disposition=Disposition.SOFT, status=status
+        )
+
+    if not location:
+        raise refused(f"HTTP {status} without Location")
+    problem: str | None = None
+    try:
+        target = urljoin(visited[-1], location.strip())
+    except ValueError as e:
+        target, problem = location.strip(), str(e)
+    if problem is None and target.lower().startswith(("http:", "https:")):
+        problem = url_problem(target)  # other schemes are refused as such when fetched
+    if problem is not None:
+        raise refused(f"redirect to an unusable URL {target[:200]!r}: {problem}")
+    if target in visited:
+        loop = " -> ".join(redact(u) for u in [*visited, target])
+        raise refused(f"redirect loop: {loop}", FetchOutcome.TOO_MANY_REDIRECTS)
+    if len(visited) > settings.max_redirects:
+        raise refused(f"more than {settings.max_redirects} redirects", FetchOutcome.TOO_MANY_REDIRECTS)
+    return target
+
+
 async def _exchange(
     clients: _Clients, request: FetchRequest, settings: FetchSettings, started: float
 ) -> Retrieved:
@@ -482,46 +512,9 @@ async def _exchange(
             _check_peer(response, url, settings, clients.checked)
             status = response.status_code
             if status in _REDIRECT_STATUSES:
-                location = response.headers.get("location")
-                if not location:
-                    raise RetrieveError(
-                        f"HTTP {status} without Location",
-                        url=request.url,
-                        outcome=FetchOutcome.HTTP_ERROR,
-                        disposition=Disposition.SOFT,
-                        status=status,
-                    )
-                problem: str | None = None
-                try:
-                    target = urljoin(url, location.strip())
-                except ValueError as e:
-                    target, problem = location.strip(), str(e)
-                if problem is None and target.lower().startswith(("http:", "https:")):
-                    problem = url_problem(target)  # other schemes are refused as such below
-                if problem is not None:
-                    raise RetrieveError(
-                        f"redirect to an unusable URL {target[:200]!r}: {problem}",
-                        url=request.url,
-                        outcome=FetchOutcome.HTTP_ERROR,
-                        disposition=Disposition.SOFT,
-                        status=status,
-                    )
-                if target in visited:
-                    raise RetrieveError(
-                        f"redirect loop: {' -> '.join(redact(u) for u in [*visited, target])}",
-                        url=request.url,
-                        outcome=FetchOutcome.TOO_MANY_REDIRECTS,
-                        disposition=Disposition.SOFT,
-                        status=status,
-                    )
-                if len(visited) > settings.max_redirects:
-                    raise RetrieveError(
-                        f"more than {settings.max_redirects} redirects",
-                        url=request.url,
-                        outcome=FetchOutcome.TOO_MANY_REDIRECTS,
-                        disposition=Disposition.SOFT,
-                        status=status,
-                    )
+                target = _redirect_target(
+                    request.url, visited, response.headers.get("location"), status, settings
+                )
                 visited.append(target)
                 url = target
                 continue

@@ -20,6 +20,7 @@ import json
 import random
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 SEED = 20261205
@@ -187,9 +188,11 @@ def round2(items: list[dict], out: Path) -> None:
     _write_round(order, chosen, out, first=18)
 
 
-def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: int) -> None:
-    """Write a round's items as batches ``first`` on, and append their strata to ``sample.jsonl``."""
-    with open(out / "sample.jsonl", "a", encoding="utf-8") as s:
+def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: int, mode: str = "a") -> None:
+    """Write a round's items as batches ``first`` on, and append their strata to ``sample.jsonl`` (the first round:
+    ``mode`` "w", a new file)."""
+    (out / "batches").mkdir(parents=True, exist_ok=True)
+    with open(out / "sample.jsonl", mode, encoding="utf-8") as s:
         for n in range(0, len(order), BATCH):
             batch_no = first + n // BATCH
             with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
@@ -269,32 +272,29 @@ def round5(items: list[dict], out: Path, strata: list[tuple[str, int]] = ROUND5,
     _write_round(order, chosen, out, first=first)
 
 
+# Round n (2 to 7) draws this way; round 1 is the first, natural and targeted, draw (round1 below).
+ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
+    2: round2,
+    3: round3,
+    4: lambda items, out: _append_round(items, out, ROUND4, SEED + 4, first=25),
+    5: round5,
+    6: lambda items, out: round5(items, out, ROUND6, SEED + 6, first=33),
+    # Not used for the shipped model: training/README.md, round 7 (its items are kept in round7_unused/).
+    7: lambda items, out: _append_round(items, out, ROUND7, SEED + 7, first=35),
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", default="../shared/train/pool.jsonl")
     ap.add_argument("--out", default=str(Path(__file__).parent))
-    ap.add_argument("--round", type=int, default=1, choices=(1, 2, 3, 4, 5, 6, 7))
+    ap.add_argument("--round", type=int, default=1, choices=(1, *ROUNDS))
     args = ap.parse_args()
     items = [json.loads(line) for line in Path(args.pool).read_text(encoding="utf-8").splitlines()]
-    if args.round == 2:
-        round2(items, Path(args.out))
-        return
-    if args.round == 3:
-        round3(items, Path(args.out))
-        return
-    if args.round == 4:
-        _append_round(items, Path(args.out), ROUND4, SEED + 4, first=25)
-        return
-    if args.round == 5:
-        round5(items, Path(args.out))
-        return
-    if args.round == 6:
-        round5(items, Path(args.out), ROUND6, SEED + 6, first=33)
-        return
-    if args.round == 7:
-        # Not used for the shipped model: training/README.md, round 7 (its items are kept in round7_unused/).
-        _append_round(items, Path(args.out), ROUND7, SEED + 7, first=35)
-        return
+    (ROUNDS.get(args.round) or round1)(items, Path(args.out))
+
+
+def round1(items: list[dict], out: Path) -> None:
     by_stratum: dict[str, list[dict]] = defaultdict(list)
     for it in items:
         by_stratum[stratum_of(it)].append(it)
@@ -315,18 +315,7 @@ def main() -> None:
             chosen[it["id"]] = name
             order.append(it)
     rng.shuffle(order)
-    out = Path(args.out)
-    (out / "batches").mkdir(parents=True, exist_ok=True)
-    with open(out / "sample.jsonl", "w", encoding="utf-8") as s:
-        for n in range(0, len(order), BATCH):
-            batch_no = n // BATCH + 1
-            with open(out / "batches" / f"batch_{batch_no:02d}.jsonl", "w", encoding="utf-8") as f:
-                for it in order[n:n + BATCH]:
-                    f.write(json.dumps(batch_row(it), ensure_ascii=False) + "\n")
-                    s.write(json.dumps({"id": it["id"], "stratum": chosen[it["id"]], "batch": batch_no},
-                                       ensure_ascii=False) + "\n")
-    print(f"{len(order)} items in {(len(order) + BATCH - 1) // BATCH} batches")
-
+    _write_round(order, chosen, out, first=1, mode="w")
 
 if __name__ == "__main__":
     main()
