@@ -50,13 +50,7 @@ def digest_task(
 ) -> str:
     with warehouse_lock():
         return pipeline.digest(
-            db_path,
-            as_of=as_of,
-            to=to,
-            out=out,
-            routes_path=routes_path,
-            force=force,
-            resolve_secret=secret_value,
+            db_path, as_of=as_of, to=to, out=out, routes_path=routes_path, force=force, resolve_secret=secret_value
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,11 @@ def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
     finally:
         for name in tables:
             con.unregister(name)
+
+
+def attributes(objects: Sequence[Any], *names: str) -> dict[str, list[Any]]:
+    """Columns of an Arrow table for ``objects``: per name, that attribute of each object, in order."""
+    return {name: [getattr(o, name) for o in objects] for name in names}
 
 
 def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:

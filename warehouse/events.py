@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from warehouse.db import registered
+from warehouse.db import attributes, registered
 from warehouse.rows import Row, into, named
 from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
 
@@ -173,25 +173,28 @@ def write_grouping(
         return
     new_events = pa.table(
         {
-            "event_id": [e.event_id for e in events],
-            "opening_item_id": [e.opening_item_id for e in events],
-            "title": [e.title for e in events],
+            **attributes(
+                events,
+                "event_id",
+                "opening_item_id",
+                "title",
+                "region_code",
+                "region_name",
+                "severity_proposed",
+                "item_count",
+                "source_count",
+                "items_6h",
+                "items_24h",
+                "heat",
+                "clock_basis",
+                "severity_basis",
+            ),
             "topics": [list(e.topics) for e in events],
-            "region_code": [e.region_code for e in events],
-            "region_name": [e.region_name for e in events],
-            "severity_proposed": [e.severity_proposed for e in events],
             "started_at": pa.array([e.started_at for e in events], pa.timestamp("us", tz="UTC")),
             "first_detected_at": pa.array(
                 [e.first_detected_at for e in events], pa.timestamp("us", tz="UTC")
             ),
             "last_item_at": pa.array([e.last_item_at for e in events], pa.timestamp("us", tz="UTC")),
-            "item_count": [e.item_count for e in events],
-            "source_count": [e.source_count for e in events],
-            "items_6h": [e.items_6h for e in events],
-            "items_24h": [e.items_24h for e in events],
-            "heat": [e.heat for e in events],
-            "clock_basis": [e.clock_basis for e in events],
-            "severity_basis": [e.severity_basis for e in events],
             "kinds": pa.array([e.profile.kinds for e in events], pa.int64()),
             "place_codes": pa.array([list(e.profile.place_codes) for e in events], pa.list_(pa.int64())),
             "place_levels": pa.array([list(e.profile.place_levels) for e in events], pa.list_(pa.int32())),
@@ -351,15 +354,12 @@ def replace_responses(
         return
     new_links = pa.table(
         {
-            "event_id": [r.event_id for r in links],
-            "item_id": [r.item_id for r in links],
+            **attributes(links, "event_id", "item_id", "score", "reported"),
             "responded_at": pa.array([r.responded_at for r in links], pa.timestamp("us", tz="UTC")),
-            "score": [r.score for r in links],
             "evidence": [
                 json.dumps({"matched_terms": list(r.matched_terms), "rule": r.rule}, ensure_ascii=False)
                 for r in links
             ],
-            "reported": [r.reported for r in links],
             "kinds": [list(r.kinds) for r in links],
         }
     )
@@ -384,17 +384,13 @@ def replace_milestones(
     ts = pa.timestamp("us", tz="UTC")
     new_ms = pa.table(
         {
-            "event_id": [m.event_id for m in rows],
-            "milestone": [m.milestone for m in rows],
-            "rule_id": [m.rule_id for m in rows],
-            "rule_version": [m.rule_version for m in rows],
-            "source_document": [m.source_document for m in rows],
-            "clock": [m.clock for m in rows],
+            **attributes(
+                rows, "event_id", "milestone", "rule_id", "rule_version", "source_document", "clock", "status"
+            ),
             "satisfied_by": [satisfied_by.get(m.rule_id, ["*"]) for m in rows],
             "deadline_hours": [m.deadline_hours for m in rows],
             "started_at": pa.array([m.started_at for m in rows], ts),
             "deadline_at": pa.array([m.deadline_at for m in rows], ts),
-            "status": [m.status for m in rows],
             "met_at": pa.array([m.met_at for m in rows], ts),
             "met_by_item_id": pa.array([m.met_by_item_id for m in rows], pa.string()),
             "reported": pa.array([m.reported for m in rows], pa.bool_()),

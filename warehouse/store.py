@@ -22,7 +22,7 @@ from yuqing.errors import StorageError
 from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
 from yuqing.timeutil import utcnow
 
-from .db import Warehouse, registered
+from .db import Warehouse, attributes, registered
 
 DEFAULT_RETAG_BATCH = 5000
 
@@ -474,14 +474,11 @@ def _write_source_states(
         return
     table = pa.table(
         {
-            "name": [s.name for s in states],
-            "etag": [s.etag for s in states],
-            "last_modified": [s.last_modified for s in states],
+            **attributes(
+                states, "name", "etag", "last_modified", "consecutive_failures", "last_status", "last_error"
+            ),
             "last_full_fetch_at": [require_aware(s.last_full_fetch_at) for s in states],
-            "consecutive_failures": [s.consecutive_failures for s in states],
             "backoff_until": [require_aware(s.backoff_until) for s in states],
-            "last_status": [s.last_status for s in states],
-            "last_error": [s.last_error for s in states],
         },
         schema=_STATE_SCHEMA,
     )
