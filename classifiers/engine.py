@@ -138,36 +138,34 @@ class _OnePass:
         route, gate_of = self._route, self._gate_of
         trigger_chars = official.TRIGGER_CHARS
         flags = 0
+        title_lists = (t_topic, t_place, t_neg)
+        body_lists = (b_topic, b_place, b_neg)
         for i, start, end in found:
             k, neg, place, r = route[i]
-            if start < body_at:
-                if k >= 0:
-                    t_topic.append((k, start, end))
-                if place >= 0:
-                    t_place.append((place, start, end))
-                if r:
-                    if r & _NEGATION:
-                        t_neg.append((start, end))
-                    # Digest patterns count in the title only; official triggers anywhere in it.
-                    flags |= r & (_DIGEST | _OFFICIAL_TRIGGER | _SEVERITY_TRIGGER)
-                    if r & _OFFICIAL_GATE:
-                        present.add(gate_of[i])
+            in_title = start < body_at
+            if in_title:
+                topics, places, negations = title_lists
             else:
+                topics, places, negations = body_lists
                 start -= body_at
                 end -= body_at
-                if k >= 0:
-                    b_topic.append((k, start, end))
-                if place >= 0:
-                    b_place.append((place, start, end))
-                if r:
-                    if r & _NEGATION:
-                        b_neg.append((start, end))
+            if k >= 0:
+                topics.append((k, start, end))
+            if place >= 0:
+                places.append((place, start, end))
+            if r:
+                if r & _NEGATION:
+                    negations.append((start, end))
+                if in_title:
+                    # Digest patterns count in the title only; official triggers anywhere in it.
+                    flags |= r & (_DIGEST | _OFFICIAL_TRIGGER | _SEVERITY_TRIGGER)
+                else:
                     flags |= r & _SEVERITY_TRIGGER
                     # Official triggers count in the first TRIGGER_CHARS characters of the body.
                     if r & _OFFICIAL_TRIGGER and end <= trigger_chars:
                         flags |= _OFFICIAL_TRIGGER
-                    if r & _OFFICIAL_GATE:
-                        present.add(gate_of[i])
+                if r & _OFFICIAL_GATE:
+                    present.add(gate_of[i])
             if neg >= 0:
                 negative_hits.append(neg)
         return _Hits(

@@ -12,7 +12,7 @@ import contextlib
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_tz
@@ -348,6 +348,26 @@ def _only_direct(root: ET.Element, entries: int) -> bool:
     return entry_like == entries
 
 
+def _plain_entries(
+    root: ET.Element,
+    found: list[ET.Element],
+    feed_titles: list[ET.Element],
+    read: Callable[[ET.Element, str], RawEntry | None],
+    base: str,
+) -> list[RawEntry] | None:
+    """The entries ``found`` under the feed, each read by ``read``; None when feedparser must handle the document
+    (more than one feed title, entries elsewhere or xml:base, an entry ``read`` cannot take)."""
+    if len(feed_titles) > 1 or not _only_direct(root, len(found)):
+        return None
+    entries: list[RawEntry] = []
+    for element in found:
+        entry = read(element, base)
+        if entry is None:
+            return None
+        entries.append(entry)
+    return entries
+
+
 def _fast_rss(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:
     """(feed title, entries) of a plain RSS 2.0 document; None when feedparser must handle it."""
     if len(root) != 1 or not isinstance(root[0].tag, str):
@@ -370,14 +390,9 @@ def _fast_rss(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:
             if ns or child.attrib or len(child):
                 return None
             feed_titles.append(child)
-    if len(feed_titles) > 1 or not _only_direct(root, len(items)):
+    entries = _plain_entries(root, items, feed_titles, _fast_item, base)
+    if entries is None:
         return None
-    entries: list[RawEntry] = []
-    for item in items:
-        entry = _fast_item(item, base)
-        if entry is None:
-            return None
-        entries.append(entry)
     title = ""
     if feed_titles:
         value = (feed_titles[0].text or "").strip()
@@ -510,14 +525,9 @@ def _fast_atom(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None
             if ns != _ATOM_NS or len(child) or _atom_text_type(child) is None:
                 return None
             feed_titles.append(child)
-    if len(feed_titles) > 1 or not _only_direct(root, len(entries)):
+    parsed = _plain_entries(root, entries, feed_titles, _fast_entry, base)
+    if parsed is None:
         return None
-    parsed: list[RawEntry] = []
-    for entry in entries:
-        item = _fast_entry(entry, base)
-        if item is None:
-            return None
-        parsed.append(item)
     title = ""
     if feed_titles:
         title_type = _atom_text_type(feed_titles[0]) or "text/plain"
