@@ -112,12 +112,14 @@ def parse_sources(text: str, *, origin: str = "<sources>") -> list[SourceConfig]
             raise doc.error(
                 (_TABLE, n, "name"),
                 f"duplicate source name {source.name!r} (first defined at line {first_line_of[source.name]})",
+                name_key=False,
             )
         if source.url in url_line_of:
             raise doc.error(
                 (_TABLE, n, "url"),
                 f"the same url as the source at line {url_line_of[source.url]}: a feed is fetched once; "
                 "give it one name",
+                name_key=False,
             )
         first_line_of[source.name] = doc.lines.key("name", _TABLE, n)
         url_line_of[source.url] = doc.lines.key("url", _TABLE, n)

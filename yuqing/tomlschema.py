@@ -76,8 +76,9 @@ class Document:
             error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
             raise self.error(error["loc"], _message(error, _model_at(schema, error["loc"]))) from None
 
-    def error(self, loc: tuple[int | str, ...], message: str) -> ConfigError:
-        """``file:line: entry: key: message`` for a problem at ``loc`` (also a check across keys or tables)."""
+    def error(self, loc: tuple[int | str, ...], message: str, *, name_key: bool = True) -> ConfigError:
+        """``file:line: entry: key: message`` for a problem at ``loc`` (also a check across keys or tables);
+        without ``key:`` when the message says which key itself (``name_key`` false)."""
         table, index, key = _split(loc)
         lines = self.lines
         if table is None:  # a top-level key
@@ -93,7 +94,7 @@ class Document:
         line = (lines.key(str(key), table, index) if key is not None else lines.table(table, index)) or 1
         label = self.labels.get(table)
         entry = label(index, self.entry(table, index)) if label else f"[[{table}]] #{index + 1}"
-        named = f"{key}: " if key is not None and not message.startswith("has no ") else ""
+        named = f"{key}: " if key is not None and name_key and not message.startswith("has no ") else ""
         return ConfigError(f"{self.where}:{line}: {entry}: {named}{message}")
 
     def entry(self, table: str, index: int) -> Any:
