@@ -6,13 +6,14 @@ concurrency slot, so a run's writes are short transactions that queue behind oth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.states import Completed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
@@ -118,11 +119,16 @@ def ingest(
     # One set of worker processes for parsing and classifying serves every fetch task of the run (they run
     # on threads of this process), instead of one set per group of sources.
     with Offload() as offload:
-        fetches = list(fetch_task.map(groups, as_of=when, offload=offload))
-        # Store each group as soon as it is fetched, so writes overlap the remaining fetches; report the rows
-        # in the order of the sources file.
-        stored = {done: store_task(db, plan.run_id, when, done.result()) for done in as_completed(fetches)}
-    rows = [row for fetched in fetches for row in stored[fetched]]
+
+        def start(group: Sequence[pipeline.FetchJob]) -> pipeline.Started:
+            return fetch_task.submit(list(group), as_of=when, offload=offload).result
+
+        def store(results: list[SourceResult]) -> list[pipeline.SourceRow]:
+            return store_task(db, plan.run_id, when, results)
+
+        # The CLI's loop: groups stored in order while the next FETCH_WORKERS are fetched, so writes overlap the
+        # remaining fetches.
+        rows = pipeline.run_groups(groups, start, store, ahead=FETCH_WORKERS)
     report = finish_task(db, plan, rows)
     for line in report.abandoned:
         logger.warning("an earlier %s; marked abandoned, this run checked everything it may have left", line)

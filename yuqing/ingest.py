@@ -8,13 +8,14 @@ never touches the database), ``store_group`` (one short write transaction per gr
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -240,8 +241,6 @@ class _Pending:
     indices: frozenset[int]  # of the jobs that fetch (a source backing off does not)
     arrivals: Iterable[tuple[int, _Fetched]]  # (job index, outcome), in the order they complete
 
-
-_NOTHING = _Pending(frozenset(), ())
 
 
 def _handed(
@@ -472,6 +471,47 @@ def _finish(
     return report
 
 
+# A group on the wire: called, it waits for the group's results (fetched, parsed and classified).
+Started = Callable[[], list[SourceResult]]
+
+
+def run_groups(
+    groups: Sequence[Sequence[FetchJob]],
+    start: Callable[[Sequence[FetchJob]], Started],
+    store: Callable[[list[SourceResult]], list[SourceRow]],
+    *,
+    ahead: int = 1,
+) -> list[SourceRow]:
+    """The ingest loop, the CLI's and the flow's: every group fetched, and stored in the order of the groups.
+
+    ``start(group)`` puts a group on the wire; up to ``ahead`` more groups are fetched while one is processed and
+    stored. Results without items (304s, failures, sources backing off) wait for the next group that has items, or
+    the end of the run, and are written in its ``store``: a run of 304s is one transaction instead of one per group.
+    A crash before that write loses only their fetch_log rows and state updates (the next run polls those sources
+    again); never an item or an ETag whose items were not stored. Returns the stored rows, in source order.
+    """
+    upcoming = iter(groups)
+    in_flight: collections.deque[Started] = collections.deque()
+
+    def top_up(limit: int) -> None:
+        while len(in_flight) < limit and (group := next(upcoming, None)) is not None:
+            in_flight.append(start(group))
+
+    rows: list[SourceRow] = []
+    held: list[SourceResult] = []
+    top_up(1)
+    while in_flight:
+        current = in_flight.popleft()
+        top_up(ahead)  # the next groups go on the wire before this one is waited for
+        held.extend(current())
+        if any(r.items for r in held):
+            rows.extend(store(held))
+            held = []
+    if held:
+        rows.extend(store(held))
+    return rows
+
+
 def ingest(
     db_path: Path,
     sources_path: Path,
@@ -499,30 +539,17 @@ def ingest(
         wh = stack.enter_context(Warehouse.open(db_path))
         plan = plan_ingest(db_path, sources_path, as_of=as_of, policy=policy, warehouse=wh)
         try:
-            groups = plan.groups(group_size)
-            rows: list[SourceRow] = []
-            # The next group is on the wire while this one is parsed, classified and stored; at most
-            # two groups' bodies are held at a time.
-            pending = _submit(fetcher, groups[0], as_of=plan.as_of, offload=offload) if groups else _NOTHING
-            # Results without items (304s, failures, sources backing off) wait for the next group that
-            # has items, or the end of the run, and are written in its transaction: a run of 304s is one
-            # transaction instead of one per group. A crash before that write loses only their fetch_log
-            # rows and state updates (the next run polls those sources again); never an item or an ETag
-            # whose items were not stored.
-            held: list[SourceResult] = []
-            for n, group in enumerate(groups):
-                following = (
-                    _submit(fetcher, groups[n + 1], as_of=plan.as_of, offload=offload)
-                    if n + 1 < len(groups)
-                    else _NOTHING
-                )
-                current, pending = pending, following
-                held.extend(_collect(group, current, as_of=plan.as_of, policy=policy, offload=offload))
-                if any(r.items for r in held):
-                    rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
-                    held = []
-            if held:
-                rows.extend(store_group(db_path, plan.run_id, plan.as_of, held, warehouse=wh))
+
+            def start(group: Sequence[FetchJob]) -> Started:
+                pending = _submit(fetcher, group, as_of=plan.as_of, offload=offload)
+                return lambda: _collect(group, pending, as_of=plan.as_of, policy=policy, offload=offload)
+
+            def store(results: list[SourceResult]) -> list[SourceRow]:
+                return store_group(db_path, plan.run_id, plan.as_of, results, warehouse=wh)
+
+            # The next group is on the wire while this one is parsed, classified and stored; at most two
+            # groups' bodies are held at a time.
+            rows = run_groups(plan.groups(group_size), start, store, ahead=1)
             return finish_ingest(db_path, plan, rows, warehouse=wh)
         except DataCheckError:
             raise  # the run record already says failed, with the checks that failed

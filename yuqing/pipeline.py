@@ -23,12 +23,14 @@ from yuqing.ingest import FetchJob as FetchJob
 from yuqing.ingest import IngestPlan as IngestPlan
 from yuqing.ingest import IngestReport as IngestReport
 from yuqing.ingest import SourceRow as SourceRow
+from yuqing.ingest import Started as Started
 from yuqing.ingest import default_fetch_settings as default_fetch_settings
 from yuqing.ingest import fetch_group as fetch_group
 from yuqing.ingest import finish_ingest as finish_ingest
 from yuqing.ingest import ingest as ingest
 from yuqing.ingest import new_run_id as new_run_id
 from yuqing.ingest import plan_ingest as plan_ingest
+from yuqing.ingest import run_groups as run_groups
 from yuqing.ingest import shard_of as shard_of
 from yuqing.ingest import snapshot_max_age as snapshot_max_age
 from yuqing.ingest import store_group as store_group
