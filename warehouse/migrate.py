@@ -7,9 +7,10 @@ does not know, one whose file changed after it was applied, or a version newer t
 running old code on a newer schema would silently write rows the newer code does not expect.
 
 ``warehouse/views/*.sql`` (CREATE OR REPLACE VIEW / MACRO) are applied in sorted file order after all
-migrations, so a view may use any table. Their checksums are kept in ``schema_views``; they are
-re-applied only when a file changed or a migration ran, so re-opening an up-to-date database writes
-nothing.
+migrations, so a view may use any table, and then ``warehouse/views/comments.toml``, what every table, view and
+column means, as COMMENT ON statements (CREATE OR REPLACE VIEW drops a view's comments). Their checksums are kept in
+``schema_views``; they are re-applied only when a file changed or a migration ran, so re-opening an up-to-date
+database writes nothing.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from pydantic import Field
 
+from yuqing import tomlschema
 from yuqing.errors import SchemaError
+from yuqing.tomlschema import Table
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VIEWS_DIR = Path(__file__).parent / "views"
+COMMENTS_FILE = "comments.toml"
 
 _MIGRATION_FILE = re.compile(r"^(?P<version>\d{3})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -92,11 +97,46 @@ def discover_migrations(directory: Path | None = None) -> list[Migration]:
 
 
 def discover_views(directory: Path | None = None) -> list[ViewFile]:
+    """The view files in the order they are applied: the SQL files by name, then the comments."""
+    directory = directory or VIEWS_DIR
     views = []
-    for path in sorted((directory or VIEWS_DIR).glob("*.sql")):
+    for path in sorted(directory.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         views.append(ViewFile(path.name, text, _checksum(text)))
+    comments = directory / COMMENTS_FILE
+    if comments.is_file():
+        text = comments.read_text(encoding="utf-8")
+        views.append(ViewFile(comments.name, comment_statements(text, where=str(comments)), _checksum(text)))
     return views
+
+
+class _Described(Table):
+    comment: str
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class _Comments(Table):
+    table: dict[str, _Described] = Field(default_factory=dict)
+    view: dict[str, _Described] = Field(default_factory=dict)
+
+
+def comment_statements(text: str, *, where: str = COMMENTS_FILE) -> str:
+    """The COMMENT ON statements of a comments file (``[table.NAME]`` or ``[view.NAME]``: ``comment`` and
+    ``columns``)."""
+    checked = tomlschema.parse(text, _Comments, where=where)
+    statements = []
+    for kind, described in (("TABLE", checked.table), ("VIEW", checked.view)):
+        for name, entry in described.items():
+            statements.append(f'COMMENT ON {kind} "{name}" IS {_sql_string(entry.comment)};')
+            statements += [
+                f'COMMENT ON COLUMN "{name}"."{column}" IS {_sql_string(comment)};'
+                for column, comment in entry.columns.items()
+            ]
+    return "\n".join(statements)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -1,7 +1,7 @@
-"""Every table, view and column of the warehouse says what it means (COMMENT ON, warehouse/views/zz_comments.sql).
+"""Every table, view and column of the warehouse says what it means (COMMENT ON, from warehouse/views/comments.toml).
 
-A table, view or column added by a later migration or view file without a comment fails here; add its
-COMMENT ON to zz_comments.sql (the last view file, so it runs after every view exists).
+A table, view or column added by a later migration or view file without a comment fails here; add it to
+comments.toml (applied after every view file, so its comments are written after every view exists).
 """
 
 from __future__ import annotations
@@ -43,6 +43,6 @@ def test_every_table_view_and_column_has_a_comment(tmp_path: Path) -> None:
     missing = [f"{kind} {name}" for kind, name, comment in relations if _blank(comment)]
     missing += [f"column {table}.{column}" for table, column, comment in columns if _blank(comment)]
     assert not missing, (
-        f"{len(missing)} without a comment; add COMMENT ON statements to warehouse/views/zz_comments.sql:\n"
+        f"{len(missing)} without a comment; add them to warehouse/views/comments.toml:\n"
         + "\n".join(missing)
     )
