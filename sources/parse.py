@@ -348,15 +348,30 @@ def _only_direct(root: ET.Element, entries: int) -> bool:
     return entry_like == entries
 
 
-def _plain_entries(
+def _plain_feed(
     root: ET.Element,
-    found: list[ET.Element],
-    feed_titles: list[ET.Element],
+    container: ET.Element,
+    is_entry: Callable[[str, str], bool],
+    title_type: Callable[[str, ET.Element], str | None],
     read: Callable[[ET.Element, str], RawEntry | None],
     base: str,
-) -> list[RawEntry] | None:
-    """The entries ``found`` under the feed, each read by ``read``; None when feedparser must handle the document
-    (more than one feed title, entries elsewhere or xml:base, an entry ``read`` cannot take)."""
+) -> tuple[str, list[RawEntry]] | None:
+    """(feed title, entries) of the entries directly in ``container`` (``is_entry(namespace, local name)``), each
+    read by ``read``, and its one title (``title_type``: its content type, None when it is not plain); None when
+    feedparser must handle the document (another title, entries elsewhere, xml:base, an entry ``read`` cannot take).
+    """
+    found: list[ET.Element] = []
+    feed_titles: list[ET.Element] = []
+    for child in container:
+        if not isinstance(child.tag, str):
+            return None
+        ns, local = _split_tag(child.tag)
+        if is_entry(ns, local):
+            found.append(child)
+        elif local == "title":
+            if title_type(ns, child) is None:
+                return None
+            feed_titles.append(child)
     if len(feed_titles) > 1 or not _only_direct(root, len(found)):
         return None
     entries: list[RawEntry] = []
@@ -365,7 +380,22 @@ def _plain_entries(
         if entry is None:
             return None
         entries.append(entry)
-    return entries
+    title = ""
+    if feed_titles:
+        first = feed_titles[0]
+        kind = title_type(_split_tag(first.tag)[0], first) or "text/plain"
+        title = plain_text(_fp_finish((first.text or "").strip()), kind)
+    return title, entries
+
+
+def _rss_title_type(ns: str, title: ET.Element) -> str | None:
+    if ns or title.attrib or len(title):
+        return None
+    return "text/html" if _fp_looks_like_html((title.text or "").strip()) else "text/plain"
+
+
+def _atom_title_type(ns: str, title: ET.Element) -> str | None:
+    return None if ns != _ATOM_NS or len(title) else _atom_text_type(title)
 
 
 def _fast_rss(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:
@@ -378,26 +408,7 @@ def _fast_rss(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:
     channel = root[0]
     if channel.tag.lower() != "channel":
         return None
-    items: list[ET.Element] = []
-    feed_titles: list[ET.Element] = []
-    for child in channel:
-        if not isinstance(child.tag, str):
-            return None
-        ns, local = _split_tag(child.tag)
-        if local == "item" and not ns:
-            items.append(child)
-        elif local == "title":
-            if ns or child.attrib or len(child):
-                return None
-            feed_titles.append(child)
-    entries = _plain_entries(root, items, feed_titles, _fast_item, base)
-    if entries is None:
-        return None
-    title = ""
-    if feed_titles:
-        value = (feed_titles[0].text or "").strip()
-        title = plain_text(_fp_finish(value), "text/html" if _fp_looks_like_html(value) else "text/plain")
-    return title, entries
+    return _plain_feed(root, channel, lambda ns, local: local == "item" and not ns, _rss_title_type, _fast_item, base)
 
 
 _ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -513,26 +524,9 @@ def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
 
 def _fast_atom(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:
     """(feed title, entries) of a plain Atom 1.0 document; None when feedparser must handle it."""
-    entries: list[ET.Element] = []
-    feed_titles: list[ET.Element] = []
-    for child in root:
-        if not isinstance(child.tag, str):
-            return None
-        ns, local = _split_tag(child.tag)
-        if local == "entry" and ns == _ATOM_NS:
-            entries.append(child)
-        elif local == "title":
-            if ns != _ATOM_NS or len(child) or _atom_text_type(child) is None:
-                return None
-            feed_titles.append(child)
-    parsed = _plain_entries(root, entries, feed_titles, _fast_entry, base)
-    if parsed is None:
-        return None
-    title = ""
-    if feed_titles:
-        title_type = _atom_text_type(feed_titles[0]) or "text/plain"
-        title = plain_text(_fp_finish((feed_titles[0].text or "").strip()), title_type)
-    return title, parsed
+    return _plain_feed(
+        root, root, lambda ns, local: local == "entry" and ns == _ATOM_NS, _atom_title_type, _fast_entry, base
+    )
 
 
 def _fast_feed(feed_bytes: bytes, media_type: str, base: str) -> tuple[str, str, list[RawEntry]] | None:

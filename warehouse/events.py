@@ -330,18 +330,15 @@ def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -
             """,
         )
     return [
-        Response(
-            event_id=r.event_id,
-            item_id=r.item_id,
-            responded_at=r.responded_at,
-            visible_at=r.visible_at,
-            score=r.score,
-            matched_terms=tuple(json.loads(r.evidence).get("matched_terms", [])),
-            reported=r.reported,
+        into(
+            Response,
+            r,
+            matched_terms=tuple(evidence.get("matched_terms", [])),
             kinds=tuple(r.milestone_kinds),
-            rule=json.loads(r.evidence).get("rule", ""),
+            rule=evidence.get("rule", ""),
         )
         for r in rows
+        for evidence in (json.loads(r.evidence),)
     ]
 
 
