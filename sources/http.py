@@ -1,42 +1,35 @@
-"""Retrieval: every network policy of yuqing lives here.
+"""Retrieval: every network policy of yuqing lives here or beside it.
 
-Total deadline per fetch, a body cap applied after decompression, redirects followed by hand (at most
-five, loops detected), conditional GET, Retry-After, bounded concurrency overall and per host, an
-address check, and a classification of every failure into a :class:`FetchOutcome` and a
-:class:`Disposition` (via :class:`RetrieveError`). Parsing and storage know nothing of HTTP.
+Total deadline per fetch, a body cap applied after decompression (``sources/body.py``), redirects followed by
+hand (at most five, loops detected), conditional GET, Retry-After, bounded concurrency overall and per host, the
+address policy (``sources/addresses.py``), and a classification of every failure into a :class:`FetchOutcome` and
+a :class:`Disposition` (via :class:`RetrieveError`). Parsing and storage know nothing of HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import functools
-import ipaddress
 import logging
-import queue
-import socket
 import ssl
-import threading
 import time
 import weakref
-import zlib
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from sources.addresses import check_host, check_peer
+from sources.body import BadContentEncoding, BodyDecoder, BodyTooLarge
 from sources.urls import redact, url_problem
 from yuqing.errors import Disposition, RetrieveError
 from yuqing.models import FetchOutcome
 
 log = logging.getLogger("yuqing.sources")
-
-_T = TypeVar("_T")
 
 USER_AGENT = "yuqing/0.1 (public-sentiment feed monitor; +https://github.com/yuqing-project/yuqing)"
 # Brotli is not in the standard library; we only ask for what we can decode with a bounded buffer.
@@ -111,210 +104,6 @@ class Retrieved:
         return self.status == 304
 
 
-# ---------------------------------------------------------------- address policy
-
-
-@functools.lru_cache(maxsize=64)
-def _networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(net, strict=False) for net in allowed)
-
-
-def address_allowed(address: str, settings: FetchSettings) -> bool:
-    """True when the policy lets us talk to ``address`` (an IP literal)."""
-    return _address_allowed(address, settings.allow_private, tuple(settings.allowed_networks))
-
-
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for: IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4
-    (2002:aabb:ccdd::) or the deprecated IPv4-compatible form (::a.b.c.d)."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if any(ip in net for net in _NAT64):
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if int(ip) >> 32 == 0 and int(ip) > 1:
-        return ipaddress.IPv4Address(int(ip))
-    return None
-
-
-def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address):
-        inner = _embedded_ipv4(ip)
-        if inner is not None:  # as public as the IPv4 address it stands for
-            return _public(inner)
-        if ip.is_site_local:
-            return False
-    return not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global)
-
-
-@functools.lru_cache(maxsize=4096)  # a run asks about the same few addresses again and again
-def _address_allowed(address: str, allow_private: bool, allowed_networks: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
-    if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)) is not None:
-        candidates.append(inner)
-    if any(c in net for c in candidates for net in _networks(allowed_networks) if c.version == net.version):
-        return True
-    if _public(ip):
-        return True
-    return allow_private
-
-
-async def check_host(url: str, settings: FetchSettings) -> None:
-    """Refuse URLs whose host resolves to an address the policy does not allow (SSRF guard).
-
-    The resolved peer of the actual connection is checked again after connecting (DNS can change
-    between the two lookups).
-    """
-    parts = urlsplit(url)
-    host = parts.hostname
-    if parts.scheme not in ("http", "https") or not host:
-        raise RetrieveError(
-            f"unsupported URL: {redact(url)}",
-            url=url,
-            outcome=FetchOutcome.BLOCKED,
-            disposition=Disposition.HARD,
-        )
-    try:
-        ipaddress.ip_address(host)
-        addresses = [host]
-    except ValueError:
-        if settings.allow_private:
-            return
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as e:
-            raise RetrieveError(
-                f"cannot resolve {host}: {e}",
-                url=url,
-                outcome=FetchOutcome.CONNECT_ERROR,
-                disposition=Disposition.TEMPORARY,
-            ) from e
-        addresses = [str(info[4][0]) for info in infos]
-    for address in addresses:
-        if not address_allowed(address, settings):
-            raise RetrieveError(
-                f"address {address} of {host} is not allowed by the address policy",
-                url=url,
-                outcome=FetchOutcome.BLOCKED,
-                disposition=Disposition.HARD,
-            )
-
-
-def _check_peer(
-    response: httpx.Response, url: str, settings: FetchSettings, checked: weakref.WeakSet[Any] | None = None
-) -> None:
-    """Refuse a response from a connection whose peer the policy does not allow.
-
-    ``checked``: connections already found allowed; a kept-alive connection keeps its peer, so each
-    is checked on its first response only.
-    """
-    stream = response.extensions.get("network_stream")
-    if stream is None or (checked is not None and stream in checked):
-        return
-    peer = stream.get_extra_info("server_addr")
-    if isinstance(peer, tuple) and peer and not address_allowed(str(peer[0]), settings):
-        raise RetrieveError(
-            f"connected to {peer[0]}, which the address policy does not allow",
-            url=url,
-            outcome=FetchOutcome.BLOCKED,
-            disposition=Disposition.HARD,
-        )
-    if checked is not None:
-        checked.add(stream)
-
-
-# ---------------------------------------------------------------- bodies
-
-
-class BodyTooLarge(Exception):
-    """Raised inside the body reader; translated to RetrieveError(TOO_LARGE)."""
-
-
-class BadContentEncoding(Exception):
-    """The body's Content-Encoding is unsupported or corrupt."""
-
-
-class BodyDecoder:
-    """Incremental Content-Encoding decoder that never holds more than ``limit`` + one chunk.
-
-    Each ``decompress`` call is bounded with ``max_length``, so a gzip bomb (a few KB inflating to
-    gigabytes) is refused as soon as the output passes the cap, not after inflating it.
-    """
-
-    def __init__(self, content_encoding: str | None, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self._parts: list[bytes] = []
-        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        for coding in codings:
-            if coding not in ("gzip", "x-gzip", "deflate"):
-                raise BadContentEncoding(f"unsupported content-encoding: {coding}")
-        # Applied in reverse order of listing (RFC 9110 8.4).
-        self._codings = list(reversed(codings))
-        self._decoders: list[zlib._Decompress | None] = [None] * len(self._codings)
-
-    def _new(self, coding: str, first: bytes) -> zlib._Decompress:
-        if coding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS)
-        # "deflate" is meant to be zlib-wrapped (RFC 9110 8.4.1.2); some servers send raw deflate.
-        if (
-            first
-            and (first[0] & 0x0F) == 8
-            and ((first[0] << 8) | (first[1] if len(first) > 1 else 0)) % 31 == 0
-        ):
-            return zlib.decompressobj()
-        return zlib.decompressobj(-zlib.MAX_WBITS)
-
-    def _run(self, level: int, data: bytes) -> list[bytes]:
-        if level == len(self._codings):
-            return [data]
-        if not data:
-            return []
-        decoder = self._decoders[level]
-        if decoder is None:
-            decoder = self._decoders[level] = self._new(self._codings[level], data)
-        out: list[bytes] = []
-        pending = data
-        while pending:
-            try:
-                piece = decoder.decompress(pending, self.limit - self.size + 1)
-            except zlib.error as e:
-                raise BadContentEncoding(f"corrupt {self._codings[level]} body: {e}") from e
-            pending = decoder.unconsumed_tail
-            for chunk in self._run(level + 1, piece):
-                self._take(chunk)
-                out.append(chunk)
-            if decoder.eof:
-                break
-        return out
-
-    def _take(self, chunk: bytes) -> None:
-        if chunk:
-            self.size += len(chunk)
-        if self.size > self.limit:
-            raise BodyTooLarge(f"body larger than {self.limit} bytes")
-
-    def feed(self, data: bytes) -> None:
-        if not self._codings:
-            self._take(data)
-            self._parts.append(data)
-            return
-        self._parts.extend(self._run(0, data))
-
-    def finish(self) -> bytes:
-        return b"".join(self._parts)
-
-
 def _headers(response: httpx.Response) -> dict[str, str]:
     merged: dict[str, str] = {}
     for name, value in response.headers.multi_items():
@@ -355,7 +144,7 @@ def _classify_status(status: int) -> tuple[FetchOutcome, Disposition]:
 # ---------------------------------------------------------------- one fetch
 
 
-class _Limits:
+class Limits:
     def __init__(self, settings: FetchSettings) -> None:
         self.total = asyncio.Semaphore(settings.max_concurrency)
         self.per_host: dict[str, asyncio.Semaphore] = {}
@@ -381,7 +170,7 @@ def _origin(url: str) -> Origin:
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
-class _Clients:
+class Clients:
     """One httpx transport (connection pool) per origin, at most ``keep`` of them kept open.
 
     httpcore's pool checks every connection it holds (a socket poll and a getpeername each) whenever
@@ -497,7 +286,7 @@ def _redirect_target(
 
 
 async def _exchange(
-    clients: _Clients, request: FetchRequest, settings: FetchSettings, started: float
+    clients: Clients, request: FetchRequest, settings: FetchSettings, started: float
 ) -> Retrieved:
     headers = {"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
     if request.etag:
@@ -509,7 +298,7 @@ async def _exchange(
     while True:
         await check_host(url, settings)
         async with clients.get(url, headers) as response:
-            _check_peer(response, url, settings, clients.checked)
+            check_peer(response, url, settings, clients.checked)
             status = response.status_code
             if status in _REDIRECT_STATUSES:
                 target = _redirect_target(
@@ -564,8 +353,8 @@ def _server_date(headers: Mapping[str, str]) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-async def _fetch_one(
-    clients: _Clients, request: FetchRequest, settings: FetchSettings, limits: _Limits
+async def fetch_one(
+    clients: Clients, request: FetchRequest, settings: FetchSettings, limits: Limits
 ) -> Retrieved | RetrieveError:
     url = request.url
     # Other schemes are refused by the address policy (BLOCKED), as they always were.
@@ -587,7 +376,7 @@ async def _fetch_one(
 
 
 async def _fetch_limited(
-    clients: _Clients, request: FetchRequest, settings: FetchSettings, limits: _Limits
+    clients: Clients, request: FetchRequest, settings: FetchSettings, limits: Limits
 ) -> Retrieved | RetrieveError:
     url = request.url
     async with limits.total, limits.host(url):
@@ -650,9 +439,9 @@ async def fetch_many(
     batch: Sequence[FetchRequest] = list(requests)
     if not batch:
         return []
-    limits, clients = _Limits(settings), _Clients(settings)
+    limits, clients = Limits(settings), Clients(settings)
     try:
-        return list(await asyncio.gather(*(_fetch_one(clients, r, settings, limits) for r in batch)))
+        return list(await asyncio.gather(*(fetch_one(clients, r, settings, limits) for r in batch)))
     finally:
         await clients.aclose()
 
@@ -663,148 +452,3 @@ def fetch_many_sync(
     """:func:`fetch_many` for a one-off synchronous caller (a script, a test); not for use inside an event loop.
     Ingest fetches through a :class:`Fetcher`, which parses each feed as it arrives."""
     return asyncio.run(fetch_many(requests, settings=settings))
-
-
-async def _warm_up() -> None:
-    """Import what the first request needs, which httpx and anyio import only on first use: httpcore
-    (with h2 when it is installed) and anyio's asyncio backend. Run while the caller opens its
-    database, the first request does not wait for them."""
-    import anyio
-    import httpcore  # noqa: F401
-
-    await anyio.sleep(0)
-
-
-def _outcome(index: int, outcome: Retrieved | RetrieveError) -> Retrieved | RetrieveError:
-    return outcome
-
-
-class Batch(Generic[_T]):
-    """What :meth:`Fetcher.start` returns: ``(index, value)`` pairs, iterated in the order the fetches
-    complete, each value being ``then(index, outcome)`` (see there).
-
-    The fetch thread hands results over through one queue, so a thousand 304s cost a thousand queue
-    entries rather than a thousand futures, each with its lock and condition.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._queue: queue.SimpleQueue[tuple[int, BaseException | None, Any]] = queue.SimpleQueue()
-        self._taken = 0
-
-    def _put(self, index: int, value: Any, error: BaseException | None = None) -> None:
-        self._queue.put((index, error, value))
-
-    def __iter__(self) -> Iterator[tuple[int, _T]]:
-        while self._taken < self.size:
-            index, error, value = self._queue.get()
-            self._taken += 1
-            if error is not None:
-                raise error
-            yield index, value
-
-
-class Fetcher:
-    """Fetches in the background for synchronous callers: one event loop on its own thread, one set of
-    HTTP transports (connections kept alive across calls, see :class:`_Clients`) and one set of
-    concurrency limits for its lifetime.
-
-    ``start`` and ``submit`` return at once, so a caller can parse what has arrived while the rest
-    is still on the wire. Use as a context manager; leaving it cancels what is still pending.
-    """
-
-    def __init__(self, settings: FetchSettings | None = None) -> None:
-        self.settings = settings or FetchSettings()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="yuqing-fetch", daemon=True)
-        self._thread.start()
-        self._clients, self._limits = asyncio.run_coroutine_threadsafe(self._setup(), self._loop).result()
-        self._tasks: set[asyncio.Task[None]] = set()  # touched on the fetch thread only
-        self._closed = False
-        # Not waited for: the caller opens its database meanwhile.
-        asyncio.run_coroutine_threadsafe(_warm_up(), self._loop)
-
-    async def _setup(self) -> tuple[_Clients, _Limits]:
-        return _Clients(self.settings), _Limits(self.settings)
-
-    def start(
-        self, requests: Sequence[FetchRequest], *, then: Callable[[int, Retrieved | RetrieveError], _T]
-    ) -> Batch[_T]:
-        """Start fetching every request (handed to the fetch thread at once, one wake-up).
-
-        ``then(index, outcome)`` is called on the fetch thread as soon as request ``index`` has its
-        outcome (a Retrieved or a RetrieveError value); the batch yields what it returns. An
-        exception raised by ``then`` is raised by the batch's iterator.
-        """
-        if self._closed:
-            raise RuntimeError("the fetcher is closed")
-        batch: Batch[_T] = Batch(len(requests))
-        self._loop.call_soon_threadsafe(self._start, list(requests), batch, then)
-        return batch
-
-    def _start(
-        self,
-        requests: list[FetchRequest],
-        batch: Batch[_T],
-        then: Callable[[int, Retrieved | RetrieveError], _T],
-    ) -> None:
-        for index, request in enumerate(requests):
-            task = self._loop.create_task(self._run(index, request, batch, then))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _run(
-        self,
-        index: int,
-        request: FetchRequest,
-        batch: Batch[_T],
-        then: Callable[[int, Retrieved | RetrieveError], _T],
-    ) -> None:
-        try:
-            outcome = await _fetch_one(self._clients, request, self.settings, self._limits)
-            batch._put(index, then(index, outcome))
-        except BaseException as e:  # cancelled by close(), or a bug in ``then``: the reader raises it
-            batch._put(index, None, e)
-            if isinstance(e, asyncio.CancelledError):
-                raise
-
-    def submit(self, request: FetchRequest) -> concurrent.futures.Future[Retrieved | RetrieveError]:
-        """Start fetching ``request``; the future's result is a Retrieved or a RetrieveError value."""
-        if self._closed:
-            raise RuntimeError("the fetcher is closed")
-        return asyncio.run_coroutine_threadsafe(self._one(request), self._loop)
-
-    async def _one(self, request: FetchRequest) -> Retrieved | RetrieveError:
-        task = asyncio.current_task()
-        assert task is not None  # run by run_coroutine_threadsafe: a task on the fetch loop
-        self._tasks.add(task)
-        try:
-            return await _fetch_one(self._clients, request, self.settings, self._limits)
-        finally:
-            self._tasks.discard(task)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(timeout=10)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            if not self._thread.is_alive():
-                self._loop.close()
-
-    async def _shut(self) -> None:
-        """Cancel what is still pending, then close the connections."""
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self._clients.aclose()
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

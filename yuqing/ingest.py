@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sources.config import load_sources
-from sources.http import Fetcher, FetchRequest, FetchSettings, Retrieved
+from sources.fetcher import Fetcher
+from sources.http import FetchRequest, FetchSettings, Retrieved
 from sources.policy import DEFAULT_POLICY, PolicySettings, plan_fetch, state_after_error, state_after_success
 from sources.urls import redact
 from warehouse import checks as wh_checks

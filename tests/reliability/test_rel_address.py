@@ -5,9 +5,9 @@ first URL and on every redirect hop, before any connection is made, unless allow
 address keeps every byte on this machine. The forbidden server counts connections, so "refused
 without connecting" is measured.
 
-How the check works (sources/http.py): ``check_host`` runs before each request (the first and every
+How the check works (sources/addresses.py): ``check_host`` runs before each request (the first and every
 redirect target); an IP-literal host is checked as is, a name is resolved with getaddrinfo and every
-address must be allowed. After connecting, ``_check_peer`` checks the address the socket is actually
+address must be allowed. After connecting, ``check_peer`` checks the address the socket is actually
 connected to (``network_stream.get_extra_info("server_addr")``), which closes the gap between our
 lookup and httpx's own (DNS rebinding). Without DNS control, the rebinding case itself cannot be
 staged here; ``test_peer_check_sees_the_real_peer`` instead proves the peer check receives the real
@@ -31,7 +31,8 @@ import duckdb
 import httpx
 import pytest
 
-from sources.http import FetchSettings, _check_peer, address_allowed
+from sources.addresses import address_allowed, check_peer
+from sources.http import FetchSettings
 from tests.reliability.conftest import fetch_one, real_feed_names, real_feeds_dir
 from tests.reliability.rel_servers import ReliabilityServer
 from yuqing import pipeline
@@ -144,13 +145,13 @@ def test_peer_check_sees_the_real_peer(forbidden: ReliabilityServer) -> None:
         ):
             assert response.extensions.get("network_stream") is not None, "peer check would fail open"
             try:
-                _check_peer(response, forbidden.url(FEED), STRICT)
+                check_peer(response, forbidden.url(FEED), STRICT)
             except RetrieveError as e:
                 return e
             return None
 
     err = asyncio.run(peer_check())
-    assert err is not None, "_check_peer accepted a connection to 127.0.0.2"
+    assert err is not None, "check_peer accepted a connection to 127.0.0.2"
     blocked(err)
     assert "connected to 127.0.0.2" in str(err)
 
@@ -166,7 +167,7 @@ def test_peer_check_once_per_allowed_connection(rel_server: ReliabilityServer, f
                 async with client.stream("GET", url) as response:
                     await response.aread()
                     try:
-                        _check_peer(response, url, STRICT, checked)
+                        check_peer(response, url, STRICT, checked)
                         outcomes.append("ok")
                     except RetrieveError as e:
                         outcomes.append(blocked(e).outcome.value)

@@ -214,7 +214,8 @@ def test_a_batch_yields_each_outcome_once_and_close_cancels_what_is_left(
     """``Fetcher.start``: every index once, ``then`` applied on the fetch thread; an exception in
     ``then`` reaches the reader; closing the fetcher with a drip still on the wire returns at once
     and ends that batch with the cancellation."""
-    from sources.http import Fetcher, FetchRequest
+    from sources.fetcher import Fetcher
+    from sources.http import FetchRequest
 
     names = real_feed_names()[:5]
     with Fetcher(SETTINGS) as fetcher:

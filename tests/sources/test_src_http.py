@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from sources.addresses import address_allowed
+from sources.body import BodyDecoder, BodyTooLarge
 from sources.http import (
     LOOPBACK_NETWORKS,
     USER_AGENT,
-    BodyDecoder,
-    BodyTooLarge,
     FetchRequest,
     FetchSettings,
     Retrieved,
-    address_allowed,
     fetch_many,
     fetch_many_sync,
     parse_retry_after,
@@ -257,7 +256,7 @@ def test_parse_retry_after() -> None:
 
 
 def test_fetcher_shares_one_pool_and_keeps_connections_after_304(feed_server: FeedServer) -> None:
-    from sources.http import Fetcher
+    from sources.fetcher import Fetcher
 
     with Fetcher(FetchSettings(allowed_networks=LOOPBACK_NETWORKS, max_concurrency=1, per_host_concurrency=1)) as fetcher:
         first = fetcher.submit(FetchRequest(feed_server.url("gov_utf8.xml"))).result()
