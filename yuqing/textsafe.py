@@ -1,6 +1,6 @@
 """Which characters of feed text are kept, and what reaches a terminal.
 
-**Stored text** (titles, summaries, at ingest: ``sources.parse.collapse``) keeps everything printable. C0 and C1
+**Stored text** (titles, summaries, at ingest: ``sources.entries.collapse``) keeps everything printable. C0 and C1
 control characters (ESC, BEL, …) become spaces, and the bidirectional embedding, override and isolate controls
 (U+202A–U+202E, U+2066–U+2069, and the marks U+200E, U+200F, U+061C) are dropped: they can reorder or hide what
 an analyst reads, and no news title needs them. Other format characters stay (the zero-width joiner holds emoji

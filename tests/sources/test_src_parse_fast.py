@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sources import parse
+from sources import parse, plainfeed
 from sources.encoding import decode_body
 from sources.parse import ParsedFeed, parse_feed
 from tests.conftest import shared_path
@@ -38,7 +38,7 @@ def _took_fast_path(body: bytes, headers: dict[str, str]) -> bool:
     content_type = headers.get("content-type")
     decoded = decode_body(body, content_type)
     media = (content_type or "application/xml").split(";", 1)[0].strip()
-    return parse._fast_feed(decoded.feed_bytes(), media, BASE) is not None
+    return plainfeed.read_plain(decoded.feed_bytes(), media, BASE) is not None
 
 
 def _corpus_files() -> Iterator[Path]:
