@@ -69,7 +69,7 @@ import pyarrow.compute as pc  # noqa: E402
 
 from tests.digest import reference  # noqa: E402
 from tests.digest.reference import events_as_of, milestones_of  # noqa: E402
-from warehouse import store  # noqa: E402
+from warehouse import staging, store  # noqa: E402
 from warehouse.checks import run_checks  # noqa: E402
 from warehouse.db import Warehouse, registered  # noqa: E402
 from warehouse.digests import topic_daily  # noqa: E402
@@ -371,7 +371,7 @@ class World:
                 "content_hash": hex_ids(idx, 0x5EED_0002, 2),
                 "batch_source": _take(source_names, src),
             },
-            schema=store._ITEM_SCHEMA,
+            schema=staging.ITEM_SCHEMA,
         )
         region = self.region[lo:hi]
         no_region = region < 0
@@ -393,7 +393,7 @@ class World:
                 "classifier_version": _const(CLASSIFIER_VERSION, n),
             },
         )
-        staged = pa.Table.from_arrays(items.columns + tags.columns, schema=store._STAGED_SCHEMA)
+        staged = pa.Table.from_arrays(items.columns + tags.columns, schema=staging.STAGED_SCHEMA)
         n_topics = self.n_topics[lo:hi]
         rows = np.concatenate([np.nonzero(n_topics >= 1)[0], np.nonzero(n_topics == 2)[0]])
         topic = np.concatenate([self.top1[lo:hi][n_topics >= 1], self.top2[lo:hi][n_topics == 2]])
@@ -409,7 +409,7 @@ class World:
                 "rule": _take(pa.array(["title", "body", "title+body"]), rng.integers(0, 3, m)),
                 "classifier_version": _const(CLASSIFIER_VERSION, m),
             },
-            schema=store._TOPIC_SCHEMA,
+            schema=staging.TOPIC_SCHEMA,
         )
         return {"_yq_items": staged, "_yq_topics": topics}
 

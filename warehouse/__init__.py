@@ -6,18 +6,10 @@ from yuqing.models import SourceResult
 
 from .checks import assert_checks, run_checks
 from .db import Warehouse, snapshot_path_for
+from .items import items_as_of, load_items, retag
 from .runs import finish_run, start_run
 from .snapshot import connect_snapshot, publish_snapshot
-from .store import (
-    BatchCounts,
-    SourceCounts,
-    commit_source_batch,
-    items_as_of,
-    load_items,
-    load_source_states,
-    retag,
-    sync_sources,
-)
+from .store import BatchCounts, SourceCounts, commit_source_batch, load_source_states, sync_sources
 
 __all__ = [
     "BatchCounts",

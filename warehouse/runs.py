@@ -13,7 +13,7 @@ from yuqing.timeutil import utcnow
 
 from .checks import RUN_STATUSES
 from .db import Warehouse
-from .store import require_aware
+from .staging import require_aware
 
 
 def start_run(

@@ -1,4 +1,5 @@
-"""Writes and reads of the core tables: sources, items, item_topics and fetch_log (runs: `runs.py`).
+"""Loads of the core tables: sources, items, item_topics and fetch_log (runs: `runs.py`; staging the Arrow tables:
+`staging.py`; reading and re-tagging items: `items.py`).
 
 The unit of ingest is a *batch* of source results written in one transaction: the items, their
 topics, each source's new fetch state (ETag, Last-Modified, backoff) and its fetch_log row commit
@@ -9,9 +10,8 @@ with the stored items) found new are inserted.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -19,83 +19,11 @@ import duckdb
 import pyarrow as pa
 
 from yuqing.errors import StorageError
-from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
+from yuqing.models import FetchOutcome, SourceConfig, SourceResult, SourceState
 from yuqing.timeutil import utcnow
 
 from .db import Warehouse, attributes, registered
-
-DEFAULT_RETAG_BATCH = 5000
-
-_TS = pa.timestamp("us", tz="UTC")
-_STR_LIST = pa.list_(pa.string())
-
-# Items and their classification as staged for a load (one table: _STAGED_SCHEMA below), and the
-# classification alone for a retag; evidence is assembled into JSON in SQL.
-_ITEM_SCHEMA = pa.schema(
-    [
-        ("item_id", pa.string()),
-        ("source", pa.string()),
-        ("guid", pa.string()),
-        ("url", pa.string()),
-        ("title", pa.string()),
-        ("summary", pa.string()),
-        ("published_at", _TS),
-        ("fetched_at", _TS),
-        ("item_time", _TS),
-        ("content_hash", pa.string()),
-        ("batch_source", pa.string()),  # the SourceResult that carried it, for per-source counts
-    ]
-)
-_TAG_SCHEMA = pa.schema(
-    [
-        ("item_id", pa.string()),
-        ("region_code", pa.string()),
-        ("region_name", pa.string()),
-        ("severity", pa.string()),
-        ("official_response", pa.bool_()),
-        ("reported_response", pa.bool_()),
-        ("response_kinds", _STR_LIST),
-        ("issue", pa.bool_()),
-        ("region_evidence", pa.string()),
-        ("severity_evidence", _STR_LIST),
-        ("response_evidence", _STR_LIST),
-        ("issue_evidence", _STR_LIST),
-        ("extra", pa.string()),
-        ("classifier_version", pa.string()),
-    ]
-)
-_STAGED_SCHEMA = pa.schema([*_ITEM_SCHEMA, *(f for f in _TAG_SCHEMA if f.name != "item_id")])
-_TOPIC_SCHEMA = pa.schema(
-    [
-        ("item_id", pa.string()),
-        ("topic", pa.string()),
-        ("score", pa.float64()),
-        ("terms", _STR_LIST),
-        ("rule", pa.string()),
-        ("classifier_version", pa.string()),
-    ]
-)
-
-
-def _evidence_sql(alias: str) -> str:
-    """The items.evidence JSON of the staged classification columns of ``alias``."""
-    return (
-        f"json_object('region', {alias}.region_evidence, 'severity', {alias}.severity_evidence, "
-        f"'response', {alias}.response_evidence, 'issue', {alias}.issue_evidence, "
-        f"'extra', coalesce({alias}.extra::JSON, '{{}}'::JSON))"
-    )
-
-
-_CLASSIFICATION_COLUMNS = (
-    "region_code",
-    "region_name",
-    "severity",
-    "official_response",
-    "reported_response",
-    "response_kinds",
-    "issue",
-    "classifier_version",
-)
+from .staging import TS, evidence_sql, replace_topics, require_aware, stage_batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,117 +42,6 @@ class BatchCounts:
     updated: int
     unchanged: int
     by_source: Mapping[str, SourceCounts] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------------------------------------
-# Arrow staging
-
-
-def require_aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        # Item times are UTC by contract; a naive one here is a bug upstream, not a feed quirk.
-        raise ValueError(f"naive datetime {value!r}: warehouse times must be timezone-aware")
-    return value
-
-
-def _tags_columns(item_ids: Sequence[str], tags: Sequence[Tags]) -> pa.Table:
-    return pa.table(
-        {
-            "item_id": item_ids,
-            "region_code": [t.region_code for t in tags],
-            "region_name": [t.region_name for t in tags],
-            "severity": [t.severity for t in tags],
-            "official_response": [t.official_response for t in tags],
-            "reported_response": [t.reported_response for t in tags],
-            "response_kinds": [list(t.response_kinds) for t in tags],
-            "issue": [t.issue for t in tags],
-            "region_evidence": [t.region_evidence for t in tags],
-            "severity_evidence": [list(t.severity_evidence) for t in tags],
-            "response_evidence": [list(t.response_evidence) for t in tags],
-            "issue_evidence": [list(t.issue_evidence) for t in tags],
-            "extra": [
-                json.dumps(t.extra, ensure_ascii=False, sort_keys=True) if t.extra else None for t in tags
-            ],
-            "classifier_version": [t.classifier_version for t in tags],
-        },
-        schema=_TAG_SCHEMA,
-    )
-
-
-def _best_topics(topics: Iterable[TopicTag]) -> list[TopicTag]:
-    """One row per slug (the highest score) so (item_id, topic) stays a key."""
-    best: dict[str, TopicTag] = {}
-    for topic in topics:
-        kept = best.get(topic.slug)
-        if kept is None or topic.score > kept.score:
-            best[topic.slug] = topic
-    return list(best.values())
-
-
-def _topics_table(item_ids: Sequence[str], tags: Sequence[Tags]) -> pa.Table:
-    rows: dict[str, list[object]] = {name: [] for name in _TOPIC_SCHEMA.names}
-    for item_id, tag in zip(item_ids, tags, strict=True):
-        for topic in _best_topics(tag.topics):
-            rows["item_id"].append(item_id)
-            rows["topic"].append(topic.slug)
-            rows["score"].append(float(topic.score))
-            rows["terms"].append(list(topic.terms))
-            rows["rule"].append(topic.rule)
-            rows["classifier_version"].append(tag.classifier_version)
-    return pa.table(rows, schema=_TOPIC_SCHEMA)
-
-
-def _stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table]:
-    """Items with their tags (_STAGED_SCHEMA), and topics, of the batch.
-
-    An item_id seen twice keeps its last occurrence.
-    """
-    last: dict[str, tuple[Item, Tags, str]] = {}
-    for result in batch:
-        for item, tag in zip(result.items, result.tags, strict=True):
-            last.pop(item.item_id, None)  # re-insert so the order is that of the last occurrence
-            last[item.item_id] = (item, tag, result.source)
-    entries = list(last.values())
-    items = [e[0] for e in entries]
-    tags = [e[1] for e in entries]
-    ids = [i.item_id for i in items]
-    items_table = pa.table(
-        {
-            "item_id": ids,
-            "source": [i.source for i in items],
-            "guid": [i.guid for i in items],
-            "url": [i.url for i in items],
-            "title": [i.title for i in items],
-            "summary": [i.summary for i in items],
-            "published_at": [require_aware(i.published_at) for i in items],
-            "fetched_at": [require_aware(i.fetched_at) for i in items],
-            "item_time": [require_aware(i.item_time) for i in items],
-            "content_hash": [i.content_hash for i in items],
-            "batch_source": [e[2] for e in entries],
-        },
-        schema=_ITEM_SCHEMA,
-    )
-    # One table, so the load does not join items to their tags.
-    tags_table = _tags_columns(ids, tags)
-    for name in _TAG_SCHEMA.names[1:]:
-        items_table = items_table.append_column(_TAG_SCHEMA.field(name), tags_table.column(name))
-    return items_table, _topics_table(ids, tags)
-
-
-def _replace_topics(
-    con: duckdb.DuckDBPyConnection, changed_ids_sql: str, stored_ids_sql: str | None = None
-) -> None:
-    """Replace item_topics of the items selected by ``changed_ids_sql`` with the staged ones.
-
-    ``stored_ids_sql`` selects those of them that can have stored topics (default: all of them);
-    only their rows are deleted, which spares a scan of item_topics when there are none.
-    """
-    con.execute(f"DELETE FROM item_topics WHERE item_id IN ({stored_ids_sql or changed_ids_sql})")
-    con.execute(
-        "INSERT INTO item_topics (item_id, topic, score, terms, rule, classifier_version) "
-        "SELECT item_id, topic, score, terms, rule, classifier_version FROM _yq_topics "
-        f"WHERE item_id IN ({changed_ids_sql})"
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +142,7 @@ def commit_source_batch(
     names = [r.source for r in batch]
     if len(set(names)) != len(names):
         raise ValueError(f"run {run_id}: a batch holds each source at most once")
-    items_table, topics_table = _stage_batch(batch)
+    items_table, topics_table = stage_batch(batch)
     has_items = items_table.num_rows > 0
     staged = {"_yq_items": items_table, "_yq_topics": topics_table} if has_items else {}
     with registered(wh.con, **staged), wh.transaction() as con:
@@ -370,7 +187,7 @@ def _write_batch(
             "reported_response, response_kinds, issue, evidence, classifier_version) "
             "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
             "s.item_time, s.content_hash, $as_of, $as_of, s.region_code, s.region_name, s.severity, "
-            f"s.official_response, s.reported_response, s.response_kinds, s.issue, {_evidence_sql('s')}, "
+            f"s.official_response, s.reported_response, s.response_kinds, s.issue, {evidence_sql('s')}, "
             "s.classifier_version "
             "FROM _yq_change AS c JOIN _yq_items AS s ON s.item_id = c.item_id WHERE c.change = 'new'",
             {"as_of": as_of},
@@ -385,13 +202,13 @@ def _write_batch(
             "response_kinds = u.response_kinds, issue = u.issue, evidence = u.evidence, "
             "classifier_version = u.classifier_version "
             "FROM ("
-            f"  SELECT s.*, {_evidence_sql('s')} AS evidence "
+            f"  SELECT s.*, {evidence_sql('s')} AS evidence "
             "  FROM _yq_items AS s JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"
             ") AS u WHERE items.item_id = u.item_id",
             {"as_of": as_of},
         )
         # A new item has no stored topics (checks.py: item_topics reference existing items).
-        _replace_topics(
+        replace_topics(
             con,
             "SELECT item_id FROM _yq_change WHERE change <> 'unchanged'",
             "SELECT item_id FROM _yq_change WHERE change = 'updated'",
@@ -441,9 +258,9 @@ _STATE_SCHEMA = pa.schema(
         ("name", pa.string()),
         ("etag", pa.string()),
         ("last_modified", pa.string()),
-        ("last_full_fetch_at", _TS),
+        ("last_full_fetch_at", TS),
         ("consecutive_failures", pa.int32()),
-        ("backoff_until", _TS),
+        ("backoff_until", TS),
         ("last_status", pa.string()),
         ("last_error", pa.string()),
     ]
@@ -538,95 +355,6 @@ def _upsert_fetch_logs(
             "bytes = excluded.bytes, elapsed_ms = excluded.elapsed_ms",
             {"run_id": run_id, "as_of": as_of},
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading and re-tagging
-
-_ITEM_COLUMNS = (
-    "item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, content_hash"
-)
-
-
-def _row_to_item(row: tuple[object, ...]) -> Item:
-    return Item(*row)  # type: ignore[arg-type]  # columns are _ITEM_COLUMNS, in Item's field order
-
-
-def items_as_of(wh: Warehouse, as_of: datetime, *, since: datetime | None = None) -> duckdb.DuckDBPyRelation:
-    """The items rows that exist for a step run at ``as_of`` (docs/design.md "Time").
-
-    Backed by the SQL table macro ``items_as_of(ts)``; ``since`` also drops items older than it.
-    Returns a lazy relation: ``.fetchall()``, ``.to_arrow_table()``, or compose it further.
-    """
-    return wh.con.sql(
-        "SELECT * FROM items_as_of($as_of) WHERE $since IS NULL OR item_time >= $since",
-        params={"as_of": require_aware(as_of), "since": require_aware(since)},
-    )
-
-
-def load_items(wh: Warehouse, as_of: datetime, *, since: datetime | None = None) -> list[Item]:
-    """``items_as_of`` as Item objects, in item_time order."""
-    rows = wh.con.execute(
-        f"SELECT {_ITEM_COLUMNS} FROM items_as_of($as_of) WHERE $since IS NULL OR item_time >= $since "
-        "ORDER BY item_time, item_id",
-        {"as_of": require_aware(as_of), "since": require_aware(since)},
-    ).fetchall()
-    return [_row_to_item(r) for r in rows]
-
-
-def retag(
-    wh: Warehouse,
-    classify_fn: Callable[[Sequence[Item]], list[Tags]],
-    batch_size: int = DEFAULT_RETAG_BATCH,
-    progress: Callable[[int, int], None] | None = None,
-    *,
-    skip_version: str | None = None,
-) -> int:
-    """Re-classify stored items (after a lexicon or model change), one transaction per batch.
-
-    ``classify_fn`` classifies a batch of items (the model scores a batch at once).
-
-    Replaces the classification columns and item_topics; content and times are untouched.
-    ``skip_version`` leaves items already at that classifier version (to resume an interrupted
-    retag). ``progress(done, total)`` is called after each batch. Returns the number re-tagged.
-    """
-    if batch_size < 1:
-        raise ValueError("batch_size must be positive")
-    filter_sql = "($skip IS NULL OR classifier_version IS DISTINCT FROM $skip)"
-    total = int(
-        wh.con.execute(f"SELECT count(*) FROM items WHERE {filter_sql}", {"skip": skip_version}).fetchall()[
-            0
-        ][0]
-    )
-    done = 0
-    after = ""
-    while True:
-        rows = wh.con.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE item_id > $after AND {filter_sql} "
-            "ORDER BY item_id LIMIT $limit",
-            {"after": after, "skip": skip_version, "limit": batch_size},
-        ).fetchall()
-        if not rows:
-            break
-        items = [_row_to_item(r) for r in rows]
-        tags = classify_fn(items)
-        _write_tags(wh, [i.item_id for i in items], tags)
-        done += len(items)
-        after = items[-1].item_id
-        if progress is not None:
-            progress(done, total)
-    return done
-
-
-def _write_tags(wh: Warehouse, item_ids: Sequence[str], tags: Sequence[Tags]) -> None:
-    with registered(wh.con, _yq_tags=_tags_columns(item_ids, tags), _yq_topics=_topics_table(item_ids, tags)):
-        assignments = ", ".join(f"{c} = t.{c}" for c in _CLASSIFICATION_COLUMNS)
-        with wh.transaction() as con:
-            con.execute(
-                f"UPDATE items SET {assignments}, evidence = {_evidence_sql('t')} "
-                "FROM _yq_tags AS t WHERE items.item_id = t.item_id"
-            )
-            _replace_topics(con, "SELECT item_id FROM _yq_tags")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -302,8 +302,8 @@ def retag(db_path: Path, *, batch_size: int = 5000, progress: bool = True) -> st
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from classifiers import Classifier
+    from warehouse.items import retag as store_retag
     from warehouse.store import load_source_configs
-    from warehouse.store import retag as store_retag
 
     classifier = Classifier.default()
     bar = Progress(

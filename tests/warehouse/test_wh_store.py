@@ -11,16 +11,9 @@ from wh_builders import SOURCES, T0, dump, make_item, make_result, make_tags
 from warehouse import store
 from warehouse.checks import run_checks
 from warehouse.db import Warehouse
+from warehouse.items import items_as_of, load_items, retag
 from warehouse.runs import finish_run, start_run
-from warehouse.store import (
-    SourceResult,
-    commit_source_batch,
-    items_as_of,
-    load_items,
-    load_source_states,
-    retag,
-    sync_sources,
-)
+from warehouse.store import SourceResult, commit_source_batch, load_source_states, sync_sources
 from yuqing.errors import StorageError
 from yuqing.models import Item, SourceConfig, SourceState, Tags, TopicTag
 
