@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-fast eval train bench lint typecheck clean
+.PHONY: demo test test-fast eval eval-holdout train bench lint typecheck clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -35,6 +35,12 @@ test-fast: $(VENV)/.synced
 
 eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
+
+# The held-out check set: pool items no training round drew, labelled by the guide, never trained on
+# (training/holdout/README.md).
+eval-holdout: $(VENV)/.synced
+	$(VENV)/bin/python training/holdout/build.py
+	$(VENV)/bin/python -m classifiers.evaluate training/holdout/holdout.jsonl
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced

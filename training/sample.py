@@ -167,9 +167,17 @@ def batch_row(it: dict) -> dict:
     return row
 
 
+def _taken(out: Path) -> set[str]:
+    """Items earlier rounds drew, and the held-out check set (training/holdout/), which no round may draw."""
+    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
+    for batch in (Path(__file__).parent / "holdout" / "batches").glob("*.jsonl"):
+        taken |= {json.loads(line)["id"] for line in batch.read_text(encoding="utf-8").splitlines() if line}
+    return taken
+
+
 def round2(items: list[dict], out: Path) -> None:
     """Draw round 2 (batches 18 on) from the items round 1 did not take."""
-    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
+    taken = _taken(out)
     rng = random.Random(SEED + 2)
     chosen: dict[str, str] = {}
     order: list[dict] = []
@@ -205,7 +213,7 @@ def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: in
 
 def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int]], seed: int, first: int,
                   pattern: str | None = None) -> None:
-    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
+    taken = _taken(out)
     unused = out / "round6_unused" / "sample.jsonl"
     if unused.exists():  # round 6's items are labelled already: later rounds do not draw them again
         taken |= {json.loads(line)["id"] for line in unused.read_text(encoding="utf-8").splitlines()}
@@ -243,7 +251,7 @@ def round5(items: list[dict], out: Path, strata: list[tuple[str, int]] = ROUND5,
     from classifiers.model import MODEL_PATH
 
     print(f"model {MODEL_PATH.name} sha1 {hashlib.sha1(MODEL_PATH.read_bytes()).hexdigest()}")
-    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
+    taken = _taken(out)
     rest = [it for it in items if it["id"] not in taken]
     clf = Classifier()
     model = clf.model
