@@ -27,6 +27,8 @@ M = TypeVar("M", bound=BaseModel)
 
 # (index in its array, the table as written) -> how a message names one [[table]]: "source '澎湃新闻'", "route #2"
 Label = Callable[[int, Any], str]
+# (key, message) -> the error for a check across the keys of one [[table]] entry (Document.fail_at)
+Fail = Callable[[str, str], ConfigError]
 
 
 class Table(BaseModel):
@@ -74,7 +76,9 @@ class Document:
             errors = e.errors(include_url=False)
             # A misspelt key is the likelier cause of a missing one: say it first.
             error = next((x for x in errors if x["type"] == "extra_forbidden"), errors[0])
-            raise self.error(error["loc"], _message(error, _model_at(schema, error["loc"]))) from None
+            message = _message(error, _model_at(schema, error["loc"]))
+            # "has no name" names its key itself; every other message follows the key it is about.
+            raise self.error(error["loc"], message, name_key=error["type"] != "missing") from None
 
     def error(self, loc: tuple[int | str, ...], message: str, *, name_key: bool = True) -> ConfigError:
         """``file:line: entry: key: message`` for a problem at ``loc`` (also a check across keys or tables);
@@ -94,8 +98,12 @@ class Document:
         line = (lines.key(str(key), table, index) if key is not None else lines.table(table, index)) or 1
         label = self.labels.get(table)
         entry = label(index, self.entry(table, index)) if label else f"[[{table}]] #{index + 1}"
-        named = f"{key}: " if key is not None and name_key and not message.startswith("has no ") else ""
+        named = f"{key}: " if key is not None and name_key else ""
         return ConfigError(f"{self.where}:{line}: {entry}: {named}{message}")
+
+    def fail_at(self, table: str, index: int) -> Fail:
+        """How a check across the keys of the index-th ``[[table]]`` reports: ``fail(key, message)``."""
+        return lambda key, message: self.error((table, index, key), message)
 
     def entry(self, table: str, index: int) -> Any:
         """The index-th ``[[table]]`` as written (None when there is none)."""

@@ -27,7 +27,7 @@ variable fails that channel's delivery (recorded, retried) and never the track r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -35,7 +35,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from yuqing import vocab
 from yuqing.errors import ConfigError
-from yuqing.tomlschema import Table
+from yuqing.tomlschema import Document, Fail, Table
 from yuqing.vocab import Milestone, Severity
 
 EMAIL = "email"
@@ -134,20 +134,11 @@ class ChannelTable(Table):
         return value
 
 
-# problem at a key of the entry -> the error to raise (the routes file's Document says where)
-Fail = Callable[[str, str], ConfigError]
-
-
-def channels_of(
-    tables: Sequence[ChannelTable], fail: Callable[[int, str, str], ConfigError]
-) -> dict[str, Channel]:
-    """The checked ``[[channel]]`` tables by name; ``fail(index, key, message)`` builds the ConfigError."""
+def channels_of(tables: Sequence[ChannelTable], doc: Document) -> dict[str, Channel]:
+    """The checked ``[[channel]]`` tables of ``doc`` by name, after the checks across their keys."""
     out: dict[str, Channel] = {}
     for n, table in enumerate(tables):
-
-        def at(key: str, message: str, n: int = n) -> ConfigError:
-            return fail(n, key, message)
-
+        at = doc.fail_at("channel", n)
         if table.name in out:
             raise at("name", f"channel name {table.name!r} is used twice")
         url = _secret(table, "url", at)

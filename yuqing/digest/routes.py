@@ -40,12 +40,11 @@ from yuqing.alerts.config import (
     AlertSettings,
     Channel,
     ChannelTable,
-    Fail,
     channels_of,
     route_alerts,
 )
 from yuqing.errors import ConfigError
-from yuqing.tomlschema import Document, Table, matching, numbered
+from yuqing.tomlschema import Document, Fail, Table, matching, numbered
 
 DEFAULT_DUE_WITHIN_HOURS = 24  # the longest baseline window short of 48 h: "due by this time tomorrow"
 DEFAULT_LOOKBACK_DAYS = 30  # overdue events that started earlier are dropped from the digest as stale
@@ -214,13 +213,10 @@ def parse_routes(text: str, *, where: str = "routes.toml") -> tuple[Route, ...]:
     checked = doc.validate(_RoutesFile)
     if not checked.route:
         raise ConfigError(f"{where}: needs at least one [[route]] table")
-    channels = channels_of(checked.channel, lambda n, key, message: doc.error(("channel", n, key), message))
+    channels = channels_of(checked.channel, doc)
     routes: list[Route] = []
     for n, table in enumerate(checked.route):
-
-        def fail(key: str, message: str, n: int = n) -> ConfigError:
-            return doc.error(("route", n, key), message)
-
+        fail = doc.fail_at("route", n)
         if any(r.name == table.name for r in routes):
             raise fail("name", f"route name {table.name!r} is used twice")
         routes.append(_route(table, checked.defaults, channels, fail))
