@@ -59,9 +59,19 @@ class Migration:
 
 @dataclass(frozen=True, slots=True)
 class ViewFile:
-    file: str
-    sql: str
-    checksum: str
+    path: Path
+    text: str
+    checksum: str  # of the text: comparing it to the recorded one needs no rendering
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    def statements(self) -> str:
+        """The SQL to apply: a view file as written; the comments file rendered (only when the views are applied)."""
+        if self.file == COMMENTS_FILE:
+            return comment_statements(self.text, where=str(self.path))
+        return self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +109,13 @@ def discover_migrations(directory: Path | None = None) -> list[Migration]:
 def discover_views(directory: Path | None = None) -> list[ViewFile]:
     """The view files in the order they are applied: the SQL files by name, then the comments."""
     directory = directory or VIEWS_DIR
+    paths = sorted(directory.glob("*.sql"))
+    if (directory / COMMENTS_FILE).is_file():
+        paths.append(directory / COMMENTS_FILE)
     views = []
-    for path in sorted(directory.glob("*.sql")):
+    for path in paths:
         text = path.read_text(encoding="utf-8")
-        views.append(ViewFile(path.name, text, _checksum(text)))
-    comments = directory / COMMENTS_FILE
-    if comments.is_file():
-        text = comments.read_text(encoding="utf-8")
-        views.append(ViewFile(comments.name, comment_statements(text, where=str(comments)), _checksum(text)))
+        views.append(ViewFile(path, text, _checksum(text)))
     return views
 
 
@@ -255,7 +264,7 @@ def migrate(
     wanted = {v.file: v.checksum for v in views}
     views_applied = bool(pending) or recorded != wanted
     if views_applied:
-        statements: list[_Statement] = [(f"view file {v.file}", v.sql, []) for v in views]
+        statements: list[_Statement] = [(f"view file {v.file}", v.statements(), []) for v in views]
         statements.append(("recording the views", "DELETE FROM schema_views", []))
         statements.extend(
             (

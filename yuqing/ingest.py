@@ -504,8 +504,9 @@ def run_groups(
     while in_flight:
         current = in_flight.popleft()
         top_up(ahead)  # the next groups go on the wire before this one is waited for
-        held.extend(current())
-        if any(r.items for r in held):
+        arrived = current()
+        held.extend(arrived)
+        if any(r.items for r in arrived):  # what was held before brought none
             rows.extend(store(held))
             held = []
     if held:
