@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -29,7 +29,8 @@ from .model import MET, MET_LATE, OVERDUE, PENDING, Deadline, Event, Milestone, 
 from .regions import trimmed
 
 RULES_PATH = Path(__file__).with_name("rules.toml")
-CLOCKS = ("event_start", "first_detected")
+Clock = Literal["event_start", "first_detected"]  # when a deadline's clock starts
+CLOCKS: tuple[str, ...] = get_args(Clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ class _Linking(Table):
 
 class _RulesFile(Table):
     version: str
-    clock: Literal["event_start", "first_detected"] = "event_start"
+    clock: Clock = "event_start"
     linking: _Linking = _Linking()
     rule: list[_Rule] = Field(default_factory=list)
     override: list[_Override] = Field(default_factory=list)
