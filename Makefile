@@ -36,11 +36,12 @@ test-fast: $(VENV)/.synced
 eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
 
-# The held-out check set: pool items no training round drew, labelled by the guide, never trained on
-# (training/holdout/README.md).
+# The held-out check sets: pool items no training round drew, labelled by the guide, never trained on
+# (training/holdout/README.md): the development set's mix of sources, then message-board items.
 eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python training/holdout/build.py
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/holdout.jsonl
+	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards.jsonl
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced

@@ -1,16 +1,22 @@
-"""Join the held-out items with their labels into ``holdout.jsonl``, the development set's format, for
-``make eval-holdout`` (``python -m classifiers.evaluate training/holdout/holdout.jsonl``)."""
+"""Join each held-out set's items with their labels into ``<set>.jsonl`` (``holdout.jsonl``: the mix set,
+``boards.jsonl``: the boards set), the development set's format, for ``make eval-holdout``
+(``python -m classifiers.evaluate training/holdout/<set>.jsonl``).
+
+    python training/holdout/build.py [holdout|boards ...]   (default: both)
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ("id", "source_dataset", "title", "text", "topics", "official_response", "issue", "note")
+SETS = ("holdout", "boards")
 
 
-def main() -> None:
+def build(name: str) -> None:
     labels: dict[str, dict] = {}
     for path in sorted((HERE / "labels").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -19,7 +25,7 @@ def main() -> None:
                 labels[row["id"]] = row
     rows = []
     missing = []
-    for path in sorted((HERE / "batches").glob("*.jsonl")):
+    for path in sorted((HERE / "batches").glob(f"{name}_*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             label = labels.get(item["id"])
@@ -30,11 +36,18 @@ def main() -> None:
             rows.append({k: merged.get(k, "") for k in FIELDS})
     if missing:
         raise SystemExit(f"{len(missing)} held-out items have no label yet: {', '.join(missing[:5])} …")
-    with open(HERE / "holdout.jsonl", "w", encoding="utf-8") as out:
+    with open(HERE / f"{name}.jsonl", "w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} labelled held-out items -> {HERE / 'holdout.jsonl'}")
+    print(f"{len(rows)} labelled held-out items -> {HERE / f'{name}.jsonl'}")
+
+
+def main(argv: list[str]) -> None:
+    for name in argv or SETS:
+        if name not in SETS:
+            raise SystemExit(f"unknown set {name!r}: {', '.join(SETS)}")
+        build(name)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

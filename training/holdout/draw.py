@@ -1,7 +1,12 @@
-"""Draw the held-out check set: items of the pool that no training round took, in the development set's mix of
-sources, to be labelled by the guide and never trained on (training/holdout/README.md).
+"""Draw the held-out check sets: items of the pool that no training round took, to be labelled by the guide and
+never trained on (training/holdout/README.md).
 
-    python training/holdout/draw.py [--pool ../shared/train/pool.jsonl] [--n 200]
+    python training/holdout/draw.py [--pool ../shared/train/pool.jsonl] [--n 200]            # the mix set
+    python training/holdout/draw.py --set boards [--n 400]                                  # the boards set
+
+The mix set follows the development set's mix of sources. The boards set is message-board messages and replies
+only, where the thin topics (wage arrears, work safety, hardship, housing) mostly are, so that their recall is
+measured on more than a handful of items.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TRAINING = HERE.parent
 SEED = 20261205
+BOARDS_SEED = 20261206
+BOARDS_REPLY_SHARE = 0.2  # of the boards set; the rest are messages
 BATCH = 50
 # The development set's sources and their shares (460 items: teddycup 145, WeChat 140, TNEWS 90, food-safety
 # incidents 25, DXY 25, THUCNews 20, 辟谣/较真 15); the hidden set is labelled by the same guide. Every WeChat item of
@@ -41,32 +48,69 @@ def taken_ids() -> set[str]:
     return taken
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pool", default=str(TRAINING.parent.parent / "shared" / "train" / "pool.jsonl"))
-    ap.add_argument("--n", type=int, default=200)
-    args = ap.parse_args()
-    taken = taken_ids()
+def held_out_ids() -> set[str]:
+    """Every item already in a held-out set."""
+    return {
+        json.loads(line)["id"]
+        for path in (HERE / "batches").glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+
+
+def draw_mix(pool: list[dict], n: int) -> list[dict]:
     by_source: dict[str, list[dict]] = {}
-    for line in Path(args.pool).read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        if item["id"] not in taken and item["source_dataset"] in MIX:
+    for item in pool:
+        if item["source_dataset"] in MIX:
             by_source.setdefault(item["source_dataset"], []).append(item)
     rng = random.Random(SEED)
     total = sum(MIX.values())
     drawn: list[dict] = []
     for source, share in MIX.items():
-        k = round(args.n * share / total)
+        k = round(n * share / total)
         drawn += rng.sample(by_source[source], k)
     rng.shuffle(drawn)
-    drawn = drawn[: args.n]  # the rounded shares may add up to one more
+    return drawn[:n]  # the rounded shares may add up to one more
+
+
+def draw_boards(pool: list[dict], n: int) -> list[dict]:
+    kinds: dict[str, list[dict]] = {"message": [], "reply": []}
+    for item in pool:
+        if item["source_dataset"] == "teddycup2020_smart_gov":
+            kinds[(item.get("meta") or {}).get("kind", "message")].append(item)
+    rng = random.Random(BOARDS_SEED)
+    replies = round(n * BOARDS_REPLY_SHARE)
+    drawn = rng.sample(kinds["message"], n - replies) + rng.sample(kinds["reply"], replies)
+    rng.shuffle(drawn)
+    return drawn
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pool", default=str(TRAINING.parent.parent / "shared" / "train" / "pool.jsonl"))
+    ap.add_argument(
+        "--set", choices=("holdout", "boards"), default="holdout", help="which set (default: the mix)"
+    )
+    ap.add_argument("--n", type=int, default=None, help="items (default 200 for the mix set, 400 for boards)")
+    args = ap.parse_args()
+    taken = taken_ids()
+    # The mix set was drawn first; the boards set leaves its items out.
+    left_out = taken if args.set == "holdout" else taken | held_out_ids()
+    pool = [
+        item
+        for item in map(json.loads, Path(args.pool).read_text(encoding="utf-8").splitlines())
+        if item["id"] not in left_out
+    ]
+    drawn = draw_mix(pool, args.n or 200) if args.set == "holdout" else draw_boards(pool, args.n or 400)
     (HERE / "batches").mkdir(exist_ok=True)
     for n in range(0, len(drawn), BATCH):
-        with open(HERE / "batches" / f"holdout_{n // BATCH + 1:02d}.jsonl", "w", encoding="utf-8") as out:
+        with open(HERE / "batches" / f"{args.set}_{n // BATCH + 1:02d}.jsonl", "w", encoding="utf-8") as out:
             for item in drawn[n : n + BATCH]:
                 row = {k: item[k] for k in ("id", "source_dataset", "title", "text", "meta")}
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(drawn)} items ({len(taken)} taken by training rounds left out) in {-(-len(drawn) // BATCH)} batches")
+    print(
+        f"{len(drawn)} items ({len(left_out)} taken or held out left out) in {-(-len(drawn) // BATCH)} batches"
+    )
 
 
 if __name__ == "__main__":
