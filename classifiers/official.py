@@ -61,6 +61,7 @@ class OfficialRules:
     routine: Alternation
     explicit: Alternation
     reply_title: Alternation
+    reply_headline: Alternation
     reply_text: Alternation
     piyao_official: frozenset[str]
     never_official: re.Pattern[str]
@@ -84,6 +85,7 @@ class OfficialRules:
             "routine": Alternation(raw["routine"]),
             "explicit": Alternation(raw["explicit_wording"]),
             "reply_title": Alternation(raw["reply_title"]),
+            "reply_headline": Alternation(raw["reply_headline"]),
             "reply_text": Alternation(raw["reply_text"]),
             "reported_title": Alternation(raw["reported_title"]),
             "reported_text": Alternation(raw["reported_text"]),
@@ -157,7 +159,9 @@ def detect(
     lead = title + " " + body[:LEAD_CHARS]
     # 1. Replies to citizen messages (政府留言板 答复意见).
     m = rules.reply_title.search(title, seen) if title else None
-    if m is None:
+    # A reply's wording in the body («您的来信已收悉») makes a reply of an item without a headline of its own, or whose
+    # headline reads as one; under any other headline it is a citizen quoting the answer they dispute.
+    if m is None and (item.lead_title or not title or rules.reply_headline.search(title, seen)):
         full = title + body if item.lead_title else body
         m2 = rules.reply_text.search(full, seen)
         if m2 and (not m2.group(0).startswith("已转") or len(full) <= SHORT_REPLY_CHARS):

@@ -48,6 +48,19 @@ def test_citizen_message_replies() -> None:
     assert not msg.official_response
 
 
+def test_a_message_quoting_the_reply_it_disputes_is_no_reply() -> None:
+    # A reply's wording in the body makes a reply of an item whose headline is a reply's own …
+    assert classify("关于某小区噪音扰民问题的回复", "网友您好！您的留言已收悉。现将有关情况回复如下：经查").official_response
+    assert classify("某区住建局答复意见函", "网友您好，来信已收悉，已转相关单位调查处理。").official_response
+    # … not of a citizen's message that quotes the answer it disputes.
+    quoted = classify(
+        "对某区街道办回复的质疑",
+        "来信已收悉，已转相关单位调查处理。这是街道办给我的全部回复，两个月过去了，楼下工地仍然每晚施工到凌晨。",
+    )
+    assert not quoted.official_response
+    assert not any("citizen-message reply" in e for e in quoted.response_evidence)
+
+
 def test_piyao_and_factcheck() -> None:
     assert classify(
         "徐州丰县封城？", "中国互联网联合辟谣平台 标注：谣言；来源：江苏省违法和不良信息举报中心"
