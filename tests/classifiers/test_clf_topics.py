@@ -9,7 +9,7 @@ from classifiers import CLASSIFIER_VERSION, Classifier, classify
 from classifiers.lexicon import TOPICS_DIR, LexiconError
 
 # The lexicon tagger on its own (the rules the model's topics are combined with; tests/classifiers/
-# test_clf_model.py tests the combination).
+# test_clf_model.py tests the combination with hand-set models).
 RULES = Classifier(model=False)
 
 

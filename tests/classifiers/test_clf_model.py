@@ -1,0 +1,99 @@
+"""How the learned model's verdicts combine with the rules' (docs/design.md, "Classification"), with hand-set
+models: a topic when the lexicon or the model says so; official when the rules or the model say so; an issue when
+the model or the incident rule says so and the item is not official."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from classifiers import Classifier
+from classifiers.model import FeatureSpec, LinearModel, ModelInput, decode_key, featurize
+
+RULES = Classifier(model=False)
+LABELS = (*RULES.topic_slugs, "official_response", "issue")
+SPEC = FeatureSpec(bits=12)
+
+
+def model(margins: dict[str, float], weights: dict[tuple[str, str], float] | None = None) -> LinearModel:
+    """A model whose margin is ``margins[label]`` (-5 for the others) on any item, plus ``weights`` on the
+    buckets of title n-grams: {(label, "欠薪"): 3.0}."""
+    w = np.zeros((1 << SPEC.bits, len(LABELS)), np.float32)
+    for (label, gram), value in (weights or {}).items():
+        item = ModelInput(gram, "", "", ())
+        f = featurize([item], SPEC)
+        names = [decode_key(k, item, s, SPEC) for k, s in zip(f.key.tolist(), f.start.tolist(), strict=True)]
+        w[f.bucket[names.index(f"title:{gram}")], LABELS.index(label)] = value
+    bias = np.array([margins.get(label, -5.0) for label in LABELS])
+    return LinearModel(LABELS, w, bias, np.zeros(len(LABELS)), SPEC, {})
+
+
+LEXICON_ITEM = ("化工厂偷排废水污染河道", "")  # the environment lexicon finds it in the title
+PLAIN_ITEM = ("这件事情大家怎么看", "")  # no lexicon term of any topic
+
+
+def topics(clf: Classifier, title: str, text: str = "") -> dict[str, str]:
+    return {t.slug: t.rule for t in clf.classify(title, text).topics}
+
+
+def test_a_topic_is_tagged_when_the_lexicon_or_the_model_says_so() -> None:
+    assert topics(RULES, *LEXICON_ITEM) == {"environment": "title"}
+    assert topics(RULES, *PLAIN_ITEM) == {}
+    low = Classifier(model=model({}))
+    assert topics(low, *LEXICON_ITEM) == {"environment": "title"}  # the lexicon alone, the model silent
+    assert topics(low, *PLAIN_ITEM) == {}
+    high = Classifier(model=model({"environment": 2.0}))
+    assert topics(high, *LEXICON_ITEM) == {"environment": "title+model"}
+    tags = high.classify(*PLAIN_ITEM)
+    env = next(t for t in tags.topics if t.slug == "environment")
+    assert env.rule == "model" and env.score == round(1 / (1 + np.exp(-2.0)), 3)
+
+
+def test_the_model_names_the_features_that_decided() -> None:
+    clf = Classifier(model=model({"wage_arrears": -1.0}, {("wage_arrears", "欠薪"): 40.0}))
+    tags = clf.classify("工地老板欠薪三个月", "")
+    wage = next(t for t in tags.topics if t.slug == "wage_arrears")
+    assert wage.terms and wage.terms[-1].startswith("title:欠薪 +")
+    # An item without the n-gram stays under the threshold.
+    assert "wage_arrears" not in [t.slug for t in clf.classify("工地老板三个月没来", "").topics]
+
+
+def test_official_by_rules_or_model_but_never_a_fact_check() -> None:
+    clf = Classifier(model=model({"official_response": 3.0}))
+    tags = clf.classify(*PLAIN_ITEM)
+    assert tags.official_response and any(e.startswith("model:") for e in tags.response_evidence)
+    assert tags.response_kinds == ("first_information", "first_response")
+    factcheck = clf.classify("网传某地封城", "不实。 （腾讯较真查证，结论：假/谣言；查证者：某报）")
+    assert not factcheck.official_response
+
+
+def test_an_issue_by_the_model_unless_the_item_is_official() -> None:
+    clf = Classifier(model=model({"issue": 3.0}))
+    tags = clf.classify(*PLAIN_ITEM)
+    assert tags.issue and tags.issue_evidence[0] == f"p={1 / (1 + np.exp(-3.0)):.2f}"
+    reply = clf.classify(
+        "答复：投诉某小区噪音扰民", "网友“UU008130” 您好！您的留言已收悉。现将有关情况回复如下："
+    )
+    assert reply.official_response and not reply.issue
+    assert "official: not an issue" in reply.issue_evidence
+    # A media relay of an official release is answered by that release: no issue by the model alone …
+    relay = clf.classify("最新通报！广州发布防疫新规", "（微信公众号：南方都市报）")
+    assert relay.reported_response and not relay.issue and relay.issue_evidence == ("p=0.95",)
+    # … unless the incident rule finds the incident itself reported in it.
+    outbreak = clf.classify("最新通报！广州新增4例本土确诊", "（微信公众号：南方都市报）")
+    assert outbreak.reported_response and outbreak.issue
+    assert any(e.startswith("rule: outbreak") for e in outbreak.issue_evidence)
+
+
+def test_a_saved_model_scores_as_before(tmp_path: Path) -> None:
+    m = model({"epidemic": 0.5}, {("wage_arrears", "欠薪"): 4.0})
+    m.save(tmp_path / "model.npz")
+    loaded = LinearModel.load(tmp_path / "model.npz")
+    inputs = [
+        ModelInput("工地老板欠薪", "讨薪无门", "某报", ("publisher:media",)),
+        ModelInput("", "", "", ()),
+    ]
+    # Weights are stored as float16: the same margins to three decimals.
+    np.testing.assert_allclose(loaded.score(inputs).margin, m.score(inputs).margin, atol=1e-3)
+    assert loaded.labels == m.labels and loaded.spec == m.spec
