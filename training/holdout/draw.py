@@ -48,11 +48,11 @@ def taken_ids() -> set[str]:
     return taken
 
 
-def held_out_ids() -> set[str]:
-    """Every item already in a held-out set."""
+def mix_set_ids() -> set[str]:
+    """The mix set's items (the boards set, drawn after it, leaves them out)."""
     return {
         json.loads(line)["id"]
-        for path in (HERE / "batches").glob("*.jsonl")
+        for path in (HERE / "batches").glob("holdout_*.jsonl")
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
@@ -95,7 +95,7 @@ def main() -> None:
     args = ap.parse_args()
     taken = taken_ids()
     # The mix set was drawn first; the boards set leaves its items out.
-    left_out = taken if args.set == "holdout" else taken | held_out_ids()
+    left_out = taken if args.set == "holdout" else taken | mix_set_ids()
     pool = [
         item
         for item in map(json.loads, Path(args.pool).read_text(encoding="utf-8").splitlines())
