@@ -24,10 +24,16 @@ class LexiconError(ConfigError):
 
 @dataclass(frozen=True, slots=True)
 class ContextRule:
+    """A hit on one of ``terms`` is multiplied by ``factor`` when one of ``near`` stands within ``window``
+    characters of it (``[[contexts]]``: an off-topic or negating setting), or, for ``absent``, when the
+    item names none of ``near`` anywhere, title or body (``[[frames]]``: a word that names only the setting,
+    such as 燃气 for a gas hazard, counts only in an item that names the matter; ``window`` is not used)."""
+
     terms: frozenset[str]
     near: tuple[str, ...]
     window: int
     factor: float
+    absent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +114,10 @@ def load_topic(path: Path) -> TopicSpec:
             near=_strs(c, "near", path),
             window=int(_num(c, "window", 10, path)),
             factor=_num(c, "factor", 0.0, path),
+            absent=table == "frames",
         )
-        for c in raw.get("contexts", [])
+        for table in ("contexts", "frames")
+        for c in raw.get(table, [])
     )
     rules = tuple(
         PublisherRule(

@@ -68,6 +68,23 @@ class _Acc:
     publisher: float = 0.0
 
 
+class _Frames:
+    """Whether an item names a frame's words anywhere, title or body; looked up only for a framed hit."""
+
+    __slots__ = ("body", "seen", "title")
+
+    def __init__(self, title: str, body: str) -> None:
+        self.title = title
+        self.body = body
+        self.seen: dict[ContextRule, bool] = {}
+
+    def named(self, frame: ContextRule) -> bool:
+        named = self.seen.get(frame)
+        if named is None:
+            named = self.seen[frame] = any(n in self.title or n in self.body for n in frame.near)
+        return named
+
+
 class TopicTagger:
     def __init__(self, specs: tuple[TopicSpec, ...], rules: SharedRules) -> None:
         self.specs = specs
@@ -270,6 +287,7 @@ class TopicTagger:
         negative_hits: list[int],
         found: list[tuple[int, int, int]] | None = None,
         negations: list[tuple[int, int]] | None = None,
+        frames: _Frames | None = None,
     ) -> None:
         """Add the hits in ``text`` to ``accs``. ``found`` (the topic-pattern matches; negative
         phrases already set aside) and ``negations`` (the spans of the negation prefixes) may come
@@ -308,6 +326,10 @@ class TopicTagger:
                 if strict and not boundaries(text, start, end):
                     continue
                 for ctx in contexts:
+                    if ctx.absent:
+                        if frames is not None and not frames.named(ctx):
+                            weight *= ctx.factor
+                        continue
                     window = text[max(0, start - ctx.window) : end + ctx.window]
                     if any(n in window for n in ctx.near):
                         weight *= ctx.factor
@@ -344,16 +366,19 @@ class TopicTagger:
         if digest:
             return ()
         accs: dict[int, _Acc] = {}
+        frames = _Frames(item.title, item.body)
         if pre is None:
             negative_hits: list[int] = []
-            self._scan(item.title, True, accs, negative_hits)
-            self._scan(item.body, False, accs, negative_hits)
+            self._scan(item.title, True, accs, negative_hits, frames=frames)
+            self._scan(item.body, False, accs, negative_hits, frames=frames)
         else:
             negative_hits = pre.negative_hits
             if pre.title_found:
-                self._scan(item.title, True, accs, negative_hits, pre.title_found, pre.title_negations)
+                self._scan(
+                    item.title, True, accs, negative_hits, pre.title_found, pre.title_negations, frames
+                )
             if pre.body_found:
-                self._scan(item.body, False, accs, negative_hits, pre.body_found, pre.body_negations)
+                self._scan(item.body, False, accs, negative_hits, pre.body_found, pre.body_negations, frames)
         if item.publisher:
             for i, spec in enumerate(self.specs):
                 for rule in spec.publisher_rules:

@@ -128,3 +128,44 @@ def test_head_terms_count_when_they_end_a_longer_word() -> None:
 def test_recalls_of_cars_are_not_food_or_drug_safety() -> None:
     assert classify("又一批汽车要召回！涉及奥迪、保时捷、猎豹等品牌", "").topic_slugs == []
     assert classify("某品牌婴儿奶粉召回", "").topic_slugs == ["food_drug_safety"]
+
+
+def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(
+        'slug = "t"\nthreshold = 1.0\n\n[terms]\n"锅炉" = 1.0\n\n'
+        '[[frames]]\nterms = ["锅炉"]\nnear = ["爆裂", "泄漏"]\nfactor = 0.0\n',
+        encoding="utf-8",
+    )
+    clf = Classifier(topics_dir=tmp_path, model=False)
+    assert clf.classify("小区锅炉何时供暖", "").topic_slugs == []
+    assert clf.classify("小区锅炉何时供暖", "去年冬天一直供暖不足。").topic_slugs == []
+    # The matter may be named anywhere in the item, title or body.
+    for title, text in (("小区锅炉管道泄漏", ""), ("小区锅炉何时维修", "上周管道泄漏，至今未修。")):
+        tags = clf.classify(title, text)
+        assert tags.topic_slugs == ["t"]
+        assert tags.topics[0].terms == ("锅炉",)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "tagged"),
+    [
+        # The guide: gas hazards and construction-site hazards are work safety; a gas bill, a filling
+        # station's siting or building-site noise is not.
+        ("投诉某燃气公司乱收开户费", "开通燃气要交两千元开户费，物价部门是否允许？", False),
+        ("某小区燃气管道老化漏气", "楼道里燃气管道锈蚀，多次闻到气味，存在安全隐患。", True),
+        ("建议在高速出口附近增设加油站", "沿线几十公里没有加油站，加油很不方便。", False),
+        ("某工地夜间施工噪音扰民", "每天施工到凌晨，吵得无法入睡。", False),
+        ("某工地脚手架无安全网", "工地脚手架没有挂安全网，行人经过有坠物危险。", True),
+        # A road accident counts with its casualties; its towing fee does not.
+        ("交通事故拖车费是否合理", "朋友的车出了交通事故，车损不大，交警叫拖车收费三百元。", False),
+        ("省道发生交通事故致两人死亡", "", True),
+    ],
+)
+def test_work_safety_words_that_name_only_the_setting(title: str, text: str, tagged: bool) -> None:
+    assert ("work_safety" in slugs(title, text)) is tagged
+
+
+def test_frontline_epidemic_medical_work_is_epidemic_alone() -> None:
+    # The guide: frontline epidemic-work stories are epidemic; a hospital dispute is still a health matter.
+    assert slugs("又一批医护人员驰援湖北", "百余名医护人员今晨出发支援抗疫一线。") == ["epidemic"]
+    assert "education_health_eldercare" in slugs("患者家属投诉医院拒收急诊病人", "")
