@@ -283,15 +283,15 @@ class TopicTagger:
         self,
         text: str,
         is_title: bool,
+        frames: _Frames,
         accs: dict[int, _Acc],
         negative_hits: list[int],
         found: list[tuple[int, int, int]] | None = None,
         negations: list[tuple[int, int]] | None = None,
-        frames: _Frames | None = None,
     ) -> None:
-        """Add the hits in ``text`` to ``accs``. ``found`` (the topic-pattern matches; negative
-        phrases already set aside) and ``negations`` (the spans of the negation prefixes) may come
-        from a caller that has scanned the text."""
+        """Add the hits in ``text`` to ``accs``. ``frames``: what the whole item names, for the framed
+        terms. ``found`` (the topic-pattern matches; negative phrases already set aside) and ``negations``
+        (the spans of the negation prefixes) may come from a caller that has scanned the text."""
         if not text:
             return
         if found is None:
@@ -327,7 +327,7 @@ class TopicTagger:
                     continue
                 for ctx in contexts:
                     if ctx.absent:
-                        if frames is not None and not frames.named(ctx):
+                        if not frames.named(ctx):
                             weight *= ctx.factor
                         continue
                     window = text[max(0, start - ctx.window) : end + ctx.window]
@@ -369,16 +369,16 @@ class TopicTagger:
         frames = _Frames(item.title, item.body)
         if pre is None:
             negative_hits: list[int] = []
-            self._scan(item.title, True, accs, negative_hits, frames=frames)
-            self._scan(item.body, False, accs, negative_hits, frames=frames)
+            self._scan(item.title, True, frames, accs, negative_hits)
+            self._scan(item.body, False, frames, accs, negative_hits)
         else:
             negative_hits = pre.negative_hits
             if pre.title_found:
                 self._scan(
-                    item.title, True, accs, negative_hits, pre.title_found, pre.title_negations, frames
+                    item.title, True, frames, accs, negative_hits, pre.title_found, pre.title_negations
                 )
             if pre.body_found:
-                self._scan(item.body, False, accs, negative_hits, pre.body_found, pre.body_negations, frames)
+                self._scan(item.body, False, frames, accs, negative_hits, pre.body_found, pre.body_negations)
         if item.publisher:
             for i, spec in enumerate(self.specs):
                 for rule in spec.publisher_rules:
