@@ -159,9 +159,12 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         # A road accident counts with its casualties; its towing fee does not.
         ("交通事故拖车费是否合理", "朋友的车出了交通事故，车损不大，交警叫拖车收费三百元。", False),
         ("省道发生交通事故致两人死亡", "", True),
+        # Fire hazards and obstructed escapes, as board messages word them.
+        ("某小区消防设施瘫痪多年", "楼道灭火器过期，消防栓没有水，物业不管。", True),
+        ("商场安全通道被杂物堵死", "一旦起火人员无法逃生。", True),
     ],
 )
-def test_work_safety_words_that_name_only_the_setting(title: str, text: str, tagged: bool) -> None:
+def test_work_safety_as_the_guide_draws_it(title: str, text: str, tagged: bool) -> None:
     assert ("work_safety" in slugs(title, text)) is tagged
 
 
