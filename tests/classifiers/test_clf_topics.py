@@ -162,6 +162,7 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         # Fire hazards and obstructed escapes, as board messages word them.
         ("某小区消防设施瘫痪多年", "楼道灭火器过期，消防栓没有水，物业不管。", True),
         ("商场安全通道被杂物堵死", "一旦起火人员无法逃生。", True),
+        ("夜市摊贩的气罐堆在楼道口", "一旦发生泄漏后果不堪设想。", True),
     ],
 )
 def test_work_safety_as_the_guide_draws_it(title: str, text: str, tagged: bool) -> None:
@@ -172,3 +173,10 @@ def test_frontline_epidemic_medical_work_is_epidemic_alone() -> None:
     # The guide: frontline epidemic-work stories are epidemic; a hospital dispute is still a health matter.
     assert slugs("又一批医护人员驰援湖北", "百余名医护人员今晨出发支援抗疫一线。") == ["epidemic"]
     assert "education_health_eldercare" in slugs("患者家属投诉医院拒收急诊病人", "")
+
+
+def test_water_supply_and_withheld_pay_as_residents_word_them() -> None:
+    # The guide's supply rule: residents without water are hardship; a fire main's pressure is not a household's.
+    assert "hardship_livelihood" in slugs("村里饮水问题多年未解决", "村民至今无水可用，只能挑水。")
+    assert "hardship_livelihood" not in slugs("小区消防水压不足", "消防水压不足，物业一直不整改。")
+    assert "wage_arrears" in slugs("某公司欠员工工资半年", "")
