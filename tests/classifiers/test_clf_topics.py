@@ -180,3 +180,8 @@ def test_water_supply_and_withheld_pay_as_residents_word_them() -> None:
     assert "hardship_livelihood" in slugs("村里饮水问题多年未解决", "村民至今无水可用，只能挑水。")
     assert "hardship_livelihood" not in slugs("小区消防水压不足", "消防水压不足，物业一直不整改。")
     assert "wage_arrears" in slugs("某公司欠员工工资半年", "")
+
+
+def test_noise_as_residents_word_it_and_a_house_delivery() -> None:
+    assert "environment" in slugs("楼下搅拌站通宵作业", "附近居民无法入睡。")
+    assert "housing_finance" in slugs("业主收房时发现多处渗水", "")
