@@ -27,7 +27,7 @@ class ContextRule:
     """A hit on one of ``terms`` is multiplied by ``factor`` when one of ``near`` stands within ``window``
     characters of it (``[[contexts]]``: an off-topic or negating setting), or, for ``absent``, when the
     item names none of ``near`` anywhere, title or body (``[[frames]]``: a word that names only the setting,
-    such as 燃气 for a gas hazard, counts only in an item that names the matter; ``window`` is not used)."""
+    such as 燃气 for a gas hazard, counts only in an item that names the matter; a frame has no ``window``)."""
 
     terms: frozenset[str]
     near: tuple[str, ...]
@@ -108,6 +108,8 @@ def load_topic(path: Path) -> TopicSpec:
         if key not in raw:
             raise LexiconError(f"{path}: missing key {key!r}")
     terms = _weights(raw, "terms", path)
+    if any("window" in f for f in raw.get("frames", [])):
+        raise LexiconError(f"{path}: a [[frames]] table has no window: a frame looks at the whole item")
     contexts = tuple(
         ContextRule(
             terms=frozenset(_strs(c, "terms", path)),

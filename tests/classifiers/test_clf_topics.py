@@ -116,6 +116,16 @@ def test_bad_topic_file_is_rejected(tmp_path: Path) -> None:
         Classifier(topics_dir=tmp_path)
 
 
+def test_a_frame_with_a_window_is_rejected(tmp_path: Path) -> None:
+    # A frame looks at the whole item; a window there would be silently ignored, so it is an error.
+    (tmp_path / "t.toml").write_text(
+        'slug = "t"\n[terms]\n"锅炉" = 1.0\n\n[[frames]]\nterms = ["锅炉"]\nnear = ["泄漏"]\nwindow = 6\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(LexiconError, match="frames"):
+        Classifier(topics_dir=tmp_path)
+
+
 def test_head_terms_count_when_they_end_a_longer_word() -> None:
     # jieba keeps 发生爆炸 as one word; the explosion is still the subject.
     assert classify("江苏盐城响水县化工厂发生爆炸事故 已致10人死亡", "").topic_slugs == ["work_safety"]
