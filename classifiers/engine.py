@@ -337,7 +337,9 @@ class Classifier:
         reg = found.region
         publisher = item.publisher or source_name or ""
         kind = self.official_rules.publisher_kind(publisher) if publisher else None
-        official_item = found.response.official or bool(source_official) or (kind == "official" and not item.factcheck)
+        official_item = (
+            found.response.official or bool(source_official) or (kind == "official" and not item.factcheck)
+        )
         place_level = len(trimmed_code(reg.code)) if reg is not None else 0
         if place_level == 2 and reg is not None and reg.code[:2] in MUNICIPALITIES:
             place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
@@ -520,9 +522,18 @@ class Classifier:
             margin = scored.margin[row]
             positive = margin >= model.thresholds
             by_slug = {t.slug: t for t in topics}
+            overruled: list[str] = []
             for slug in self.topic_slugs:
                 k = model.index.get(slug)
-                if k is None or not positive[k]:
+                if k is None:
+                    continue
+                if not positive[k]:
+                    lex = by_slug.get(slug)
+                    if lex is not None and margin[k] < model.overrule[k]:
+                        # the guide's passing mention: the model is sure the terms are not the subject
+                        del by_slug[slug]
+                        p = _probability(margin[k])
+                        overruled.append(f"{slug} by model p={p} over {'/'.join(lex.terms)}")
                     continue
                 why = _fmt(explained.get((row, k), ()))
                 lex = by_slug.get(slug)
@@ -531,6 +542,8 @@ class Classifier:
                 else:
                     by_slug[slug] = TopicTag(slug, _probability(margin[k]), why, "model")
             topics = [by_slug[s] for s in self.topic_slugs if s in by_slug]
+            if overruled:
+                extra["overruled"] = "; ".join(overruled)
             k_off = model.index.get("official_response")
             if k_off is not None and positive[k_off] and not official_response and not r.item.factcheck:
                 official_response = True

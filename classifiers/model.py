@@ -44,7 +44,9 @@ _M_ORDER = (
     np.uint64(0xC2B2AE3D27D4EB4F),
     np.uint64(0x165667B19E3779F9),
 )
-_FOLD = str.maketrans("123456789０１２３４５６７８９ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 19 + "abcdefghijklmnopqrstuvwxyz")
+_FOLD = str.maketrans(
+    "123456789０１２３４５６７８９ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 19 + "abcdefghijklmnopqrstuvwxyz"
+)
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -225,8 +227,11 @@ def decode_key(key: int, inp: ModelInput, start: int, spec: FeatureSpec) -> str:
     if ns == NS_SIGNAL:
         name = _SIGNAL_NAMES.get(key)
         return name if name is not None and name in inp.signals else "signal"
-    field = {NS_TITLE: inp.title[: spec.title_chars], NS_BODY: inp.body[: spec.body_chars],
-             NS_PUBLISHER: inp.publisher[: spec.publisher_chars]}.get(ns, "")
+    field = {
+        NS_TITLE: inp.title[: spec.title_chars],
+        NS_BODY: inp.body[: spec.body_chars],
+        NS_PUBLISHER: inp.publisher[: spec.publisher_chars],
+    }.get(ns, "")
     payload = key & ((1 << 60) - 1)
     order = 1 if payload <= _CP_MAX else 2 if payload >> (2 * _CP_BITS) == 0 else 3
     return f"{_NS_NAMES.get(ns, '?')}:{field[start : start + order]}"
@@ -242,7 +247,14 @@ class Scored:
 
 
 class LinearModel:
-    """Weights (buckets × labels), biases and thresholds, loaded from ``classifiers/data/model.npz``."""
+    """Weights (buckets × labels), biases and thresholds, loaded from ``classifiers/data/model.npz``.
+
+    ``overrule`` holds, per label, the margin below which the model overrules a lexicon's tag: a term
+    found in passing (a hospital's canteen, a teachers' village named as an address) is no topic by
+    the guide, and where the model is that sure of it, the lexicon's tag is dropped. ``-inf`` (the
+    default, and always for official_response and issue) never overrules. Training chooses the
+    values, as it chooses the thresholds.
+    """
 
     def __init__(
         self,
@@ -253,13 +265,21 @@ class LinearModel:
         spec: FeatureSpec,
         meta: dict[str, object] | None = None,
         notable_cut: npt.NDArray[np.float32] | None = None,
+        overrule: npt.NDArray[np.float64] | None = None,
     ) -> None:
         if weights.shape != (1 << spec.bits, len(labels)):
-            raise ValueError(f"weights of shape {weights.shape} do not fit {len(labels)} labels, 2**{spec.bits}")
+            raise ValueError(
+                f"weights of shape {weights.shape} do not fit {len(labels)} labels, 2**{spec.bits}"
+            )
         self.labels = tuple(labels)
         self.weights = np.ascontiguousarray(weights, dtype=np.float32)
         self.bias = np.asarray(bias, dtype=np.float64)
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.overrule = (
+            np.full(len(self.labels), -np.inf) if overrule is None else np.asarray(overrule, dtype=np.float64)
+        )
+        if self.overrule.shape != self.thresholds.shape:
+            raise ValueError(f"overrule of shape {self.overrule.shape} does not fit {len(labels)} labels")
         self.spec = spec
         self.meta = meta or {}
         self.index = {label: k for k, label in enumerate(self.labels)}
@@ -285,6 +305,7 @@ class LinearModel:
                 spec=FeatureSpec.from_json(meta["features"]),
                 meta=meta,
                 notable_cut=z["notable_cut"] if "notable_cut" in z.files else None,
+                overrule=z["overrule"] if "overrule" in z.files else None,
             )
 
     def save(self, path: Path) -> None:
@@ -300,6 +321,7 @@ class LinearModel:
                 bias=self.bias,
                 thresholds=self.thresholds,
                 notable_cut=self.notable_cut,
+                overrule=self.overrule,
                 meta=np.array(json.dumps(meta, ensure_ascii=False, sort_keys=True)),
             )
 

@@ -46,6 +46,7 @@ from classifiers.model import FeatureSpec, LinearModel, ModelInput, featurize  #
 
 TOPICS = DEFAULT_TOPICS  # the eight priority topics, in the guide's order
 LABELS = (*TOPICS, "official_response", "issue")
+OVERRULE_MIN_GAIN = 0.01  # F1 an overrule margin must add on the threshold items to be used
 LABEL_DIR = ROOT / "training" / "labels"
 SAMPLE = ROOT / "training" / "sample.jsonl"
 C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -98,7 +99,10 @@ def uncertain_ids() -> set[str]:
 
 def is_message(item: dict[str, Any]) -> bool:
     """Citizen messages to a government board (every one is an issue by the guide)."""
-    return item["source_dataset"] == "teddycup2020_smart_gov" and (item.get("meta") or {}).get("kind") == "message"
+    return (
+        item["source_dataset"] == "teddycup2020_smart_gov"
+        and (item.get("meta") or {}).get("kind") == "message"
+    )
 
 
 def build(
@@ -139,9 +143,7 @@ def build(
 def design(inputs: list[ModelInput], spec: FeatureSpec) -> sparse.csr_matrix:
     f = featurize(inputs, spec)
     norm = 1.0 / np.sqrt(np.maximum(f.counts(), 1.0))
-    x = sparse.csr_matrix(
-        (norm[f.doc], (f.doc, f.bucket)), shape=(f.n, 1 << spec.bits), dtype=np.float64
-    )
+    x = sparse.csr_matrix((norm[f.doc], (f.doc, f.bucket)), shape=(f.n, 1 << spec.bits), dtype=np.float64)
     x.sum_duplicates()
     return x
 
@@ -154,10 +156,14 @@ def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, floa
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
 
-def combine(margin: np.ndarray, rules: np.ndarray, thr: np.ndarray) -> np.ndarray:
-    """The decision the classifier makes from margins, rules' verdicts and thresholds (n × L)."""
+def combine(
+    margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None
+) -> np.ndarray:
+    """The decision the classifier makes from margins, rules' verdicts, thresholds and the margins below which
+    the model overrules a lexicon's topic (n × L; ``LinearModel.overrule``)."""
     pred = margin >= thr
-    pred[:, :10] |= rules[:, :10]  # topics, official, issue: rules or model
+    kept = rules[:, :10] if overrule is None else rules[:, :10] & (margin[:, :10] >= overrule[:10])
+    pred[:, :10] |= kept  # topics, official, issue: rules or model
     pred[:, 9] &= ~pred[:, 8] & ~rules[:, 10]  # an official item is never an issue
     return pred
 
@@ -169,8 +175,15 @@ def prf(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": tp + fn,
-            "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+        "support": tp + fn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def best_thresholds(margin: np.ndarray, y: np.ndarray, rules: np.ndarray) -> np.ndarray:
@@ -188,6 +201,27 @@ def best_thresholds(margin: np.ndarray, y: np.ndarray, rules: np.ndarray) -> np.
                 best, best_t = f, t
         thr[k] = best_t
     return thr
+
+
+def best_overrule(
+    margin: np.ndarray, y: np.ndarray, rules: np.ndarray, thr: np.ndarray, min_gain: float = OVERRULE_MIN_GAIN
+) -> np.ndarray:
+    """Per topic, the margin below which the model overrules the lexicon: the one with the best F1 of the
+    combined decision, among the margins' percentiles below the threshold; ``-inf`` (never) unless that
+    F1 beats never overruling by ``min_gain``, since every overruled tag costs some recall."""
+    overrule = np.full(len(LABELS), -np.inf)
+    for k, _topic in enumerate(TOPICS):
+        best, best_v = prf(y[:, k], combine(margin, rules, thr, overrule)[:, k])["f1"] + min_gain, -np.inf
+        for v in np.unique(np.quantile(margin[:, k], np.linspace(0.0, 0.9, 91))):
+            if v >= thr[k]:
+                break
+            trial = overrule.copy()
+            trial[k] = v
+            f = prf(y[:, k], combine(margin, rules, thr, trial)[:, k])["f1"]
+            if f > best + 1e-9:
+                best, best_v = f, v
+        overrule[k] = best_v
+    return overrule
 
 
 def cross_validate(
@@ -214,9 +248,13 @@ def scores(y: np.ndarray, pred: np.ndarray, not_message: np.ndarray) -> dict[str
 def print_scores(s: dict[str, Any]) -> None:
     for label in LABELS:
         row = s[label]
-        print(f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})")
-    print(f"  topic macro-F1 {s['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
-          f"{s['issue_fpr_not_messages']:.3f}")
+        print(
+            f"  {label:28s} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} (n+ {row['support']})"
+        )
+    print(
+        f"  topic macro-F1 {s['topic_macro_f1']:.3f}; issue FPR on items that are not messages "
+        f"{s['issue_fpr_not_messages']:.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,9 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-save", action="store_true", help="cross-validate only")
     ap.add_argument("--orders", default="1,2", help="character n-gram orders (default 1,2)")
     ap.add_argument("--bits", type=int, default=18, help="hash buckets, as a power of 2 (default 18)")
+    ap.add_argument("--body-chars", type=int, default=200, help="body characters read (default 200)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    spec = FeatureSpec(bits=args.bits, orders=tuple(int(o) for o in args.orders.split(",")))
+    spec = FeatureSpec(
+        bits=args.bits, orders=tuple(int(o) for o in args.orders.split(",")), body_chars=args.body_chars
+    )
     clf = Classifier(model=False)
     ids, rows, inputs, y, rules, strata = build(args.pool, clf)
     x = design(inputs, spec)
@@ -241,25 +282,29 @@ def main(argv: list[str] | None = None) -> int:
     print("positives: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
 
     grid = (args.c,) if args.c else C_GRID
-    results: dict[float, tuple[float, np.ndarray, np.ndarray]] = {}
+    results: dict[float, tuple[float, np.ndarray, np.ndarray, np.ndarray]] = {}
     drawn = ~np.array([i in uncertain_ids() for i in ids])  # thresholds: not on the uncertainty sample
     for c in grid:
         margin = cross_validate(x, y, strata, args.folds, c)
         thr = best_thresholds(margin[drawn], y[drawn], rules[drawn])
-        s = scores(y, combine(margin, rules, thr), not_message)
+        overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr)
+        s = scores(y, combine(margin, rules, thr, overrule), not_message)
         objective = (s["topic_macro_f1"] * 8 + s["official_response"]["f1"] + s["issue"]["f1"]) / 10
-        results[c] = (objective, margin, thr)
+        results[c] = (objective, margin, thr, overrule)
         print(
             f"C={c:g}: topic macro-F1 {s['topic_macro_f1']:.3f}, official F1 {s['official_response']['f1']:.3f}, "
             f"issue F1 {s['issue']['f1']:.3f}, issue FPR (not messages) {s['issue_fpr_not_messages']:.3f}",
             flush=True,
         )
     c_best = max(results, key=lambda c: results[c][0])
-    _obj, margin, thr = results[c_best]
-    pred = combine(margin, rules, thr)
+    _obj, margin, thr, overrule = results[c_best]
+    pred = combine(margin, rules, thr, overrule)
     cv = scores(y, pred, not_message)
+    never_overruled = scores(y, combine(margin, rules, thr), not_message)
     model_only = scores(y, margin >= thr, not_message)
-    rules_only = scores(y, rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, 10:11]], not_message)
+    rules_only = scores(
+        y, rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, 10:11]], not_message
+    )
     by_stratum: dict[str, Any] = {}
     for name in sorted(set(strata)):
         m = np.array([st == name for st in strata])
@@ -279,13 +324,22 @@ def main(argv: list[str] | None = None) -> int:
         "folds": args.folds,
         "C": c_best,
         "thresholds": {label: round(float(t), 4) for label, t in zip(LABELS, thr, strict=True)},
+        "overrule": {
+            t: round(float(v), 4) if np.isfinite(v) else None for t, v in zip(TOPICS, overrule, strict=False)
+        },
         "cross_validation": cv,
+        "cross_validation_never_overruled": never_overruled,
         "cross_validation_natural_strata": cv_natural,
         "cross_validation_model_only": model_only,
         "rules_only": rules_only,
         "cross_validation_by_source": by_stratum,
     }
     print(f"chosen C={c_best:g}")
+    print(
+        "the model overrules a lexicon's topic below margin: "
+        + ", ".join(f"{t} {v:.2f}" for t, v in zip(TOPICS, overrule, strict=False) if np.isfinite(v))
+        + f" (topic macro-F1 never overruling: {never_overruled['topic_macro_f1']:.3f})"
+    )
     print_scores(cv)
     print(f"natural strata only ({int(natural.sum())} items drawn at random per source):")
     print_scores(cv_natural)
@@ -302,12 +356,14 @@ def main(argv: list[str] | None = None) -> int:
         "C": c_best,
         "positives": counts,
     }
-    model = LinearModel(LABELS, weights, bias, thr, spec, meta)
+    model = LinearModel(LABELS, weights, bias, thr, spec, meta, overrule=overrule)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     args.report.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) and {args.report} in "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) and {args.report} in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     return 0
 
 

@@ -16,9 +16,13 @@ LABELS = (*RULES.topic_slugs, "official_response", "issue")
 SPEC = FeatureSpec(bits=12)
 
 
-def model(margins: dict[str, float], weights: dict[tuple[str, str], float] | None = None) -> LinearModel:
+def model(
+    margins: dict[str, float],
+    weights: dict[tuple[str, str], float] | None = None,
+    overrule: dict[str, float] | None = None,
+) -> LinearModel:
     """A model whose margin is ``margins[label]`` (-5 for the others) on any item, plus ``weights`` on the
-    buckets of title n-grams: {(label, "欠薪"): 3.0}."""
+    buckets of title n-grams: {(label, "欠薪"): 3.0}; it overrules a lexicon's topic below ``overrule[label]``."""
     w = np.zeros((1 << SPEC.bits, len(LABELS)), np.float32)
     for (label, gram), value in (weights or {}).items():
         item = ModelInput(gram, "", "", ())
@@ -26,7 +30,8 @@ def model(margins: dict[str, float], weights: dict[tuple[str, str], float] | Non
         names = [decode_key(k, item, s, SPEC) for k, s in zip(f.key.tolist(), f.start.tolist(), strict=True)]
         w[f.bucket[names.index(f"title:{gram}")], LABELS.index(label)] = value
     bias = np.array([margins.get(label, -5.0) for label in LABELS])
-    return LinearModel(LABELS, w, bias, np.zeros(len(LABELS)), SPEC, {})
+    below = np.array([(overrule or {}).get(label, -np.inf) for label in LABELS])
+    return LinearModel(LABELS, w, bias, np.zeros(len(LABELS)), SPEC, {}, overrule=below)
 
 
 LEXICON_ITEM = ("化工厂偷排废水污染河道", "")  # the environment lexicon finds it in the title
@@ -48,6 +53,22 @@ def test_a_topic_is_tagged_when_the_lexicon_or_the_model_says_so() -> None:
     tags = high.classify(*PLAIN_ITEM)
     env = next(t for t in tags.topics if t.slug == "environment")
     assert env.rule == "model" and env.score == round(1 / (1 + np.exp(-2.0)), 3)
+
+
+def test_the_model_overrules_a_lexicon_topic_only_below_its_overrule_margin() -> None:
+    # margin -5: under the threshold (0) for every label
+    never = Classifier(model=model({}))
+    assert topics(never, *LEXICON_ITEM) == {"environment": "title"}
+    sure = Classifier(model=model({}, overrule={"environment": -4.0}))
+    tags = sure.classify(*LEXICON_ITEM)
+    assert [t.slug for t in tags.topics] == []
+    assert tags.extra["overruled"] == "environment by model p=0.007 over 偷排/污染/废水/化工厂/河道"
+    unsure = Classifier(model=model({"environment": -3.0}, overrule={"environment": -4.0}))
+    assert topics(unsure, *LEXICON_ITEM) == {"environment": "title"}
+    assert "overruled" not in unsure.classify(*LEXICON_ITEM).extra
+    # another topic's overrule margin does not touch this one
+    other = Classifier(model=model({}, overrule={"housing_finance": -4.0}))
+    assert topics(other, *LEXICON_ITEM) == {"environment": "title"}
 
 
 def test_the_model_names_the_features_that_decided() -> None:
@@ -87,7 +108,7 @@ def test_an_issue_by_the_model_unless_the_item_is_official() -> None:
 
 
 def test_a_saved_model_scores_as_before(tmp_path: Path) -> None:
-    m = model({"epidemic": 0.5}, {("wage_arrears", "欠薪"): 4.0})
+    m = model({"epidemic": 0.5}, {("wage_arrears", "欠薪"): 4.0}, overrule={"environment": -1.5})
     m.save(tmp_path / "model.npz")
     loaded = LinearModel.load(tmp_path / "model.npz")
     inputs = [
@@ -97,3 +118,39 @@ def test_a_saved_model_scores_as_before(tmp_path: Path) -> None:
     # Weights are stored as float16: the same margins to three decimals.
     np.testing.assert_allclose(loaded.score(inputs).margin, m.score(inputs).margin, atol=1e-3)
     assert loaded.labels == m.labels and loaded.spec == m.spec
+    np.testing.assert_array_equal(loaded.overrule, m.overrule)
+
+
+def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
+    from training.train import LABELS as TRAIN_LABELS
+    from training.train import best_overrule, combine
+
+    n = 400
+    rng = np.random.default_rng(5)
+    y = np.zeros((n, len(TRAIN_LABELS)), bool)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 1), bool)  # the rules' verdicts and the incident rule
+    margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
+    thr = np.zeros(len(TRAIN_LABELS))
+    k = TRAIN_LABELS.index("education_health_eldercare")
+    # 100 true positives the lexicon finds and the model scores high; 60 lexicon hits on items that are not the
+    # topic, which the model scores far under the threshold (a passing mention)
+    y[:100, k] = rules[:100, k] = True
+    margin[:100, k] = rng.normal(1.0, 0.3, 100)
+    rules[100:160, k] = True
+    margin[100:160, k] = rng.normal(-4.0, 0.3, 60)
+    # another topic: 5 lexicon hits of 105 are wrong; overruling them would gain less than the minimum
+    j = TRAIN_LABELS.index("housing_finance")
+    y[:300, j] = rules[:300, j] = True
+    margin[:300, j] = rng.normal(1.0, 0.3, 300)
+    rules[300:302, j] = True
+    margin[300:302, j] = -4.0
+
+    overrule = best_overrule(margin, y, rules, thr)
+    assert -4.0 < overrule[k] < 0.0
+    assert overrule[j] == -np.inf
+    assert all(overrule[i] == -np.inf for i in range(len(TRAIN_LABELS)) if i != k)
+    pred = combine(margin, rules, thr, overrule)
+    assert pred[:100, k].all() and not pred[100:160, k].any()
+    assert pred[300:302, j].all()  # not overruled
+    # with no minimum gain, the small improvement is taken too
+    assert best_overrule(margin, y, rules, thr, min_gain=0.0)[j] > -np.inf
