@@ -173,6 +173,11 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         ("某小区消防设施瘫痪多年", "楼道灭火器过期，消防栓没有水，物业不管。", True),
         ("商场安全通道被杂物堵死", "一旦起火人员无法逃生。", True),
         ("夜市摊贩的气罐堆在楼道口", "一旦发生泄漏后果不堪设想。", True),
+        # Building safety, falling objects and wiring, as board messages word them.
+        ("某小区住户装修拆除承重墙", "私自拆除承重墙，整栋楼存在安全隐患。", True),
+        ("某小区外墙脱落无人管", "外墙瓷砖不断脱落，随时可能砸到人。", True),
+        ("建议城区禁止燃放孔明灯", "孔明灯落下容易引发火灾。", True),
+        ("某楼道电线老化", "晚上经常跳闸，担心起火。", True),
     ],
 )
 def test_work_safety_as_the_guide_draws_it(title: str, text: str, tagged: bool) -> None:
