@@ -200,3 +200,18 @@ def test_water_supply_and_withheld_pay_as_residents_word_them() -> None:
 def test_noise_as_residents_word_it_and_a_house_delivery() -> None:
     assert "environment" in slugs("楼下搅拌站通宵作业", "附近居民无法入睡。")
     assert "housing_finance" in slugs("业主收房时发现多处渗水", "")
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "tagged"),
+    [
+        # The guide: financial fraud affecting the public and lending platforms are housing_finance; a fraud
+        # counts when the item names the money taken, and telecom fraud is not financial.
+        ("某投资公司涉嫌诈骗", "该公司以投资为名诈骗上千名群众的血汗钱，涉案金额三亿元。", True),
+        ("某投资咨询公司停息不还本", "", True),
+        ("请依法查处特大电信诈骗案", "很多学生的钱被骗。", False),
+        ("网红主播诈骗粉丝感情", "主播在直播中编造身世。", False),
+    ],
+)
+def test_fraud_on_the_public_is_housing_finance(title: str, text: str, tagged: bool) -> None:
+    assert ("housing_finance" in slugs(title, text)) is tagged
