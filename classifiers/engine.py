@@ -529,8 +529,9 @@ class Classifier:
                     continue
                 if not positive[k]:
                     lex = by_slug.get(slug)
-                    if lex is not None and margin[k] < model.overrule[k]:
-                        # the guide's passing mention: the model is sure the terms are not the subject
+                    if lex is not None and r.model_input.body and margin[k] < model.overrule[k]:
+                        # the guide's passing mention: the model is sure the terms are not the subject (a
+                        # headline alone is its own subject, so only an item with a body is overruled)
                         del by_slug[slug]
                         p = _probability(margin[k])
                         overruled.append(f"{slug} by model p={p} over {'/'.join(lex.terms)}")

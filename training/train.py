@@ -157,12 +157,21 @@ def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, floa
 
 
 def combine(
-    margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None
+    margin: np.ndarray,
+    rules: np.ndarray,
+    thr: np.ndarray,
+    overrule: np.ndarray | None = None,
+    has_body: np.ndarray | None = None,
 ) -> np.ndarray:
     """The decision the classifier makes from margins, rules' verdicts, thresholds and the margins below which
-    the model overrules a lexicon's topic (n × L; ``LinearModel.overrule``)."""
+    the model overrules a lexicon's topic (n × L; ``LinearModel.overrule``), in items with a body (``has_body``;
+    all items when None)."""
     pred = margin >= thr
-    kept = rules[:, :10] if overrule is None else rules[:, :10] & (margin[:, :10] >= overrule[:10])
+    if overrule is None:
+        kept = rules[:, :10]
+    else:
+        floor = overrule[:10] if has_body is None else np.where(has_body[:, None], overrule[:10], -np.inf)
+        kept = rules[:, :10] & (margin[:, :10] >= floor)
     pred[:, :10] |= kept  # topics, official, issue: rules or model
     pred[:, 9] &= ~pred[:, 8] & ~rules[:, 10]  # an official item is never an issue
     return pred
@@ -204,11 +213,20 @@ def best_thresholds(margin: np.ndarray, y: np.ndarray, rules: np.ndarray) -> np.
 
 
 def best_overrule(
-    margin: np.ndarray, y: np.ndarray, rules: np.ndarray, thr: np.ndarray, min_gain: float = OVERRULE_MIN_GAIN
+    margin: np.ndarray,
+    y: np.ndarray,
+    rules: np.ndarray,
+    thr: np.ndarray,
+    has_body: np.ndarray | None = None,
+    min_gain: float = OVERRULE_MIN_GAIN,
 ) -> np.ndarray:
     """Per topic, the margin below which the model overrules the lexicon: the one with the best F1 of the
     combined decision, among the margins' percentiles below the threshold; ``-inf`` (never) unless that
-    F1 beats never overruling by ``min_gain``, since every overruled tag costs some recall."""
+    F1 beats never overruling by ``min_gain``, since every overruled tag costs some recall. Chosen on the
+    items with a body (``has_body``), the only ones the model overrules in: a headline alone is its own
+    subject, so a term in it is no passing mention."""
+    if has_body is not None:
+        margin, y, rules = margin[has_body], y[has_body], rules[has_body]
     overrule = np.full(len(LABELS), -np.inf)
     for k, _topic in enumerate(TOPICS):
         best, best_v = prf(y[:, k], combine(margin, rules, thr, overrule)[:, k])["f1"] + min_gain, -np.inf
@@ -276,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     clf = Classifier(model=False)
     ids, rows, inputs, y, rules, strata = build(args.pool, clf)
     x = design(inputs, spec)
+    has_body = np.array([bool(i.body) for i in inputs])
     not_message = np.array([not is_message(it) for it in rows])
     print(f"{len(ids)} labelled items, {x.nnz} feature entries, {time.perf_counter() - t0:.1f} s", flush=True)
     counts = {label: int(y[:, k].sum()) for k, label in enumerate(LABELS)}
@@ -287,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     for c in grid:
         margin = cross_validate(x, y, strata, args.folds, c)
         thr = best_thresholds(margin[drawn], y[drawn], rules[drawn])
-        overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr)
-        s = scores(y, combine(margin, rules, thr, overrule), not_message)
+        overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr, has_body[drawn])
+        s = scores(y, combine(margin, rules, thr, overrule, has_body), not_message)
         objective = (s["topic_macro_f1"] * 8 + s["official_response"]["f1"] + s["issue"]["f1"]) / 10
         results[c] = (objective, margin, thr, overrule)
         print(
@@ -298,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     c_best = max(results, key=lambda c: results[c][0])
     _obj, margin, thr, overrule = results[c_best]
-    pred = combine(margin, rules, thr, overrule)
+    pred = combine(margin, rules, thr, overrule, has_body)
     cv = scores(y, pred, not_message)
     never_overruled = scores(y, combine(margin, rules, thr), not_message)
     model_only = scores(y, margin >= thr, not_message)

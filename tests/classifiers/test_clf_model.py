@@ -60,15 +60,17 @@ def test_the_model_overrules_a_lexicon_topic_only_below_its_overrule_margin() ->
     never = Classifier(model=model({}))
     assert topics(never, *LEXICON_ITEM) == {"environment": "title"}
     sure = Classifier(model=model({}, overrule={"environment": -4.0}))
-    tags = sure.classify(*LEXICON_ITEM)
+    tags = sure.classify(LEXICON_ITEM[0], "村民说河水发黑发臭")
     assert [t.slug for t in tags.topics] == []
     assert tags.extra["overruled"] == "environment by model p=0.007 over 偷排/污染/废水/化工厂/河道"
+    # a headline alone is its own subject: no passing mention to overrule
+    assert topics(sure, *LEXICON_ITEM) == {"environment": "title"}
     unsure = Classifier(model=model({"environment": -3.0}, overrule={"environment": -4.0}))
-    assert topics(unsure, *LEXICON_ITEM) == {"environment": "title"}
-    assert "overruled" not in unsure.classify(*LEXICON_ITEM).extra
+    assert topics(unsure, LEXICON_ITEM[0], "村民说河水发黑发臭") == {"environment": "title"}
+    assert "overruled" not in unsure.classify(LEXICON_ITEM[0], "村民说河水发黑发臭").extra
     # another topic's overrule margin does not touch this one
     other = Classifier(model=model({}, overrule={"housing_finance": -4.0}))
-    assert topics(other, *LEXICON_ITEM) == {"environment": "title"}
+    assert topics(other, LEXICON_ITEM[0], "村民说河水发黑发臭") == {"environment": "title"}
 
 
 def test_the_model_names_the_features_that_decided() -> None:
@@ -154,3 +156,8 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     assert pred[300:302, j].all()  # not overruled
     # with no minimum gain, the small improvement is taken too
     assert best_overrule(margin, y, rules, thr, min_gain=0.0)[j] > -np.inf
+    # only items with a body are overruled, and the margin is chosen on them
+    has_body = np.ones(n, bool)
+    has_body[100:160] = False
+    assert best_overrule(margin, y, rules, thr, has_body)[k] == -np.inf
+    assert combine(margin, rules, thr, overrule, has_body)[100:160, k].all()
