@@ -527,8 +527,8 @@ class Classifier:
                 k = model.index.get(slug)
                 if k is None:
                     continue
+                lex = by_slug.get(slug)
                 if not positive[k]:
-                    lex = by_slug.get(slug)
                     if lex is not None and r.model_input.body and margin[k] < model.overrule[k]:
                         # the guide's passing mention: the model is sure the terms are not the subject (a
                         # headline alone is its own subject, so only an item with a body is overruled)
@@ -537,7 +537,6 @@ class Classifier:
                         overruled.append(f"{slug} by model p={p} over {'/'.join(lex.terms)}")
                     continue
                 why = _fmt(explained.get((row, k), ()))
-                lex = by_slug.get(slug)
                 if lex is not None:
                     by_slug[slug] = TopicTag(slug, lex.score, lex.terms + why, f"{lex.rule}+model")
                 else:

@@ -251,10 +251,10 @@ class LinearModel:
 
     ``overrule`` holds, per label, the margin below which the model overrules a lexicon's tag: a term
     found in passing (a hospital's canteen, a teachers' village named as an address) is no topic by
-    the guide, and where the model is that sure of it, the lexicon's tag is dropped (in an item with a body
-    only: a headline alone is its own subject). ``-inf`` (the
-    default, and always for official_response and issue) never overrules. Training chooses the
-    values, as it chooses the thresholds.
+    the guide, and where the model is that sure of it, the lexicon's tag is dropped (in an item with a
+    body only: a headline alone is its own subject). ``-inf`` (the default, and always for
+    official_response and issue) never overrules. Training chooses the values, as it chooses the
+    thresholds.
     """
 
     def __init__(
