@@ -79,7 +79,9 @@ def test_analyst_reads_while_ingest_and_track_run(tmp_path: Path) -> None:
     assert writer.returncode == 0, err
     assert out.count("cycle") == len(files)
     assert failures == []
-    assert len(seen) > 50
+    # How many reads fit in the writer's run depends on the machine and its load (on a 2-core machine: 63 idle,
+    # 50 beside another job); what matters is that they spanned the run, which the last assertion checks.
+    assert len(seen) >= 10
     assert [s[0] for s in seen] == sorted(s[0] for s in seen), "item count went back"
     assert [s[1] for s in seen] == sorted(s[1] for s in seen), "event count went back"
     assert len({s[0] for s in seen}) >= 3, "the analyst never saw the snapshot advance"
