@@ -161,3 +161,42 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     has_body[100:160] = False
     assert best_overrule(margin, y, rules, thr, has_body)[k] == -np.inf
     assert combine(margin, rules, thr, overrule, has_body)[100:160, k].all()
+
+
+def test_training_decides_topics_as_the_classifier_does() -> None:
+    """``training.train.combine`` chooses thresholds and overrule margins on the decision it computes over arrays;
+    the classifier makes that decision item by item. The two agree, overruling included."""
+    from training.train import combine
+
+    m = model(
+        {"environment": -1.0, "education_health_eldercare": -1.0, "work_safety": -2.0},
+        {("environment", "污染"): 4.0, ("education_health_eldercare", "拥堵"): -20.0, ("work_safety", "冒烟"): 20.0},
+        overrule={"environment": -2.0, "education_health_eldercare": -2.0},
+    )
+    clf = Classifier(model=m)
+    items = [
+        ("化工厂偷排废水污染河道", ""),  # lexicon and model
+        ("化工厂偷排废水污染河道", "村民说河水发黑发臭"),  # the same, with a body
+        ("某小学门口交通拥堵", "每天早上堵半小时"),  # lexicon (小学), overruled by the model
+        ("某小学门口交通拥堵", ""),  # a headline alone: not overruled
+        ("某医院看病难", "排队要一上午"),  # lexicon, the model silent but not sure enough to overrule
+        ("某小区发生火灾", "消防赶到现场"),  # lexicon alone
+        ("这里总是冒烟", "大家说说"),  # the model alone
+        ("这件事情大家怎么看", ""),  # neither
+    ]
+    ruled = [RULES.rules_pass(title, text) for title, text in items]
+    n_topics = len(RULES.topic_slugs)
+    rules = np.zeros((len(items), len(LABELS) + 1), bool)
+    for i, r in enumerate(ruled):
+        for t in r.topics:
+            rules[i, LABELS.index(t.slug)] = True
+    margin = m.score([r.model_input for r in ruled]).margin
+    has_body = np.array([bool(r.model_input.body) for r in ruled])
+    pred = combine(margin, rules, m.thresholds, m.overrule, has_body)
+    expected = [[s for k, s in enumerate(RULES.topic_slugs) if pred[i, k]] for i in range(len(items))]
+    got = [[t.slug for t in clf.classify(title, text).topics] for title, text in items]
+    assert got == expected
+    # the cases above are all exercised: a tag overruled, a headline kept, a tag from the model alone
+    assert "education_health_eldercare" not in got[2] and "education_health_eldercare" in got[3]
+    assert got[6] == ["work_safety"] and got[7] == []
+    assert rules[:, :n_topics].any(axis=1).sum() == 6
