@@ -346,11 +346,13 @@ class Classifier:
         # A place the headline names counts for the rule even when the gazetteer cannot tell which of
         # several places of that name it is (白云区: Guangzhou's or Guiyang's).
         places = self.gazetteer.places
-        for _surface, entry, _pos in found.title_places:
-            place_level = max(place_level, 2 * places[entry.codes[0]].level)
+        headline_places = [(pos, 2 * places[e.codes[0]].level) for _s, e, pos in found.title_places]
+        place_level = max([place_level, *(level for _pos, level in headline_places)])
         issue_rule = None
         if not (official_item or item.factcheck or item.piyao_label is not None):
-            issue_rule = self.issue_rules.report(item.title, place_level, self.tagger.foreign(item.title))
+            issue_rule = self.issue_rules.report(
+                item.title, place_level, headline_places, self.tagger.foreign(item.title)
+            )
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         return _Ruled(

@@ -12,6 +12,7 @@ training pool has too few examples of to learn: media reports of accidents and d
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,16 @@ def _rx(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)")
 
 
+def _evidence(kind: str, wording: str) -> str:
+    return f"{'outbreak' if kind == 'new_cases' else kind}: {wording}"
+
+
 @dataclass(frozen=True, slots=True)
 class IssueRules:
     incident: re.Pattern[str]
     complaint: re.Pattern[str]
     outbreak: re.Pattern[str]
+    new_cases: re.Pattern[str]
     count: re.Pattern[str]
     instance: re.Pattern[str]
     not_a_report: re.Pattern[str]
@@ -38,25 +44,42 @@ class IssueRules:
         raw = load_toml(path)
         return cls(**{name: _rx(list(raw.get(name, []))) for name in cls.__dataclass_fields__})
 
-    def cue(self, title: str) -> str | None:
-        """The wording that makes the headline an incident, complaint or outbreak report (None: none)."""
-        for kind, rx in (("incident", self.incident), ("complaint", self.complaint), ("outbreak", self.outbreak)):
-            m = rx.search(title)
+    def _cue(self, title: str) -> tuple[str, str] | None:
+        """(list, wording) of the first cue list whose pattern the headline holds."""
+        for kind in ("incident", "complaint", "outbreak", "new_cases"):
+            m = getattr(self, kind).search(title)
             if m is not None:
-                return f"{kind}: {m.group(0)}"
+                return kind, m.group(0)
         return None
 
-    def report(self, title: str, place_level: int, foreign: bool) -> str | None:
+    def cue(self, title: str) -> str | None:
+        """The wording that makes the headline an incident, complaint or outbreak report (None: none)."""
+        found = self._cue(title)
+        return None if found is None else _evidence(*found)
+
+    def report(
+        self, title: str, place_level: int, headline_places: Sequence[tuple[int, int]], foreign: bool
+    ) -> str | None:
         """Evidence when ``title`` is a live report of a specific domestic incident or complaint, else None.
 
         ``place_level``: digits of the item's region code once trimmed (2 province, 4 city, 6 county; 0
-        none); ``foreign``: the headline names a foreign place and no domestic one.
+        none), a municipality (北京) counted as a city; ``headline_places``: (start, level) of each place the
+        headline names, in order, level counted the same way but a municipality as a province; ``foreign``:
+        the headline names a foreign place and no domestic one.
         """
         if "#" in title or foreign or self.outside.search(title):
             return None  # a hashtag is a Weibo topic tag, not a report
-        cue = self.cue(title)
-        if cue is None:
+        found = self._cue(title)
+        if found is None:
             return None
+        if found[0] == "new_cases":
+            # The count is of the place named last before it: «广州新增4例» a city's, «河南新增4例…均有武汉居住史»
+            # a province's. A province's or a municipality's count is a round-up of figures.
+            at = title.find(found[1])
+            counted = [level for start, level in headline_places if start < at]
+            if not counted or counted[-1] < 4:
+                return None
+        cue = _evidence(*found)
         # A new local case or cluster is an issue even when relayed from a notice («最新通报！广州新增4例本土
         # 确诊»); a round-up of figures is not. Other reports must not be advice, a finding, a verdict …
         blocker = self.round_up if cue.startswith("outbreak") else self.not_a_report

@@ -109,6 +109,28 @@ def test_an_issue_by_the_model_unless_the_item_is_official() -> None:
     assert any(e.startswith("rule: outbreak") for e in outbreak.issue_evidence)
 
 
+def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures() -> None:
+    """The guide: a media report of an infection cluster or a new local case is an issue; a daily figures round-up
+    (a province's count, «X省新增N例») is not. The model here never says issue, so the rule alone decides."""
+    clf = Classifier(model=model({"issue": -8.0}))
+
+    def rule(title: str) -> str | None:
+        tags = clf.classify(title, "（来源：央视新闻）")
+        found = [e for e in tags.issue_evidence if e.startswith("rule: ")]
+        assert tags.issue == bool(found)
+        return found[0] if found else None
+
+    assert rule("广州新增4例本土确诊") == "rule: outbreak: 新增4例本土; place named"
+    assert rule("荔湾区新增确诊病例3例") == "rule: outbreak: 新增确诊病例; place named"
+    assert rule("晋江发生一起家族聚集性病例") == "rule: outbreak: 聚集性; place named"
+    # Counts of a province or a municipality, of everything but one place, of clusters: figures.
+    assert rule("江西新增确诊病例72例") is None
+    assert rule("北京新增7例确诊病例") is None
+    assert rule("河南新增4例确诊病例，均有武汉居住史") is None  # counted for 河南; 武汉 is where they had been
+    assert rule("湖北除武汉外新增确诊3例") is None
+    assert rule("天津已现14起聚集性疫情") is None
+
+
 def test_a_saved_model_scores_as_before(tmp_path: Path) -> None:
     m = model({"epidemic": 0.5}, {("wage_arrears", "欠薪"): 4.0}, overrule={"environment": -1.5})
     m.save(tmp_path / "model.npz")
