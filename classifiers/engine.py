@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "2"
+CODE_VERSION = "3"
 
 
 def data_version(*dirs: Path) -> str:
@@ -234,6 +234,7 @@ class _Ruled:
     response: official.Response
     official_item: bool  # an official response, or from an official source or publisher: never an issue
     issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
+    foreign: bool  # the headline names a foreign place and no domestic one
     model_input: ModelInput
     notes: dict[str, str]
 
@@ -348,11 +349,10 @@ class Classifier:
         places = self.gazetteer.places
         headline_places = [(pos, 2 * places[e.codes[0]].level) for _s, e, pos in found.title_places]
         place_level = max([place_level, *(level for _pos, level in headline_places)])
+        foreign = self.tagger.foreign(item.title)
         issue_rule = None
         if not (official_item or item.factcheck or item.piyao_label is not None):
-            issue_rule = self.issue_rules.report(
-                item.title, place_level, headline_places, self.tagger.foreign(item.title)
-            )
+            issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         return _Ruled(
@@ -364,6 +364,7 @@ class Classifier:
             found.response,
             official_item,
             issue_rule,
+            foreign,
             model_input,
             notes,
         )
@@ -570,6 +571,12 @@ class Classifier:
         kinds = resp.kinds
         if official_response and not kinds:
             kinds = (official.FIRST_INFORMATION, official.FIRST_RESPONSE)
+        reported_response = resp.reported and not official_response
+        if reported_response and r.foreign:
+            # A media relay of a foreign authority («伊朗新增1289例…», «韩国…通报») answers no body here: it is
+            # no response to link, whatever incident its wording resembles.
+            reported_response, kinds = False, ()
+            response_evidence = (*response_evidence, "foreign headline: not a response of a body here")
         reg = r.region
         return Tags(
             topics=tuple(topics),
@@ -580,7 +587,7 @@ class Classifier:
             severity_evidence=r.severity_evidence,
             official_response=official_response,
             response_kinds=kinds,
-            reported_response=resp.reported and not official_response,
+            reported_response=reported_response,
             response_evidence=response_evidence,
             classifier_version=self.version,
             issue=issue,

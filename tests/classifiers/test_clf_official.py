@@ -22,6 +22,16 @@ def test_media_relay_is_reported_not_official() -> None:
     assert not tags.official_response and tags.reported_response
 
 
+def test_a_relay_of_a_foreign_authority_is_no_response() -> None:
+    # Relayed the same way as a domestic notice, but no body here answers anything by it: linking it would mark
+    # a domestic event's milestone met by Iran's daily figures.
+    tags = classify("伊朗新增1289例新冠肺炎，累计确诊11364例", "据伊朗卫生部通报，伊朗新增确诊病例1289例。")
+    assert not tags.official_response and not tags.reported_response and tags.response_kinds == ()
+    assert "foreign headline: not a response of a body here" in tags.response_evidence
+    domestic = classify("湖北新增确诊病例2987例", "据湖北省卫健委通报，湖北新增确诊病例2987例。")
+    assert domestic.reported_response
+
+
 def test_routine_official_items_are_not_responses() -> None:
     assert not classify("做了核酸没显示？权威答疑来了", "（微信公众号：深圳12345热线）").official_response
     assert not classify("本市新冠疫苗全程接种率突破80%！", "（微信公众号：北京发布）").official_response

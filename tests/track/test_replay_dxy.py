@@ -131,3 +131,17 @@ def test_clusters_and_local_cases_still_open_events(replay: Replay) -> None:
     with Warehouse.open(replay.db, read_only=True) as wh:
         members = {i for (i,) in wh.con.execute("SELECT item_id FROM event_items").fetchall()}
     assert wanted <= {replay.titles[i] for i in members}
+
+
+def test_no_relay_of_a_foreign_authority_answers_an_event(replay: Replay) -> None:
+    foreign = Classifier.default().tagger.foreign
+    with Warehouse.open(replay.db, read_only=True) as wh:
+        linked = [
+            t
+            for (t,) in wh.con.execute(
+                "SELECT i.title FROM responses JOIN items AS i USING (item_id)"
+            ).fetchall()
+        ]
+    assert len(linked) >= 10  # measured 20
+    # «伊朗新增1289例新冠肺炎…» and «韩国新增147例…» answered Wuhan's event before foreign relays stopped counting.
+    assert [t for t in linked if foreign(t)] == []
