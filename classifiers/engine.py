@@ -235,8 +235,17 @@ class _Ruled:
     official_item: bool  # an official response, or from an official source or publisher: never an issue
     issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
     foreign: bool  # the headline names a foreign place and no domestic one
+    action: str | None  # the headline reports an authority's action on the matter (IssueRules.action_taken)
     model_input: ModelInput
     notes: dict[str, str]
+
+    @property
+    def model_issue_blocked(self) -> bool:
+        """The model alone does not make an issue of a headline reporting an authority's action on the matter (a
+        raid, a seizure, a ban): the matter is answered by it (labelling guide). A relay of an official release is
+        left to the model, which learned it from the labels: the relay rule also fires on citizen messages that
+        quote a fine or a finding (罚款, 处理结果), and blocking on it cost more issues than it saved."""
+        return self.action is not None
 
 
 @dataclass(slots=True)
@@ -353,6 +362,7 @@ class Classifier:
         issue_rule = None
         if not (official_item or item.factcheck or item.piyao_label is not None):
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
+        action = self.issue_rules.action_taken(item.title)
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         return _Ruled(
@@ -365,6 +375,7 @@ class Classifier:
             official_item,
             issue_rule,
             foreign,
+            action,
             model_input,
             notes,
         )
@@ -494,7 +505,7 @@ class Classifier:
         if k_off is not None:
             wanted[:, k_off] &= np.array([not r.response.official for r in ruled])
         if k_issue is not None:
-            wanted[:, k_issue] &= np.array([not (r.official_item or r.response.reported) for r in ruled])
+            wanted[:, k_issue] &= np.array([not (r.official_item or r.model_issue_blocked) for r in ruled])
         why = model.explain_all(scored, wanted, inputs)
         return [self._assemble(r, model, scored, row, why) for row, r in enumerate(ruled)]
 
@@ -519,7 +530,7 @@ class Classifier:
             if r.issue_rule is not None:
                 issue, issue_evidence = True, (f"rule: {r.issue_rule}",)
             else:
-                issue = bool(topics) and not r.official_item and not resp.reported
+                issue = bool(topics) and not (r.official_item or resp.reported or r.model_issue_blocked)
                 issue_evidence = ("rules: on a topic, not official, not a response",) if issue else ()
         else:
             margin = scored.margin[row]
@@ -555,15 +566,18 @@ class Classifier:
                     "model: " + ", ".join(_fmt(explained.get((row, k_off), ()))),
                 )
             k_issue = model.index.get("issue")
-            # A media relay of an official release or action is no issue unless the rule finds the incident
-            # itself reported in it (labelling guide: «十堰燃气爆炸已致25人死亡，救援仍在进行» is one).
-            by_model = bool(k_issue is not None and positive[k_issue]) and not resp.reported
+            # A headline reporting an authority's action is no issue unless the rule finds the incident itself
+            # reported in it (labelling guide: «十堰燃气爆炸已致25人死亡，救援仍在进行» is one).
+            model_says = bool(k_issue is not None and positive[k_issue])
+            by_model = model_says and not r.model_issue_blocked
             official_item = r.official_item or official_response
             issue = (by_model or r.issue_rule is not None) and not official_item
             if k_issue is not None:
                 p = _probability(margin[k_issue])
                 why = _fmt(explained.get((row, k_issue), ())) if by_model else ()
                 issue_evidence = (f"p={p:.2f}", *why)
+            if model_says and r.action is not None:
+                issue_evidence = (*issue_evidence, f"an authority's action in the headline: {r.action}")
             if r.issue_rule is not None:
                 issue_evidence = (*issue_evidence, f"rule: {r.issue_rule}")
             if official_item and (by_model or r.issue_rule is not None):

@@ -23,6 +23,9 @@ def _rx(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)")
 
 
+REQUEST_CHARS = 16  # how far before an action verb a request word makes it a request (请求依法查处)
+
+
 def _evidence(kind: str, wording: str) -> str:
     return f"{'outbreak' if kind == 'new_cases' else kind}: {wording}"
 
@@ -38,6 +41,8 @@ class IssueRules:
     not_a_report: re.Pattern[str]
     outside: re.Pattern[str]
     round_up: re.Pattern[str]
+    action: re.Pattern[str]
+    request: re.Pattern[str]
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "issue.toml") -> IssueRules:
@@ -56,6 +61,16 @@ class IssueRules:
         """The wording that makes the headline an incident, complaint or outbreak report (None: none)."""
         found = self._cue(title)
         return None if found is None else _evidence(*found)
+
+    def action_taken(self, title: str) -> str | None:
+        """The verb when the headline reports an authority's action on the matter (查获, 取缔 …) rather than
+        asking for it (请求查处): such a relay is answered by that action (``data/issue.toml``, ``action``)."""
+        if "？" in title or "?" in title:
+            return None
+        for m in self.action.finditer(title):
+            if self.request.search(title, max(0, m.start() - REQUEST_CHARS), m.start()) is None:
+                return m.group(0)
+        return None
 
     def report(
         self, title: str, place_level: int, headline_places: Sequence[tuple[int, int]], foreign: bool

@@ -28,6 +28,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ from classifiers.model import FeatureSpec, LinearModel, ModelInput, featurize  #
 
 TOPICS = DEFAULT_TOPICS  # the eight priority topics, in the guide's order
 LABELS = (*TOPICS, "official_response", "issue")
+# Columns of the rules' verdicts beyond one per label: the item is official (never an issue), and the model alone
+# may not make it an issue (a headline reporting an authority's action: ``_Ruled.model_issue_blocked``).
+OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED = len(LABELS), len(LABELS) + 1
 OVERRULE_MIN_GAIN = 0.01  # F1 an overrule margin must add on the threshold items to be used
 LABEL_DIR = ROOT / "training" / "labels"
 SAMPLE = ROOT / "training" / "sample.jsonl"
@@ -108,8 +112,7 @@ def is_message(item: dict[str, Any]) -> bool:
 def build(
     pool_path: Path, clf: Classifier
 ) -> tuple[list[str], list[dict[str, Any]], list[ModelInput], np.ndarray, np.ndarray, list[str]]:
-    """Ids, items, model inputs, gold labels (n × L, bool), the rules' own verdicts (n × L + 1: the last
-    column says the item is official, so never an issue), strata."""
+    """Ids, items, model inputs, gold labels (n × L, bool), the rules' own verdicts (``verdicts``), strata."""
     labels = load_labels()
     items = load_pool(pool_path, set(labels))
     missing = sorted(set(labels) - set(items))
@@ -118,7 +121,7 @@ def build(
     ids = sorted(labels)
     inputs: list[ModelInput] = []
     y = np.zeros((len(ids), len(LABELS)), dtype=bool)
-    rules = np.zeros((len(ids), len(LABELS) + 1), dtype=bool)
+    ruled_items = []
     strata: list[str] = []
     rows: list[dict[str, Any]] = []
     for r, iid in enumerate(ids):
@@ -126,18 +129,30 @@ def build(
         if "sha1" in lab and lab["sha1"] != content_sha1(it["title"], it["text"]):
             raise SystemExit(f"{iid}: the pool item changed since it was labelled")
         ruled = clf.rules_pass(it["title"], it["text"])
+        ruled_items.append(ruled)
         inputs.append(ruled.model_input)
         for k, slug in enumerate(TOPICS):
             y[r, k] = slug in lab["topics"]
-            rules[r, k] = any(t.slug == slug for t in ruled.topics)
         y[r, 8] = bool(lab["official_response"])
         y[r, 9] = bool(lab["issue"])
-        rules[r, 8] = ruled.response.official
-        rules[r, 9] = ruled.issue_rule is not None
-        rules[r, 10] = ruled.official_item
         strata.append(it["source_dataset"])
         rows.append(it)
-    return ids, rows, inputs, y, rules, strata
+    return ids, rows, inputs, y, verdicts(ruled_items), strata
+
+
+def verdicts(ruled: Sequence[Any]) -> np.ndarray:
+    """The rules' own verdicts per item (``Classifier.rules_pass``), n × (L + 2): a topic's lexicon, the official
+    rules, the incident rule; then ``OFFICIAL_ITEM`` and ``MODEL_ISSUE_BLOCKED``."""
+    out = np.zeros((len(ruled), len(LABELS) + 2), dtype=bool)
+    for r, item in enumerate(ruled):
+        tagged = {t.slug for t in item.topics}
+        for k, slug in enumerate(TOPICS):
+            out[r, k] = slug in tagged
+        out[r, 8] = item.response.official
+        out[r, 9] = item.issue_rule is not None
+        out[r, OFFICIAL_ITEM] = item.official_item
+        out[r, MODEL_ISSUE_BLOCKED] = item.model_issue_blocked
+    return out
 
 
 def design(inputs: list[ModelInput], spec: FeatureSpec) -> sparse.csr_matrix:
@@ -167,13 +182,14 @@ def combine(
     the model overrules a lexicon's topic (n × L; ``LinearModel.overrule``), in items with a body (``has_body``;
     all items when None)."""
     pred = margin >= thr
+    pred[:, 9] &= ~rules[:, MODEL_ISSUE_BLOCKED]  # the model alone: not for an authority's action
     if overrule is None:
         kept = rules[:, :10]
     else:
         floor = overrule[:10] if has_body is None else np.where(has_body[:, None], overrule[:10], -np.inf)
         kept = rules[:, :10] & (margin[:, :10] >= floor)
     pred[:, :10] |= kept  # topics, official, issue: rules or model
-    pred[:, 9] &= ~pred[:, 8] & ~rules[:, 10]  # an official item is never an issue
+    pred[:, 9] &= ~pred[:, 8] & ~rules[:, OFFICIAL_ITEM]  # an official item is never an issue
     return pred
 
 
@@ -322,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     never_overruled = scores(y, combine(margin, rules, thr), not_message)
     model_only = scores(y, margin >= thr, not_message)
     rules_only = scores(
-        y, rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, 10:11]], not_message
+        y, rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]], not_message
     )
     by_stratum: dict[str, Any] = {}
     for name in sorted(set(strata)):

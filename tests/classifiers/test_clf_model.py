@@ -100,9 +100,12 @@ def test_an_issue_by_the_model_unless_the_item_is_official() -> None:
     )
     assert reply.official_response and not reply.issue
     assert "official: not an issue" in reply.issue_evidence
-    # A media relay of an official release is answered by that release: no issue by the model alone …
+    # A media relay of an official release is left to the model (trained on relays labelled by the guide) …
     relay = clf.classify("最新通报！广州发布防疫新规", "（微信公众号：南方都市报）")
-    assert relay.reported_response and not relay.issue and relay.issue_evidence == ("p=0.95",)
+    assert relay.reported_response and relay.issue and relay.issue_evidence[0] == "p=0.95"
+    # … a headline reporting an authority's action is answered by it: no issue by the model alone …
+    raid = clf.classify("深圳突查黑豆腐作坊，查获500斤问题豆腐", "（来源：深圳特区报）")
+    assert not raid.issue and raid.issue_evidence == ("p=0.95", "an authority's action in the headline: 查获")
     # … unless the incident rule finds the incident itself reported in it.
     outbreak = clf.classify("最新通报！广州新增4例本土确诊", "（微信公众号：南方都市报）")
     assert outbreak.reported_response and outbreak.issue
@@ -152,7 +155,7 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     n = 400
     rng = np.random.default_rng(5)
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 1), bool)  # the rules' verdicts and the incident rule
+    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)  # the rules' verdicts (training.train.verdicts)
     margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
     thr = np.zeros(len(TRAIN_LABELS))
     k = TRAIN_LABELS.index("education_health_eldercare")
@@ -185,13 +188,14 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     assert combine(margin, rules, thr, overrule, has_body)[100:160, k].all()
 
 
-def test_training_decides_topics_as_the_classifier_does() -> None:
+def test_training_decides_as_the_classifier_does() -> None:
     """``training.train.combine`` chooses thresholds and overrule margins on the decision it computes over arrays;
-    the classifier makes that decision item by item. The two agree, overruling included."""
-    from training.train import combine
+    the classifier makes that decision item by item. The two agree on topics, overruling included, and on issue."""
+    from training.train import LABELS as TRAIN_LABELS
+    from training.train import combine, verdicts
 
     m = model(
-        {"environment": -1.0, "education_health_eldercare": -1.0, "work_safety": -2.0},
+        {"environment": -1.0, "education_health_eldercare": -1.0, "work_safety": -2.0, "issue": 3.0},
         {("environment", "污染"): 4.0, ("education_health_eldercare", "拥堵"): -20.0, ("work_safety", "冒烟"): 20.0},
         overrule={"environment": -2.0, "education_health_eldercare": -2.0},
     )
@@ -205,20 +209,41 @@ def test_training_decides_topics_as_the_classifier_does() -> None:
         ("某小区发生火灾", "消防赶到现场"),  # lexicon alone
         ("这里总是冒烟", "大家说说"),  # the model alone
         ("这件事情大家怎么看", ""),  # neither
+        ("最新通报！广州发布防疫新规", "（微信公众号：南方都市报）"),  # a relay of a release: the model decides
+        ("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获"),  # an authority's action: no issue by the model
+        ("广东江门查获逾10万个致癌咸蛋", ""),  # the same
     ]
     ruled = [RULES.rules_pass(title, text) for title, text in items]
     n_topics = len(RULES.topic_slugs)
-    rules = np.zeros((len(items), len(LABELS) + 1), bool)
-    for i, r in enumerate(ruled):
-        for t in r.topics:
-            rules[i, LABELS.index(t.slug)] = True
-    margin = m.score([r.model_input for r in ruled]).margin
+    rules = verdicts(ruled)  # in training's label order, like the shipped model
+    order = [LABELS.index(label) for label in TRAIN_LABELS]
+    margin = m.score([r.model_input for r in ruled]).margin[:, order]
     has_body = np.array([bool(r.model_input.body) for r in ruled])
-    pred = combine(margin, rules, m.thresholds, m.overrule, has_body)
-    expected = [[s for k, s in enumerate(RULES.topic_slugs) if pred[i, k]] for i in range(len(items))]
-    got = [[t.slug for t in clf.classify(title, text).topics] for title, text in items]
+    pred = combine(margin, rules, m.thresholds[order], m.overrule[order], has_body)
+    expected = [[s for k, s in enumerate(TRAIN_LABELS[:n_topics]) if pred[i, k]] for i in range(len(items))]
+    expected = [sorted(e, key=RULES.topic_slugs.index) for e in expected]  # the classifier lists them so
+    tags = [clf.classify(title, text) for title, text in items]
+    got = [[t.slug for t in tag.topics] for tag in tags]
     assert got == expected
+    assert [tag.issue for tag in tags] == pred[:, TRAIN_LABELS.index("issue")].tolist()
+    assert [tag.issue for tag in tags][-4:] == [True, True, False, False]
     # the cases above are all exercised: a tag overruled, a headline kept, a tag from the model alone
     assert "education_health_eldercare" not in got[2] and "education_health_eldercare" in got[3]
     assert got[6] == ["work_safety"] and got[7] == []
-    assert rules[:, :n_topics].any(axis=1).sum() == 6
+    assert rules[:8, :n_topics].any(axis=1).sum() == 6
+
+
+def test_an_authoritys_action_in_the_headline_is_answered_but_a_request_for_one_is_not() -> None:
+    """The guide: a media relay whose substance is an official action (a raid, a seizure, a ban) is no issue;
+    a citizen asking for that action is one."""
+    rules = RULES.issue_rules
+    assert rules.action_taken("福建古田县查获35吨致癌金针菇") == "查获"
+    assert rules.action_taken("加工麻糖用滑石粉黑窝点昨被查") == "被查"
+    assert rules.action_taken("请求K6县住建局依法查处万家庄路的违章建筑") is None
+    assert rules.action_taken("希望A市A4区政府尽快查处北辰三角洲c2区群租房现象") is None
+    assert rules.action_taken("请A市公共资源交易中心联合纪委严厉查处类似评标委员会") is None
+    assert rules.action_taken("嵊州一水果店被查封，涉及进口阳性车厘子？") is None  # a rumour being checked
+    clf = Classifier(model=model({"issue": 3.0}))
+    raid = clf.classify("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获")
+    assert not raid.issue and "an authority's action in the headline: 查获" in raid.issue_evidence
+    assert clf.classify("请求K6县住建局依法查处万家庄路的违章建筑", "").issue
