@@ -67,6 +67,7 @@ class OfficialRules:
     never_official: re.Pattern[str]
     reported_title: Alternation
     reported_text: Alternation
+    asking_title: re.Pattern[str]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
     gates: acr.AhoCorasick  # the gate literals of every Alternation rule, found in one pass
@@ -98,6 +99,7 @@ class OfficialRules:
             hosts=_rx(raw["official_hosts"]),
             piyao_official=frozenset(raw["piyao_official_labels"]),
             never_official=_rx(raw["never_official"]),
+            asking_title=_rx(raw["asking_title"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
             gates=acr.AhoCorasick(list(literals) or ["\x00"]),
@@ -227,6 +229,8 @@ def detect(
     # 5. Media relaying an official body: a reported response.
     rt = rules.reported_title.search(title, seen)
     rb = rules.reported_text.search(body[:400], seen)
+    if (rt or rb) and rules.asking_title.search(title):
+        return NOT_A_RESPONSE  # a citizen asking or complaining, quoting a release or a fine
     cn = rules.case_notice.search(lead, seen) if (rt or rb) else None
     if rt or rb:
         rep: list[str] = []

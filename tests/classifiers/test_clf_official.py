@@ -32,6 +32,17 @@ def test_a_relay_of_a_foreign_authority_is_no_response() -> None:
     assert domestic.reported_response
 
 
+def test_a_citizen_asking_for_a_finding_or_disputing_a_fine_is_no_relay() -> None:
+    # The relay rule reads 调查结果, 处理结果 and 罚款 in a headline as a media report of an official action; a citizen
+    # asking for one, or complaining about one, is no response to link.
+    for title in ("请A3区观沙岭街道公开调查结果", "事实已认定的违章建筑要待何时才有处理结果？", "投诉K1区分局南津渡派出所非法强迫他人交罚款"):
+        tags = classify(title, "我们小区的居民多次反映，至今没有答复。")
+        assert not tags.reported_response and not tags.official_response, title
+    # A relay that says what an official hopes is still a relay.
+    relay = classify("外交部回应：希望美方不作过度反应", "外交部发言人华春莹在回应美方表态时表示：中方希望美方客观理性。")
+    assert relay.reported_response
+
+
 def test_routine_official_items_are_not_responses() -> None:
     assert not classify("做了核酸没显示？权威答疑来了", "（微信公众号：深圳12345热线）").official_response
     assert not classify("本市新冠疫苗全程接种率突破80%！", "（微信公众号：北京发布）").official_response
