@@ -229,22 +229,19 @@ def detect(
     # 5. Media relaying an official body: a reported response.
     rt = rules.reported_title.search(title, seen)
     rb = rules.reported_text.search(body[:400], seen)
-    if (rt or rb) and rules.asking_title.search(title):
-        return NOT_A_RESPONSE  # a citizen asking or complaining, quoting a release or a fine
-    cn = rules.case_notice.search(lead, seen) if (rt or rb) else None
-    if rt or rb:
-        rep: list[str] = []
-        if rt:
-            rep.append(f"title: {rt.group(0)}")
-        if rb:
-            rep.append(f"text: {rb.group(0)}")
-        if cn:
-            rep.append(f"case notice: {cn.group(0)}")
-        if item.publisher:
-            rep.append(f"publisher: {item.publisher}")
-        rkinds: list[str] = []
-        if rules.press_conference.search(title, seen):
-            rkinds.append(PRESS_CONFERENCE)
-        rkinds += [FIRST_INFORMATION, FIRST_RESPONSE]
-        return Response(False, True, tuple(dict.fromkeys(rkinds)), tuple(rep))
-    return NOT_A_RESPONSE
+    if not (rt or rb) or rules.asking_title.search(title):
+        return NOT_A_RESPONSE  # no relay wording, or a citizen asking or complaining, quoting a release or a fine
+    rep: list[str] = []
+    if rt:
+        rep.append(f"title: {rt.group(0)}")
+    if rb:
+        rep.append(f"text: {rb.group(0)}")
+    if cn := rules.case_notice.search(lead, seen):
+        rep.append(f"case notice: {cn.group(0)}")
+    if item.publisher:
+        rep.append(f"publisher: {item.publisher}")
+    rkinds: list[str] = []
+    if rules.press_conference.search(title, seen):
+        rkinds.append(PRESS_CONFERENCE)
+    rkinds += [FIRST_INFORMATION, FIRST_RESPONSE]
+    return Response(False, True, tuple(dict.fromkeys(rkinds)), tuple(rep))
