@@ -126,6 +126,12 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
     assert rule("广州新增4例本土确诊") == "rule: outbreak: 新增4例本土; place named"
     assert rule("荔湾区新增确诊病例3例") == "rule: outbreak: 新增确诊病例; place named"
     assert rule("晋江发生一起家族聚集性病例") == "rule: outbreak: 聚集性; place named"
+    # Cases named by the disease, or found rather than added; a city's running total is a count.
+    assert rule("辽宁营口新增1例新型肺炎") == "rule: outbreak: 新增1例新型肺炎; place named"
+    assert rule("黑龙江牡丹江发现 1 例疑似新型肺炎患者") == "rule: outbreak: 发现 1 例; place named"
+    assert rule("河南信阳出现两例超常规病例") == "rule: outbreak: 出现两例; place named"
+    assert rule("湖北黄石确诊31例新型肺炎") is None
+    assert rule("湖南新增3例新型肺炎病例") is None  # a province's count, named by the disease
     # Counts of a province or a municipality, of everything but one place, of clusters: figures.
     assert rule("江西新增确诊病例72例") is None
     assert rule("北京新增7例确诊病例") is None
