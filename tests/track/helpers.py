@@ -1,14 +1,23 @@
-"""Builders for track tests: TrackItems, and rows written into a real (in-memory) warehouse."""
+"""Builders for track tests: TrackItems, rows written into a real (in-memory) warehouse, and replays of real
+streams stored as an ingest run stores them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from classifiers import Classifier
 from warehouse.db import Warehouse
+from warehouse.runs import finish_run, start_run
+from warehouse.store import commit_source_batch, sync_sources
+from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState
+from yuqing.track.deadlines import Rules
 from yuqing.track.model import TrackItem
+from yuqing.track.run import run_track
 
 T0 = datetime(2021, 6, 13, 0, 0, tzinfo=UTC)
 
@@ -91,3 +100,38 @@ def store(wh: Warehouse, items: Sequence[TrackItem]) -> None:
                     "INSERT INTO item_topics VALUES (?, ?, 1.0, ?, 'test', 'test')",
                     [it.item_id, slug, list(it.topic_terms)],
                 )
+
+
+def feed_item(item_id: str, source: str, title: str, text: str, at: datetime) -> Item:
+    """An item of a replayed stream as a feed would give it, published, updated and fetched at ``at``."""
+    digest = hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+    return Item(item_id, source, item_id, None, title, text, at, at, at, digest)
+
+
+def load_and_track(
+    db: Path, streams: Mapping[SourceConfig, Sequence[Item]], as_of: datetime, *, rules: Rules | None = None
+) -> None:
+    """Store each source's items in ``db`` as one ingest run does (classified in batches, with the source's name and
+    officialness), then run one track run as of ``as_of``."""
+    clf = Classifier.default()
+    results = [
+        SourceResult(
+            config.name,
+            SourceState(config.name),
+            FetchOutcome.NEW,
+            items=list(items),
+            tags=clf.classify_many(
+                [
+                    {"title": i.title, "text": i.summary, "source_name": config.name, "source_official": config.official}
+                    for i in items
+                ]
+            ),
+        )
+        for config, items in streams.items()
+    ]
+    with Warehouse.open(db) as wh:
+        sync_sources(wh, list(streams), as_of=as_of)
+        start_run(wh, "replay-load", "ingest", as_of)
+        commit_source_batch(wh, "replay-load", as_of, results)
+        finish_run(wh, "replay-load", "ok")
+        run_track(wh, as_of, rules=rules)

@@ -13,7 +13,6 @@ training items, so this checks behaviour on a real stream; it is not an estimate
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import defaultdict
@@ -27,11 +26,9 @@ import pytest
 
 from classifiers import Classifier
 from tests.conftest import shared_path
+from tests.track.helpers import feed_item, load_and_track
 from warehouse.db import Warehouse
-from warehouse.runs import finish_run, start_run
-from warehouse.store import commit_source_batch, sync_sources
-from yuqing.models import FetchOutcome, Item, SourceConfig, SourceResult, SourceState
-from yuqing.track.run import run_track
+from yuqing.models import Item, SourceConfig
 
 pytestmark = pytest.mark.slow
 
@@ -68,44 +65,15 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
                 .astimezone(UTC)
             )
             source = r["meta"]["infoSource"] or "未署名"
-            digest = hashlib.sha1(f"{r['title']}\n{r['text']}".encode()).hexdigest()
-            by_source[source].append(
-                Item(r["id"], source, r["id"], None, r["title"], r["text"], at, at, at, digest)
-            )
+            by_source[source].append(feed_item(r["id"], source, r["title"], r["text"], at))
             titles[r["id"]] = r["title"]
     configs = [
         SourceConfig(name, f"https://dxy.example/{k}", official=name.endswith("卫健委"))
         for k, name in enumerate(sorted(by_source))
     ]
-    clf = Classifier.default()
-    results = [
-        SourceResult(
-            c.name,
-            SourceState(c.name),
-            FetchOutcome.NEW,
-            items=by_source[c.name],
-            tags=clf.classify_many(
-                [
-                    {
-                        "title": i.title,
-                        "text": i.summary,
-                        "source_name": c.name,
-                        "source_official": c.official,
-                    }
-                    for i in by_source[c.name]
-                ]
-            ),
-        )
-        for c in configs
-    ]
     as_of = max(i.item_time for items in by_source.values() for i in items) + timedelta(hours=1)
     db = tmp_path_factory.mktemp("dxy") / "yuqing.duckdb"
-    with Warehouse.open(db) as wh:
-        sync_sources(wh, configs, as_of=as_of)
-        start_run(wh, "dxy-load", "ingest", as_of)
-        commit_source_batch(wh, "dxy-load", as_of, results)
-        finish_run(wh, "dxy-load", "ok")
-        run_track(wh, as_of)
+    load_and_track(db, {c: by_source[c.name] for c in configs}, as_of)
     yield Replay(db, titles)
 
 
