@@ -377,7 +377,9 @@ class LinearModel:
         group = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
         total = np.add.reduceat(c, group)
         owner = packed[group] >> 24  # (label, item)
-        gi = occ[group]
+        # A feature is named by its first occurrence in the item (the one the feature arrays hold first), so the
+        # evidence is the same whatever else is in the batch (the sort above does not keep occurrences in order).
+        gi = np.minimum.reduceat(occ, group)
         # heaviest first within each (label, item): by weight, then stably by owner
         rank = np.argsort(-total, kind="stable")
         rank = rank[np.argsort(owner[rank], kind="stable")]

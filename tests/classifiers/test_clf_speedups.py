@@ -99,6 +99,19 @@ def test_one_pass_matches_on_dev_set(per_part: Classifier, shared_dir: Path) -> 
         assert _dump(fast.classify(title, text)) == _dump(per_part.classify(title, text)), (title, text)
 
 
+def test_a_batch_says_of_each_item_what_it_says_alone(shared_dir: Path) -> None:
+    """``classify_many`` (ingest, retag and ``yuqing tag`` batch their items) gives each item the tags it gets alone,
+    evidence included: a feature with digits folded (年3, 0年) is named by the same occurrence in the item whatever
+    else is in the batch."""
+    clf = Classifier.default()
+    items = _items(shared_dir)
+    alone = [clf.classify(title, text) for title, text in items]
+    for batch in (items, items[::-1]):
+        together = clf.classify_many([{"title": title, "text": text} for title, text in batch])
+        expected = alone if batch is items else alone[::-1]
+        assert [t for t, e in zip(together, expected, strict=True) if t != e] == []
+
+
 def test_required_literals() -> None:
     assert required_literals("回应称") == frozenset(["回应称"])
     assert required_literals("据[^，。]{1,20}(通报|消息)") == frozenset(["通报", "消息"])
