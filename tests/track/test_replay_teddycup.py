@@ -7,8 +7,8 @@ Because every reply belongs to a known message, linking is measured against trut
   * the response gap the milestones compute equals the real one (答复时间 − 留言时间) exactly;
   * recall: on-topic messages (event members) whose own reply is linked to their event;
   * precision: links from a reply to an event that holds its own message.
-Measured with the classifier and linking of this writing: recall 0.980 (of 1,389 messages that open events),
-precision 0.979 (of 1,390 links); the floors below leave room for the classifier being retrained.
+Measured with the classifier and linking of this writing: recall 0.980 (of 1,380 messages that open events),
+precision 0.981 (of 1,379 links); the floors below leave room for the classifier being retrained.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def test_linking_recall_and_precision(replay: Replay) -> None:
     assert not any(iid.startswith("tc-r-") for iid in member)  # nor join them
     linked = set(links)
     on_topic = [m for m in member if m.startswith("tc-m-")]
-    assert len(on_topic) >= 500  # measured 1,389 messages that are issues on a priority topic
+    assert len(on_topic) >= 500  # measured 1,380 messages that are issues on a priority topic
     recall = sum((member[m], replay.pairs[m].reply_id) in linked for m in on_topic) / len(on_topic)
     own = {replay.pairs[m].reply_id: member[m] for m in on_topic}
     precision = sum(own.get(reply) == event for event, reply in links) / len(links)
