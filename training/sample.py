@@ -9,7 +9,7 @@ Deterministic (one seeded RNG, strata in a fixed order). Two kinds of strata:
   *candidates*; the labels come from reading each item against the guide.
 
 Writes ``training/batches/batch_NN.jsonl`` (the items, for the readers) and ``training/sample.jsonl`` (id,
-stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2|3|4|5|6|7|8]``
+stratum, batch). Usage: ``python training/sample.py [--pool ../shared/train/pool.jsonl] [--round 2|3|4|5|6|7]``
 (each later round appends to the earlier rounds' draw; run them in order).
 """
 
@@ -131,15 +131,6 @@ ROUND6: list[tuple[str, int]] = [
 ROUND7: list[tuple[str, str, int]] = [
     ("tnews_finance_r7", "tnews:news_finance", 10_000),
     ("tnews_house_r7", "tnews:news_house", 10_000),
-]
-
-
-# Round 8: the message boards again at random, after round 4's (messages and replies in about the development set's
-# mix, 120 to 25): the thin topics' positives are mostly board messages, and the uncertainty rounds had run out of
-# candidates for them (round 6), so a natural draw is what is left that teaches without skewing the boundary.
-ROUND8: list[tuple[str, str, int]] = [
-    ("teddy_msg_r8", "teddy:msg", 850),
-    ("teddy_reply_r8", "teddy:reply", 150),
 ]
 
 
@@ -289,7 +280,7 @@ def round5(items: list[dict], out: Path, strata: list[tuple[str, int]] = ROUND5,
     _write_round(order, chosen, out, first=first)
 
 
-# Round n (2 to 8) draws this way; round 1 is the first, natural and targeted, draw (round1 below).
+# Round n (2 to 7) draws this way; round 1 is the first, natural and targeted, draw (round1 below).
 ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
     2: round2,
     3: round3,
@@ -298,7 +289,6 @@ ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
     6: lambda items, out: round5(items, out, ROUND6, SEED + 6, first=33),
     # Not used for the shipped model: training/README.md, round 7 (its items are kept in round7_unused/).
     7: lambda items, out: _append_round(items, out, ROUND7, SEED + 7, first=35),
-    8: lambda items, out: _append_round(items, out, ROUND8, SEED + 8, first=37),
 }
 
 

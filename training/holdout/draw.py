@@ -3,10 +3,12 @@ never trained on (training/holdout/README.md).
 
     python training/holdout/draw.py [--pool ../shared/train/pool.jsonl] [--n 200]            # the mix set
     python training/holdout/draw.py --set boards [--n 400]                                  # the boards set
+    python training/holdout/draw.py --set boards2                                           # the second boards set
 
 The mix set follows the development set's mix of sources. The boards set is message-board messages and replies
 only, where the thin topics (wage arrears, work safety, hardship, housing) mostly are, so that their recall is
-measured on more than a handful of items.
+measured on more than a handful of items. The second boards set is 1,000 more of them, in the development set's
+proportion of messages to replies (850 to 150), in batches of 250.
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TRAINING = HERE.parent
+sys.path.insert(0, str(TRAINING.parent))
+
+from training import sample  # noqa: E402
+
 SEED = 20261205
 BOARDS_SEED = 20261206
 BOARDS_REPLY_SHARE = 0.2  # of the boards set; the rest are messages
 BATCH = 50
+BOARDS2_SEED = 20261213
+BOARDS2 = {"message": 850, "reply": 150}
+BOARDS2_BATCH = 250
 # The development set's sources and their shares (460 items: teddycup 145, WeChat 140, TNEWS 90, food-safety
 # incidents 25, DXY 25, THUCNews 20, 辟谣/较真 15); the hidden set is labelled by the same guide. Every WeChat item of
 # the pool is already in a training round, so the other feed source of the pool (澎湃/界面 Atom) takes its share.
@@ -48,11 +58,12 @@ def taken_ids() -> set[str]:
     return taken
 
 
-def mix_set_ids() -> set[str]:
-    """The mix set's items (the boards set, drawn after it, leaves them out)."""
+def set_ids(*names: str) -> set[str]:
+    """The items of the named held-out sets (a set drawn later leaves out those drawn before it)."""
     return {
         json.loads(line)["id"]
-        for path in (HERE / "batches").glob("holdout_*.jsonl")
+        for name in names
+        for path in (HERE / "batches").glob(f"{name}_*.jsonl")
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
@@ -85,31 +96,58 @@ def draw_boards(pool: list[dict], n: int) -> list[dict]:
     return drawn
 
 
+def draw_boards2(pool: list[dict]) -> list[dict]:
+    """Per kind (``training/sample.py``'s strata: messages outside 附件2, replies), in the pool's order, a seeded
+    sample of ``BOARDS2[kind]`` items; then shuffled."""
+    rng = random.Random(BOARDS2_SEED)
+    drawn: list[dict] = []
+    for kind, k in BOARDS2.items():
+        cands = [
+            item
+            for item in pool
+            if sample.stratum_of(item) == f"teddy:{'msg' if kind == 'message' else kind}"
+        ]
+        drawn += [cands[i] for i in sorted(rng.sample(range(len(cands)), k))]
+    rng.shuffle(drawn)
+    return drawn
+
+
+def batch_row(item: dict) -> dict:
+    return {k: item[k] for k in ("id", "source_dataset", "title", "text", "meta")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pool", default=str(TRAINING.parent.parent / "shared" / "train" / "pool.jsonl"))
     ap.add_argument(
-        "--set", choices=("holdout", "boards"), default="holdout", help="which set (default: the mix)"
+        "--set",
+        choices=("holdout", "boards", "boards2"),
+        default="holdout",
+        help="which set (default: the mix)",
     )
     ap.add_argument("--n", type=int, default=None, help="items (default 200 for the mix set, 400 for boards)")
     args = ap.parse_args()
-    taken = taken_ids()
-    # The mix set was drawn first; the boards set leaves its items out.
-    left_out = taken if args.set == "holdout" else taken | mix_set_ids()
+    # The sets were drawn in this order, each leaving out the items of those before it.
+    before = {"holdout": (), "boards": ("holdout",), "boards2": ("holdout", "boards")}[args.set]
+    left_out = taken_ids() | set_ids(*before)
     pool = [
         item
         for item in map(json.loads, Path(args.pool).read_text(encoding="utf-8").splitlines())
         if item["id"] not in left_out
     ]
-    drawn = draw_mix(pool, args.n or 200) if args.set == "holdout" else draw_boards(pool, args.n or 400)
+    if args.set == "holdout":
+        drawn, batch, row = draw_mix(pool, args.n or 200), BATCH, batch_row
+    elif args.set == "boards":
+        drawn, batch, row = draw_boards(pool, args.n or 400), BATCH, batch_row
+    else:  # the training rounds' batch format (training/sample.py), in which it was first drawn
+        drawn, batch, row = draw_boards2(pool), BOARDS2_BATCH, sample.batch_row
     (HERE / "batches").mkdir(exist_ok=True)
-    for n in range(0, len(drawn), BATCH):
-        with open(HERE / "batches" / f"{args.set}_{n // BATCH + 1:02d}.jsonl", "w", encoding="utf-8") as out:
-            for item in drawn[n : n + BATCH]:
-                row = {k: item[k] for k in ("id", "source_dataset", "title", "text", "meta")}
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    for n in range(0, len(drawn), batch):
+        with open(HERE / "batches" / f"{args.set}_{n // batch + 1:02d}.jsonl", "w", encoding="utf-8") as out:
+            for item in drawn[n : n + batch]:
+                out.write(json.dumps(row(item), ensure_ascii=False) + "\n")
     print(
-        f"{len(drawn)} items ({len(left_out)} taken or held out left out) in {-(-len(drawn) // BATCH)} batches"
+        f"{len(drawn)} items ({len(left_out)} taken or held out left out) in {-(-len(drawn) // batch)} batches"
     )
 
 
