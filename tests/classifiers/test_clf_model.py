@@ -194,6 +194,36 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     assert combine(margin, rules, thr, overrule, has_body)[100:160, k].all()
 
 
+def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_cannot_tell() -> None:
+    from training.train import LABELS as TRAIN_LABELS
+    from training.train import best_thresholds, combine, held_out_thresholds, prf
+
+    n = 2000
+    rng = np.random.default_rng(11)
+    y = np.zeros((n, len(TRAIN_LABELS)), bool)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)
+    margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
+    # a topic the margins separate perfectly, and one whose 40 positives the margins cannot tell from the rest
+    k = TRAIN_LABELS.index("environment")
+    y[:300, k] = True
+    margin[:300, k] = rng.normal(2.0, 0.3, 300)
+    j = TRAIN_LABELS.index("wage_arrears")
+    y[rng.choice(n, 40, replace=False), j] = True
+    margin[:, j] = rng.normal(0.0, 1.0, n)
+    everything = np.ones(n, bool)
+
+    in_sample = prf(y[:, j], combine(margin, rules, best_thresholds(margin, y, rules))[:, j])["f1"]
+    halves = held_out_thresholds(margin, y, rules, everything, everything, everything, splits=4)
+    assert halves["environment"] > 0.99
+    assert halves["wage_arrears"] < in_sample  # chosen on its own items, the threshold fits their noise
+    assert halves["splits"] == 4
+    low, high = halves["topic_macro_f1_range"]
+    assert low <= halves["topic_macro_f1"] <= high
+    # only the threshold items choose: with none of the separable topic's positives among them, it is not found
+    drawn = ~y[:, k]
+    assert held_out_thresholds(margin, y, rules, everything, drawn, everything, splits=2)["environment"] < 1.0
+
+
 def test_training_decides_as_the_classifier_does() -> None:
     """``training.train.combine`` chooses thresholds and overrule margins on the decision it computes over arrays;
     the classifier makes that decision item by item. The two agree on topics, overruling included, and on issue."""
