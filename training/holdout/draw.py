@@ -17,6 +17,7 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -135,10 +136,11 @@ def main() -> None:
         for item in map(json.loads, Path(args.pool).read_text(encoding="utf-8").splitlines())
         if item["id"] not in left_out
     ]
+    row: Callable[[dict], dict] = batch_row
     if args.set == "holdout":
-        drawn, batch, row = draw_mix(pool, args.n or 200), BATCH, batch_row
+        drawn, batch = draw_mix(pool, args.n or 200), BATCH
     elif args.set == "boards":
-        drawn, batch, row = draw_boards(pool, args.n or 400), BATCH, batch_row
+        drawn, batch = draw_boards(pool, args.n or 400), BATCH
     else:  # the training rounds' batch format (training/sample.py), in which it was first drawn
         drawn, batch, row = draw_boards2(pool), BOARDS2_BATCH, sample.batch_row
     (HERE / "batches").mkdir(exist_ok=True)
