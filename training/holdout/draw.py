@@ -31,7 +31,7 @@ BOARDS_SEED = 20261206
 BOARDS_REPLY_SHARE = 0.2  # of the boards set; the rest are messages
 BATCH = 50
 BOARDS2_SEED = 20261213
-BOARDS2 = {"message": 850, "reply": 150}
+BOARDS2 = {"teddy:msg": 850, "teddy:reply": 150}  # per stratum of training/sample.py
 BOARDS2_BATCH = 250
 # The development set's sources and their shares (460 items: teddycup 145, WeChat 140, TNEWS 90, food-safety
 # incidents 25, DXY 25, THUCNews 20, 辟谣/较真 15); the hidden set is labelled by the same guide. Every WeChat item of
@@ -98,16 +98,12 @@ def draw_boards(pool: list[dict], n: int) -> list[dict]:
 
 
 def draw_boards2(pool: list[dict]) -> list[dict]:
-    """Per kind (``training/sample.py``'s strata: messages outside 附件2, replies), in the pool's order, a seeded
-    sample of ``BOARDS2[kind]`` items; then shuffled."""
+    """Per stratum (``training/sample.py``'s: messages outside 附件2, replies), in the pool's order, a seeded sample
+    of ``BOARDS2[stratum]`` items; then shuffled."""
     rng = random.Random(BOARDS2_SEED)
     drawn: list[dict] = []
-    for kind, k in BOARDS2.items():
-        cands = [
-            item
-            for item in pool
-            if sample.stratum_of(item) == f"teddy:{'msg' if kind == 'message' else kind}"
-        ]
+    for stratum, k in BOARDS2.items():
+        cands = [item for item in pool if sample.stratum_of(item) == stratum]
         drawn += [cands[i] for i in sorted(rng.sample(range(len(cands)), k))]
     rng.shuffle(drawn)
     return drawn
