@@ -155,3 +155,19 @@ def test_reports_in_one_county_are_one_incident_however_worded() -> None:
     assert len(group([a, elsewhere], as_of).events) == 2
     late = item("d5", "山西代县铁矿事故致13名矿工遇难，13名嫌疑人被刑拘", 200, region="140923", severity=major)
     assert len(group([a, late], T0 + timedelta(hours=210)).events) == 2
+
+
+def test_a_province_named_beside_two_cities_does_not_join_their_cases() -> None:
+    # Two reports of new cases whose headlines name only the province, whose texts place them in two of its
+    # cities (北海, 河池): two incidents. The province the headlines name adds no place the cities lack.
+    as_of = T0 + timedelta(hours=80)
+    beihai = item("g1", "广西确诊2例新型肺炎病例", 0, topics=("epidemic",), region="450500")
+    hechi = item("g2", "广西出现2岁新型肺炎确诊病例", 63, topics=("epidemic",), region="451202")
+    assert len(group([beihai, hechi], as_of).events) == 2
+    # One city's two reports of its cases are one incident, whatever the headlines name.
+    found = item("h1", "河南信阳出现两例超常规病例", 0, topics=("epidemic",), region="411500")
+    confirmed = item("h2", "河南信阳出现两例超常规病例：密切接触30多天才确诊", 0.1, topics=("epidemic",), region="411500")
+    assert [ev.item_ids for ev in group([found, confirmed], as_of).events] == [("h1", "h2")]
+    # A report placed only in the province still meets a city's report of the same wording there.
+    province = item("g3", "广西确诊2例新型肺炎病例", 2, source="m2", topics=("epidemic",), region="450000")
+    assert [ev.item_ids for ev in group([beihai, province], as_of).events] == [("g1", "g3")]

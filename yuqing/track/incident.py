@@ -4,7 +4,8 @@ Reports of one incident by different outlets share few words («广州白云区�
 «白云区工地农民工讨薪：干了一年拿不到工钱»), so the decision reads four things, not headline overlap:
 
 * **place**: the item's region code and every place its headline names, ambiguous ones with all their
-  candidates (白云区 is in Guangzhou and in Guiyang). Two items whose places are all incompatible (neither
+  candidates (白云区 is in Guangzhou and in Guiyang), the most specific of each line of descent only (a
+  headline's «广西» beside the text's 北海市 is 北海市). Two items whose places are all incompatible (neither
   contains the other) are different incidents; otherwise they agree at a level: county (6 digits), city
   (4), province (2) or not at all (0, a place is unknown);
 * **kind**: explosion, mine, wage dispute, outbreak … from ``incidents.toml``. Two items whose kinds are
@@ -445,7 +446,11 @@ def places(region_code: str | None, named: Sequence[Sequence[str]] = ()) -> Plac
             t = trimmed(c)
             if t and (not own or t.startswith(own) or own.startswith(t)):
                 seen.setdefault(t, None)
-    ranked = sorted(seen, key=lambda t: (-len(t), t))[:PLACES_PER_ITEM]
+    # A place that contains another candidate adds nothing but a looser match: «广西» beside the item's own
+    # 北海市 would let it agree, at province level, with a report from 河池市.
+    ranked = sorted(
+        (t for t in seen if not any(u != t and u.startswith(t) for u in seen)), key=lambda t: (-len(t), t)
+    )[:PLACES_PER_ITEM]
     pairs = [as_int(MUNICIPALITIES.get(t, t)) for t in ranked]
     return Places(tuple(c for c, _ in pairs), tuple(lv for _, lv in pairs))
 
