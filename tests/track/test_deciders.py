@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
 from yuqing.track.grouping import group
-from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Response
+from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Response, TrackItem
 from yuqing.track.responses import link
 
 from .helpers import T0, item
@@ -171,3 +171,19 @@ def test_a_province_named_beside_two_cities_does_not_join_their_cases() -> None:
     # A report placed only in the province still meets a city's report of the same wording there.
     province = item("g3", "广西确诊2例新型肺炎病例", 2, source="m2", topics=("epidemic",), region="450000")
     assert [ev.item_ids for ev in group([beihai, province], as_of).events] == [("g1", "g3")]
+
+
+def test_a_citys_outbreak_release_answers_by_place_and_kind_only_while_the_event_is_live() -> None:
+    cluster = item("k1", "北京复兴医院现9人感染聚集性病例", 0, topics=("epidemic",), region="110102")
+    events = group([cluster], T0 + timedelta(hours=1)).events
+
+    def notice(item_id: str, hours: float) -> TrackItem:
+        # the city's daily count: the same city and the outbreak, none of the cluster's wording
+        return item(item_id, "北京市新增1例确诊病例，6例治愈出院", hours, source="北京卫健委", official=True,
+                    official_response=True, topics=("epidemic",), region="110000", kinds=("first_information",))
+
+    assert [r.item_id for r in link(events, [notice("n1", 30), notice("n2", 24 * 26)])] == ["n1"]
+    # a release that names the cluster still answers it later
+    named = item("n3", "关于复兴医院聚集性病例的情况通报", 24 * 26, source="北京卫健委", official=True,
+                 official_response=True, topics=("epidemic",), region="110000", kinds=("first_information",))
+    assert [r.item_id for r in link(events, [named])] == ["n3"]

@@ -537,12 +537,15 @@ def decide(
     kinds_b: I64,
     score: npt.NDArray[np.float64],
     thresholds: Thresholds = Thresholds(),
+    citywide_ok: npt.NDArray[np.bool_] | bool = True,
 ) -> npt.NDArray[np.bool_]:
-    """The pair rule: places compatible; kinds not all different; wording shared by place precision."""
+    """The pair rule: places compatible; kinds not all different; wording shared by place precision. Two items
+    of a kind that is the whole city's (an outbreak) in one city need no shared wording, in the pairs where
+    ``citywide_ok`` allows it."""
     both_kinds = (kinds_a != 0) & (kinds_b != 0)
     shared_kind = (kinds_a & kinds_b) != 0
     ok = (level >= 0) & ~(both_kinds & ~shared_kind)
-    citywide = ((kinds_a & kinds_b & kinds().citywide) != 0) & (level >= 4)
+    citywide = ((kinds_a & kinds_b & kinds().citywide) != 0) & (level >= 4) & citywide_ok
     t = thresholds
     need = np.select(
         [level >= 6, level >= 4, level >= 2],

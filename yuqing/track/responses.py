@@ -11,7 +11,9 @@ an event when both hold, whatever topic the response itself was tagged with:
   district is about another case), its kinds are not all different from the event's (a notice about a
   stabbing does not answer a fire), and it shares the incident's rare wording, the more precisely the
   places agree the less of it (``incident.decide`` with the linking thresholds). Response wording
-  (通报, 情况, 说明 …) and place names are never evidence of which incident.
+  (通报, 情况, 说明 …) and place names are never evidence of which incident. A city's release on its
+  outbreak (a citywide kind) needs no shared wording only while the event is live
+  (``LinkParams.citywide_days`` after its latest report).
 
 Routine official items (campaigns, meetings, policies, inspections) are not responses in the first place
 (the classifier requires response wording), and even on the same topic in the same city they share
@@ -63,6 +65,10 @@ class LinkParams:
     thresholds: incident.Thresholds = field(default_factory=lambda: LINK_THRESHOLDS)
     max_candidates: int = 2000  # events read per response key (a bound for hot keys)
     max_postings: int = 5000  # a term in more events than this is not distinctive: not a candidate key
+    # A city's outbreak is one incident (``incidents.toml``, citywide), so a release on it answers an event in that
+    # city by place and kind alone, but only while the event is live: up to grouping's window after its latest
+    # report (a later report would open another event). Later, the release must share the event's wording.
+    citywide_days: float = 7.0
 
 
 _PLACE_PART = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|地区|省|市|区|县|盟|旗)")
@@ -119,6 +125,7 @@ class _EventIndex:
         self.events = events
         self.profiles = [ev.profile for ev in events]
         self.starts = np.array([ev.started_at.timestamp() for ev in events])
+        self.lasts = np.array([ev.last_item_at.timestamp() for ev in events])
         postings: dict[int, list[int]] = {}
         for e, p in enumerate(self.profiles):
             for key in _keys(p.place_codes, p.place_levels, p.term_codes.tolist(), with_place=True):
@@ -171,9 +178,10 @@ class _EventIndex:
         )
 
     def score(
-        self, rp: EventProfile, idx: npt.NDArray[np.int64], params: LinkParams
+        self, rp: EventProfile, rt: float, idx: npt.NDArray[np.int64], params: LinkParams
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        """(place agreement level, wording overlap, whether it answers) of a response against events ``idx``."""
+        """(place agreement level, wording overlap, whether it answers) of a response at ``rt`` against events
+        ``idx``."""
         m = idx.size
         rc, rl = incident.place_arrays([incident.Places(rp.place_codes, rp.place_levels)] * m)
         rterms, rweights = incident.term_matrix(
@@ -181,8 +189,9 @@ class _EventIndex:
         )
         level = incident.agreement(rc, rl, self.codes[idx], self.levels[idx])
         score = incident.overlap(rterms, rweights, self.terms[idx], self.weights[idx])
+        live = rt - self.lasts[idx] <= params.citywide_days * 86400
         good = incident.decide(
-            level, np.full(m, rp.kinds, dtype=np.int64), self.kinds[idx], score, params.thresholds
+            level, np.full(m, rp.kinds, dtype=np.int64), self.kinds[idx], score, params.thresholds, live
         )
         return level, score, good
 
@@ -217,7 +226,7 @@ def link(
         idx = index.candidates(rp, rt, own, params)
         if idx.size == 0:
             continue
-        level, score, good = index.score(rp, idx, params)
+        level, score, good = index.score(rp, rt, idx, params)
         if not good.any():
             continue
         best = float(score[good].max())
