@@ -182,8 +182,11 @@ def test_a_citys_outbreak_release_answers_by_place_and_kind_only_while_the_event
         return item(item_id, "北京市新增1例确诊病例，6例治愈出院", hours, source="北京卫健委", official=True,
                     official_response=True, topics=("epidemic",), region="110000", kinds=("first_information",))
 
-    assert [r.item_id for r in link(events, [notice("n1", 30), notice("n2", 24 * 26)])] == ["n1"]
+    links = link(events, [notice("n1", 30), notice("n2", 24 * 26)])
+    assert [r.item_id for r in links] == ["n1"]
+    assert "the city's outbreak, while the event is live" in links[0].rule, links[0].rule
     # a release that names the cluster still answers it later
     named = item("n3", "关于复兴医院聚集性病例的情况通报", 24 * 26, source="北京卫健委", official=True,
                  official_response=True, topics=("epidemic",), region="110000", kinds=("first_information",))
-    assert [r.item_id for r in link(events, [named])] == ["n3"]
+    links = link(events, [named])
+    assert [r.item_id for r in links] == ["n3"] and "the city's outbreak" not in links[0].rule

@@ -179,9 +179,9 @@ class _EventIndex:
 
     def score(
         self, rp: EventProfile, rt: float, idx: npt.NDArray[np.int64], params: LinkParams
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        """(place agreement level, wording overlap, whether it answers) of a response at ``rt`` against events
-        ``idx``."""
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """(place agreement level, wording overlap, whether it answers, whether it would without the citywide
+        rule) of a response at ``rt`` against events ``idx``."""
         m = idx.size
         rc, rl = incident.place_arrays([incident.Places(rp.place_codes, rp.place_levels)] * m)
         rterms, rweights = incident.term_matrix(
@@ -190,17 +190,21 @@ class _EventIndex:
         level = incident.agreement(rc, rl, self.codes[idx], self.levels[idx])
         score = incident.overlap(rterms, rweights, self.terms[idx], self.weights[idx])
         live = rt - self.lasts[idx] <= params.citywide_days * 86400
-        good = incident.decide(
-            level, np.full(m, rp.kinds, dtype=np.int64), self.kinds[idx], score, params.thresholds, live
-        )
-        return level, score, good
+        kinds = np.full(m, rp.kinds, dtype=np.int64)
+        good = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, live)
+        worded = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, False)
+        return level, score, good, worded
 
 
-def _rule(rp: EventProfile, event_kinds: int, level: int, r: TrackItem, own: str, event_region: str) -> str:
+def _rule(
+    rp: EventProfile, event_kinds: int, level: int, r: TrackItem, own: str, event_region: str, citywide: bool
+) -> str:
     """Why a response answers an event, as the analyst reads it."""
     rule = [f"places agree at {_LEVEL_NAMES.get(level, 'no')} level"]
     if rp.kinds & event_kinds:
         rule.append("kind: " + "、".join(incident.kinds().names_of(rp.kinds & event_kinds)))
+    if citywide:
+        rule.append("the city's outbreak, while the event is live: no shared wording needed")
     if own:
         rule.append(f"jurisdiction: {r.source} ({own}) covers {event_region or 'an unplaced event'}")
     elif r.official_response:
@@ -226,7 +230,7 @@ def link(
         idx = index.candidates(rp, rt, own, params)
         if idx.size == 0:
             continue
-        level, score, good = index.score(rp, rt, idx, params)
+        level, score, good, worded = index.score(rp, rt, idx, params)
         if not good.any():
             continue
         best = float(score[good].max())
@@ -248,7 +252,7 @@ def link(
                     matched_terms=shared,
                     reported=not r.official_response,
                     kinds=tuple(kinds),
-                    rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e]),
+                    rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k]),
                 )
             )
     links.sort(key=lambda x: (x.event_id, x.responded_at, x.item_id))
