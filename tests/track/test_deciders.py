@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
 from yuqing.track.grouping import group
-from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Response, TrackItem
+from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Event, Response, TrackItem
 from yuqing.track.responses import link
 
 from .helpers import T0, item
@@ -190,3 +190,25 @@ def test_a_citys_outbreak_release_answers_by_place_and_kind_only_while_the_event
                  official_response=True, topics=("epidemic",), region="110000", kinds=("first_information",))
     links = link(events, [named])
     assert [r.item_id for r in links] == ["n3"] and "the city's outbreak" not in links[0].rule
+
+
+def test_a_reply_repeating_the_messages_headline_answers_it_whatever_kinds_their_texts_name() -> None:
+    # The complaint's opening names the noise, the reply's the waste gas: two kinds, one factory.
+    title = "举报B9市阳三街道办辖区塑料厂和猪厂环境污染问题"
+    message = item("t1", title, 0, topics=("environment",), region=None, summary="塑料厂日夜生产，噪音扰民，猪厂臭不可闻。")
+    events = group([message], T0 + timedelta(hours=1)).events
+    assert incident_kinds(events[0]) == {"noise"}
+    reply = item("t2", "答复：" + title, 24 * 5, source="问政-答复", official=True, official_response=True,
+                 topics=("environment",), region=None, summary="经查，该塑料加工厂已有完善的废水、废气处理设施。")
+    links = link(events, [reply])
+    assert [r.item_id for r in links] == ["t2"]
+    # The same reply to a complaint that shares only part of its wording still needs a kind in common.
+    other = item("t3", "反映B9市阳三街道办辖区噪音扰民问题", 0, topics=("environment",), region=None,
+                 summary="夜里噪音扰民。")
+    assert link(group([other], T0 + timedelta(hours=1)).events, [reply]) == []
+
+
+def incident_kinds(ev: Event) -> set[str]:
+    from yuqing.track.incident import kinds
+
+    return set(kinds().names_of(ev.profile.kinds))
