@@ -403,6 +403,7 @@ class Classifier:
                 gaz.mentions(_leftmost_longest(hits.title_place)) if hits.title_place else [],
                 gaz.mentions(_leftmost_longest(hits.body_place)) if hits.body_place else [],
             ),
+            headline=not item.lead_title,
         )
         sev, sev_evidence = severity.assess(
             self.severity_rules, item.title, item.body, bool(flags & _SEVERITY_TRIGGER)

@@ -246,8 +246,11 @@ def resolve(
     publisher: str | None,
     source_region: str | None,
     found: tuple[list[tuple[str, _Name, int]], list[tuple[str, _Name, int]]] | None = None,
+    headline: bool = True,
 ) -> Region | None:
-    """The region of an item; ``found``: ``gaz.find`` of title and body, if the caller has them."""
+    """The region of an item; ``found``: ``gaz.find`` of title and body, if the caller has them; ``headline``:
+    the title is a headline, not the body's lead standing in for one (whose dateline, «新华网北京2月12日电», names
+    where a reporter filed)."""
     # (surface, entry, weight), in the order found; a mention's index is its order.
     mentions: list[tuple[str, _Name, float]] = []
     title_found, body_found = found if found is not None else (None, None)
@@ -283,10 +286,14 @@ def resolve(
         first_seen.setdefault(prov, len(mentions))
     if not province_score:
         return None
-    if len(province_score) == 1:
-        best_prov = next(iter(province_score))
+    # A province the headline names is where the matter is: the body's places may refine it («广西» then 北海市) but
+    # not outvote it (a patient from 武汉 reported in 上海's count, someone «福建人» in a complaint about a clinic).
+    in_title = {e.codes[0][:2] for _s, e, w in mentions if w == TITLE_WEIGHT and not e.needs_support} if headline else ()
+    contenders = [p for p in province_score if p in in_title] or list(province_score)
+    if len(contenders) == 1:
+        best_prov = contenders[0]
     else:
-        best_prov = max(province_score, key=lambda p: (province_score[p], -first_seen[p]))
+        best_prov = max(contenders, key=lambda p: (province_score[p], -first_seen[p]))
     # Candidate places inside the winning province.
     parents_of = gaz.parents
     cand: dict[str, tuple[float, int, str]] = {}

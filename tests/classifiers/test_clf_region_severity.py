@@ -24,6 +24,17 @@ def test_ambiguous_district_needs_its_city() -> None:
     assert classify("朝阳区一小区停水三天", "", source_region="110000").region_code == "110105"
 
 
+def test_the_headlines_province_is_not_outvoted_by_the_body() -> None:
+    body = "患者，女，56岁，武汉人，1月18日从武汉返沪，曾在武汉居住。（来源：人民日报）"
+    tags = classify("今天0-12时，上海新增1例新型冠状病毒肺炎确诊病例", body)
+    assert tags.region_code == "310000", tags.region_evidence
+    # the body still places the matter inside the headline's province
+    assert classify("广西确诊2例新型肺炎病例", "首例确诊病例黄某，北海市发现。北海市").region_code == "450500"
+    # a body's lead standing in for the headline is not one: its dateline names where the reporter filed
+    lead = "新华网北京2月12日电 湖北武汉一家豆制品黑窝点仍在生产，武汉市场监管部门已介入，武汉"
+    assert classify("", lead).region_code == "420100"
+
+
 def test_source_region_fallback() -> None:
     tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
     assert tags.region_code == "110000"
