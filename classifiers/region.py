@@ -135,6 +135,11 @@ BLOCKERS = (
     "内蒙古大学",
 )
 
+# A headline of the whole country's figures or affairs («全国新增…», «31省区市…», «我国首次…») that names no place,
+# over a body that names places in several provinces: those are the country's parts (each province's count), not
+# where the item is. (One province in the body is kept: «全国销量第一面粉企业…被查» is about a mill in 河北.)
+NATIONAL_SCOPE = ("全国", "我国", "31省", "31个省", "各省", "多省", "各地", "多地")
+
 TITLE_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
 SOURCE_WEIGHT = 0.5
@@ -239,6 +244,17 @@ class Gazetteer:
         return out
 
 
+def _national(title: str, mentions: list[tuple[str, _Name, float]]) -> bool:
+    """The headline is the whole country's (``NATIONAL_SCOPE``), names no place, and the rest names places in
+    several provinces."""
+    if not any(m in title for m in NATIONAL_SCOPE):
+        return False
+    sure = [e for _s, e, w in mentions if not e.needs_support]
+    if any(w == TITLE_WEIGHT for _s, e, w in mentions if not e.needs_support):
+        return False
+    return len({e.codes[0][:2] for e in sure}) >= 2
+
+
 def resolve(
     gaz: Gazetteer,
     title: str,
@@ -264,6 +280,8 @@ def resolve(
         for surface, entry, _pos in gaz.find(publisher):
             mentions.append((surface, entry, BODY_WEIGHT))
     source_code = source_region if source_region in gaz.places else None
+    if headline and _national(title, mentions):
+        mentions = []  # the body's places are the country's parts, the publisher's its own
     if not mentions and not source_code:
         return None
     above = gaz.above

@@ -35,6 +35,14 @@ def test_the_headlines_province_is_not_outvoted_by_the_body() -> None:
     assert classify("", lead).region_code == "420100"
 
 
+def test_a_national_headline_is_not_placed_by_the_provinces_its_body_lists() -> None:
+    body = "2月20日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例889例（湖北省775例）。"
+    assert classify("全国新增889例，累计75465例", body).region_code is None
+    # a place in the headline still counts, and a body naming one province still places the item
+    assert classify("全国首例！上海发现新型毒株", body).region_code == "310000"
+    assert classify("全国多家超市下架问题蜜饯", "浙江杭州一企业生产的蜜饯甜蜜素超标。").region_code == "330100"
+
+
 def test_source_region_fallback() -> None:
     tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
     assert tags.region_code == "110000"
