@@ -244,15 +244,12 @@ class Gazetteer:
         return out
 
 
-def _national(title: str, mentions: list[tuple[str, _Name, float]]) -> bool:
+def _national(title: str, title_provinces: set[str], mentions: list[tuple[str, _Name, float]]) -> bool:
     """The headline is the whole country's (``NATIONAL_SCOPE``), names no place, and the rest names places in
     several provinces."""
-    if not any(m in title for m in NATIONAL_SCOPE):
+    if title_provinces or not any(m in title for m in NATIONAL_SCOPE):
         return False
-    sure = [e for _s, e, w in mentions if not e.needs_support]
-    if any(w == TITLE_WEIGHT for _s, e, w in mentions if not e.needs_support):
-        return False
-    return len({e.codes[0][:2] for e in sure}) >= 2
+    return len({e.codes[0][:2] for _s, e, _w in mentions if not e.needs_support}) >= 2
 
 
 def resolve(
@@ -273,6 +270,8 @@ def resolve(
     if title:
         for surface, entry, _pos in gaz.find(title) if title_found is None else title_found:
             mentions.append((surface, entry, TITLE_WEIGHT))
+    # The provinces a headline names (a body's lead standing in for one names none: its dateline is the reporter's).
+    title_provinces = {e.codes[0][:2] for _s, e, _w in mentions if not e.needs_support} if headline else set()
     if body:
         for surface, entry, _pos in gaz.find(body) if body_found is None else body_found:
             mentions.append((surface, entry, BODY_WEIGHT))
@@ -280,7 +279,7 @@ def resolve(
         for surface, entry, _pos in gaz.find(publisher):
             mentions.append((surface, entry, BODY_WEIGHT))
     source_code = source_region if source_region in gaz.places else None
-    if headline and _national(title, mentions):
+    if headline and _national(title, title_provinces, mentions):
         mentions = []  # the body's places are the country's parts, the publisher's its own
     if not mentions and not source_code:
         return None
@@ -306,8 +305,7 @@ def resolve(
         return None
     # A province the headline names is where the matter is: the body's places may refine it («广西» then 北海市) but
     # not outvote it (a patient from 武汉 reported in 上海's count, someone «福建人» in a complaint about a clinic).
-    in_title = {e.codes[0][:2] for _s, e, w in mentions if w == TITLE_WEIGHT and not e.needs_support} if headline else ()
-    contenders = [p for p in province_score if p in in_title] or list(province_score)
+    contenders = [p for p in province_score if p in title_provinces] or list(province_score)
     if len(contenders) == 1:
         best_prov = contenders[0]
     else:
