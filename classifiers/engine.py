@@ -365,12 +365,16 @@ class Classifier:
         action = self.issue_rules.action_taken(item.title)
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
+        sev, sev_evidence = found.severity, found.severity_evidence
+        if foreign and sev == Severity.MAJOR:
+            # The response clocks are the mainland's (国办发〔2016〕61号, 80号): a foreign incident starts none.
+            sev, sev_evidence = Severity.GENERAL, (*sev_evidence, "foreign headline: no response clock here")
         return _Ruled(
             item,
             found.topics,
             reg,
-            found.severity,
-            found.severity_evidence,
+            sev,
+            sev_evidence,
             found.response,
             official_item,
             issue_rule,

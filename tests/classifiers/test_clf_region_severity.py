@@ -43,6 +43,14 @@ def test_a_national_headline_is_not_placed_by_the_provinces_its_body_lists() -> 
     assert classify("全国多家超市下架问题蜜饯", "浙江杭州一企业生产的蜜饯甜蜜素超标。").region_code == "330100"
 
 
+def test_a_foreign_incident_is_never_a_major_emergency_here() -> None:
+    # The response clocks are the mainland's: Spain's deaths start none, the same count at home starts both.
+    abroad = classify("西班牙新冠肺炎增至33089例，2182人死亡", "")
+    assert abroad.severity == "general"
+    assert "foreign headline: no response clock here" in abroad.severity_evidence
+    assert classify("湖北一化工厂爆炸已致12人死亡", "").severity == "major_emergency"
+
+
 def test_source_region_fallback() -> None:
     tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
     assert tags.region_code == "110000"
