@@ -51,6 +51,16 @@ def test_a_foreign_incident_is_never_a_major_emergency_here() -> None:
     assert classify("湖北一化工厂爆炸已致12人死亡", "").severity == "major_emergency"
 
 
+def test_a_hazard_reported_is_not_a_major_emergency_that_happened() -> None:
+    # A complaint about a risk: the grade or event wording is what might happen.
+    lane = classify("请腾开恒达时代花园小区消防生命路", "消防通道长期被占，一旦发生火灾后果不堪设想，存在重大火灾隐患。")
+    assert lane.severity == "general", lane.severity_evidence
+    assert classify("反映开慧镇的危房改建事宜", "我家房屋破旧快要倒塌，请求改建。").severity == "general"
+    # What happened stays major, a guess at its cause beside it or not.
+    boom = classify("十堰市张湾区艳湖社区集贸市场发生燃气爆炸", "事故原因可能是燃气管道泄漏，伤亡情况正在核实。")
+    assert boom.severity == "major_emergency", boom.severity_evidence
+
+
 def test_source_region_fallback() -> None:
     tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
     assert tags.region_code == "110000"
