@@ -192,7 +192,8 @@ class _EventIndex:
         live = rt - self.lasts[idx] <= params.citywide_days * 86400
         kinds = np.full(m, rp.kinds, dtype=np.int64)
         good = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, live)
-        worded = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, False)
+        # Whether it would answer without the citywide rule: asked only where something answers (most do not).
+        worded = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, False) if good.any() else good
         return level, score, good, worded
 
 
