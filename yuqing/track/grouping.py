@@ -45,7 +45,7 @@ I64 = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class GroupingParams:
-    window_hours: float = 7 * 24.0  # follow-ups up to 7 days after the report before them
+    window_hours: float = incident.FOLLOW_UP_HOURS  # follow-ups up to 7 days after the report before them
     min_similarity: float = 0.5  # near-duplicate headlines (MinHash Jaccard estimate)
     neighbours: int = 8  # predecessors compared per item and bucket (bounds work in hot buckets)
     thresholds: incident.Thresholds = field(default_factory=incident.Thresholds)

@@ -46,6 +46,7 @@ from .text import normalise
 
 KINDS_PATH = Path(__file__).with_name("incidents.toml")
 COMMON_BIGRAMS = Path(__file__).with_name("data") / "common_bigrams.tsv"
+FOLLOW_UP_HOURS = 7 * 24.0  # reports of one incident come within this of each other (``GroupingParams.window_hours``)
 TERMS_PER_ITEM = 16  # the rarest bigrams kept per item (a headline has about 20)
 PLACES_PER_ITEM = 4  # region code plus the candidates of the places the headline names
 SUMMARY_CHARS = 120

@@ -13,7 +13,7 @@ an event when both hold, whatever topic the response itself was tagged with:
   places agree the less of it (``incident.decide`` with the linking thresholds). Response wording
   (通报, 情况, 说明 …) and place names are never evidence of which incident. A city's release on its
   outbreak (a citywide kind) needs no shared wording only while the event is live
-  (``LinkParams.citywide_days`` after its latest report).
+  (``LinkParams.live_hours``, grouping's window, after its latest report).
 
 Routine official items (campaigns, meetings, policies, inspections) are not responses in the first place
 (the classifier requires response wording), and even on the same topic in the same city they share
@@ -67,8 +67,9 @@ class LinkParams:
     max_postings: int = 5000  # a term in more events than this is not distinctive: not a candidate key
     # A city's outbreak is one incident (``incidents.toml``, citywide), so a release on it answers an event in that
     # city by place and kind alone, but only while the event is live: up to grouping's window after its latest
-    # report (a later report would open another event). Later, the release must share the event's wording.
-    citywide_days: float = 7.0
+    # report (a later report would open another event; ``run_track`` passes the window it grouped with). Later,
+    # the release must share the event's wording.
+    live_hours: float = incident.FOLLOW_UP_HOURS
 
 
 _PLACE_PART = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|地区|省|市|区|县|盟|旗)")
@@ -189,7 +190,7 @@ class _EventIndex:
         )
         level = incident.agreement(rc, rl, self.codes[idx], self.levels[idx])
         score = incident.overlap(rterms, rweights, self.terms[idx], self.weights[idx])
-        live = rt - self.lasts[idx] <= params.citywide_days * 86400
+        live = rt - self.lasts[idx] <= params.live_hours * 3600
         kinds = np.full(m, rp.kinds, dtype=np.int64)
         good = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, live)
         # Whether it would answer without the citywide rule: asked only where something answers (most do not).

@@ -118,7 +118,7 @@ def run_track(
     earlier run set aside as back catalogue (role ``backlog``) are looked at again."""
     as_of = to_utc(as_of) if as_of is not None else utcnow()
     rules = rules or load_rules()
-    linking = linking or LinkParams(window_days=rules.link_window_days)
+    linking = linking or LinkParams(window_days=rules.link_window_days, live_hours=grouping.window_hours)
     started = utcnow()
     run_id = "track-" + hashlib.sha1(as_of.isoformat().encode()).hexdigest()[:12]
     if history:
