@@ -7,11 +7,9 @@ The snapshots are WeChat-account feeds as of 17 June 2021, so the demo's clock i
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sources.http import LOOPBACK_NETWORKS
 from yuqing import pipeline
 from yuqing.errors import ConfigError
 from yuqing.feedserver import FeedServer
@@ -60,7 +58,7 @@ def run_demo(db: Path, *, out_dir: Path, fresh: bool = True, as_of: datetime = D
         )
         print()
         # The demo's feeds are served on 127.0.0.1, which the fetcher refuses unless told (docs/sources.md).
-        loopback = replace(pipeline.default_fetch_settings(), allowed_networks=LOOPBACK_NETWORKS)
+        loopback = pipeline.default_fetch_settings(loopback=True)
         first = pipeline.ingest(db, sources_path, as_of=as_of - timedelta(minutes=15), settings=loopback)
         print(first.summary())
         print()

@@ -299,10 +299,11 @@ def _collect(
     return [r for r in results if r is not None]
 
 
-def default_fetch_settings() -> FetchSettings:
+def default_fetch_settings(loopback: bool = False) -> FetchSettings:
     """The fetcher's address policy from the environment. By default only public addresses are fetched, so no
     feed (or redirect) can send yuqing to a service on this machine or its network. ``YUQING_ALLOW_LOOPBACK=1``
-    admits 127.0.0.0/8 and ::1 (the demo, the tests and the benchmarks set it: their feeds are served there);
+    admits 127.0.0.0/8 and ::1 (the tests and the benchmarks set it: their feeds are served there), as does
+    ``loopback`` (the demo and its replay, which serve their own feeds there);
     ``YUQING_ALLOW_PRIVATE=1`` admits every private and special-purpose address (an intranet's own feeds)."""
     from sources.http import LOOPBACK_NETWORKS
 
@@ -312,7 +313,7 @@ def default_fetch_settings() -> FetchSettings:
     env = Settings.of()
     return FetchSettings(
         allow_private=flag(env.ALLOW_PRIVATE),
-        allowed_networks=LOOPBACK_NETWORKS if flag(env.ALLOW_LOOPBACK) else (),
+        allowed_networks=LOOPBACK_NETWORKS if loopback or flag(env.ALLOW_LOOPBACK) else (),
     )
 
 

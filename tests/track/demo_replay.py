@@ -28,12 +28,11 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sources.http import LOOPBACK_NETWORKS
 from warehouse.db import Warehouse
 from yuqing import pipeline
 from yuqing.feedserver import FeedServer
@@ -74,7 +73,7 @@ def replay(db: Path, points: Iterable[datetime] | None = None) -> None:
         sources.write_text(re.sub(r"http://127\.0\.0\.1:\d+/", server.base_url + "/", sources_text), encoding="utf-8")
         # The feeds are on 127.0.0.1, which the fetcher refuses unless told (as in the demo): so the replay runs
         # the same from a shell as under pytest (whose conftest allows loopback for every test).
-        loopback = replace(pipeline.default_fetch_settings(), allowed_networks=LOOPBACK_NETWORKS)
+        loopback = pipeline.default_fetch_settings(loopback=True)
         for t in points or checkpoints():
             pipeline.ingest(db, sources, as_of=t, settings=loopback)
             with Warehouse.open(db) as wh:
