@@ -43,12 +43,13 @@ eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
 
 # The held-out check sets: pool items no training round drew, labelled by the guide, never trained on
-# (training/holdout/README.md): the development set's mix of sources, then two sets of message-board items.
+# (training/holdout/README.md): the development set's mix of sources, then two sets of message-board items, then Weibo posts.
 eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python training/holdout/build.py
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/holdout.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards2.jsonl
+	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced

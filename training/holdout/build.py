@@ -1,8 +1,8 @@
 """Join each held-out set's items with their labels into ``<set>.jsonl`` (``holdout.jsonl``: the mix set,
-``boards.jsonl`` and ``boards2.jsonl``: the two boards sets), the development set's format, for ``make eval-holdout``
-(``python -m classifiers.evaluate training/holdout/<set>.jsonl``).
+``boards.jsonl`` and ``boards2.jsonl``: the two boards sets, ``weibo.jsonl``: the Weibo set), the development set's
+format, for ``make eval-holdout`` (``python -m classifiers.evaluate training/holdout/<set>.jsonl``).
 
-    python training/holdout/build.py [holdout|boards|boards2 ...]   (default: all three)
+    python training/holdout/build.py [holdout|boards|boards2|weibo ...]   (default: all four)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ("id", "source_dataset", "title", "text", "topics", "official_response", "issue", "note")
-SETS = ("holdout", "boards", "boards2")
+SETS = ("holdout", "boards", "boards2", "weibo")
 
 
 def build(name: str) -> None:

@@ -4,11 +4,14 @@ never trained on (training/holdout/README.md).
     python training/holdout/draw.py [--pool ../shared/train/pool.jsonl] [--n 200]            # the mix set
     python training/holdout/draw.py --set boards [--n 400]                                  # the boards set
     python training/holdout/draw.py --set boards2                                           # the second boards set
+    python training/holdout/draw.py --set weibo                                             # the Weibo set
 
 The mix set follows the development set's mix of sources. The boards set is message-board messages and replies
 only, where the thin topics (wage arrears, work safety, hardship, housing) mostly are, so that their recall is
 measured on more than a handful of items. The second boards set is 1,000 more of them, in the development set's
-proportion of messages to replies (850 to 150), in batches of 250.
+proportion of messages to replies (850 to 150), in batches of 250. The Weibo set is Weibo posts from the half of
+them that training round 9 may not draw (``sample.weibo_half``): every post of that half the model of the day calls
+an issue, pleas and complaints by their wording, and posts at random (``WEIBO``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ BATCH = 50
 BOARDS2_SEED = 20261213
 BOARDS2 = {"teddy:msg": 850, "teddy:reply": 150}  # per stratum of training/sample.py
 BOARDS2_BATCH = 250
+WEIBO_SEED = 20261219
+WEIBO: list[tuple[str, int]] = [("unc_wb_flagged", 10_000), ("kw_wb_plea", 100), ("wb_random", 150)]
+WEIBO_BATCH = 100
 # The development set's sources and their shares (460 items: teddycup 145, WeChat 140, TNEWS 90, food-safety
 # incidents 25, DXY 25, THUCNews 20, 辟谣/较真 15); the hidden set is labelled by the same guide. Every WeChat item of
 # the pool is already in a training round, so the other feed source of the pool (澎湃/界面 Atom) takes its share.
@@ -118,14 +124,19 @@ def main() -> None:
     ap.add_argument("--pool", default=str(TRAINING.parent.parent / "shared" / "train" / "pool.jsonl"))
     ap.add_argument(
         "--set",
-        choices=("holdout", "boards", "boards2"),
+        choices=("holdout", "boards", "boards2", "weibo"),
         default="holdout",
         help="which set (default: the mix)",
     )
     ap.add_argument("--n", type=int, default=None, help="items (default 200 for the mix set, 400 for boards)")
     args = ap.parse_args()
     # The sets were drawn in this order, each leaving out the items of those before it.
-    before = {"holdout": (), "boards": ("holdout",), "boards2": ("holdout", "boards")}[args.set]
+    before = {
+        "holdout": (),
+        "boards": ("holdout",),
+        "boards2": ("holdout", "boards"),
+        "weibo": ("holdout", "boards", "boards2"),
+    }[args.set]
     left_out = taken_ids() | set_ids(*before)
     pool = [
         item
@@ -137,8 +148,12 @@ def main() -> None:
         drawn, batch = draw_mix(pool, args.n or 200), BATCH
     elif args.set == "boards":
         drawn, batch = draw_boards(pool, args.n or 400), BATCH
-    else:  # the training rounds' batch format (training/sample.py), in which it was first drawn
+    elif args.set == "boards2":
+        # the training rounds' batch format (training/sample.py), in which it was first drawn
         drawn, batch, row = draw_boards2(pool), BOARDS2_BATCH, sample.batch_row
+    else:
+        drawn = sample.weibo_strata(pool, 1, left_out, WEIBO, WEIBO_SEED)[0]
+        batch, row = WEIBO_BATCH, sample.batch_row
     (HERE / "batches").mkdir(exist_ok=True)
     for n in range(0, len(drawn), batch):
         with open(HERE / "batches" / f"{args.set}_{n // batch + 1:02d}.jsonl", "w", encoding="utf-8") as out:
