@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "4"
+CODE_VERSION = "5"
 
 
 def data_version(*dirs: Path) -> str:
@@ -236,16 +236,18 @@ class _Ruled:
     issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
     foreign: bool  # the headline names a foreign place and no domestic one
     action: str | None  # the headline reports an authority's action on the matter (IssueRules.action_taken)
+    good_news: str | None  # a headline of its own is good news (IssueRules.good_news_in)
     model_input: ModelInput
     notes: dict[str, str]
 
     @property
     def model_issue_blocked(self) -> bool:
         """The model alone does not make an issue of a headline reporting an authority's action on the matter (a
-        raid, a seizure, a ban): the matter is answered by it (labelling guide). A relay of an official release is
+        raid, a seizure, a ban): the matter is answered by it (labelling guide); nor of good news in a headline of
+        its own (patients cured and discharged), a positive story by the guide. A relay of an official release is
         left to the model, which learned it from the labels: the relay rule also fires on citizen messages that
         quote a fine or a finding (罚款, 处理结果), and blocking on it cost more issues than it saved."""
-        return self.action is not None
+        return self.action is not None or self.good_news is not None
 
 
 @dataclass(slots=True)
@@ -363,6 +365,7 @@ class Classifier:
         if not (official_item or item.factcheck or item.piyao_label is not None):
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
         action = self.issue_rules.action_taken(item.title)
+        good_news = None if item.lead_title else self.issue_rules.good_news_in(item.title)
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         sev, sev_evidence = found.severity, found.severity_evidence
@@ -380,6 +383,7 @@ class Classifier:
             issue_rule,
             foreign,
             action,
+            good_news,
             model_input,
             notes,
         )
@@ -583,6 +587,8 @@ class Classifier:
                 issue_evidence = (f"p={p:.2f}", *why)
             if model_says and r.action is not None:
                 issue_evidence = (*issue_evidence, f"an authority's action in the headline: {r.action}")
+            if model_says and r.good_news is not None:
+                issue_evidence = (*issue_evidence, f"good news in the headline: {r.good_news}")
             if r.issue_rule is not None:
                 issue_evidence = (*issue_evidence, f"rule: {r.issue_rule}")
             if official_item and (by_model or r.issue_rule is not None):

@@ -43,6 +43,7 @@ class IssueRules:
     round_up: re.Pattern[str]
     action: re.Pattern[str]
     request: re.Pattern[str]
+    good_news: re.Pattern[str]
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "issue.toml") -> IssueRules:
@@ -71,6 +72,12 @@ class IssueRules:
             if self.request.search(title, max(0, m.start() - REQUEST_CHARS), m.start()) is None:
                 return m.group(0)
         return None
+
+    def good_news_in(self, title: str) -> str | None:
+        """The wording when the headline is good news (治愈出院, 好消息 …): a positive story, no issue by the
+        model alone (``data/issue.toml``, ``good_news``)."""
+        m = self.good_news.search(title)
+        return None if m is None else m.group(0)
 
     def report(
         self, title: str, place_level: int, headline_places: Sequence[tuple[int, int]], foreign: bool

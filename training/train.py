@@ -13,8 +13,9 @@ Steps, all deterministic:
    Cross-validation (``--folds``, stratified by source, seeded) picks one regularisation strength
    for all labels, then each label's threshold: the one that maximises F1 of the *combined*
    decision on out-of-fold scores (topic = lexicon or model; official = rules or model; issue =
-   model and not official), over the items that were not drawn for the model's uncertainty (round 5
-   of ``sample.py``: they over-represent the boundary). The folds' scores are the cross-validation report.
+   model and not official), over the items that were not drawn for the model's uncertainty (rounds 5
+   and 9 of ``sample.py``: they over-represent the boundary); issue's over those that are not citizen
+   messages, which the guide makes issues by rule. The folds' scores are the cross-validation report.
 4. Refit on every label with those settings and write the model file and the report.
 
 The development set (``../shared/eval``) is never read here.
@@ -47,6 +48,7 @@ from classifiers.model import FeatureSpec, LinearModel, ModelInput, featurize  #
 
 TOPICS = DEFAULT_TOPICS  # the eight priority topics, in the guide's order
 LABELS = (*TOPICS, "official_response", "issue")
+ISSUE = LABELS.index("issue")
 # Columns of the rules' verdicts beyond one per label: the item is official (never an issue), and the model alone
 # may not make it an issue (a headline reporting an authority's action: ``_Ruled.model_issue_blocked``).
 OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED = len(LABELS), len(LABELS) + 1
@@ -96,8 +98,8 @@ def natural_ids() -> set[str]:
 
 
 def uncertain_ids() -> set[str]:
-    """Ids drawn because a model was unsure of them (round 5): learned from, but they over-represent the
-    boundary, so thresholds are not chosen on them."""
+    """Ids drawn because a model was unsure of them (rounds 5 and 9): learned from, but they over-represent
+    the boundary, so thresholds are not chosen on them."""
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {r["id"] for r in rows if str(r["stratum"]).startswith("unc_")}
 
@@ -212,17 +214,23 @@ def prf(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     }
 
 
-def best_thresholds(margin: np.ndarray, y: np.ndarray, rules: np.ndarray) -> np.ndarray:
+def best_thresholds(
+    margin: np.ndarray, y: np.ndarray, rules: np.ndarray, not_message: np.ndarray | None = None
+) -> np.ndarray:
     """Per label, the threshold with the best F1 of the combined decision (labels in order, since
-    issue depends on official_response's threshold)."""
+    issue depends on official_response's threshold). ``not_message``: the items that are not citizen
+    messages, over which issue's threshold is chosen. Every message is an issue by the guide's rule and
+    most score far above any threshold; counted in, their few low scores pull the line down to where
+    it recalls them, and media items above it open events that are no issues."""
     thr = np.zeros(len(LABELS))
     for k in range(len(LABELS)):
-        cands = np.unique(np.quantile(margin[:, k], np.linspace(0.3, 0.995, 140)))
+        on = not_message if k == ISSUE and not_message is not None else slice(None)
+        cands = np.unique(np.quantile(margin[on, k], np.linspace(0.3, 0.995, 140)))
         best, best_t = -1.0, 0.0
         for t in cands:
             trial = thr.copy()
             trial[k] = t
-            f = prf(y[:, k], combine(margin, rules, trial)[:, k])["f1"]
+            f = prf(y[on, k], combine(margin[on], rules[on], trial)[:, k])["f1"]
             if f > best + 1e-9:
                 best, best_t = f, t
         thr[k] = best_t
@@ -279,6 +287,7 @@ def held_out_thresholds(
     has_body: np.ndarray,
     drawn: np.ndarray,
     scored: np.ndarray,
+    not_message: np.ndarray,
     splits: int = HALF_SPLITS,
 ) -> dict[str, Any]:
     """F1 with the thresholds and overrule margins chosen on one random half of the threshold items (``drawn``) and
@@ -290,7 +299,7 @@ def held_out_thresholds(
     for n in range(splits):
         half = rng.random(len(y)) < 0.5
         a, b = drawn & half, scored & ~half
-        thr = best_thresholds(margin[a], y[a], rules[a])
+        thr = best_thresholds(margin[a], y[a], rules[a], not_message[a])
         overrule = best_overrule(margin[a], y[a], rules[a], thr, has_body[a])
         pred = combine(margin[b], rules[b], thr, overrule, has_body[b])
         f1[n] = [prf(y[b, k], pred[:, k])["f1"] for k in range(len(LABELS))]
@@ -352,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     drawn = ~np.array([i in uncertain_ids() for i in ids])  # thresholds: not on the uncertainty sample
     for c in grid:
         margin = cross_validate(x, y, strata, args.folds, c)
-        thr = best_thresholds(margin[drawn], y[drawn], rules[drawn])
+        thr = best_thresholds(margin[drawn], y[drawn], rules[drawn], not_message[drawn])
         overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr, has_body[drawn])
         s = scores(y, combine(margin, rules, thr, overrule, has_body), not_message)
         objective = (s["topic_macro_f1"] * 8 + s["official_response"]["f1"] + s["issue"]["f1"]) / 10
@@ -382,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     natural = np.array([i in natural_ids() for i in ids])
     cv_natural = scores(y[natural], pred[natural], not_message[natural])
-    halves = held_out_thresholds(margin, y, rules, has_body, drawn, natural)
+    halves = held_out_thresholds(margin, y, rules, has_body, drawn, natural, not_message)
     report: dict[str, Any] = {
         "items": len(ids),
         "natural_items": int(natural.sum()),
