@@ -140,6 +140,17 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
     assert rule("天津已现14起聚集性疫情") is None
 
 
+def test_the_incident_rule_reads_a_headline_not_a_posts_first_words() -> None:
+    """A post without a headline (Weibo) has its first words standing in for one; they are no headline. The
+    rule's cues there find advice, memories and calls for posts as often as reports, so the model judges them."""
+    clf = Classifier(model=model({"issue": -8.0}))
+    advice = clf.classify("", "这两天，上海一例7个月婴儿感染肺炎的消息揪动着我们的心。疫情当前，如何守护好自己的孩子？")
+    assert not advice.issue and not [e for e in advice.issue_evidence if e.startswith("rule: ")]
+    # the same words as a headline of its own are a report of a local case
+    report = clf.classify("上海一例7个月婴儿感染肺炎", "（来源：央视新闻）")
+    assert report.issue and any(e.startswith("rule: outbreak") for e in report.issue_evidence)
+
+
 def test_a_saved_model_scores_as_before(tmp_path: Path) -> None:
     m = model({"epidemic": 0.5}, {("wage_arrears", "欠薪"): 4.0}, overrule={"environment": -1.5})
     m.save(tmp_path / "model.npz")
@@ -318,6 +329,9 @@ def test_an_authoritys_action_in_the_headline_is_answered_but_a_request_for_one_
     assert rules.action_taken("希望A市A4区政府尽快查处北辰三角洲c2区群租房现象") is None
     assert rules.action_taken("请A市公共资源交易中心联合纪委严厉查处类似评标委员会") is None
     assert rules.action_taken("嵊州一水果店被查封，涉及进口阳性车厘子？") is None  # a rumour being checked
+    # a person or firm placed under investigation is the authority's action; a case the police sit on is a complaint
+    assert rules.action_taken("长春一确诊男子瞒报致5人感染被立案侦查") == "被立案"
+    assert rules.action_taken("A市聚利网诈骗，派出所立案已超3个月依然毫无进展") is None
     clf = Classifier(model=model({"issue": 3.0}))
     raid = clf.classify("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获")
     assert not raid.issue and "an authority's action in the headline: 查获" in raid.issue_evidence
