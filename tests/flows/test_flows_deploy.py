@@ -92,6 +92,10 @@ def runbook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runbook]:
     api_port, feed_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "YUQING_"))}
     env["PATH"] = f"{Path(tool('python')).parent}{os.pathsep}{env.get('PATH', '')}"
+    # The tests start every run themselves. The server's scheduler would also start the schedules' runs by the wall
+    # clock (ingest */15), and ingest's concurrency limit of 1 (CANCEL_NEW) then cancels the runbook's run when it
+    # starts while a scheduled one runs: a full run at 08:29:53 had it cancelled by the 08:30 run.
+    env["PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED"] = "false"
     book = Runbook(f"http://127.0.0.1:{api_port}/api", env, site, tmp / "runbook.log")
     try:
         for service, body in runbook_blocks():
