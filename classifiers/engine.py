@@ -235,8 +235,9 @@ class _Ruled:
     official_item: bool  # an official response, or from an official source or publisher: never an issue
     issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
     foreign: bool  # the headline names a foreign place and no domestic one
-    action: str | None  # the headline reports an authority's action on the matter (IssueRules.action_taken)
-    good_news: str | None  # a headline of its own is good news (IssueRules.good_news_in)
+    # Why the model alone makes no issue of the headline, as evidence: it reports an authority's action on the matter
+    # (IssueRules.action_taken), or, a headline of its own, good news (IssueRules.good_news_in).
+    issue_blocks: tuple[str, ...]
     model_input: ModelInput
     notes: dict[str, str]
 
@@ -247,7 +248,7 @@ class _Ruled:
         its own (patients cured and discharged), a positive story by the guide. A relay of an official release is
         left to the model, which learned it from the labels: the relay rule also fires on citizen messages that
         quote a fine or a finding (罚款, 处理结果), and blocking on it cost more issues than it saved."""
-        return self.action is not None or self.good_news is not None
+        return bool(self.issue_blocks)
 
 
 @dataclass(slots=True)
@@ -369,6 +370,10 @@ class Classifier:
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
         action = self.issue_rules.action_taken(item.title)
         good_news = None if item.lead_title else self.issue_rules.good_news_in(item.title)
+        issue_blocks = (
+            *(() if action is None else (f"an authority's action in the headline: {action}",)),
+            *(() if good_news is None else (f"good news in the headline: {good_news}",)),
+        )
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         sev, sev_evidence = found.severity, found.severity_evidence
@@ -385,8 +390,7 @@ class Classifier:
             official_item,
             issue_rule,
             foreign,
-            action,
-            good_news,
+            issue_blocks,
             model_input,
             notes,
         )
@@ -588,10 +592,8 @@ class Classifier:
                 p = _probability(margin[k_issue])
                 why = _fmt(explained.get((row, k_issue), ())) if by_model else ()
                 issue_evidence = (f"p={p:.2f}", *why)
-            if model_says and r.action is not None:
-                issue_evidence = (*issue_evidence, f"an authority's action in the headline: {r.action}")
-            if model_says and r.good_news is not None:
-                issue_evidence = (*issue_evidence, f"good news in the headline: {r.good_news}")
+            if model_says:
+                issue_evidence = (*issue_evidence, *r.issue_blocks)
             if r.issue_rule is not None:
                 issue_evidence = (*issue_evidence, f"rule: {r.issue_rule}")
             if official_item and (by_model or r.issue_rule is not None):
