@@ -353,11 +353,13 @@ def weibo_strata(items: list[dict], half: int, taken: set[str], strata: list[tup
     return order, chosen
 
 
-def every_drawn(out: Path) -> set[str]:
-    """Every item any round drew (used or kept unused), a second reader labelled, or a held-out set holds."""
+def every_drawn(out: Path, but: Path | None = None) -> set[str]:
+    """Every item any round drew (used or kept unused), a second reader labelled, or a held-out set holds: the ids
+    of every ``*.jsonl`` below ``out``, except those below ``but``."""
     return {
         json.loads(line)["id"]
         for path in out.rglob("*.jsonl")
+        if but is None or but not in path.parents
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     }

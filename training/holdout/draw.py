@@ -55,14 +55,7 @@ MIX = {
 
 def taken_ids() -> set[str]:
     """Every item a training round drew (used or kept unused) or a second reader labelled."""
-    taken: set[str] = set()
-    for path in TRAINING.rglob("*.jsonl"):
-        if HERE in path.parents:
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                taken.add(json.loads(line)["id"])
-    return taken
+    return sample.every_drawn(TRAINING, but=HERE)
 
 
 def set_ids(*names: str) -> set[str]:
