@@ -212,3 +212,19 @@ def incident_kinds(ev: Event) -> set[str]:
     from yuqing.track.incident import kinds
 
     return set(kinds().names_of(ev.profile.kinds))
+
+
+def test_posts_without_a_headline_are_grouped_by_their_own_wording() -> None:
+    """A Weibo post has no headline: its wording and kinds are its text's. Read from the empty headline alone, two
+    posts on one county's case shared nothing, and the replay of the pool's posts split such cases into events
+    of one post each."""
+    as_of = T0 + timedelta(hours=30)
+    case = dict(topics=("epidemic",), region="511825", source="微博")
+    a = item("w1", "", 0, summary="#确诊老人隐瞒致百余人密切接触#【雅安69岁老人确诊新冠肺炎，多次隐瞒致30多名医护人员密切接触】"
+             "69岁的四川雅安市天全人侯某有意隐瞒途经武汉的事实，多次在外活动", **case)  # fmt: skip
+    b = item("w2", "", 5, summary="【多次询问，有意隐瞒！四川#确诊老人隐瞒致百余人密切接触#，30多名医护密切接触】四川雅安通报："
+             "69岁雅安天全人侯某，1月27日因咳嗽到县人民医院就诊，多次隐瞒武汉旅居史", **case)  # fmt: skip
+    assert [ev.item_ids for ev in group([a, b], as_of).events] == [("w1", "w2")]
+    # a post on another matter in the same county stays apart
+    c = item("w3", "", 6, summary="天全县今天下了一场大雪，路上的车都开得很慢，孩子们在院子里堆雪人", **case)  # fmt: skip
+    assert sorted(ev.item_ids for ev in group([a, c], as_of).events) == [("w1",), ("w3",)]

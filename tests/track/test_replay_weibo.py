@@ -89,7 +89,8 @@ def _openers(db: Path) -> list[str]:
 
 
 def test_a_weibo_stream_opens_few_events(replay: Replay) -> None:
-    # measured 96 of 12,359 posts (154 before the classifier learned Weibo posts)
+    # measured 76 of 12,359 posts (154 before the classifier learned Weibo posts; 96 while a post without a
+    # headline was grouped by no wording, so each repost of one case opened an event)
     assert 40 <= len(_openers(replay.db)) <= 120
 
 
@@ -97,10 +98,10 @@ def test_most_events_a_weibo_stream_opens_are_issues(replay: Replay) -> None:
     held_out = [i for i in _openers(replay.db) if weibo_half(i) == 1]
     label = {**replay.trained, **replay.held_out}
     labelled = [label[i] for i in held_out if i in label]
-    assert len(labelled) >= len(held_out) - 3  # measured: all but one of 36
+    assert len(labelled) >= len(held_out) - 3  # measured: all but one of 32
     issues = sum(bool(row["issue"]) for row in labelled)
-    # measured 25 issues of 35 (28 of 62 before the classifier learned Weibo posts)
-    assert issues >= 20
+    # measured 22 issues of 31 (28 of 62 before the classifier learned Weibo posts)
+    assert issues >= 15
     assert issues / len(labelled) >= 0.6
 
 
@@ -109,4 +110,4 @@ def test_posts_read_as_no_issue_seldom_open_an_event(replay: Replay) -> None:
     not_issues = {i for i, row in replay.held_out.items() if not row["issue"]}
     assert len(not_issues) >= 250
     opened = not_issues.intersection(_openers(replay.db))
-    assert len(opened) <= 15, sorted(opened)  # measured 10 (33 before)
+    assert len(opened) <= 15, sorted(opened)  # measured 9 (33 before)

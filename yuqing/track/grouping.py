@@ -108,9 +108,10 @@ def _severity_rules() -> object:
 
 
 def item_text(item: TrackItem) -> str:
-    """Headline, and the start of the summary when it is more than the headline again."""
+    """Headline, and the start of the summary when it is more than the headline again (an item without a
+    headline, a Weibo post, is its summary's start)."""
     summary = item.summary[: incident.SUMMARY_CHARS]
-    if not summary or summary.startswith(item.title) or item.title.startswith(summary):
+    if not summary or (item.title and (summary.startswith(item.title) or item.title.startswith(summary))):
         return item.title
     return item.title + "。" + summary
 
