@@ -107,7 +107,7 @@ def test_private_literals_are_refused_before_connecting(url: str) -> None:
     started = time.monotonic()
     blocked(fetch_one(url, STRICT))
     # A connection attempt to an unrouted 10/8 or 169.254/16 address would take the connect timeout.
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.5  # half the 3 s deadline such an attempt would run into
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,7 @@ def test_one_byte_per_second_drip_hits_the_total_deadline(rel_server: Reliabilit
     err = refused(fetch_one(rel_server.url(f"slowdrip/{FEED}"), settings))
     took = time.monotonic() - started
     assert err.outcome == FetchOutcome.TIMEOUT and err.disposition == Disposition.TEMPORARY
-    assert 1.9 < took < 3.0  # neither early nor reset by each arriving byte
+    assert 1.9 < took < 3.5  # neither early nor reset by each arriving byte (the drip lasts minutes)
 
 
 def test_redirect_loops_and_chains_are_bounded(rel_server: ReliabilityServer) -> None:
@@ -202,7 +202,7 @@ def test_dead_feed_server_never_slows_the_batch(tmp_path: Path, rel_server: Reli
     started = time.monotonic()
     err = refused(fetch_one(url, SETTINGS))
     assert err.outcome == FetchOutcome.CONNECT_ERROR
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # half the 4 s deadline: a loaded machine is slow, not that slow
 
 
 # ------------------------------------------------------------------------------ the fetch thread
