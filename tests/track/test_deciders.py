@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
@@ -206,6 +207,35 @@ def test_a_reply_repeating_the_messages_headline_answers_it_whatever_kinds_their
     other = item("t3", "反映B9市阳三街道办辖区噪音扰民问题", 0, topics=("environment",), region=None,
                  summary="夜里噪音扰民。")
     assert link(group([other], T0 + timedelta(hours=1)).events, [reply]) == []
+
+
+def test_a_reply_whose_headline_says_little_answers_what_its_body_restates() -> None:
+    """«网友留言答复» names nothing: the reply is read in full, and answers the complaint whose wording its body
+    holds. Read by its body's rarest bigrams alone, such replies answered 0.4 % of their messages in the 泰迪杯
+    replay (``tests/track/test_replay_teddycup.py``)."""
+    as_of = T0 + timedelta(hours=48)
+    housing = dict(topics=("housing_finance",), region=None)
+    delivered = item("c1", "投诉K7县万佳名城未经消防验收就交房", 0, **housing)
+    noise = item("c2", "反映K7县城区夜间渣土车噪音扰民", 1, topics=("environment",), region=None)
+    events = group([delivered, noise], as_of).events
+    reply = item("r1", "网友留言答复", 40, source="问政-答复", official=True, official_response=True, region=None,
+                 summary="网友您好！您反映的万佳名城3栋5栋未经消防验收就交房的问题，经县住建局调查核实，"
+                 "开发商已停止交房，待验收合格后再行交付。")  # fmt: skip
+    links = link(events, [reply])
+    assert [(r.event_id, r.item_id) for r in links] == [(events[0].event_id, "r1")]
+    assert {"万佳", "验收", "交房"} <= set(links[0].matched_terms), links[0].matched_terms
+    assert "its headline says little: read with its body" in links[0].rule
+    # a reply that says nothing of the matter answers nothing
+    bare = item("r2", "网友留言答复", 40, source="问政-答复", official=True, official_response=True, region=None,
+                summary="您好！您的留言已收悉，已转相关部门调查处理。")
+    assert link(events, [bare]) == []
+    # the body must also name the event's kind of incident: a theft in the same district does not answer a fire
+    fire = group([item("f1", "长沙岳麓区一小区发生火灾 致2人受伤", 0, region="430104")], as_of).events
+    theft = item("p1", "警情通报", 6, source="长沙市公安局", official=True, official_response=True, region="430100",
+                 source_region="430100", summary="6月14日，岳麓区一小区发生一起入室盗窃案，犯罪嫌疑人已被抓获。")
+    assert link(fire, [theft]) == []
+    blaze = replace(theft, item_id="p2", summary="6月14日，岳麓区一小区发生火灾，2人受伤，起火原因正在调查。")
+    assert [r.item_id for r in link(fire, [blaze])] == ["p2"]
 
 
 def incident_kinds(ev: Event) -> set[str]:

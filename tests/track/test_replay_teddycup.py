@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import math
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,8 +71,7 @@ class Replay:
     db: Path
 
 
-@pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
+def _replay(tmp_path_factory: pytest.TempPathFactory, reply_title: Callable[[str], str]) -> Replay:
     rows = list(csv.DictReader(CSV.open(encoding="utf-8")))
     messages: list[Item] = []
     replies: list[Item] = []
@@ -81,7 +80,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         pair = Pair(r["留言编号"].strip(), _time(r["留言时间"]), _time(r["答复时间"]))
         subject = r["留言主题"].strip()
         messages.append(feed_item(pair.message_id, MESSAGES, subject, r["留言详情"].strip()[:400], pair.asked))
-        replies.append(feed_item(pair.reply_id, REPLIES, "答复：" + subject, r["答复意见"].strip()[:800], pair.answered))
+        replies.append(feed_item(pair.reply_id, REPLIES, reply_title(subject), r["答复意见"].strip()[:800], pair.answered))
         pairs[pair.message_id] = pair
     as_of = max(p.answered for p in pairs.values()) + timedelta(hours=1)
     first = min(p.asked for p in pairs.values())
@@ -97,7 +96,20 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
         SourceConfig(REPLIES, "https://wenzheng.example/replies", official=True): replies,
     }
     load_and_track(db, streams, as_of, rules=rules)
-    yield Replay(pairs, db)
+    return Replay(pairs, db)
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory: pytest.TempPathFactory) -> Replay:
+    """The replies as published: «答复：» and the message's headline."""
+    return _replay(tmp_path_factory, lambda subject: "答复：" + subject)
+
+
+@pytest.fixture(scope="module")
+def plain_replay(tmp_path_factory: pytest.TempPathFactory) -> Replay:
+    """The same replies under a headline that names nothing («网友留言答复»): only their text can say what they
+    answer."""
+    return _replay(tmp_path_factory, lambda subject: "网友留言答复")
 
 
 def test_real_median_gap_is_eleven_days(replay: Replay) -> None:
@@ -154,3 +166,24 @@ def test_linking_recall_and_precision(replay: Replay) -> None:
     precision = sum(own.get(reply) == event for event, reply in links) / len(links)
     assert recall >= 0.9, recall  # measured 0.986 (0.980 before near-whole wording outweighed kinds)
     assert precision >= 0.9, precision  # measured 0.981
+
+
+def test_a_reply_whose_headline_names_nothing_is_linked_by_what_its_text_restates(plain_replay: Replay) -> None:
+    """The replies under «网友留言答复»: linked by the share of the message's wording their first 400 characters
+    hold (``responses.Reading``). Measured on the pairs a real link window (30 days) can see: 308 of 1,132
+    messages' own replies linked, against 7 links to another message (0.4 % were linked when such a reply was
+    read by its rarest terms). Most of the rest say nothing of the matter in their opening («留言已收悉», «经调查
+    核实…»). Links to events older than 30 days are not counted: the replay's window spans seven years."""
+    with Warehouse.open(plain_replay.db) as wh:
+        member = dict(wh.con.execute("SELECT item_id, event_id FROM event_items").fetchall())
+        started = dict(wh.con.execute("SELECT event_id, started_at FROM events").fetchall())
+        links = wh.con.execute("SELECT event_id, item_id, responded_at FROM responses").fetchall()
+    month = timedelta(days=30)
+    pairs = plain_replay.pairs
+    seen = [m for m in member if m.startswith("tc-m-") and pairs[m].answered - pairs[m].asked <= month]
+    assert len(seen) >= 500  # measured 1,132
+    own = {pairs[m].reply_id: member[m] for m in member if m.startswith("tc-m-")}
+    in_window = [(event, reply) for event, reply, at in links if at - started[event] <= month]
+    right = sum(own.get(reply) == event for event, reply in in_window)
+    assert right / len(seen) >= 0.2, (right, len(seen))  # measured 0.272
+    assert right / len(in_window) >= 0.9, (right, len(in_window))  # measured 0.978

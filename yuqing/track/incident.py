@@ -239,6 +239,12 @@ def _bigrams(norm: str, table: dict[int, float], top: float, generic: frozenset[
     return out
 
 
+def text_codes(text: str) -> I64:
+    """Every bigram of ``text`` (normalised) that may be evidence of an incident: what a response whose headline
+    says little is read for (``responses.link``), sorted and unique."""
+    return np.array(sorted(_bigrams(normalise(text), *_idf(), _generic_codes())), dtype=np.int64)
+
+
 KEY_TERMS = 4  # the headline's rarest terms that serve as bucket keys
 BODY_FILL = 10  # a headline with fewer terms than this is completed from the body
 

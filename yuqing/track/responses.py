@@ -10,7 +10,9 @@ an event when both hold, whatever topic the response itself was tagged with:
 * **it names the incident**: its places are compatible with the event's (a 警情通报 about another
   district is about another case), its kinds are not all different from the event's (a notice about a
   stabbing does not answer a fire), and it shares the incident's rare wording, the more precisely the
-  places agree the less of it (``incident.decide`` with the linking thresholds). Response wording
+  places agree the less of it (``incident.decide`` with the linking thresholds). A response whose headline
+  says little («情况通报», «网友留言答复») is read in full (``Reading``): what share of the event's wording its
+  text holds, where it also names the event's kind of incident. Response wording
   (通报, 情况, 说明 …) and place names are never evidence of which incident. A city's release on its
   outbreak (a citywide kind) needs no shared wording only while the event is live
   (``LinkParams.live_hours``, grouping's window, after its latest report).
@@ -118,6 +120,18 @@ def response_profiles(responses: Sequence[TrackItem], chars: int) -> list[EventP
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A response's text read in full: every bigram that may be evidence of an incident, and the kinds it names."""
+
+    codes: npt.NDArray[np.int64]
+    kinds: int
+
+    @classmethod
+    def of(cls, text: str) -> Reading:
+        return cls(incident.text_codes(text), incident.kinds().mask(normalise(text)))
+
+
 class _EventIndex:
     """The events a batch of responses may answer: their postings by key (sorted by start, so a response reads
     only the events started in its window) and their places, wording and kinds as arrays."""
@@ -153,15 +167,19 @@ class _EventIndex:
         self.kinds = np.array([p.kinds for p in self.profiles], dtype=np.int64)
         self.region = [trimmed(ev.region_code) for ev in events]
 
-    def candidates(self, rp: EventProfile, rt: float, own: str, params: LinkParams) -> npt.NDArray[np.int64]:
-        """The events a response (profile ``rp``, at ``rt``) may answer: they share a key with it, started in its
-        window before it, and lie in its body's jurisdiction ``own`` (empty: any)."""
+    def candidates(
+        self, rp: EventProfile, rt: float, own: str, params: LinkParams, reads: Reading | None = None
+    ) -> npt.NDArray[np.int64]:
+        """The events a response (profile ``rp``, at ``rt``) may answer: they share a key with it (a term, or for
+        a headline that says little any of the bigrams it ``reads``), started in its window before it, and lie in
+        its body's jurisdiction ``own`` (empty: any)."""
         # Candidates share a term with the event; a response that says little («情况通报») or names a kind
         # of incident is also looked up by the city it names (its place, kind and body deciding).
         weak = len(rp.key_terms) < WEAK_HEADLINE_TERMS or rp.kinds != 0
+        terms = rp.term_codes.tolist() if reads is None else [*rp.term_codes.tolist(), *reads.codes.tolist()]
         window = params.window_days * 86400
         cand: set[int] = set()
-        for key in _keys(rp.place_codes, rp.place_levels, rp.term_codes.tolist(), with_place=weak):
+        for key in _keys(rp.place_codes, rp.place_levels, terms, with_place=weak):
             post = self.postings.get(key)
             if post is None or (post.size > params.max_postings and key not in self.place_keys):
                 continue  # a term in that many events is not distinctive
@@ -179,10 +197,19 @@ class _EventIndex:
         )
 
     def score(
-        self, rp: EventProfile, rt: float, idx: npt.NDArray[np.int64], params: LinkParams
+        self,
+        rp: EventProfile,
+        rt: float,
+        idx: npt.NDArray[np.int64],
+        params: LinkParams,
+        reads: Reading | None = None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """(place agreement level, wording overlap, whether it answers, whether it would without the citywide
-        rule) of a response at ``rt`` against events ``idx``."""
+        rule) of a response at ``rt`` against events ``idx``. With ``reads`` (a headline that says little: its
+        headline and body read in full), the overlap is at least the share of the event's wording that the
+        response's text holds, where the text also names the event's kind of incident if it has one: a reply that
+        restates the complaint names it, though not in its rarest terms, and a 警情通报 of a theft in the same
+        district holds a fire's «小区发生» but not its fire."""
         m = idx.size
         rc, rl = incident.place_arrays([incident.Places(rp.place_codes, rp.place_levels)] * m)
         rterms, rweights = incident.term_matrix(
@@ -190,6 +217,13 @@ class _EventIndex:
         )
         level = incident.agreement(rc, rl, self.codes[idx], self.levels[idx])
         score = incident.overlap(rterms, rweights, self.terms[idx], self.weights[idx])
+        if reads is not None:
+            weights = self.weights[idx]
+            held = np.where(np.isin(self.terms[idx], reads.codes) & (self.terms[idx] != 0), weights, 0.0).sum(axis=1)
+            total = weights.sum(axis=1)
+            contained = np.where(total > 0, held / np.maximum(total, 1e-9), 0.0)
+            named = (self.kinds[idx] == 0) | ((self.kinds[idx] & reads.kinds) != 0)
+            score = np.where(named, np.maximum(score, contained), score)
         live = rt - self.lasts[idx] <= params.live_hours * 3600
         kinds = np.full(m, rp.kinds, dtype=np.int64)
         good = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, live)
@@ -199,10 +233,19 @@ class _EventIndex:
 
 
 def _rule(
-    rp: EventProfile, event_kinds: int, level: int, r: TrackItem, own: str, event_region: str, citywide: bool
+    rp: EventProfile,
+    event_kinds: int,
+    level: int,
+    r: TrackItem,
+    own: str,
+    event_region: str,
+    citywide: bool,
+    read_in_full: bool,
 ) -> str:
     """Why a response answers an event, as the analyst reads it."""
     rule = [f"places agree at {_LEVEL_NAMES.get(level, 'no')} level"]
+    if read_in_full:
+        rule.append("its headline says little: read with its body")
     if rp.kinds & event_kinds:
         rule.append("kind: " + "、".join(incident.kinds().names_of(rp.kinds & event_kinds)))
     if citywide:
@@ -229,15 +272,18 @@ def link(
         rt = r.item_time.timestamp()
         # jurisdiction: an official source's region covers the event's place
         own = trimmed(r.source_region) if (r.source_official and r.official_response) else ""
-        idx = index.candidates(rp, rt, own, params)
+        # A headline that says little («情况通报», «关于网民反映问题的回复») is read in full with its body's start.
+        says_little = len(rp.key_terms) < WEAK_HEADLINE_TERMS
+        reads = Reading.of(r.title + "。" + r.summary[: params.response_chars]) if says_little else None
+        idx = index.candidates(rp, rt, own, params, reads)
         if idx.size == 0:
             continue
-        level, score, good, worded = index.score(rp, rt, idx, params)
+        level, score, good, worded = index.score(rp, rt, idx, params, reads)
         if not good.any():
             continue
         best = float(score[good].max())
         kinds = r.response_kinds or DEFAULT_KINDS
-        rcodes = set(rp.term_codes.tolist())
+        rcodes = set(rp.term_codes.tolist()) | (set() if reads is None else set(reads.codes.tolist()))
         for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
             e = int(idx[k])
             ev = events[e]
@@ -254,7 +300,9 @@ def link(
                     matched_terms=shared,
                     reported=not r.official_response,
                     kinds=tuple(kinds),
-                    rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k]),
+                    rule=_rule(
+                        rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k], reads is not None
+                    ),
                 )
             )
     links.sort(key=lambda x: (x.event_id, x.responded_at, x.item_id))
