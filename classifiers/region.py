@@ -11,6 +11,7 @@ the most specific place under it is returned.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -143,6 +144,38 @@ NATIONAL_SCOPE = ("全国", "我国", "31省", "31个省", "各省", "多省", "
 TITLE_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
 SOURCE_WEIGHT = 0.5
+# A place named as where someone came from or passed through («途经武汉», «从汉川乘坐大客车到汉口», «有武汉、湖北等地
+# 旅居史», «武汉返雅») is travel history, not where the matter is: in the 2020 outbreak nearly every case report names
+# 武汉 so. It still counts when nothing else is named.
+TRAVEL_WEIGHT = 0.25
+_TRAVEL_BEFORE = re.compile(r"(?:途经|途径|路过|去过|到过)$")
+_FROM_BEFORE = re.compile(r"[从由]$")
+_FROM_AFTER = re.compile(r"^[^。，；！？,;!?\s]{0,12}?(?:返|回|来|到|出发|乘|坐|离开|驾车|飞)")
+_HISTORY_AFTER = re.compile(r"^[^。，；！？,;!?\s]{0,12}?(?:旅居|居住|旅行|旅游|接触|活动|停留|逗留)史")
+_RETURN_AFTER = re.compile(r"^(?:返|回来|归来|来的|回到)")
+_LEARNED_AFTER = re.compile(r"^[^。，；！？,;!?\s]{0,12}?(?:了解|获悉|得知|获知)")  # «记者从武汉市卫健委了解到»
+_LIST_JOIN = re.compile(r"[、和及与或]?")  # «来自江西都昌、湖口、彭泽»: each of the list came from there
+
+
+def _travel(text: str, start: int, end: int, after_travel: bool) -> bool:
+    """Whether the place named at ``text[start:end]`` is where someone came from or passed through (``after_travel``:
+    the place named just before it, ending where it starts or joined to it as a list, was: «途经湖北武汉»)."""
+    before, after = text[max(0, start - 2) : start], text[end : end + 16]
+    if after_travel or _TRAVEL_BEFORE.search(before) or _HISTORY_AFTER.match(after) or _RETURN_AFTER.match(after):
+        return True
+    return bool(_FROM_BEFORE.search(before) and _FROM_AFTER.match(after) and not _LEARNED_AFTER.match(after))
+
+
+def _weighted(text: str, found: list[tuple[str, _Name, int]], weight: float) -> list[tuple[str, _Name, float]]:
+    out: list[tuple[str, _Name, float]] = []
+    travel_end = -1
+    for surface, entry, pos in found:
+        end = pos + len(surface)
+        joined = travel_end >= 0 and _LIST_JOIN.fullmatch(text[travel_end:pos]) is not None
+        travel = _travel(text, pos, end, joined)
+        travel_end = end if travel else -1
+        out.append((surface, entry, TRAVEL_WEIGHT if travel else weight))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,13 +301,13 @@ def resolve(
     mentions: list[tuple[str, _Name, float]] = []
     title_found, body_found = found if found is not None else (None, None)
     if title:
-        for surface, entry, _pos in gaz.find(title) if title_found is None else title_found:
-            mentions.append((surface, entry, TITLE_WEIGHT))
+        mentions += _weighted(title, gaz.find(title) if title_found is None else title_found, TITLE_WEIGHT)
     # The provinces a headline names (a body's lead standing in for one names none: its dateline is the reporter's).
-    title_provinces = {e.codes[0][:2] for _s, e, _w in mentions if not e.needs_support} if headline else set()
+    title_provinces = (
+        {e.codes[0][:2] for _s, e, w in mentions if not e.needs_support and w > TRAVEL_WEIGHT} if headline else set()
+    )
     if body:
-        for surface, entry, _pos in gaz.find(body) if body_found is None else body_found:
-            mentions.append((surface, entry, BODY_WEIGHT))
+        mentions += _weighted(body, gaz.find(body) if body_found is None else body_found, BODY_WEIGHT)
     if publisher:
         for surface, entry, _pos in gaz.find(publisher):
             mentions.append((surface, entry, BODY_WEIGHT))

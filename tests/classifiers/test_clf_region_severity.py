@@ -35,6 +35,22 @@ def test_the_headlines_province_is_not_outvoted_by_the_body() -> None:
     assert classify("", lead).region_code == "420100"
 
 
+def test_a_place_someone_came_from_or_passed_through_is_not_where_the_matter_is() -> None:
+    """Travel history names 武汉 in nearly every case report of 2020: a post without a headline whose text names
+    it more often than the place of the matter was placed there, and grouped into Wuhan's outbreak."""
+    post = ("#确诊老人隐瞒致百余人密切接触#69岁四川雅安市天全人侯某有意隐瞒途经武汉汉口返雅的事实，多次在外活动。"
+            "在医生等多次询问是否有武汉、湖北等地居住和旅游史的情况下，其仍然否认。")  # fmt: skip
+    assert classify("", post).region_code == "511825"
+    returned = "1月14日，男子张某从武汉返回徐州后，出现发热症状，且否认去过武汉。在徐州启动一级响应后仍外出。"
+    assert classify("", returned).region_code == "320300"
+    assert classify("", "#武汉返京男子感染母亲致28人隔离获刑# 北京一小区").region_code == "110000"
+    # where nothing else is named, the place still counts
+    assert classify("", "从武汉回来的人请主动申报").region_code == "420100"
+    # «从…了解到» names the body a reporter asked, not a journey
+    fraud = "记者9日从上海市奉贤区人民法院了解到，造假团伙从内蒙古两家公司购入大包奶粉。"
+    assert classify("", fraud).region_code == "310120"
+
+
 def test_a_national_headline_is_not_placed_by_the_provinces_its_body_lists() -> None:
     body = "2月20日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例889例（湖北省775例）。"
     assert classify("全国新增889例，累计75465例", body).region_code is None
