@@ -236,7 +236,8 @@ class _Ruled:
     issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
     foreign: bool  # the headline names a foreign place and no domestic one
     # Why the model alone makes no issue of the headline, as evidence: it reports an authority's action on the matter
-    # (IssueRules.action_taken), or, a headline of its own, good news (IssueRules.good_news_in).
+    # (IssueRules.action_taken), or, a headline of its own, good news or an appeal to find a case's fellow travellers
+    # (IssueRules.good_news_in, tracing_in).
     issue_blocks: tuple[str, ...]
     model_input: ModelInput
     notes: dict[str, str]
@@ -370,9 +371,11 @@ class Classifier:
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
         action = self.issue_rules.action_taken(item.title)
         good_news = None if item.lead_title else self.issue_rules.good_news_in(item.title)
+        tracing = None if item.lead_title else self.issue_rules.tracing_in(item.title)
         issue_blocks = (
             *(() if action is None else (f"an authority's action in the headline: {action}",)),
             *(() if good_news is None else (f"good news in the headline: {good_news}",)),
+            *(() if tracing is None else (f"an appeal to find a case's fellow travellers: {tracing}",)),
         )
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)

@@ -44,6 +44,7 @@ class IssueRules:
     action: re.Pattern[str]
     request: re.Pattern[str]
     good_news: re.Pattern[str]
+    tracing: re.Pattern[str]
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "issue.toml") -> IssueRules:
@@ -77,6 +78,12 @@ class IssueRules:
         """The wording when the headline is good news (治愈出院, 好消息 …): a positive story, no issue by the
         model alone (``data/issue.toml``, ``good_news``)."""
         m = self.good_news.search(title)
+        return None if m is None else m.group(0)
+
+    def tracing_in(self, title: str) -> str | None:
+        """The wording when the headline is an authority's appeal to find a case's fellow travellers (急寻同乘人员):
+        a relay of its release, no issue by the model alone (``data/issue.toml``, ``tracing``)."""
+        m = self.tracing.search(title)
         return None if m is None else m.group(0)
 
     def report(

@@ -356,3 +356,21 @@ def test_good_news_in_a_headline_is_no_issue_by_the_model_but_a_posts_hashtag_is
     # the incident rule still may: a live report under good news is decided by its own cue
     fire = clf.classify("好消息！宁波仓库大火已扑灭，3人被困获救", "")
     assert fire.issue and any(e.startswith("rule: incident") for e in fire.issue_evidence)
+
+
+def test_an_appeal_to_find_a_cases_fellow_travellers_is_no_issue_by_the_model() -> None:
+    """The guide: a media relay whose substance is an official release is not an issue. A health authority's appeal
+    to find the passengers who travelled with a case names a place, a case and a train, which the model reads as a
+    case report; the appeal's wording keeps the model alone from making an issue of it. A plea to find a missing
+    person names no fellow travellers."""
+    rules = RULES.issue_rules
+    assert rules.tracing_in("急寻21日D3937次动车7号车厢在云南文山境内下车的57名乘客") == (
+        "急寻21日D3937次动车7号车厢在云南文山境内下车的57名乘客"
+    )
+    assert rules.tracing_in("急寻同乘人员！四川一确诊病例 21 日四次乘车") == "急寻同乘"
+    assert rules.tracing_in("紧急寻找G1234次列车同车人员") == "紧急寻找G1234次列车同车人员"
+    assert rules.tracing_in("急寻走失老人，家属求助") is None
+    clf = Classifier(model=model({"issue": 3.0}))
+    appeal = clf.classify("急寻内蒙古锡林浩特染病交通工具乘客", "锡林浩特市确诊病例曾乘坐以下交通工具，请同乘乘客主动报告。")
+    assert not appeal.issue and any(e.startswith("an appeal to find") for e in appeal.issue_evidence)
+    assert clf.classify("急寻走失老人，家属求助", "一名八旬老人在武汉走失，家属四处寻找。").issue
