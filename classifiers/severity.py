@@ -18,6 +18,7 @@ from yuqing.vocab import Severity
 MAJOR = Severity.MAJOR.value
 GENERAL = "general"
 NEGATION_WINDOW = 8  # prevention talk ("坚决防范遏制重大事故") is not an event
+_SENTENCE_ENDS = ("。", "！", "？", "!", "?", "；", ";")
 
 _DIGITS = {
     "零": 0,
@@ -108,6 +109,7 @@ class SeverityRules:
     needs_count: tuple[re.Pattern[str], ...]
     mass_poisoning_min: int
     negations: tuple[str, ...]
+    sentence_negations: tuple[str, ...]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
 
@@ -124,6 +126,7 @@ class SeverityRules:
             needs_count=tuple(re.compile(p) for p in raw["event_needs_count"]),
             mass_poisoning_min=int(raw["mass_poisoning_min"]),
             negations=tuple(raw["negations"]),
+            sentence_negations=tuple(raw["sentence_negations"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
         )
@@ -168,7 +171,12 @@ def assess(
 
     def negated(start: int, end: int) -> bool:
         around = text[max(0, start - NEGATION_WINDOW) : end + NEGATION_WINDOW]
-        return any(neg in around for neg in rules.negations)
+        if any(neg in around for neg in rules.negations):
+            return True
+        # A condition, a supposition or a time years ago («如果货车出现自燃，发生爆炸», «前几年…锅炉爆炸事件») holds to
+        # its sentence's end.
+        sentence = text[max(text.rfind(stop, 0, start) for stop in _SENTENCE_ENDS) + 1 : start]
+        return any(h in sentence for h in rules.sentence_negations)
 
     for rx in rules.grade:
         for m in rx.finditer(text):
@@ -179,9 +187,12 @@ def assess(
     # toll under the thresholds: «燃气爆炸致1死3伤» is a general incident (docs/design.md "Severity").
     stated_below = bool(counts) and not evidence
     for rx in rules.events:
-        ev = rx.search(text)
-        if ev and not negated(ev.start(), ev.end()) and not stated_below:
-            evidence.append(f"event: {ev.group(0)}")
+        if stated_below:
+            break
+        for ev in rx.finditer(text):
+            if not negated(ev.start(), ev.end()):
+                evidence.append(f"event: {ev.group(0)}")
+                break
     for rx in rules.needs_count:
         nc = rx.search(text)
         if nc:

@@ -77,6 +77,26 @@ def test_a_hazard_reported_is_not_a_major_emergency_that_happened() -> None:
     assert boom.severity == "major_emergency", boom.severity_evidence
 
 
+def test_what_might_happen_what_did_not_and_what_happened_years_ago_start_no_clock() -> None:
+    """A board message names a major accident to say why its matter is urgent: as a supposition that holds to its
+    sentence's end, a fear, one that did not happen, or one of years ago. None is the incident it reports."""
+    cases = [
+        ("反映B区锦苑小区货车乱停问题", "货车长期停在楼下。如果货车出现自燃，发生爆炸，居民的生命安全谁来保障？"),
+        ("反映C县一工厂锅炉超压运行", "锅炉超负荷运行。试想，锅炉一旦失控，甚至发生列车脱轨的重大事故，后果严重。"),
+        ("反映D区小区电梯故障频发", "电梯一个月坏了五次，就真不担心出现重大安全事故吗？"),
+        ("反映E区某楼盘资质问题", "开发商宣称未发生过重大工程质量事故，但房屋裂缝很多。"),
+        ("反映F区老旧小区改造", "小区管网老化，早几年曾发生过某居民家燃气爆炸事件，至今无人维修。"),
+        ("G村村民房屋后护坡垮塌", "一场大雨后我家后面的护坡垮塌，严重威胁我的安全。"),
+    ]
+    for title, body in cases:
+        tags = classify(title, body)
+        assert tags.severity == "general", (title, tags.severity_evidence)
+    # a condition ends with its sentence: the next sentence's explosion happened
+    happened = classify("H市化工厂发生爆炸", "如果不是及时疏散，后果更严重。今晨6时许，H市一化工厂发生爆炸，现场浓烟滚滚。")
+    assert happened.severity == "major_emergency", happened.severity_evidence
+    assert classify("I市一居民楼倒塌", "今晨，I市一栋六层居民楼突然倒塌。").severity == "major_emergency"
+
+
 def test_source_region_fallback() -> None:
     tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
     assert tags.region_code == "110000"
