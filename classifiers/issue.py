@@ -23,6 +23,11 @@ def _rx(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) if patterns else "(?!)")
 
 
+def _first(rx: re.Pattern[str], text: str) -> str | None:
+    m = rx.search(text)
+    return None if m is None else m.group(0)
+
+
 REQUEST_CHARS = 16  # how far before an action verb a request word makes it a request (请求依法查处)
 
 
@@ -77,14 +82,12 @@ class IssueRules:
     def good_news_in(self, title: str) -> str | None:
         """The wording when the headline is good news (治愈出院, 好消息 …): a positive story, no issue by the
         model alone (``data/issue.toml``, ``good_news``)."""
-        m = self.good_news.search(title)
-        return None if m is None else m.group(0)
+        return _first(self.good_news, title)
 
     def tracing_in(self, title: str) -> str | None:
         """The wording when the headline is an authority's appeal to find a case's fellow travellers (急寻同乘人员):
         a relay of its release, no issue by the model alone (``data/issue.toml``, ``tracing``)."""
-        m = self.tracing.search(title)
-        return None if m is None else m.group(0)
+        return _first(self.tracing, title)
 
     def report(
         self, title: str, place_level: int, headline_places: Sequence[tuple[int, int]], foreign: bool

@@ -541,6 +541,14 @@ def overlap(ta: I64, wa: F32, tb: I64, wb: F32) -> npt.NDArray[np.float64]:
     return np.where(total > 0, shared / np.maximum(total, 1e-9), 0.0)
 
 
+def held(ta: I64, wa: F32, codes: I64) -> npt.NDArray[np.float64]:
+    """Per row of a (codes, weights) matrix (0-padded): the share of its weight whose terms are among ``codes``
+    (what of an event's wording a response's text holds)."""
+    total = wa.sum(axis=1)
+    shared = np.where(np.isin(ta, codes) & (ta != 0), wa, 0.0).sum(axis=1)
+    return np.where(total > 0, shared / np.maximum(total, 1e-9), 0.0)
+
+
 def decide(
     level: I64,
     kinds_a: I64,

@@ -218,11 +218,8 @@ class _EventIndex:
         level = incident.agreement(rc, rl, self.codes[idx], self.levels[idx])
         score = incident.overlap(rterms, rweights, self.terms[idx], self.weights[idx])
         if reads is not None:
-            weights = self.weights[idx]
-            held = np.where(np.isin(self.terms[idx], reads.codes) & (self.terms[idx] != 0), weights, 0.0).sum(axis=1)
-            total = weights.sum(axis=1)
-            contained = np.where(total > 0, held / np.maximum(total, 1e-9), 0.0)
             named = (self.kinds[idx] == 0) | ((self.kinds[idx] & reads.kinds) != 0)
+            contained = incident.held(self.terms[idx], self.weights[idx], reads.codes)
             score = np.where(named, np.maximum(score, contained), score)
         live = rt - self.lasts[idx] <= params.live_hours * 3600
         kinds = np.full(m, rp.kinds, dtype=np.int64)
