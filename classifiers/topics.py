@@ -172,6 +172,8 @@ class TopicTagger:
         # "any marker is a substring of the title", as one search each.
         self._foreign = _any_of(rules.foreign_markers)
         self._domestic = _any_of(rules.domestic_markers)
+        # «韩国全国…», «日本国内…»: right after a foreign country's name these domestic markers are that country's.
+        self._foreign_own = re.compile(f"(?:{self._foreign.pattern})(?:全国|国内)")
         self._digest_ac = acr.AhoCorasick(list(rules.digest_patterns) or ["\x00"])
         self._bcache: tuple[str, list[int], list[int], dict[int, set[int]]] | None = None
         self._jieba = rjieba.Jieba()
@@ -350,8 +352,10 @@ class TopicTagger:
                     acc.terms[term] = acc.terms.get(term, 0.0) + contribution
 
     def foreign(self, title: str) -> bool:
-        """The headline names a foreign place and no domestic marker."""
-        return self._foreign.search(title) is not None and self._domestic.search(title) is None
+        """The headline names a foreign place and no domestic marker (a foreign country's own «全国», «国内» is none)."""
+        if self._foreign.search(title) is None:
+            return False
+        return self._domestic.search(self._foreign_own.sub("", title) if "国" in title else title) is None
 
     @property
     def digest_patterns(self) -> tuple[str, ...]:
@@ -401,7 +405,7 @@ class TopicTagger:
             seen.add(idx)
             for topic, weight in self._neg_entries[idx]:
                 negatives[topic] = negatives.get(topic, 0.0) + weight
-        foreign = self._foreign.search(item.title) is not None and self._domestic.search(item.title) is None
+        foreign = self.foreign(item.title)
         out: list[TopicTag] = []
         for i, acc in sorted(accs.items()):
             spec = self.specs[i]

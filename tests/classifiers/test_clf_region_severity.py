@@ -65,6 +65,11 @@ def test_a_foreign_incident_is_never_a_major_emergency_here() -> None:
     assert abroad.severity == "general"
     assert "foreign headline: no response clock here" in abroad.severity_evidence
     assert classify("湖北一化工厂爆炸已致12人死亡", "").severity == "major_emergency"
+    # a foreign country's own «全国», «国内» is no domestic marker; the country's name alone is no foreign one
+    korea = classify("韩国全国进入同传染病的战争阶段，累计确诊5186例，死亡31人", "")
+    assert korea.severity == "general", korea.severity_evidence
+    assert classify("日本国内确诊新冠肺炎898例，死亡31例", "据日本广播协会报道。").severity == "general"
+    assert classify("中韩航线：韩国入境者在国内发生聚集性感染，已致12人死亡", "").severity == "major_emergency"
 
 
 def test_a_hazard_reported_is_not_a_major_emergency_that_happened() -> None:
