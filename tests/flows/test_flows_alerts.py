@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_flows_harness import _run_records
+from test_flows_harness import _run_records, the_artifact
 
 from flows.ingest import ingest
 from tests.alerts.robots import Robots
@@ -57,7 +57,7 @@ def test_the_ingest_flow_alerts_and_shows_a_failed_channel(
     _run, artifacts, task_runs = _run_records(state.state_details.flow_run_id)
     (alerts_task,) = [t for t in task_runs if t.name.startswith("alerts")]
     assert alerts_task.state is not None and alerts_task.state.is_failed()
-    (report,) = [a for a in artifacts if a.key == "alerts-report"]
+    report = the_artifact(artifacts, "alerts-report")
     assert "FAILED" in report.data and "duty-wecom" in report.data and "HTTP 500" in report.data
     with Warehouse.open(world.db) as wh:
         states = dict(wh.con.execute("SELECT channel, state FROM alerts").fetchall())
