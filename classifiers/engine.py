@@ -235,9 +235,7 @@ class _Ruled:
     official_item: bool  # an official response, or from an official source or publisher: never an issue
     issue_rule: str | None  # the incident/complaint rule's evidence (classifiers/issue.py)
     foreign: bool  # the headline names a foreign place and no domestic one
-    # Why the model alone makes no issue of the headline, as evidence: it reports an authority's action on the matter
-    # (IssueRules.action_taken), or, a headline of its own, good news or an appeal to find a case's fellow travellers
-    # (IssueRules.good_news_in, tracing_in).
+    # Why the model alone makes no issue of the headline, as evidence (IssueRules.model_blocks).
     issue_blocks: tuple[str, ...]
     model_input: ModelInput
     notes: dict[str, str]
@@ -246,9 +244,10 @@ class _Ruled:
     def model_issue_blocked(self) -> bool:
         """The model alone does not make an issue of a headline reporting an authority's action on the matter (a
         raid, a seizure, a ban): the matter is answered by it (labelling guide); nor of good news in a headline of
-        its own (patients cured and discharged), a positive story by the guide. A relay of an official release is
-        left to the model, which learned it from the labels: the relay rule also fires on citizen messages that
-        quote a fine or a finding (罚款, 处理结果), and blocking on it cost more issues than it saved."""
+        its own (patients cured and discharged), a positive story by the guide, nor of a relayed appeal to find a
+        case's fellow travellers, an official release. Other relays of an official release are left to the model,
+        which learned them from the labels: the relay rule also fires on citizen messages that quote a fine or a
+        finding (罚款, 处理结果), and blocking on it cost more issues than it saved."""
         return bool(self.issue_blocks)
 
 
@@ -369,14 +368,7 @@ class Classifier:
         # 求助 posts), against 165 in 168 in headlines; the model judges such posts.
         if not (official_item or item.factcheck or item.piyao_label is not None or item.lead_title):
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
-        action = self.issue_rules.action_taken(item.title)
-        good_news = None if item.lead_title else self.issue_rules.good_news_in(item.title)
-        tracing = None if item.lead_title else self.issue_rules.tracing_in(item.title)
-        issue_blocks = (
-            *(() if action is None else (f"an authority's action in the headline: {action}",)),
-            *(() if good_news is None else (f"good news in the headline: {good_news}",)),
-            *(() if tracing is None else (f"an appeal to find a case's fellow travellers: {tracing}",)),
-        )
+        issue_blocks = self.issue_rules.model_blocks(item.title, own_headline=not item.lead_title)
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         sev, sev_evidence = found.severity, found.severity_evidence

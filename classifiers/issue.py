@@ -89,6 +89,19 @@ class IssueRules:
         a relay of its release, no issue by the model alone (``data/issue.toml``, ``tracing``)."""
         return _first(self.tracing, title)
 
+    def model_blocks(self, title: str, own_headline: bool) -> tuple[str, ...]:
+        """Why the model alone makes no issue of ``title``, as evidence (empty: nothing keeps it from it): the headline
+        reports an authority's action on the matter, or, in a headline of the item's own (``own_headline``: not a
+        post's first words standing in for one, where a hashtag may say it), good news or an appeal to find a case's
+        fellow travellers."""
+        found = [("an authority's action in the headline", self.action_taken(title))]
+        if own_headline:
+            found += [
+                ("good news in the headline", self.good_news_in(title)),
+                ("an appeal to find a case's fellow travellers", self.tracing_in(title)),
+            ]
+        return tuple(f"{why}: {wording}" for why, wording in found if wording is not None)
+
     def report(
         self, title: str, place_level: int, headline_places: Sequence[tuple[int, int]], foreign: bool
     ) -> str | None:

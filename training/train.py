@@ -50,7 +50,7 @@ TOPICS = DEFAULT_TOPICS  # the eight priority topics, in the guide's order
 LABELS = (*TOPICS, "official_response", "issue")
 ISSUE = LABELS.index("issue")
 # Columns of the rules' verdicts beyond one per label: the item is official (never an issue), and the model alone
-# may not make it an issue (a headline reporting an authority's action, or good news: ``_Ruled.model_issue_blocked``).
+# may not make it an issue (an authority's action, good news, a tracing appeal: ``_Ruled.model_issue_blocked``).
 OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED = len(LABELS), len(LABELS) + 1
 OVERRULE_MIN_GAIN = 0.01  # F1 an overrule margin must add on the threshold items to be used
 LABEL_DIR = ROOT / "training" / "labels"
