@@ -11,7 +11,7 @@ of the same items (it is much slower than the classifier) and compared per item.
 The two are timed side by side: each of ``--runs`` rounds times one classifier pass over all items
 and one jieba pass over the subsample, so both see the same machine load. The garbage collector is
 off while either is timed. Prints items/s (medians over the rounds, wall clock and CPU time), the
-ratio, peak memory and start-up time of a fresh process.
+ratio, peak memory and the start-up of a whole ``yuqing tag`` process on one line.
 """
 
 from __future__ import annotations
@@ -77,16 +77,21 @@ def load_pool() -> list[tuple[str, str]]:
 
 
 def startup_seconds(runs: int) -> float:
-    code = (
-        "import time; t=time.perf_counter(); import classifiers; "
-        "classifiers.Classifier.default(); print(time.perf_counter()-t)"
-    )
+    """Median wall time of a whole ``yuqing tag`` process on one line: interpreter, imports, the
+    classifier's build, one item and exit, timed from outside as a user waits for it."""
+    line = json.dumps({"id": "startup", "title": "某地拖欠农民工工资", "summary": ""}, ensure_ascii=False)
     times = []
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "yuqing.cli", "tag"],
+            input=line + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         )
-        times.append(float(out.stdout.strip()))
+        times.append(time.perf_counter() - t)
     return statistics.median(times)
 
 
@@ -106,8 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pool {len(pool)} texts; sampled {len(items)} items, mean {chars:.0f} chars/item")
 
     startup = startup_seconds(args.runs)
-    verdict = "met" if startup < 1.0 else "NOT met"
-    print(f"start-up (fresh process: import + load), median of {args.runs}: {startup:.3f} s (goal < 1 s: {verdict})")
+    verdict = "met" if startup < 0.5 else "NOT met"
+    print(
+        f"start-up (a whole `yuqing tag` process on one line), median of {args.runs}: {startup:.3f} s "
+        f"(goal < 0.5 s: {verdict})"
+    )
 
     import jieba
 

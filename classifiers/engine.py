@@ -122,7 +122,9 @@ class _OnePass:
         # Per pattern: (topic k, negative k, place k, roles), -1 where the pattern has no such role.
         self._route = list(zip(topic, negative, place, roles, strict=True))
         self._gate_of = [self.patterns[i] if r & _OFFICIAL_GATE else "" for i, r in enumerate(roles)]
-        self._ac = acr.AhoCorasick(self.patterns or ["\x00"], implementation=acr.Implementation.DFA)
+        # A contiguous NFA, not a DFA: it scans as fast here (the scan is ~5 % of an item's time) and
+        # builds in a fifth of the time (7 ms against 32 ms for ~7,000 patterns), which every start-up pays.
+        self._ac = acr.AhoCorasick(self.patterns or ["\x00"], implementation=acr.Implementation.ContiguousNFA)
 
     def scan(self, title: str, body: str) -> _Hits:
         found = self._ac.find_matches_as_indexes(title + _SEP + body, overlapping=True)

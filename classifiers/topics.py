@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 import ahocorasick_rs as acr
-import rjieba
 
+from classifiers._segmenter import jieba_class
 from classifiers._text import Parsed
 from classifiers.lexicon import ContextRule, SharedRules, TopicSpec
 from yuqing.models import TopicTag
@@ -176,7 +176,7 @@ class TopicTagger:
         self._foreign_own = re.compile(f"(?:{self._foreign.pattern})(?:全国|国内)")
         self._digest_ac = acr.AhoCorasick(list(rules.digest_patterns) or ["\x00"])
         self._bcache: tuple[str, list[int], list[int], dict[int, set[int]]] | None = None
-        self._jieba = rjieba.Jieba()
+        self._jieba = jieba_class()()
         for term in self._patterns:
             if len(term) >= 2 and not term.isascii() and not self._jieba.has_word(term):
                 self._jieba.add_word(term, None, None)
