@@ -194,10 +194,21 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         ("housing_finance", "某投资咨询公司停息不还本", "", True),
         ("housing_finance", "请依法查处特大电信诈骗案", "很多学生的钱被骗。", False),
         ("housing_finance", "网红主播诈骗粉丝感情", "主播在直播中编造身世。", False),
+        # The guide: wage arrears is an employer owing staff their pay; owed rent or a refund is not, even when it
+        # is called 血汗钱.
+        ("wage_arrears", "举报某酒店拖欠租金", "合同许诺每月给予租金，拖欠的租金都是血汗钱。", False),
+        ("wage_arrears", "某培训机构的退费被克扣", "考试不过全额退费的承诺没有兑现。", False),
+        ("wage_arrears", "某项目拖欠农民工血汗钱", "", True),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
     assert (topic in slugs(title, text)) is tagged
+
+
+def test_china_and_abroad_is_no_foreign_headline() -> None:
+    # 中外媒体 holds 外媒, a foreign marker; with China named, the matter is domestic and keeps its topics.
+    assert "food_drug_safety" in slugs("中外媒体聚焦某地学校食堂食物中毒事件", "")
+    assert slugs("外媒聚焦日本一学校食堂食物中毒事件", "") == []
 
 
 def test_frontline_epidemic_medical_work_is_epidemic_alone() -> None:
