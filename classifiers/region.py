@@ -155,6 +155,10 @@ _HISTORY_AFTER = re.compile(r"^[^。，；！？,;!?\s]{0,12}?(?:旅居|居住|�
 _RETURN_AFTER = re.compile(r"^(?:返|回来|归来|来的|回到)")
 _LEARNED_AFTER = re.compile(r"^[^。，；！？,;!?\s]{0,12}?(?:了解|获悉|得知|获知)")  # «记者从武汉市卫健委了解到»
 _LIST_JOIN = re.compile(r"[、和及与或]?")  # «来自江西都昌、湖口、彭泽»: each of the list came from there
+# A native place («湖北孝感人，现住…», «武汉籍男子»): where someone is from, as a case report or a profile gives it,
+# not where the matter is. Only 籍, or 人 closing a clause: «武汉人在行动» is about the city's people.
+_NATIVE_AFTER = re.compile(r"(?:籍|人(?=[，,。；;、）)\s]))")
+_NATIVE_BEFORE = re.compile(r"(?:籍贯[为是：:]?|祖籍|老家[在是]?)$")  # «籍贯为贵州省毕节市黔西县»
 
 
 def _travel(text: str, start: int, end: int, after_travel: bool) -> bool:
@@ -162,6 +166,8 @@ def _travel(text: str, start: int, end: int, after_travel: bool) -> bool:
     the place named just before it, ending where it starts or joined to it as a list, was: «途经湖北武汉»)."""
     before, after = text[max(0, start - 2) : start], text[end : end + 16]
     if after_travel or _TRAVEL_BEFORE.search(before) or _HISTORY_AFTER.match(after) or _RETURN_AFTER.match(after):
+        return True
+    if _NATIVE_BEFORE.search(text, max(0, start - 4), start):
         return True
     return bool(_FROM_BEFORE.search(before) and _FROM_AFTER.match(after) and not _LEARNED_AFTER.match(after))
 
@@ -175,6 +181,16 @@ def _weighted(text: str, found: list[tuple[str, _Name, int]], weight: float) -> 
         travel = _travel(text, pos, end, joined)
         travel_end = end if travel else -1
         out.append((surface, entry, TRAVEL_WEIGHT if travel else weight))
+    # A native place, with the places that lead up to it («湖北孝感人»: 湖北 too), weighs as travel history does.
+    native_start = -1
+    for k in range(len(found) - 1, -1, -1):
+        surface, entry, pos = found[k]
+        end = pos + len(surface)
+        if end == native_start or _NATIVE_AFTER.match(text, end):
+            out[k] = (surface, entry, TRAVEL_WEIGHT)
+            native_start = pos
+        else:
+            native_start = -1
     return out
 
 

@@ -51,6 +51,20 @@ def test_a_place_someone_came_from_or_passed_through_is_not_where_the_matter_is(
     assert classify("", fraud).region_code == "310120"
 
 
+def test_a_native_place_is_not_where_the_matter_is() -> None:
+    """A case report gives where the patient is from («毕节人», «湖北孝感人», «籍贯为…») beside where they live and
+    fell ill; the matter is where they are."""
+    assert classify("", "#贵州1个月女婴确诊新型肺炎#：毕节人，住贵阳").region_code == "520100"
+    report = "患者，男，45岁，湖北孝感人，现住北京市朝阳区，1月20日确诊。湖北孝感"
+    assert classify("北京新增1例确诊", report).region_code == "110105"
+    assert classify("", "一名武汉籍男子在广州确诊").region_code == "440100"
+    profile = "患儿籍贯为贵州省毕节市黔西县，现居住地为贵州省贵阳市南明区花果园，就诊于贵州省人民医院。"
+    assert classify("", profile).region_code == "520102"
+    # the city's people as the subject («武汉人在行动») are the city's matter, and the place still counts alone
+    assert classify("", "武汉人在行动").region_code == "420100"
+    assert classify("", "湖北孝感人，求助").region_code == "420900"
+
+
 def test_a_national_headline_is_not_placed_by_the_provinces_its_body_lists() -> None:
     body = "2月20日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例889例（湖北省775例）。"
     assert classify("全国新增889例，累计75465例", body).region_code is None
