@@ -134,6 +134,24 @@ BLOCKERS = (
     "中华人民共和国",
     "全国",
     "内蒙古大学",
+    # A person, a verb and bodies whose names hold a county's short name (南山, 会同, 公安, 新华, 三元, 江南).
+    "钟南山",
+    "会同当地",
+    "会同有关",
+    "会同相关",
+    "会同各",
+    "公安局",
+    "公安厅",
+    "公安部",
+    "公安机关",
+    "公安分局",
+    "公安民警",
+    "公安干警",
+    "新华社",
+    "新华网",
+    "新华视点",
+    "三元桥",
+    "江南大学",
 )
 
 # A headline of the whole country's figures or affairs («全国新增…», «31省区市…», «我国首次…») that names no place,
@@ -350,6 +368,22 @@ def resolve(
         prov = source_code[:2]
         province_score[prov] = province_score.get(prov, 0.0) + SOURCE_WEIGHT
         first_seen.setdefault(prov, len(mentions))
+    # A county's short name that needs support counts for the province once its own city is named (宽城, 围场 and
+    # 丰宁 after 承德市): a case report names its city once and its counties many times. A province named somewhere
+    # is no such support: 新华 (新华社), 公安 (公安厅) and 三元 (三元桥) are counties of a province a text may list.
+    places = gaz.places
+    named_cities = {
+        e.codes[0] for _s, e, _w in mentions if not e.needs_support and places[e.codes[0]].level == RegionLevel.CITY
+    }
+    for idx, (_surface, entry, weight) in enumerate(mentions):
+        if not entry.needs_support:
+            continue
+        for code in entry.codes:
+            if places[code].parent in named_cities:
+                prov = code[:2]
+                province_score[prov] = province_score.get(prov, 0.0) + weight
+                first_seen.setdefault(prov, idx)
+                break
     if not province_score:
         return None
     # A province the headline names is where the matter is: the body's places may refine it («广西» then 北海市) but

@@ -65,6 +65,21 @@ def test_a_native_place_is_not_where_the_matter_is() -> None:
     assert classify("", "湖北孝感人，求助").region_code == "420900"
 
 
+def test_a_citys_counties_count_for_its_province_once_the_city_is_named() -> None:
+    """A case report names its city once and its counties (short names that need support) many times; those count
+    for the province once their city is named, not because some province is."""
+    report = ("承德市报告新增确诊病例1例。第一例，男，宽城县人，从武昌乘列车到北京，打车回宽城。第二例，男，围场人，"
+              "从北京乘大巴到围场。第三例，丰宁人，丰宁隔离。北京西站，北京。")  # fmt: skip
+    assert classify("", report).region_code[:4] == "1308"
+
+
+def test_names_that_hold_a_place_name_do_not_name_it() -> None:
+    # a person (钟南山), a verb (会同当地…), bodies (公安厅, 新华社): not 南山区, 会同县, 公安县, 新华区
+    assert classify("", "钟南山在广州接受采访。").region_code == "440100"
+    assert classify("", "湖北省公安厅通报，公安机关会同当地卫健部门排查。").region_code == "420000"
+    assert classify("", "新华社北京电 河南郑州执法人员查扣工业盐。").region_code == "410100"
+
+
 def test_a_national_headline_is_not_placed_by_the_provinces_its_body_lists() -> None:
     body = "2月20日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例889例（湖北省775例）。"
     assert classify("全国新增889例，累计75465例", body).region_code is None
