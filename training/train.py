@@ -358,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
 
     grid = (args.c,) if args.c else C_GRID
     results: dict[float, tuple[float, np.ndarray, np.ndarray, np.ndarray]] = {}
-    drawn = ~np.array([i in uncertain_ids() for i in ids])  # thresholds: not on the uncertainty sample
+    uncertain = uncertain_ids()
+    drawn = ~np.array([i in uncertain for i in ids])  # thresholds: not on the uncertainty sample
     for c in grid:
         margin = cross_validate(x, y, strata, args.folds, c)
         thr = best_thresholds(margin[drawn], y[drawn], rules[drawn], not_message[drawn])
@@ -389,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
             "official_response": prf(y[m, 8], pred[m, 8]),
             "issue": prf(y[m, 9], pred[m, 9]),
         }
-    natural = np.array([i in natural_ids() for i in ids])
+    natural_set = natural_ids()
+    natural = np.array([i in natural_set for i in ids])
     cv_natural = scores(y[natural], pred[natural], not_message[natural])
     halves = held_out_thresholds(margin, y, rules, has_body, drawn, natural, not_message)
     report: dict[str, Any] = {
