@@ -180,8 +180,9 @@ _NATIVE_BEFORE = re.compile(r"(?:籍贯[为是：:]?|祖籍|老家[在是]?)$") 
 
 
 def _travel(text: str, start: int, end: int, after_travel: bool) -> bool:
-    """Whether the place named at ``text[start:end]`` is where someone came from or passed through (``after_travel``:
-    the place named just before it, ending where it starts or joined to it as a list, was: «途经湖北武汉»)."""
+    """Whether the place named at ``text[start:end]`` is where someone came from, passed through or is a native of
+    (``after_travel``: the place named just before it, ending where it starts or joined to it as a list, was:
+    «途经湖北武汉», «籍贯为贵州省毕节市»)."""
     before, after = text[max(0, start - 2) : start], text[end : end + 16]
     if after_travel or _TRAVEL_BEFORE.search(before) or _HISTORY_AFTER.match(after) or _RETURN_AFTER.match(after):
         return True
@@ -418,7 +419,6 @@ def resolve(
     if len(cand) == 1:
         best = next(iter(cand))
     else:
-        places = gaz.places
         ancestors = gaz.ancestors
 
         def rank(code: str) -> tuple[int, float, int]:
