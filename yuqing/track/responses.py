@@ -45,6 +45,12 @@ DEFAULT_KINDS = (Milestone.FIRST_INFORMATION.value, Milestone.FIRST_RESPONSE.val
 WEAK_HEADLINE_TERMS = 3  # a response headline with fewer rare terms than this is looked up by place too
 
 
+def says_little(rp: EventProfile) -> bool:
+    """A response headline with too few rare terms to say which incident («情况通报», «网友留言答复»): it is looked
+    up by the place it names and read in full with its body."""
+    return len(rp.key_terms) < WEAK_HEADLINE_TERMS
+
+
 # A response names its incident in fewer words than a second report does (a notice's title is mostly its
 # genre): the bar is lower than grouping's at every level of place agreement.
 LINK_THRESHOLDS = incident.Thresholds(
@@ -175,7 +181,7 @@ class _EventIndex:
         its body's jurisdiction ``own`` (empty: any)."""
         # Candidates share a term with the event; a response that says little («情况通报») or names a kind
         # of incident is also looked up by the city it names (its place, kind and body deciding).
-        weak = len(rp.key_terms) < WEAK_HEADLINE_TERMS or rp.kinds != 0
+        weak = says_little(rp) or rp.kinds != 0
         terms = rp.term_codes.tolist() if reads is None else [*rp.term_codes.tolist(), *reads.codes.tolist()]
         window = params.window_days * 86400
         cand: set[int] = set()
@@ -270,8 +276,7 @@ def link(
         # jurisdiction: an official source's region covers the event's place
         own = trimmed(r.source_region) if (r.source_official and r.official_response) else ""
         # A headline that says little («情况通报», «关于网民反映问题的回复») is read in full with its body's start.
-        says_little = len(rp.key_terms) < WEAK_HEADLINE_TERMS
-        reads = Reading.of(r.title + "。" + r.summary[: params.response_chars]) if says_little else None
+        reads = Reading.of(r.title + "。" + r.summary[: params.response_chars]) if says_little(rp) else None
         idx = index.candidates(rp, rt, own, params, reads)
         if idx.size == 0:
             continue
