@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "10"
+CODE_VERSION = "11"
 
 
 def data_version(*dirs: Path) -> str:
@@ -363,14 +363,18 @@ class Classifier:
         places = self.gazetteer.places
         headline_places = [(pos, 2 * places[e.codes[0]].level) for _s, e, pos in found.title_places]
         place_level = max([place_level, *(level for _pos, level in headline_places)])
-        foreign = self.tagger.foreign(item.title)
+        foreign_place = self.tagger.foreign_marker(item.title)
+        foreign = foreign_place is not None
         issue_rule = None
         # The rule reads a headline. A post's first words standing in for one (Weibo) are no headline: there the
         # rule's cues were right 5 times in 19 on the labelled items (a round-up, advice, a SARS memory, a call for
         # 求助 posts), against 165 in 168 in headlines; the model judges such posts.
         if not (official_item or item.factcheck or item.piyao_label is not None or item.lead_title):
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
-        issue_blocks = self.issue_rules.model_blocks(item.title, own_headline=not item.lead_title)
+        # Foreign news is no issue (the guide's issues are matters in mainland China), unless the headline also names a
+        # place here, or is a post's hashtag (#韩国累计确诊…# followed by a complaint about a court in 山西).
+        foreign_news = None if headline_places or "#" in item.title else foreign_place
+        issue_blocks = self.issue_rules.model_blocks(item.title, not item.lead_title, foreign_news)
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         sev, sev_evidence = found.severity, found.severity_evidence

@@ -89,12 +89,16 @@ class IssueRules:
         a relay of its release, no issue by the model alone (``data/issue.toml``, ``tracing``)."""
         return _first(self.tracing, title)
 
-    def model_blocks(self, title: str, own_headline: bool) -> tuple[str, ...]:
+    def model_blocks(self, title: str, own_headline: bool, foreign: str | None = None) -> tuple[str, ...]:
         """Why the model alone makes no issue of ``title``, as evidence (empty: nothing keeps it from it): the headline
-        reports an authority's action on the matter, or, in a headline of the item's own (``own_headline``: not a
-        post's first words standing in for one, where a hashtag may say it), good news or an appeal to find a case's
-        fellow travellers."""
-        found = [("an authority's action in the headline", self.action_taken(title))]
+        is foreign news (``foreign``: the foreign place it names, with no domestic one; the guide's issues are
+        matters in mainland China), or reports an authority's action on the matter, or, in a headline of the item's
+        own (``own_headline``: not a post's first words standing in for one, where a hashtag may say it), good news
+        or an appeal to find a case's fellow travellers."""
+        found = [
+            ("a foreign headline", foreign),
+            ("an authority's action in the headline", self.action_taken(title)),
+        ]
         if own_headline:
             found += [
                 ("good news in the headline", self.good_news_in(title)),

@@ -72,6 +72,8 @@ class SharedRules:
     lead_as_title_chars: int
     foreign_markers: tuple[str, ...]
     domestic_markers: tuple[str, ...]
+    foreign_lookalikes: tuple[str, ...] = ()
+    masked_place: str = "(?!)"  # a pattern: a place a message board masked (A市), domestic
     head_terms: frozenset[str] = frozenset()
 
 
@@ -87,6 +89,15 @@ def _strs(d: dict[str, Any], key: str, where: Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise LexiconError(f"{where}: {key} must be a list of strings")
     return tuple(value)
+
+
+def _pattern(d: dict[str, Any], key: str, where: Path) -> str:
+    value = d.get(key, "(?!)")
+    try:
+        re.compile(value)
+    except (TypeError, re.error) as exc:
+        raise LexiconError(f"{where}: {key} must be a regular expression: {exc}") from None
+    return str(value)
 
 
 def _weights(d: dict[str, Any], key: str, where: Path) -> dict[str, float]:
@@ -191,6 +202,8 @@ def load_shared_rules(path: Path = DATA_DIR / "rules.toml") -> SharedRules:
         lead_as_title_chars=int(_num(raw, "lead_as_title_chars", 40, path)),
         foreign_markers=_strs(raw, "foreign_markers", path),
         domestic_markers=_strs(raw, "domestic_markers", path),
+        foreign_lookalikes=_strs(raw, "foreign_lookalikes", path),
+        masked_place=_pattern(raw, "masked_place", path),
         head_terms=frozenset(_strs(raw, "head_terms", path)),
     )
 

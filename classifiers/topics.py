@@ -171,7 +171,8 @@ class TopicTagger:
         self._ac = acr.AhoCorasick(scan_patterns)
         # "any marker is a substring of the title", as one search each.
         self._foreign = _any_of(rules.foreign_markers)
-        self._domestic = _any_of(rules.domestic_markers)
+        self._domestic = re.compile(f"{_any_of(rules.domestic_markers).pattern}|{rules.masked_place}")
+        self._lookalike = _any_of(rules.foreign_lookalikes)
         # «韩国全国…», «日本国内…»: right after a foreign country's name these domestic markers are that country's.
         self._foreign_own = re.compile(f"(?:{self._foreign.pattern})(?:全国|国内)")
         self._digest_ac = acr.AhoCorasick(list(rules.digest_patterns) or ["\x00"])
@@ -352,10 +353,22 @@ class TopicTagger:
                     acc.terms[term] = acc.terms.get(term, 0.0) + contribution
 
     def foreign(self, title: str) -> bool:
-        """The headline names a foreign place and no domestic marker (a foreign country's own «全国», «国内» is none)."""
-        if self._foreign.search(title) is None:
-            return False
-        return self._domestic.search(self._foreign_own.sub("", title) if "国" in title else title) is None
+        """The headline names a foreign place and no domestic marker (a foreign country's own «全国», «国内» is none;
+        a place a message board masked, «A市», is one; «南北约1500米» names no foreign place)."""
+        return self.foreign_marker(title) is not None
+
+    def foreign_marker(self, title: str) -> str | None:
+        """The foreign place a foreign headline names first (None: the headline is not foreign, ``foreign``)."""
+        m = self._foreign.search(title)
+        if m is None:
+            return None
+        if self._lookalike.search(title) is not None:
+            title = self._lookalike.sub("", title)
+            if (m := self._foreign.search(title)) is None:
+                return None
+        if self._domestic.search(self._foreign_own.sub("", title) if "国" in title else title) is not None:
+            return None
+        return m.group(0)
 
     @property
     def digest_patterns(self) -> tuple[str, ...]:

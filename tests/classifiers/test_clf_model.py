@@ -374,3 +374,23 @@ def test_an_appeal_to_find_a_cases_fellow_travellers_is_no_issue_by_the_model() 
     appeal = clf.classify("急寻内蒙古锡林浩特染病交通工具乘客", "锡林浩特市确诊病例曾乘坐以下交通工具，请同乘乘客主动报告。")
     assert not appeal.issue and any(e.startswith("an appeal to find") for e in appeal.issue_evidence)
     assert clf.classify("急寻走失老人，家属求助", "一名八旬老人在武汉走失，家属四处寻找。").issue
+
+
+def test_foreign_news_is_no_issue_by_the_model_unless_a_place_here_or_a_hashtag_says_more() -> None:
+    """The guide: an issue is a matter in mainland China, and foreign news (a foreign incident, foreign COVID-19
+    figures) is none. The model reads «厄瓜多尔出现首例疑似病例» as a first case, so a headline naming a foreign place
+    and nothing domestic keeps the model alone from making an issue of it. A headline that names a place here too
+    is the model's to judge, and so is a Weibo post whose first words are a foreign hashtag over a complaint."""
+    clf = Classifier(model=model({"issue": 3.0}))
+    first_case = clf.classify("厄瓜多尔出现首例疑似病例", "当地时间26日晚，厄瓜多尔卫生部发表声明称，发现一例疑似病例。")
+    assert not first_case.issue and "a foreign headline: 厄瓜多尔" in first_case.issue_evidence
+    assert clf.classify("美国游客在桂林漓江落水，景区救援不力", "游客家属投诉景区救援迟缓。").issue
+    post = clf.classify("", "#韩国累计确诊4812例新冠肺炎#山西省高级法院枉法判案，求有关部门主持公道")
+    assert post.issue
+    # a place a message board masked is a place here; «南北约1500米» names no foreign place
+    assert clf.classify("A市58车贷老板跑路美国，经侦拖延办案", "经侦部门至今未立案。").issue
+    tagger = clf.tagger
+    assert tagger.foreign_marker("葡萄牙总统将主动接受2周隔离") == "葡萄牙"
+    assert tagger.foreign_marker("A市58车贷老板跑路美国") is None
+    assert tagger.foreign_marker("A4区大道黄泥圹段南北约1500米的路灯不亮") is None
+    assert tagger.foreign_marker("北约峰会在布鲁塞尔开幕") == "北约"
