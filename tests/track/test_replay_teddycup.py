@@ -7,8 +7,8 @@ Because every reply belongs to a known message, linking is measured against trut
   * the response gap the milestones compute equals the real one (答复时间 − 留言时间) exactly;
   * recall: on-topic messages (event members) whose own reply is linked to their event;
   * precision: links from a reply to an event that holds its own message.
-Measured with the classifier and linking of this writing: recall 0.986 (of 1,380 messages that open events),
-precision 0.981 (of 1,387 links); the floors below leave room for the classifier being retrained. Most misses
+Measured with the classifier and linking of this writing: recall 0.987 (of 1,351 messages that open events),
+precision 0.982 (of 1,357 links); the floors below leave room for the classifier being retrained. Most misses
 are places read apart: the messages' anonymised places (A市, M2县) leave a passing mention in a text («福建人开的»)
 to place one side.
 """
@@ -160,20 +160,22 @@ def test_linking_recall_and_precision(replay: Replay) -> None:
     assert not any(iid.startswith("tc-r-") for iid in member)  # nor join them
     linked = set(links)
     on_topic = [m for m in member if m.startswith("tc-m-")]
-    assert len(on_topic) >= 500  # measured 1,380 messages that are issues on a priority topic
+    assert len(on_topic) >= 500  # measured 1,351 messages that are issues on a priority topic
     recall = sum((member[m], replay.pairs[m].reply_id) in linked for m in on_topic) / len(on_topic)
     own = {replay.pairs[m].reply_id: member[m] for m in on_topic}
     precision = sum(own.get(reply) == event for event, reply in links) / len(links)
-    assert recall >= 0.9, recall  # measured 0.986 (0.980 before near-whole wording outweighed kinds)
-    assert precision >= 0.9, precision  # measured 0.981
+    assert recall >= 0.9, recall  # measured 0.987 (0.980 before near-whole wording outweighed kinds)
+    assert precision >= 0.9, precision  # measured 0.982
 
 
 def test_a_reply_whose_headline_names_nothing_is_linked_by_what_its_text_restates(plain_replay: Replay) -> None:
-    """The replies under «网友留言答复»: linked by the share of the message's wording their first 400 characters
-    hold (``responses.Reading``). Measured on the pairs a real link window (30 days) can see: 308 of 1,132
-    messages' own replies linked, against 7 links to another message (0.4 % were linked when such a reply was
-    read by its rarest terms). Most of the rest say nothing of the matter in their opening («留言已收悉», «经调查
-    核实…»). Links to events older than 30 days are not counted: the replay's window spans seven years."""
+    """The replies under «网友留言答复»: linked by the share of the message's wording their first 800 characters
+    hold (``responses.Reading``). Measured on the pairs a real link window (30 days) can see: 328 of 1,132
+    messages' own replies linked, against 8 links to another message (308 and 7 reading 400 characters; 0.4 % were
+    linked when such a reply was read by its rarest terms). Most of the rest say nothing of the matter in their
+    opening («留言已收悉», «经调查核实…»), or are held to the bar of unplaced events: the board masks its places
+    (A市), which the gazetteer does not know. Links to events older than 30 days are not counted: the replay's
+    window spans seven years."""
     with Warehouse.open(plain_replay.db) as wh:
         member = dict(wh.con.execute("SELECT item_id, event_id FROM event_items").fetchall())
         started = dict(wh.con.execute("SELECT event_id, started_at FROM events").fetchall())
@@ -185,5 +187,5 @@ def test_a_reply_whose_headline_names_nothing_is_linked_by_what_its_text_restate
     own = {pairs[m].reply_id: member[m] for m in member if m.startswith("tc-m-")}
     in_window = [(event, reply) for event, reply, at in links if at - started[event] <= month]
     right = sum(own.get(reply) == event for event, reply in in_window)
-    assert right / len(seen) >= 0.2, (right, len(seen))  # measured 0.272
-    assert right / len(in_window) >= 0.9, (right, len(in_window))  # measured 0.978
+    assert right / len(seen) >= 0.2, (right, len(seen))  # measured 0.290
+    assert right / len(in_window) >= 0.9, (right, len(in_window))  # measured 0.976

@@ -69,7 +69,7 @@ LINK_THRESHOLDS = incident.Thresholds(
 class LinkParams:
     window_days: float = 30.0
     keep_ratio: float = 0.9
-    response_chars: int = 400  # how much of a long response (a reply letter) to read
+    response_chars: int = 800  # how much of a long response (a reply letter) to read: its substance follows a greeting
     thresholds: incident.Thresholds = field(default_factory=lambda: LINK_THRESHOLDS)
     max_candidates: int = 2000  # events read per response key (a bound for hot keys)
     max_postings: int = 5000  # a term in more events than this is not distinctive: not a candidate key
