@@ -199,6 +199,11 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         ("wage_arrears", "举报某酒店拖欠租金", "合同许诺每月给予租金，拖欠的租金都是血汗钱。", False),
         ("wage_arrears", "某培训机构的退费被克扣", "考试不过全额退费的承诺没有兑现。", False),
         ("wage_arrears", "某项目拖欠农民工血汗钱", "", True),
+        # The guide: severe illness with no income is hardship; a disease in a health story is not. Residents
+        # without water, however they say it, are hardship by the supply rule.
+        ("hardship_livelihood", "某县尿毒症患者请求援助", "尿毒症透析七年，家里已经没钱治病，恳请政府救助。", True),
+        ("hardship_livelihood", "白血病患者迎来新疗法", "新疗法让治愈率明显提高，白血病不再是绝症。", False),
+        ("hardship_livelihood", "某小区几百户居民无水用", "物业欠交水费，自来水公司停止供水。", True),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
