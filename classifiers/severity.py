@@ -112,6 +112,7 @@ class SeverityRules:
     sentence_negations: tuple[str, ...]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
+    headline_incident: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "severity.toml") -> SeverityRules:
@@ -129,6 +130,13 @@ class SeverityRules:
             sentence_negations=tuple(raw["sentence_negations"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
+            headline_incident=tuple(raw.get("headline_incident", ())),
+        )
+
+    def names_incident(self, headline: str) -> bool:
+        """Whether a headline names an incident or an emergency (``headline_incident`` or a trigger)."""
+        return any(w in headline for w in self.headline_incident) or bool(
+            self.triggers.find_matches_as_indexes(headline)
         )
 
 
@@ -155,6 +163,8 @@ def assess(
         triggered = bool(rules.triggers.find_matches_as_indexes(title + "。" + body))
     if not triggered:
         return GENERAL, ()
+    if title and not rules.names_incident(title):
+        return GENERAL, ()  # the body's wording is background to the headline's matter
     text = title + "。" + body
     evidence: list[str] = []
     counts = casualties(text)

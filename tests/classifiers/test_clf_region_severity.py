@@ -131,6 +131,25 @@ def test_what_might_happen_what_did_not_and_what_happened_years_ago_start_no_clo
     assert classify("I市一居民楼倒塌", "今晨，I市一栋六层居民楼突然倒塌。").severity == "major_emergency"
 
 
+def test_a_major_emergency_is_the_items_own_matter_named_in_its_headline() -> None:
+    """The body's counts and grade wording make an item major only when its headline names an incident: under a
+    headline about another matter (a plea for medical costs, a bus stop's siting, a post remembering SARS) they are
+    background, which no reading of a sentence alone can tell."""
+    cases = [
+        ("F7县龙门镇居民请求医疗费减免", "本人于2013年5月19日遭受重大交通事故伤害，花去医疗费用共14万余元。"),
+        ("反映J5县环卫所公交站设置不合理的问题", "此处路段交通事故频发，在县城内重大交通事故就发生几起。"),
+        ("", "还记得那年非典，我一直没当回事儿。后来听说那个医院死亡几十人，我再也不敢大意。"),
+    ]
+    for title, body in cases:
+        tags = classify(title, body)
+        assert tags.severity == "general", (title, tags.severity_evidence)
+    # a headline that names the incident lets its body tell the toll
+    flood = classify("山西一铁矿发生透水事故", "目前已有13名矿工被困井下，救援正在进行。")
+    assert flood.severity == "major_emergency", flood.severity_evidence
+    ill = classify("惊魂学生餐：116名学生吃凉皮凉粉病倒", "学生陆续身体不适，出现食物中毒的116名学生已送医救治。")
+    assert ill.severity == "major_emergency", ill.severity_evidence
+
+
 def test_source_region_fallback() -> None:
     tags = classify("本市新冠疫苗全程接种率突破80%", "", source_region="110000")
     assert tags.region_code == "110000"

@@ -98,9 +98,9 @@ def test_most_events_a_weibo_stream_opens_are_issues(replay: Replay) -> None:
     held_out = [i for i in _openers(replay.db) if weibo_half(i) == 1]
     label = {**replay.trained, **replay.held_out}
     labelled = [label[i] for i in held_out if i in label]
-    assert len(labelled) >= len(held_out) - 3  # measured: all but one of 32
+    assert len(labelled) >= len(held_out) - 3  # measured: all but one of 31
     issues = sum(bool(row["issue"]) for row in labelled)
-    # measured 22 issues of 31 (28 of 62 before the classifier learned Weibo posts)
+    # measured 22 issues of 30 (28 of 62 before the classifier learned Weibo posts)
     assert issues >= 15
     assert issues / len(labelled) >= 0.6
 
