@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from classifiers import Classifier
 from classifiers.model import FeatureSpec, LinearModel, ModelInput, decode_key, featurize
@@ -234,6 +235,30 @@ def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_
     drawn = ~y[:, k]
     chosen_without = held_out_thresholds(margin, y, rules, everything, drawn, everything, everything, splits=2)
     assert chosen_without["environment"] < 1.0
+
+
+def test_of_thresholds_with_the_same_f1_the_most_precise_is_chosen() -> None:
+    """Between two groups of items the F1 of a threshold is flat: with 40 positives at margin 2, 30 negatives at 1
+    and 20 positives at 0, cutting above 1 and at 0 score the same (F1 0.8). The highest such threshold is chosen,
+    the one with fewer false positives, so that retraining on slightly changed items does not move the line across
+    the flat part."""
+    from training.train import LABELS as TRAIN_LABELS
+    from training.train import best_thresholds, combine, prf
+
+    k = TRAIN_LABELS.index("issue")
+    n = 200
+    y = np.zeros((n, len(TRAIN_LABELS)), bool)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)
+    margin = np.full((n, len(TRAIN_LABELS)), -5.0)
+    margin[:40, k], y[:40, k] = 2.0, True
+    margin[40:70, k] = 1.0
+    margin[70:90, k], y[70:90, k] = 0.0, True
+    official = TRAIN_LABELS.index("official_response")
+    margin[190:, official], y[190:, official] = 5.0, True  # a few official items, apart from the rest
+    thr = best_thresholds(margin, y, rules)
+    pred = combine(margin, rules, thr)[:, k]
+    assert prf(y[:, k], pred)["f1"] == pytest.approx(prf(y[:, k], margin[:, k] >= 0.0)["f1"])  # as good as the lower cut
+    assert 1.0 < thr[k] <= 2.0 and not pred[40:70].any()  # and above the negatives
 
 
 def test_the_issue_threshold_is_chosen_where_the_judgment_is_not_the_guides_rule() -> None:

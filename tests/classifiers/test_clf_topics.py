@@ -204,6 +204,9 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         ("hardship_livelihood", "某县尿毒症患者请求援助", "尿毒症透析七年，家里已经没钱治病，恳请政府救助。", True),
         ("hardship_livelihood", "白血病患者迎来新疗法", "新疗法让治愈率明显提高，白血病不再是绝症。", False),
         ("hardship_livelihood", "某小区几百户居民无水用", "物业欠交水费，自来水公司停止供水。", True),
+        # The guide: gaokao cheating and training schools are education.
+        ("education_health_eldercare", "151人作弊，多名教师被刑拘", "", True),
+        ("education_health_eldercare", "3家教培被罚共700万元", "", True),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
