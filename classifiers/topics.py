@@ -411,13 +411,17 @@ class TopicTagger:
         if not accs:
             return ()
         negatives: dict[int, float] = {}
+        title_negatives: dict[int, float] = {}
         seen: set[int] = set()
         for idx in negative_hits:
             if idx in seen:
                 continue
             seen.add(idx)
+            in_title = self._scan_patterns[idx] in item.title
             for topic, weight in self._neg_entries[idx]:
                 negatives[topic] = negatives.get(topic, 0.0) + weight
+                if in_title:
+                    title_negatives[topic] = title_negatives.get(topic, 0.0) + weight
         foreign = self.foreign(item.title)
         out: list[TopicTag] = []
         for i, acc in sorted(accs.items()):
@@ -426,6 +430,11 @@ class TopicTagger:
                 continue
             title_part = acc.title + acc.publisher
             total = title_part + acc.body + negatives.get(i, 0.0)
+            # A headline of the item's own is its own subject: where it names the topic in full, what the body
+            # says against the topic (a severance claim beside «拖欠工资») does not undo it.
+            headline = title_part + title_negatives.get(i, 0.0)
+            if headline >= spec.threshold and not item.lead_title:
+                total = max(total, headline)
             if total < spec.threshold:
                 continue
             if title_part >= spec.title_min:

@@ -82,7 +82,7 @@ def test_evidence_and_version() -> None:
     assert env.rule == "title+model" and any(t.startswith("title:") for t in env.terms)
     assert tags.classifier_version == CLASSIFIER_VERSION
     assert Classifier().version == CLASSIFIER_VERSION  # stable across loads
-    assert CLASSIFIER_VERSION.startswith("12+")
+    assert CLASSIFIER_VERSION.startswith("13+")
     assert RULES.version == CLASSIFIER_VERSION + "+rules"
 
 
@@ -204,6 +204,10 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         ("hardship_livelihood", "某县尿毒症患者请求援助", "尿毒症透析七年，家里已经没钱治病，恳请政府救助。", True),
         ("hardship_livelihood", "白血病患者迎来新疗法", "新疗法让治愈率明显提高，白血病不再是绝症。", False),
         ("hardship_livelihood", "某小区几百户居民无水用", "物业欠交水费，自来水公司停止供水。", True),
+        # Lifting a lockdown is epidemic control; a game's «等级解封» is not.
+        ("epidemic", "本土，零新增！", "", True),
+        ("epidemic", "某市又有两个区域解封", "疫情防控形势平稳，管控区域解封。", True),
+        ("epidemic", "某手游等级解封", "玩家等级上限提升到80级。", False),
         # The guide: gaokao cheating and training schools are education.
         ("education_health_eldercare", "151人作弊，多名教师被刑拘", "", True),
         ("education_health_eldercare", "3家教培被罚共700万元", "", True),
@@ -211,6 +215,16 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
     assert (topic in slugs(title, text)) is tagged
+
+
+def test_a_headline_that_names_the_topic_in_full_is_not_undone_by_its_body() -> None:
+    # The body's negative phrases tell a passing mention or another matter from the topic («经济补偿»: a severance
+    # claim is no wage arrears); under a headline of the item's own that names the topic in full they undo nothing.
+    body = "在店里打工五年后被开除，不给经济补偿，连两个月的工资都不支付。"
+    assert "wage_arrears" in slugs("某餐饮店拖欠工资，员工维权难", body)
+    assert "wage_arrears" not in slugs("某餐饮店员工维权难", body)
+    # a negative phrase in the headline itself still counts
+    assert "wage_arrears" not in slugs("请问拖欠工资的经济补偿怎么算", "")
 
 
 def test_china_and_abroad_is_no_foreign_headline() -> None:
