@@ -223,10 +223,10 @@ def best_thresholds(
     margin: np.ndarray, y: np.ndarray, rules: np.ndarray, not_message: np.ndarray | None = None
 ) -> np.ndarray:
     """Per label, the threshold with the best F1 of the combined decision, the highest within ``F1_TIE`` of it
-    (official_response's: the first best), labels in order, since issue depends on official_response's threshold. ``not_message``: the items that are not citizen
-    messages, over which issue's threshold is chosen. Every message is an issue by the guide's rule and
-    most score far above any threshold; counted in, their few low scores pull the line down to where
-    it recalls them, and media items above it open events that are no issues."""
+    (official_response's: the first best); labels in order, since issue depends on official_response's threshold.
+    ``not_message``: the items that are not citizen messages, over which issue's threshold is chosen. Every message
+    is an issue by the guide's rule and most score far above any threshold; counted in, their few low scores pull
+    the line down to where it recalls them, and media items above it open events that are no issues."""
     thr = np.zeros(len(LABELS))
     for k in range(len(LABELS)):
         on = not_message if k == ISSUE and not_message is not None else slice(None)
