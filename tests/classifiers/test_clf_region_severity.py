@@ -146,6 +146,8 @@ def test_a_major_emergency_is_the_items_own_matter_named_in_its_headline() -> No
     # a headline that names the incident lets its body tell the toll
     flood = classify("山西一铁矿发生透水事故", "目前已有13名矿工被困井下，救援正在进行。")
     assert flood.severity == "major_emergency", flood.severity_evidence
+    quake = classify("四川长宁6.0级地震", "地震已造成13人死亡，200余人受伤。")
+    assert quake.severity == "major_emergency", quake.severity_evidence
     ill = classify("惊魂学生餐：116名学生吃凉皮凉粉病倒", "学生陆续身体不适，出现食物中毒的116名学生已送医救治。")
     assert ill.severity == "major_emergency", ill.severity_evidence
 
