@@ -112,7 +112,8 @@ class SeverityRules:
     sentence_negations: tuple[str, ...]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
-    headline_incident: tuple[str, ...] = ()
+    # The words by which a headline names an incident or an emergency: ``headline_incident`` and the triggers.
+    headline_words: acr.AhoCorasick
 
     @classmethod
     def load(cls, path: Path = DATA_DIR / "severity.toml") -> SeverityRules:
@@ -130,14 +131,12 @@ class SeverityRules:
             sentence_negations=tuple(raw["sentence_negations"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
-            headline_incident=tuple(raw.get("headline_incident", ())),
+            headline_words=acr.AhoCorasick([*raw.get("headline_incident", ()), *raw["triggers"]]),
         )
 
     def names_incident(self, headline: str) -> bool:
         """Whether a headline names an incident or an emergency (``headline_incident`` or a trigger)."""
-        return any(w in headline for w in self.headline_incident) or bool(
-            self.triggers.find_matches_as_indexes(headline)
-        )
+        return bool(self.headline_words.find_matches_as_indexes(headline))
 
 
 def casualties(text: str) -> list[tuple[str, int, str]]:
