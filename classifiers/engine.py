@@ -261,6 +261,7 @@ class Findings:
     lex_title: list[int]  # lexicon patterns found in the title and in the body (model signals)
     lex_body: list[int]
     title_places: list[tuple[str, Any, int]]  # places the headline names
+    foreign_place: str | None  # the foreign place a foreign headline names (TopicTagger.foreign_marker)
     region: region.Region | None
     severity: str
     severity_evidence: tuple[str, ...]
@@ -363,7 +364,7 @@ class Classifier:
         places = self.gazetteer.places
         headline_places = [(pos, 2 * places[e.codes[0]].level) for _s, e, pos in found.title_places]
         place_level = max([place_level, *(level for _pos, level in headline_places)])
-        foreign_place = self.tagger.foreign_marker(item.title)
+        foreign_place = found.foreign_place
         foreign = foreign_place is not None
         issue_rule = None
         # The rule reads a headline. A post's first words standing in for one (Weibo) are no headline: there the
@@ -434,11 +435,13 @@ class Classifier:
             # A gate literal may span title and body when the title is the body's lead.
             present=None if item.lead_title else hits.present,
         )
+        foreign_place = self.tagger.foreign_marker(item.title)
         return Findings(
-            topics=self.tagger.tag(item, hits.topics),
+            topics=self.tagger.tag(item, hits.topics, foreign_place is not None),
             lex_title=[k for k, _s, _e in hits.topics.title_found],
             lex_body=[k for k, _s, _e in hits.topics.body_found],
             title_places=title_places,
+            foreign_place=foreign_place,
             region=reg,
             severity=sev,
             severity_evidence=sev_evidence,

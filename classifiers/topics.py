@@ -374,8 +374,9 @@ class TopicTagger:
     def digest_patterns(self) -> tuple[str, ...]:
         return self.rules.digest_patterns
 
-    def tag(self, item: Parsed, pre: Prescanned | None = None) -> tuple[TopicTag, ...]:
-        """Topics of ``item``; ``pre``: what a caller that has scanned the item already found."""
+    def tag(self, item: Parsed, pre: Prescanned | None = None, foreign: bool | None = None) -> tuple[TopicTag, ...]:
+        """Topics of ``item``; ``pre``: what a caller that has scanned the item already found; ``foreign``: whether
+        its headline is foreign (``foreign``), if the caller knows."""
         if pre is None:
             digest = bool(item.title and self._digest_ac.find_matches_as_indexes(item.title))
         else:
@@ -422,7 +423,8 @@ class TopicTagger:
                 negatives[topic] = negatives.get(topic, 0.0) + weight
                 if in_title:
                     title_negatives[topic] = title_negatives.get(topic, 0.0) + weight
-        foreign = self.foreign(item.title)
+        if foreign is None:
+            foreign = self.foreign(item.title)
         out: list[TopicTag] = []
         for i, acc in sorted(accs.items()):
             spec = self.specs[i]

@@ -27,6 +27,7 @@ class PerPartClassifier(Classifier):
             lex_title=[k for k, _s, _e in self.tagger._find(item.title, [])] if item.title else [],
             lex_body=[k for k, _s, _e in self.tagger._find(item.body, [])] if item.body else [],
             title_places=self.gazetteer.find(item.title) if item.title else [],
+            foreign_place=self.tagger.foreign_marker(item.title),
             region=region.resolve(self.gazetteer, item.title, item.body, item.publisher or source_name, source_region),
             severity=sev,
             severity_evidence=sev_evidence,
