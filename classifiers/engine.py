@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "13"
+CODE_VERSION = "14"
 
 
 def data_version(*dirs: Path) -> str:
@@ -69,6 +69,7 @@ class _OnePass:
         from classifiers.topics import Prescanned
 
         self._prescanned = Prescanned
+        self._party_work = clf.tagger.party_work
         index: dict[str, int] = {}
         topic: list[int] = []
         negative: list[int] = []
@@ -171,7 +172,9 @@ class _OnePass:
             if neg >= 0:
                 negative_hits.append(neg)
         return _Hits(
-            self._prescanned(t_topic, b_topic, negative_hits, t_neg, b_neg, bool(flags & _DIGEST)),
+            self._prescanned(
+                t_topic, b_topic, negative_hits, t_neg, b_neg, bool(flags & _DIGEST), self._party_work(title)
+            ),
             t_place,
             b_place,
             present,
@@ -239,6 +242,10 @@ class _Ruled:
     foreign: bool  # the headline names a foreign place and no domestic one
     # Why the model alone makes no issue of the headline, as evidence (IssueRules.model_blocks).
     issue_blocks: tuple[str, ...]
+    # The wording of a headline about a body's own Party work: no topic, from the lexicons or the model. (A digest
+    # of headlines gets none from the lexicons; the model reads whether one subject leads it, an outbreak's
+    # morning round-up.)
+    party_work: str | None
     model_input: ModelInput
     notes: dict[str, str]
 
@@ -262,6 +269,7 @@ class Findings:
     lex_body: list[int]
     title_places: list[tuple[str, Any, int]]  # places the headline names
     foreign_place: str | None  # the foreign place a foreign headline names (TopicTagger.foreign_marker)
+    party_work: str | None  # a headline about a body's own Party work (TopicTagger.party_work)
     region: region.Region | None
     severity: str
     severity_evidence: tuple[str, ...]
@@ -393,6 +401,7 @@ class Classifier:
             issue_rule,
             foreign,
             issue_blocks,
+            found.party_work,
             model_input,
             notes,
         )
@@ -442,6 +451,7 @@ class Classifier:
             lex_body=[k for k, _s, _e in hits.topics.body_found],
             title_places=title_places,
             foreign_place=foreign_place,
+            party_work=hits.topics.party_work,
             region=reg,
             severity=sev,
             severity_evidence=sev_evidence,
@@ -545,6 +555,8 @@ class Classifier:
         extra: dict[str, str] = dict(r.notes)
         if r.item.publisher:
             extra["publisher"] = r.item.publisher
+        if r.party_work is not None:
+            extra["no_topic"] = f"a headline about Party work: {r.party_work}"
         if model is None or scored is None:
             # Without a model: the incident rule, or an on-topic item that is neither official nor a response.
             if r.issue_rule is not None:
@@ -559,7 +571,7 @@ class Classifier:
             overruled: list[str] = []
             for slug in self.topic_slugs:
                 k = model.index.get(slug)
-                if k is None:
+                if k is None or r.party_work is not None:
                     continue
                 lex = by_slug.get(slug)
                 if not positive[k]:

@@ -74,6 +74,8 @@ class SharedRules:
     domestic_markers: tuple[str, ...]
     foreign_lookalikes: tuple[str, ...] = ()
     masked_place: str = "(?!)"  # a pattern: a place a message board masked (A市), domestic
+    party_affairs: str = "(?!)"  # a pattern: a headline about a body's own Party work has no topic
+    party_affairs_unless: str = "(?!)"  # a pattern: … unless it names a service or work the Party work led
     head_terms: frozenset[str] = frozenset()
 
 
@@ -204,6 +206,8 @@ def load_shared_rules(path: Path = DATA_DIR / "rules.toml") -> SharedRules:
         domestic_markers=_strs(raw, "domestic_markers", path),
         foreign_lookalikes=_strs(raw, "foreign_lookalikes", path),
         masked_place=_pattern(raw, "masked_place", path),
+        party_affairs=_pattern(raw, "party_affairs", path),
+        party_affairs_unless=_pattern(raw, "party_affairs_unless", path),
         head_terms=frozenset(_strs(raw, "head_terms", path)),
     )
 

@@ -49,7 +49,8 @@ class Prescanned:
     ``title_found``/``body_found``: overlapping matches ``(k, start, end)`` of the topic patterns
     (``k < n_topic_patterns``) in the automaton's order; ``negative_hits``: the ``k`` of every
     negative-phrase match, title first; ``*_negations``: spans of the negation prefixes;
-    ``digest``: a digest pattern is in the title.
+    ``digest``: a digest pattern is in the title; ``party_work``: the wording of a headline about a body's own
+    Party work (``TopicTagger.party_work``), None when it is not one.
     """
 
     title_found: list[tuple[int, int, int]]
@@ -58,6 +59,7 @@ class Prescanned:
     title_negations: list[tuple[int, int]]
     body_negations: list[tuple[int, int]]
     digest: bool
+    party_work: str | None
 
 
 @dataclass(slots=True)
@@ -176,6 +178,8 @@ class TopicTagger:
         # «韩国全国…», «日本国内…»: right after a foreign country's name these domestic markers are that country's.
         self._foreign_own = re.compile(f"(?:{self._foreign.pattern})(?:全国|国内)")
         self._digest_ac = acr.AhoCorasick(list(rules.digest_patterns) or ["\x00"])
+        self._party = re.compile(rules.party_affairs)
+        self._party_unless = re.compile(rules.party_affairs_unless)
         self._bcache: tuple[str, list[int], list[int], dict[int, set[int]]] | None = None
         self._jieba = jieba_class()()
         for term in self._patterns:
@@ -374,14 +378,23 @@ class TopicTagger:
     def digest_patterns(self) -> tuple[str, ...]:
         return self.rules.digest_patterns
 
+    def party_work(self, title: str) -> str | None:
+        """The wording when the headline is about a body's own Party work (党史学习教育, 主题党日 …; ``rules.toml``
+        ``party_affairs``), which gives the item no topic, from the lexicons or the model; None when it is not."""
+        m = self._party.search(title)
+        if m is None or self._party_unless.search(title) is not None:
+            return None
+        return m.group(0)
+
     def tag(self, item: Parsed, pre: Prescanned | None = None, foreign: bool | None = None) -> tuple[TopicTag, ...]:
         """Topics of ``item``; ``pre``: what a caller that has scanned the item already found; ``foreign``: whether
         its headline is foreign (``foreign``), if the caller knows."""
         if pre is None:
             digest = bool(item.title and self._digest_ac.find_matches_as_indexes(item.title))
+            party = self.party_work(item.title)
         else:
-            digest = pre.digest
-        if digest:
+            digest, party = pre.digest, pre.party_work
+        if digest or party is not None:
             return ()
         accs: dict[int, _Acc] = {}
         frames = _Frames(item.title, item.body)

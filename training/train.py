@@ -56,7 +56,7 @@ OFFICIAL = LABELS.index("official_response")
 F1_TIE = 0.001
 # Columns of the rules' verdicts beyond one per label: the item is official (never an issue), and the model alone
 # may not make it an issue (an authority's action, good news, a tracing appeal: ``_Ruled.model_issue_blocked``).
-OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED = len(LABELS), len(LABELS) + 1
+OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED, NO_TOPIC = len(LABELS), len(LABELS) + 1, len(LABELS) + 2
 OVERRULE_MIN_GAIN = 0.01  # F1 an overrule margin must add on the threshold items to be used
 LABEL_DIR = ROOT / "training" / "labels"
 SAMPLE = ROOT / "training" / "sample.jsonl"
@@ -149,9 +149,10 @@ def build(
 
 
 def verdicts(ruled: Sequence[Any]) -> np.ndarray:
-    """The rules' own verdicts per item (``Classifier.rules_pass``), n × (L + 2): a topic's lexicon, the official
-    rules, the incident rule; then ``OFFICIAL_ITEM`` and ``MODEL_ISSUE_BLOCKED``."""
-    out = np.zeros((len(ruled), len(LABELS) + 2), dtype=bool)
+    """The rules' own verdicts per item (``Classifier.rules_pass``), n × (L + 3): a topic's lexicon, the official
+    rules, the incident rule; then ``OFFICIAL_ITEM``, ``MODEL_ISSUE_BLOCKED`` and ``NO_TOPIC`` (a headline about
+    Party work: no topic from the model either)."""
+    out = np.zeros((len(ruled), len(LABELS) + 3), dtype=bool)
     for r, item in enumerate(ruled):
         tagged = {t.slug for t in item.topics}
         for k, slug in enumerate(TOPICS):
@@ -160,6 +161,7 @@ def verdicts(ruled: Sequence[Any]) -> np.ndarray:
         out[r, 9] = item.issue_rule is not None
         out[r, OFFICIAL_ITEM] = item.official_item
         out[r, MODEL_ISSUE_BLOCKED] = item.model_issue_blocked
+        out[r, NO_TOPIC] = item.party_work is not None
     return out
 
 
@@ -197,6 +199,7 @@ def combine(
         floor = overrule[:10] if has_body is None else np.where(has_body[:, None], overrule[:10], -np.inf)
         kept = rules[:, :10] & (margin[:, :10] >= floor)
     pred[:, :10] |= kept  # topics, official, issue: rules or model
+    pred[:, :8] &= ~rules[:, NO_TOPIC, None]  # a headline about Party work: no topic from either
     pred[:, 9] &= ~pred[:, 8] & ~rules[:, OFFICIAL_ITEM]  # an official item is never an issue
     return pred
 

@@ -28,6 +28,7 @@ class PerPartClassifier(Classifier):
             lex_body=[k for k, _s, _e in self.tagger._find(item.body, [])] if item.body else [],
             title_places=self.gazetteer.find(item.title) if item.title else [],
             foreign_place=self.tagger.foreign_marker(item.title),
+            party_work=self.tagger.party_work(item.title),
             region=region.resolve(self.gazetteer, item.title, item.body, item.publisher or source_name, source_region),
             severity=sev,
             severity_evidence=sev_evidence,

@@ -173,7 +173,7 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     n = 400
     rng = np.random.default_rng(5)
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)  # the rules' verdicts (training.train.verdicts)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)  # the rules' verdicts (training.train.verdicts)
     margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
     thr = np.zeros(len(TRAIN_LABELS))
     k = TRAIN_LABELS.index("education_health_eldercare")
@@ -213,7 +213,7 @@ def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_
     n = 2000
     rng = np.random.default_rng(11)
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)
     margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
     # a topic the margins separate perfectly, and one whose 40 positives the margins cannot tell from the rest
     k = TRAIN_LABELS.index("environment")
@@ -248,7 +248,7 @@ def test_of_thresholds_with_the_same_f1_the_most_precise_is_chosen() -> None:
     k = TRAIN_LABELS.index("issue")
     n = 200
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)
     margin = np.full((n, len(TRAIN_LABELS)), -5.0)
     margin[:40, k], y[:40, k] = 2.0, True
     margin[40:70, k] = 1.0
@@ -272,7 +272,7 @@ def test_the_issue_threshold_is_chosen_where_the_judgment_is_not_the_guides_rule
     rng = np.random.default_rng(5)
     k = TRAIN_LABELS.index("issue")
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 2), bool)
+    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)
     margin = rng.normal(-4.0, 0.5, (n, len(TRAIN_LABELS)))
     # 2,000 messages, all issues: most far above any threshold, 200 of them low
     message = np.zeros(n, bool)
@@ -323,6 +323,7 @@ def test_training_decides_as_the_classifier_does() -> None:
         ("最新通报！广州发布防疫新规", "（微信公众号：南方都市报）"),  # a relay of a release: the model decides
         ("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获"),  # an authority's action: no issue by the model
         ("广东江门查获逾10万个致癌咸蛋", ""),  # the same
+        ("党史学习教育专题会：这里总是冒烟", "大家说说"),  # a headline about Party work: no topic from either
     ]
     ruled = [RULES.rules_pass(title, text) for title, text in items]
     n_topics = len(RULES.topic_slugs)
@@ -337,10 +338,12 @@ def test_training_decides_as_the_classifier_does() -> None:
     got = [[t.slug for t in tag.topics] for tag in tags]
     assert got == expected
     assert [tag.issue for tag in tags] == pred[:, TRAIN_LABELS.index("issue")].tolist()
-    assert [tag.issue for tag in tags][-4:] == [True, True, False, False]
+    assert [tag.issue for tag in tags][7:11] == [True, True, False, False]
     # the cases above are all exercised: a tag overruled, a headline kept, a tag from the model alone
     assert "education_health_eldercare" not in got[2] and "education_health_eldercare" in got[3]
-    assert got[6] == ["work_safety"] and got[7] == []
+    assert got[6] == ["work_safety"] and got[7] == [] and got[11] == []
+    assert pred[11, TRAIN_LABELS.index("work_safety")] == 0 and margin[11, TRAIN_LABELS.index("work_safety")] > 0
+    assert tags[11].extra["no_topic"] == "a headline about Party work: 党史"
     assert rules[:8, :n_topics].any(axis=1).sum() == 6
 
 

@@ -82,7 +82,7 @@ def test_evidence_and_version() -> None:
     assert env.rule == "title+model" and any(t.startswith("title:") for t in env.terms)
     assert tags.classifier_version == CLASSIFIER_VERSION
     assert Classifier().version == CLASSIFIER_VERSION  # stable across loads
-    assert CLASSIFIER_VERSION.startswith("13+")
+    assert CLASSIFIER_VERSION.startswith("14+")
     assert RULES.version == CLASSIFIER_VERSION + "+rules"
 
 
@@ -94,6 +94,17 @@ def test_publisher_rule_from_data() -> None:
 
 def test_digest_gets_no_topic() -> None:
     assert slugs("早啊！新闻来了〔2021.06.17〕", "") == []
+
+
+def test_party_work_gets_no_topic() -> None:
+    """A headline about a body's own Party work is about that, not about the topic its name suggests; a service
+    done under the campaign, or work a Party body leads, is the topic's."""
+    assert slugs("国家医疗保障局举办党史学习教育专题读书班", "（微信公众号：国家医保局）") == []
+    assert slugs("启航地学党史——生态环境部华东督察局开展主题党日活动", "（微信公众号：生态环境部）") == []
+    assert slugs("国家医疗保障局召开全国医疗保障系统党风廉政建设工作会议", "（微信公众号：国家医保局）") == []
+    assert slugs("党史学习教育丨我为群众办实事：为农民工追回拖欠工资", "") == ["wage_arrears"]
+    assert slugs("党建引领治理欠薪：为农民工追回拖欠工资", "") == ["wage_arrears"]
+    assert slugs("国家医疗保障局：异地就医直接结算再扩围", "（微信公众号：国家医保局）") == ["education_health_eldercare"]
 
 
 def test_ninth_topic_from_data(tmp_path: Path) -> None:
