@@ -258,3 +258,29 @@ def test_posts_without_a_headline_are_grouped_by_their_own_wording() -> None:
     # a post on another matter in the same county stays apart
     c = item("w3", "", 6, summary="天全县今天下了一场大雪，路上的车都开得很慢，孩子们在院子里堆雪人", **case)  # fmt: skip
     assert sorted(ev.item_ids for ev in group([a, c], as_of).events) == [("w1",), ("w3",)]
+
+
+def test_a_hashtag_a_post_takes_up_is_its_headline_and_a_borrowed_one_is_not() -> None:
+    """A post without a headline files itself under hashtags. One its own words take up names its matter: two posts
+    under «#哈尔滨所有小区封闭管理#» that both speak of the closure are one controversy over one city's decision, though
+    they share little else. A trending hashtag a post borrows for reach names nothing of its matter: a complaint
+    about a hospital under it joins neither the closure's event nor another borrower's."""
+    from yuqing.track.incident import post_headline
+
+    as_of = T0 + timedelta(hours=30)
+    texts = [
+        "这个决策漏洞百出！体察过基层吗，老小区四通八达没有铁门到处出入口如何封闭！！不能全市停工限号如何工作！！！",
+        "这个时候才开始封闭管理，早干什么去了，防疫工作做的肯定是不到位的，不然为什么会爆发这么严重！",
+        "----因我母亲普通感冒，被市里一家医院治死，为此我申请了医疗鉴定，卫健委拖了1年7个月",  # borrowed
+        "我家楼下的烧烤店天天半夜营业，油烟和噪音让全楼住户无法休息，投诉多次无人处理",  # borrowed
+    ]
+    a, b, c, d = (
+        item(f"w{k}", "", k, summary="#哈尔滨所有小区封闭管理#" + t, topics=("epidemic",), region="230100", source="微博")
+        for k, t in enumerate(texts, 1)
+    )
+    assert post_headline(a.summary, ["哈尔滨"]) == "哈尔滨所有小区封闭管理"
+    assert post_headline(c.summary, ["哈尔滨"]) == ""  # borrowed: its words take up nothing of it
+    # the city's name alone does not take a hashtag up
+    assert post_headline("#哈尔滨所有小区封闭管理#哈尔滨今天下雪了，哈尔滨的冰灯很好看", ["哈尔滨"]) == ""
+    events = sorted(ev.item_ids for ev in group([a, b, c, d], as_of).events)
+    assert events == [("w1", "w2"), ("w3",), ("w4",)]

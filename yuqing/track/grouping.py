@@ -136,14 +136,19 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
     for row, it in enumerate(items):
         body = item_text(it)
         summary = body[len(it.title) + 1 :] if body != it.title else ""
-        mentions = gaz.find(it.title) if it.title else []
+        title = it.title
+        if not title and it.summary:
+            # A post without a headline: the hashtags its own words take up stand in for one.
+            opening = it.summary[: incident.SUMMARY_CHARS]
+            title = incident.post_headline(it.summary, [s for s, _e, _p in gaz.find(opening)])
+        mentions = gaz.find(title) if title else []
         named = [entry.codes for _surface, entry, _pos in mentions]
         names = [surface for surface, _e, _p in mentions]
         names += list(_region_parts(it.region_name))
         places = incident.places(it.region_code, named)
         pc[row, : len(places.codes)] = places.codes
         pl[row, : len(places.levels)] = places.levels
-        codes, weights, key_terms = incident.terms_and_keys(it.title, summary, names)
+        codes, weights, key_terms = incident.terms_and_keys(title, summary, names)
         tc[row, : codes.size] = codes
         tw[row, : weights.size] = weights
         kt[row, : len(key_terms)] = key_terms
