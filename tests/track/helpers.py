@@ -4,11 +4,13 @@ streams stored as an ingest run stores them."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from classifiers import Classifier
 from warehouse.db import Warehouse
@@ -135,3 +137,56 @@ def load_and_track(
         commit_source_batch(wh, "replay-load", as_of, results)
         finish_run(wh, "replay-load", "ok")
         run_track(wh, as_of, rules=rules)
+
+
+def memberships(db: Path) -> dict[str, tuple[str, datetime]]:
+    """item_id -> (event_id, item_time) of every event member in ``db``."""
+    with Warehouse.open(db, read_only=True) as wh:
+        rows = wh.con.execute(
+            "SELECT ei.item_id, ei.event_id, i.item_time FROM event_items AS ei JOIN items AS i USING (item_id)"
+        ).fetchall()
+    return {item_id: (event_id, at) for item_id, event_id, at in rows}
+
+
+def pairwise_grouping(
+    members: Mapping[str, tuple[str, datetime]], incident: Mapping[str, str], window: timedelta = timedelta(days=7)
+) -> tuple[float, float]:
+    """(precision, recall) of the events against incident labels, over the pairs of labelled members within
+    ``window`` of each other (a report later than that opens another event by design): precision, of the pairs in
+    one event, those of one incident; recall, of the pairs of one incident, those in one event."""
+    labelled = sorted(set(members) & set(incident))
+    together = apart = split = 0
+    for a, b in itertools.combinations(labelled, 2):
+        if abs(members[a][1] - members[b][1]) > window:
+            continue
+        one_event, one_incident = members[a][0] == members[b][0], incident[a] == incident[b]
+        together += one_event and one_incident
+        apart += one_event and not one_incident
+        split += one_incident and not one_event
+    return together / max(1, together + apart), together / max(1, together + split)
+
+
+def incident_labels(path: Path) -> dict[str, str]:
+    """id -> incident key of a labels file (one JSON object per line: id, incident, note)."""
+    return {r["id"]: r["incident"] for r in map(json.loads, path.read_text("utf-8").splitlines())}
+
+
+def pool_records(pool: Path, source_dataset: str) -> Iterator[dict[str, Any]]:
+    """The records of one source of the training pool (``shared/train/pool.jsonl``), in the pool's order."""
+    with pool.open(encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            if r["source_dataset"] == source_dataset:
+                yield r
+
+
+def training_pool() -> Path:
+    """The training pool (``shared/train/pool.jsonl``); the calling test module is skipped without it."""
+    import pytest
+
+    from tests.conftest import shared_path
+
+    pool = shared_path() / "train" / "pool.jsonl"
+    if not pool.is_file():
+        pytest.skip(f"needs the training pool, not found at {pool}", allow_module_level=True)
+    return pool

@@ -17,7 +17,6 @@ them but one.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import shared_path
-from tests.track.helpers import feed_item, load_and_track
+from tests.track.helpers import (
+    feed_item,
+    incident_labels,
+    load_and_track,
+    memberships,
+    pairwise_grouping,
+    pool_records,
+)
 from training.sample import weibo_half
 from warehouse.db import Warehouse
 from yuqing.models import Item, SourceConfig
@@ -54,15 +60,11 @@ class Replay:
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     items: list[Item] = []
-    with POOL.open(encoding="utf-8") as fh:
-        for line in fh:
-            r = json.loads(line)
-            if r["source_dataset"] != "covid_weibo_2020_gbk":
-                continue
-            day = datetime.strptime(r["meta"]["date"], "%Y-%m-%d").replace(tzinfo=SH)
-            # posts of a day spread over its waking hours, in the corpus's order
-            at = day + timedelta(hours=8, seconds=(len(items) * 37) % 36000)
-            items.append(feed_item(r["id"], "微博", r["title"], r["text"], at))
+    for r in pool_records(POOL, "covid_weibo_2020_gbk"):
+        day = datetime.strptime(r["meta"]["date"], "%Y-%m-%d").replace(tzinfo=SH)
+        # posts of a day spread over its waking hours, in the corpus's order
+        at = day + timedelta(hours=8, seconds=(len(items) * 37) % 36000)
+        items.append(feed_item(r["id"], "微博", r["title"], r["text"], at))
     held_out = _labels([*HELD_OUT_LABELS.glob("weibo_*.jsonl"), *HELD_OUT_LABELS.glob("openers_*.jsonl")])
     trained = _labels(list((TRAINING / "labels").glob("*.jsonl")))
     as_of = max(i.item_time for i in items) + timedelta(hours=1)
@@ -122,23 +124,10 @@ def test_posts_on_one_incident_are_one_event(replay: Replay) -> None:
     each labelled with the incident it is about by a reader who saw no events (the same matter in the same place,
     however worded; a post judged by what it says, not by the trending hashtags it carries). Pairs more than 7 days
     apart are left out: a report that late opens another event by design (``GroupingParams.window_hours``)."""
-    incident = {r["id"]: r["incident"] for r in map(json.loads, INCIDENTS.read_text("utf-8").splitlines())}
-    with Warehouse.open(replay.db, read_only=True) as wh:
-        rows = wh.con.execute(
-            "SELECT ei.item_id, ei.event_id, i.item_time FROM event_items AS ei JOIN items AS i USING (item_id)"
-        ).fetchall()
-    members = {item_id: (event_id, at) for item_id, event_id, at in rows}
-    labelled = sorted(set(members) & set(incident))
-    assert len(labelled) >= 0.9 * len(members)
-    together = apart = split = 0
-    for a, b in itertools.combinations(labelled, 2):
-        if abs(members[a][1] - members[b][1]) > timedelta(days=7):
-            continue
-        one_event, one_incident = members[a][0] == members[b][0], incident[a] == incident[b]
-        together += one_event and one_incident
-        apart += one_event and not one_incident
-        split += one_incident and not one_event
-    precision, recall = together / (together + apart), together / (together + split)
+    incident = incident_labels(INCIDENTS)
+    members = memberships(replay.db)
+    assert len(set(members) & set(incident)) >= 0.9 * len(members)
+    precision, recall = pairwise_grouping(members, incident)
     # measured 0.941 and 0.754 (0.941 and 0.745 before a hashtag the post takes up was read as its headline)
     assert precision >= 0.9, (precision, recall)
     assert recall >= 0.7, (precision, recall)

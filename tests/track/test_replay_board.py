@@ -1,0 +1,59 @@
+"""Replay of the 4,110 citizen messages of 泰迪杯 2020 附件3 that the training pool holds (``shared/train/pool.jsonl``,
+``meta.file`` 附件3; a provincial message board, 问政西地省, 2017–2020), each at its posting time, through the real
+classifier and the warehouse store, then one track run after the last message.
+
+A board is where one matter is told by many voices: 55 buyers of one housing project write about the parking space
+bundled with their flat over two months, 49 residents about one concrete plant beside their estate. The measure is
+``fixtures/board_incidents.jsonl``: the 179 messages that name six such matters' places (an estate, a college, a
+mall), each labelled with the incident it is about by a reader who saw no events (the same matter at the same place,
+however worded; another matter at the same estate is another incident). The board masked its place names (A市, A2区),
+so the gazetteer places almost none of them: they are held to the bar for reports with no place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.track import helpers
+from yuqing.models import Item, SourceConfig
+
+pytestmark = pytest.mark.slow
+
+POOL = helpers.training_pool()  # skips the module without it
+SH = ZoneInfo("Asia/Shanghai")
+INCIDENTS = Path(__file__).with_name("fixtures") / "board_incidents.jsonl"
+
+
+def _posted(text: str) -> datetime:
+    """'2019/2/28 11:25:05' or '2019-08-01 00:00:00' (no zone: Asia/Shanghai)."""
+    return datetime.strptime(text.replace("-", "/"), "%Y/%m/%d %H:%M:%S").replace(tzinfo=SH)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    items: list[Item] = [
+        helpers.feed_item(r["id"], "问政西地省", r["title"], r["text"], _posted(r["meta"]["留言时间"]))
+        for r in helpers.pool_records(POOL, "teddycup2020_smart_gov")
+        if r["meta"].get("file") == "附件3"
+    ]
+    path = tmp_path_factory.mktemp("board") / "yuqing.duckdb"
+    helpers.load_and_track(path, {SourceConfig("问政西地省", "https://board.example/0"): items}, max(i.item_time for i in items))
+    yield path
+
+
+def test_messages_on_one_matter_are_one_event(db: Path) -> None:
+    """Pairwise against the labels, over the labelled messages that are event members (on a priority topic), pairs
+    within 7 days of each other (a report later than that opens another event by design)."""
+    incident = helpers.incident_labels(INCIDENTS)
+    members = {item_id: m for item_id, m in helpers.memberships(db).items() if item_id in incident}
+    assert len(members) >= 150  # measured 160 of 179 (the rest have no priority topic: a road, a bus line)
+    precision, recall = helpers.pairwise_grouping(members, incident)
+    # measured 1.000 and 0.538 (0.468 with the bar for reports with no place at 0.6 of their wording, 0.45 with a
+    # kind in common, where it is now 0.5 and 0.4)
+    assert precision >= 0.95, (precision, recall)
+    assert recall >= 0.5, (precision, recall)
