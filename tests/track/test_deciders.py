@@ -284,3 +284,19 @@ def test_a_hashtag_a_post_takes_up_is_its_headline_and_a_borrowed_one_is_not() -
     assert post_headline("#哈尔滨所有小区封闭管理#哈尔滨今天下雪了，哈尔滨的冰灯很好看", ["哈尔滨"]) == ""
     events = sorted(ev.item_ids for ev in group([a, b, c, d], as_of).events)
     assert events == [("w1", "w2"), ("w3",), ("w4",)]
+
+
+def test_an_event_of_posts_without_a_headline_is_shown_by_what_its_opener_says() -> None:
+    """The digest and ``yuqing overdue`` show an event by its headline. A post has none: its event shows the hashtag
+    the post takes up, else the first sentence of what it says (a repost chain's original post, without the trending
+    hashtags it borrows), after the hashtag the post takes up; never an empty title."""
+    from yuqing.track.grouping import untitled_headline
+
+    taken_up = "#哈尔滨所有小区封闭管理#这个时候才开始封闭管理，早干什么去了"
+    assert untitled_headline(taken_up) == "【哈尔滨所有小区封闭管理】这个时候才开始封闭管理，早干什么去了"
+    borrowed = "#韩国政府进入24小时全面戒备状态#----因我母亲普通感冒，被医院治死。我申请了医疗鉴定"
+    assert untitled_headline(borrowed) == "因我母亲普通感冒，被医院治死。"
+    assert untitled_headline("//@甲:心酸//@乙: 县医院的防护和消毒物资紧缺。请支援") == "县医院的防护和消毒物资紧缺。"
+    post = item("w1", "", 0, summary=borrowed, topics=("education_health_eldercare",), source="微博")
+    (event,) = group([post], T0 + timedelta(hours=1)).events
+    assert event.title == "因我母亲普通感冒，被医院治死。"

@@ -441,6 +441,33 @@ def event_profile_of(prof: Profiles, rows: Sequence[int] | range) -> EventProfil
     )
 
 
+_REPOST = re.compile(r"(?://|回复)@[^:：\s]{1,30}[:：]")  # «//@某人:», «回复@某人:»: a repost chain's links
+_LEADING_TAGS = re.compile(r"^(?:\s*#[^#]{1,40}#)+")
+_TAG = re.compile(r"#([^#]{1,40})#")
+_LEAD_NOISE = re.compile(r"^[\s\-—_~·…。，,.!！?？:：]+")
+_BRACKETED = re.compile(r"^【([^】]{6,60})】")  # a post's own headline: «【天津确诊2例…】天津确诊…»
+
+
+def untitled_headline(summary: str) -> str:
+    """A headline for an event whose reports have none (Weibo posts), for the digest and ``yuqing overdue``: what its
+    opening post says (a repost chain's original post, at its end), in its own bracketed headline («【…】») or first
+    sentence, after the hashtags it takes up in 【】 (the matter it files itself under, ``incident.post_headline``);
+    the trending hashtags a post leads with are left out."""
+    from classifiers._text import parse
+
+    tags = incident.post_headline(summary)
+    parts = [p.strip() for p in _REPOST.split(summary)]
+    said = next((p for p in reversed(parts) if len(_TAG.sub("", p).strip()) >= 8), parts[0] if parts else "")
+    said = _TAG.sub(r"\1", _LEAD_NOISE.sub("", _LEADING_TAGS.sub("", said))).strip()
+    if (m := _BRACKETED.match(said)) is not None:
+        lead = m.group(1)
+    else:
+        lead = parse("", said, incident.LEAD_CHARS).title
+        if len(lead) < len(said) and not lead.endswith(("。", "！", "？", "!", "?")):
+            lead += "…"
+    return f"【{tags}】{lead}" if tags and tags not in lead else lead or tags
+
+
 def build_event(
     group_items: Sequence[TrackItem],
     stated: Sequence[incident.Stated | None],
@@ -463,7 +490,7 @@ def build_event(
     return Event(
         event_id=event_id_for(opener.item_id),
         opening_item_id=opener.item_id,
-        title=opener.title,
+        title=next((it.title for it in group_items if it.title), "") or untitled_headline(opener.summary),
         topics=tuple(sorted({s for it in group_items for s in it.topics})),
         region_code=region.region_code if region else None,
         region_name=region.region_name if region else None,

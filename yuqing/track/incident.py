@@ -50,6 +50,7 @@ FOLLOW_UP_HOURS = 7 * 24.0  # reports of one incident come within this of each o
 TERMS_PER_ITEM = 16  # the rarest bigrams kept per item (a headline has about 20)
 PLACES_PER_ITEM = 4  # region code plus the candidates of the places the headline names
 SUMMARY_CHARS = 120
+LEAD_CHARS = 40  # a post without a headline shows its first sentence, up to this, as its event's headline
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
