@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import Any
 
 import ahocorasick_rs as acr
 
@@ -181,14 +182,24 @@ class TopicTagger:
         self._party = re.compile(rules.party_affairs)
         self._party_unless = re.compile(rules.party_affairs_unless)
         self._bcache: tuple[str, list[int], list[int], dict[int, set[int]]] | None = None
-        self._jieba = jieba_class()()
-        for term in self._patterns:
-            if len(term) >= 2 and not term.isascii() and not self._jieba.has_word(term):
-                self._jieba.add_word(term, None, None)
+        self._segmenter: Any = None  # built on the first strict term to check (``_jieba``)
 
     @property
     def terms(self) -> list[str]:
         return self._patterns
+
+    @property
+    def _jieba(self) -> Any:
+        """The segmenter, with the lexicons' terms as words, built when a strict term is first checked: its
+        dictionary takes about 0.12 s to load, which a process that classifies nothing (``yuqing tag`` on an
+        empty stream, ``--help``) or no item with a strict term does not pay."""
+        if self._segmenter is None:
+            seg = jieba_class()()
+            for term in self._patterns:
+                if len(term) >= 2 and not term.isascii() and not seg.has_word(term):
+                    seg.add_word(term, None, None)
+            self._segmenter = seg
+        return self._segmenter
 
     def _boundaries(self, text: str, start: int, end: int) -> bool:
         """Whether text[start:end] begins and ends on rjieba token boundaries.
