@@ -300,3 +300,23 @@ def test_an_event_of_posts_without_a_headline_is_shown_by_what_its_opener_says()
     post = item("w1", "", 0, summary=borrowed, topics=("education_health_eldercare",), source="微博")
     (event,) = group([post], T0 + timedelta(hours=1)).events
     assert event.title == "因我母亲普通感冒，被医院治死。"
+
+
+def test_reports_naming_one_estate_agree_on_its_place_when_they_speak_of_one_matter() -> None:
+    """An estate is a place finer than a county that the gazetteer does not know. Two board messages naming it and
+    sharing the matter's wording (its bundled parking spaces) are one incident, though neither names a place the
+    gazetteer places; a message on another matter at the same estate (its school places) stays apart, and so does
+    the same matter at another estate."""
+    from yuqing.track.incident import localities
+
+    assert localities("投诉A市伊景园滨河苑捆绑销售车位") == ("伊景园", "滨河苑")
+    assert localities("A5区劳动东路魅力之城小区油烟扰民") == ("力之城",)
+    # a government, a park, an estate's kind: no estate
+    assert localities("请有关政府部门为民做主，公园里的安置小区") == ()
+    board = dict(topics=("housing_finance",), region=None, source="问政")
+    a = item("b1", "A市伊景园滨河苑开发商强制捆绑销售车位，购房者苦不堪言", 0, **board)
+    b = item("b2", "坚决反对伊景园滨河苑强制捆绑销售车位的霸王条款", 20, **board)
+    c = item("b3", "伊景园滨河苑业主的孩子不能就近入学读小学", 30, **board)
+    d = item("b4", "坚决反对丽发新城强制捆绑销售车位的霸王条款", 40, **board)
+    events = sorted(ev.item_ids for ev in group([a, b, c, d], T0 + timedelta(days=3)).events)
+    assert events == [("b1", "b2"), ("b3",), ("b4",)]

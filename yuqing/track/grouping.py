@@ -84,6 +84,9 @@ class Profiles:
     stated: tuple[incident.Stated | None, ...]
     casualties: npt.NDArray[np.int32]  # per item, the largest count of each of CASUALTY_KINDS it states
     key_terms: I64  # per item, the headline's rarest terms (0-padded)
+    localities: I64  # per item, the codes of the estates its headline names (``incident.localities``; 0-padded)
+    matter_codes: I64  # per item, its terms with those estates' names cut out: what it says of the matter
+    matter_weights: npt.NDArray[np.float32]
 
     def counts(self, row: int) -> dict[str, int]:
         return {k: int(n) for k, n in zip(CASUALTY_KINDS, self.casualties[row], strict=True) if n}
@@ -130,6 +133,9 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
     tc = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.int64)
     tw = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.float32)
     kt = np.zeros((n, incident.KEY_TERMS), dtype=np.int64)
+    lc = np.zeros((n, incident.LOCALITIES_PER_ITEM), dtype=np.int64)
+    mc = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.int64)
+    mw = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.float32)
     counts = np.zeros((n, len(CASUALTY_KINDS)), dtype=np.int32)
     column = {k: c for c, k in enumerate(CASUALTY_KINDS)}
     stated: list[incident.Stated | None] = []
@@ -145,6 +151,8 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         named = [entry.codes for _surface, entry, _pos in mentions]
         names = [surface for surface, _e, _p in mentions]
         names += list(_region_parts(it.region_name))
+        estates = incident.localities(title)
+        lc[row, : len(estates)] = [_key("locality", *map(ord, e)) for e in estates]
         places = incident.places(it.region_code, named)
         pc[row, : len(places.codes)] = places.codes
         pl[row, : len(places.levels)] = places.levels
@@ -152,13 +160,17 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         tc[row, : codes.size] = codes
         tw[row, : weights.size] = weights
         kt[row, : len(key_terms)] = key_terms
+        if estates:
+            codes, weights = incident.terms(title, summary, [*names, *estates])
+        mc[row, : codes.size] = codes
+        mw[row, : weights.size] = weights
         masks[row] = kinds.mask(text.normalise(body))
         stated.append(incident.stated_time(body, it.item_time))
         for kind, count, _w in casualties(body) if _CASUALTY_HINT.search(body) else ():
             col = column.get(kind)
             if col is not None:
                 counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
-    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt)
+    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, mc, mw)
 
 
 def _region_parts(region_name: str | None) -> tuple[str, ...]:
@@ -172,9 +184,9 @@ def _region_parts(region_name: str | None) -> tuple[str, ...]:
 MINHASH_BANDS = text.NUM_BANDS
 KIND_KEYS = 2  # kinds per item with a key in its province
 TERM_KEYS = 3  # rarest headline terms per item with a key
-NUM_KEYS = MINHASH_BANDS + KIND_KEYS + TERM_KEYS
+NUM_KEYS = MINHASH_BANDS + KIND_KEYS + TERM_KEYS + incident.LOCALITIES_PER_ITEM
 _MASK63 = (1 << 63) - 1
-_SALT = {"kind_place": 0x5EED_1C1D_E47B_A4D5, "term": 0x9E37_79B9_7F4A_7C15}
+_SALT = {"kind_place": 0x5EED_1C1D_E47B_A4D5, "term": 0x9E37_79B9_7F4A_7C15, "locality": 0x3C6E_F372_FE94_F82B}
 
 
 def _key(family: str, *parts: int) -> int:
@@ -204,6 +216,8 @@ def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text
             if code:
                 keys[row, col] = _key("term", int(code))
                 col += 1
+        col = MINHASH_BANDS + KIND_KEYS + TERM_KEYS
+        keys[row, col : col + incident.LOCALITIES_PER_ITEM] = prof.localities[row].astype(np.uint64)
     return keys
 
 
@@ -258,6 +272,9 @@ def candidate_edges(
 PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's terms are 24 × 24 compares)
 
 
+ESTATE_MATTER = 0.3  # wording of the matter two reports naming one estate must share to agree on its place
+
+
 def same_incident(
     i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams
 ) -> npt.NDArray[np.bool_]:
@@ -271,6 +288,21 @@ def same_incident(
         )
         placed = np.flatnonzero(level >= 0)
         ci, cj, level = ci[placed], cj[placed], level[placed]
+        # Reports naming one estate agree on their place as a city's reports do, whatever else the gazetteer read,
+        # when they also share wording of the matter beyond the estate's name (its noise, its parking spaces).
+        la, lb = prof.localities[ci], prof.localities[cj]
+        estate = ((la[:, :, None] == lb[:, None, :]) & (la[:, :, None] != 0)).any(axis=(1, 2))
+        apart = ~estate & (la[:, 0] != 0) & (lb[:, 0] != 0)  # each names an estate, none the other's
+        keep = np.flatnonzero(~apart)
+        ci, cj, level, la, lb, estate = ci[keep], cj[keep], level[keep], la[keep], lb[keep], estate[keep]
+        placed = placed[keep]
+        if estate.any():
+            e = np.flatnonzero(estate)
+            ei, ej = ci[e], cj[e]
+            matter = incident.overlap(
+                prof.matter_codes[ei], prof.matter_weights[ei], prof.matter_codes[ej], prof.matter_weights[ej]
+            )
+            level[e] = np.where(matter >= ESTATE_MATTER, np.maximum(level[e], 4), level[e])
         near = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
         rest = np.flatnonzero(~near)
         ri, rj = ci[rest], cj[rest]

@@ -279,6 +279,45 @@ def post_headline(text: str, place_names: Sequence[str] = ()) -> str:
     return "。".join(kept)
 
 
+# A named estate or complex in a headline («伊景园滨河苑», «丽发新城», «魅力之城小区»): a place finer than a county,
+# which the gazetteer does not know, and what a message board's reports of one matter share when their wording
+# differs («…捆绑销售车位», «…坑害购房者»). Chinese does not mark where a name starts, so a name is known by its last
+# two characters and the word that makes it a place («伊景园», «丽发新城», «力之城»): ``incidents.toml``,
+# ``[localities]``.
+LOCALITIES_PER_ITEM = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _LocalityRules:
+    pattern: re.Pattern[str]
+    not_estates: frozenset[str]  # keys, or their last two characters, that name no estate (公园, 政府)
+    generic: frozenset[str]  # the two characters before the ending say what kind of estate, not which (安置小区)
+
+
+@cache
+def _locality_rules(path: Path = KINDS_PATH) -> _LocalityRules:
+    raw = tomllib.loads(path.read_text(encoding="utf-8")).get("localities", {})
+    endings = "|".join(map(re.escape, raw.get("endings", []))) or "(?!)"
+    not_after = "".join(raw.get("not_followed_by", []))
+    ahead = f"(?![{re.escape(not_after)}])" if not_after else ""
+    return _LocalityRules(
+        re.compile(f"([\u4e00-\u9fff]{{2}})({endings}){ahead}"),
+        frozenset(raw.get("not_estates", [])),
+        frozenset(raw.get("generic", [])),
+    )
+
+
+def localities(title: str) -> tuple[str, ...]:
+    """The estates and complexes a headline names, as their keys, at most ``LOCALITIES_PER_ITEM``."""
+    rules = _locality_rules()
+    found: dict[str, None] = {}
+    for m in rules.pattern.finditer(title):
+        key = m.group(1) + m.group(2)
+        if key not in rules.not_estates and key[-2:] not in rules.not_estates and m.group(1) not in rules.generic:
+            found.setdefault(key, None)
+    return tuple(found)[:LOCALITIES_PER_ITEM]
+
+
 KEY_TERMS = 4  # the headline's rarest terms that serve as bucket keys
 BODY_FILL = 10  # a headline with fewer terms than this is completed from the body
 
