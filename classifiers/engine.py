@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "14"
+CODE_VERSION = "15"
 
 
 def data_version(*dirs: Path) -> str:
@@ -383,7 +383,9 @@ class Classifier:
         # Foreign news is no issue (the guide's issues are matters in mainland China), unless the headline also names a
         # place here, or is a post's hashtag (#韩国累计确诊…# followed by a complaint about a court in 山西).
         foreign_news = None if headline_places or "#" in item.title else foreign_place
-        issue_blocks = self.issue_rules.model_blocks(item.title, not item.lead_title, foreign_news)
+        issue_blocks = self.issue_rules.model_blocks(
+            item.title, not item.lead_title, foreign_news, f"{item.title}{item.body}" if item.lead_title else None
+        )
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         sev, sev_evidence = found.severity, found.severity_evidence

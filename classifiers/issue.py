@@ -30,6 +30,21 @@ def _first(rx: re.Pattern[str], text: str) -> str | None:
 
 REQUEST_CHARS = 16  # how far before an action verb a request word makes it a request (请求依法查处)
 
+# What a post carries that is not its own words: hashtags, @mentions and reposters' names, links and videos, the
+# site's «收起全文» (collapse the full text).
+_NOT_OWN = re.compile(
+    r"#[^#]{1,60}#|(?://|回复)?@[^\s:：@#]{1,30}[:：]?|O网页链接|L\S{1,40}的微博视频|https?://\S+|收起全文d?|展开全文c?"
+)
+_NOT_LETTER = re.compile(r"[\W_]+")
+# A post with this many characters of its own or fewer says nothing that can be known (the guide's "content cannot
+# be known"): «O网页链接 请大家多多关注 #…##…# @央视新闻». All 138 labelled posts so are no issue.
+BARE_CHARS = 10
+
+
+def own_words(text: str) -> str:
+    """The letters of ``text`` that are its own: no hashtags, @mentions, links, punctuation or spaces."""
+    return _NOT_LETTER.sub("", _NOT_OWN.sub("", text))
+
 
 def _evidence(kind: str, wording: str) -> str:
     return f"{'outbreak' if kind == 'new_cases' else kind}: {wording}"
@@ -89,15 +104,22 @@ class IssueRules:
         a relay of its release, no issue by the model alone (``data/issue.toml``, ``tracing``)."""
         return _first(self.tracing, title)
 
-    def model_blocks(self, title: str, own_headline: bool, foreign: str | None = None) -> tuple[str, ...]:
+    def model_blocks(
+        self, title: str, own_headline: bool, foreign: str | None = None, post: str | None = None
+    ) -> tuple[str, ...]:
         """Why the model alone makes no issue of ``title``, as evidence (empty: nothing keeps it from it): the headline
         is foreign news (``foreign``: the foreign place it names, with no domestic one; the guide's issues are
         matters in mainland China), or reports an authority's action on the matter, or, in a headline of the item's
         own (``own_headline``: not a post's first words standing in for one, where a hashtag may say it), good news
-        or an appeal to find a case's fellow travellers."""
+        or an appeal to find a case's fellow travellers; or the item is a post without a headline (``post``: its
+        whole text) with ``BARE_CHARS`` or fewer words of its own."""
+        bare = None
+        if post is not None and len(words := own_words(post)) <= BARE_CHARS:
+            bare = words or "none"
         found = [
             ("a foreign headline", foreign),
             ("an authority's action in the headline", self.action_taken(title)),
+            ("a post with no words of its own to know it by", bare),
         ]
         if own_headline:
             found += [

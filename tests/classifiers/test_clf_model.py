@@ -422,3 +422,19 @@ def test_foreign_news_is_no_issue_by_the_model_unless_a_place_here_or_a_hashtag_
     assert tagger.foreign_marker("A市58车贷老板跑路美国") is None
     assert tagger.foreign_marker("A4区大道黄泥圹段南北约1500米的路灯不亮") is None
     assert tagger.foreign_marker("北约峰会在布鲁塞尔开幕") == "北约"
+
+
+def test_a_post_with_no_words_of_its_own_is_no_issue_by_the_model() -> None:
+    """The guide: an item whose content cannot be known is no issue. A post that is only trending hashtags, @mentions
+    and a link («O网页链接 请大家多多关注 #…# @央视新闻») says nothing of a matter, whatever the model reads into its tags;
+    a post with words of its own, or an item with a headline, is the model's to judge."""
+    from classifiers.issue import own_words
+
+    assert own_words("O网页链接 请大家多多关注?? #红十字##穿军装的玄彬# @央视新闻 @人民日报 收起全文d") == "请大家多多关注"
+    assert own_words("//@甲:……//@乙:……") == ""
+    clf = Classifier(model=model({"issue": 3.0}))
+    bare = clf.classify("", "O网页链接 请大家多多关注?? #武汉洪山体育馆800张病床就位##红十字# @央视新闻 @共青团中央")
+    assert not bare.issue
+    assert "a post with no words of its own to know it by: 请大家多多关注" in bare.issue_evidence
+    assert clf.classify("", "#武汉加油# 我们小区三天没有送菜了，老人买不到菜，社区电话一直打不通").issue
+    assert clf.classify("请大家多多关注", "").issue  # a headline of its own is no post
