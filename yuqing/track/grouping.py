@@ -85,8 +85,8 @@ class Profiles:
     casualties: npt.NDArray[np.int32]  # per item, the largest count of each of CASUALTY_KINDS it states
     key_terms: I64  # per item, the headline's rarest terms (0-padded)
     localities: I64  # per item, the codes of the estates its headline names (``incident.localities``; 0-padded)
-    matter_codes: I64  # per item, its terms with those estates' names cut out: what it says of the matter
-    matter_weights: npt.NDArray[np.float32]
+    # per row that names an estate, its terms with the estates' names cut out: what it says of the matter
+    matter: Mapping[int, tuple[I64, npt.NDArray[np.float32]]]
 
     def counts(self, row: int) -> dict[str, int]:
         return {k: int(n) for k, n in zip(CASUALTY_KINDS, self.casualties[row], strict=True) if n}
@@ -134,8 +134,7 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
     tw = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.float32)
     kt = np.zeros((n, incident.KEY_TERMS), dtype=np.int64)
     lc = np.zeros((n, incident.LOCALITIES_PER_ITEM), dtype=np.int64)
-    mc = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.int64)
-    mw = np.zeros((n, incident.TERMS_PER_ITEM), dtype=np.float32)
+    matter: dict[int, tuple[I64, npt.NDArray[np.float32]]] = {}
     counts = np.zeros((n, len(CASUALTY_KINDS)), dtype=np.int32)
     column = {k: c for c, k in enumerate(CASUALTY_KINDS)}
     stated: list[incident.Stated | None] = []
@@ -161,16 +160,14 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         tw[row, : weights.size] = weights
         kt[row, : len(key_terms)] = key_terms
         if estates:
-            codes, weights = incident.terms(title, summary, [*names, *estates])
-        mc[row, : codes.size] = codes
-        mw[row, : weights.size] = weights
+            matter[row] = incident.terms(title, summary, [*names, *estates])
         masks[row] = kinds.mask(text.normalise(body))
         stated.append(incident.stated_time(body, it.item_time))
         for kind, count, _w in casualties(body) if _CASUALTY_HINT.search(body) else ():
             col = column.get(kind)
             if col is not None:
                 counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
-    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, mc, mw)
+    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, matter)
 
 
 def _region_parts(region_name: str | None) -> tuple[str, ...]:
@@ -288,21 +285,15 @@ def same_incident(
         )
         placed = np.flatnonzero(level >= 0)
         ci, cj, level = ci[placed], cj[placed], level[placed]
-        # Reports naming one estate agree on their place as a city's reports do, whatever else the gazetteer read,
-        # when they also share wording of the matter beyond the estate's name (its noise, its parking spaces).
-        la, lb = prof.localities[ci], prof.localities[cj]
-        estate = ((la[:, :, None] == lb[:, None, :]) & (la[:, :, None] != 0)).any(axis=(1, 2))
-        apart = ~estate & (la[:, 0] != 0) & (lb[:, 0] != 0)  # each names an estate, none the other's
+        shared, apart = incident.estates_agree(prof.localities[ci], prof.localities[cj])
         keep = np.flatnonzero(~apart)
-        ci, cj, level, la, lb, estate = ci[keep], cj[keep], level[keep], la[keep], lb[keep], estate[keep]
-        placed = placed[keep]
-        if estate.any():
-            e = np.flatnonzero(estate)
-            ei, ej = ci[e], cj[e]
-            matter = incident.overlap(
-                prof.matter_codes[ei], prof.matter_weights[ei], prof.matter_codes[ej], prof.matter_weights[ej]
-            )
-            level[e] = np.where(matter >= ESTATE_MATTER, np.maximum(level[e], 4), level[e])
+        ci, cj, level, shared, placed = ci[keep], cj[keep], level[keep], shared[keep], placed[keep]
+        if shared.any():
+            # Reports naming one estate agree on their place as a city's reports do, whatever else the gazetteer
+            # read, when they also share wording of the matter beyond the estate's name (its noise, its parking).
+            e = np.flatnonzero(shared)
+            (ma, wa), (mb, wb) = (incident.term_matrix([prof.matter[r] for r in rows]) for rows in (ci[e], cj[e]))
+            level[e] = np.where(incident.overlap(ma, wa, mb, wb) >= ESTATE_MATTER, np.maximum(level[e], 4), level[e])
         near = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
         rest = np.flatnonzero(~near)
         ri, rj = ci[rest], cj[rest]

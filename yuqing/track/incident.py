@@ -318,6 +318,13 @@ def localities(title: str) -> tuple[str, ...]:
     return tuple(found)[:LOCALITIES_PER_ITEM]
 
 
+def estates_agree(la: I64, lb: I64) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per pair of rows of estate codes (``localities``, hashed, 0-padded): whether the two name one estate, and
+    whether they are apart: each names an estate and none names the other's (two estates are two places)."""
+    shared = ((la[:, :, None] == lb[:, None, :]) & (la[:, :, None] != 0)).any(axis=(1, 2))
+    return shared, ~shared & (la[:, 0] != 0) & (lb[:, 0] != 0)
+
+
 KEY_TERMS = 4  # the headline's rarest terms that serve as bucket keys
 BODY_FILL = 10  # a headline with fewer terms than this is completed from the body
 
