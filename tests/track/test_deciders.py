@@ -305,8 +305,8 @@ def test_an_event_of_posts_without_a_headline_is_shown_by_what_its_opener_says()
 def test_reports_naming_one_estate_agree_on_its_place_when_they_speak_of_one_matter() -> None:
     """An estate is a place finer than a county that the gazetteer does not know. Two board messages naming it and
     sharing the matter's wording (its bundled parking spaces) are one incident, though neither names a place the
-    gazetteer places; a message on another matter at the same estate (its school places) stays apart, and so does
-    the same matter at another estate."""
+    gazetteer places; a message on another matter at the same estate (its school places) stays apart. A message
+    whose headline names no estate takes the one its opening names."""
     from yuqing.track.incident import localities
 
     assert localities("投诉A市伊景园滨河苑捆绑销售车位") == ("伊景园", "滨河苑")
@@ -317,6 +317,6 @@ def test_reports_naming_one_estate_agree_on_its_place_when_they_speak_of_one_mat
     a = item("b1", "A市伊景园滨河苑开发商强制捆绑销售车位，购房者苦不堪言", 0, **board)
     b = item("b2", "坚决反对伊景园滨河苑强制捆绑销售车位的霸王条款", 20, **board)
     c = item("b3", "伊景园滨河苑业主的孩子不能就近入学读小学", 30, **board)
-    d = item("b4", "坚决反对丽发新城强制捆绑销售车位的霸王条款", 40, **board)
+    d = item("b4", "开发商强制捆绑销售车位，霸王条款何时休", 40, summary="我们是伊景园滨河苑的购房者，开发商要求每套房必须另买车位", **board)
     events = sorted(ev.item_ids for ev in group([a, b, c, d], T0 + timedelta(days=3)).events)
-    assert events == [("b1", "b2"), ("b3",), ("b4",)]
+    assert events == [("b1", "b2", "b4"), ("b3",)]

@@ -53,7 +53,8 @@ def test_messages_on_one_matter_are_one_event(db: Path) -> None:
     members = {item_id: m for item_id, m in helpers.memberships(db).items() if item_id in incident}
     assert len(members) >= 150  # measured 160 of 179 (the rest have no priority topic: a road, a bus line)
     precision, recall = helpers.pairwise_grouping(members, incident)
-    # measured 1.000 and 0.577: 0.468 with the bar for reports with no place at 0.6 of their wording (0.45 with a
-    # kind in common), 0.538 at 0.5 (0.4), 0.577 since reports naming one estate and one matter agree on its place
+    # measured 1.000 and 0.692: 0.468 with the bar for reports with no place at 0.6 of their wording (0.45 with a
+    # kind in common), 0.538 at 0.5 (0.4), 0.577 once reports naming one estate and one matter agreed on its place,
+    # 0.692 since a headline naming no estate takes the one the report's opening names
     assert precision >= 0.95, (precision, recall)
-    assert recall >= 0.55, (precision, recall)
+    assert recall >= 0.65, (precision, recall)

@@ -150,7 +150,7 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         named = [entry.codes for _surface, entry, _pos in mentions]
         names = [surface for surface, _e, _p in mentions]
         names += list(_region_parts(it.region_name))
-        estates = incident.localities(title)
+        estates = incident.localities(title) or incident.localities(summary[:ESTATE_LEAD_CHARS])
         lc[row, : len(estates)] = [_key("locality", *map(ord, e)) for e in estates]
         places = incident.places(it.region_code, named)
         pc[row, : len(places.codes)] = places.codes
@@ -269,6 +269,7 @@ def candidate_edges(
 PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's terms are 24 × 24 compares)
 
 
+ESTATE_LEAD_CHARS = 60  # a headline that names no estate takes the one its report's opening names («我是伊景园…的业主»)
 ESTATE_MATTER = 0.3  # wording of the matter two reports naming one estate must share to agree on its place
 
 
@@ -285,9 +286,7 @@ def same_incident(
         )
         placed = np.flatnonzero(level >= 0)
         ci, cj, level = ci[placed], cj[placed], level[placed]
-        shared, apart = incident.estates_agree(prof.localities[ci], prof.localities[cj])
-        keep = np.flatnonzero(~apart)
-        ci, cj, level, shared, placed = ci[keep], cj[keep], level[keep], shared[keep], placed[keep]
+        shared = incident.one_estate(prof.localities[ci], prof.localities[cj])
         if shared.any():
             # Reports naming one estate agree on their place as a city's reports do, whatever else the gazetteer
             # read, when they also share wording of the matter beyond the estate's name (its noise, its parking).

@@ -318,11 +318,11 @@ def localities(title: str) -> tuple[str, ...]:
     return tuple(found)[:LOCALITIES_PER_ITEM]
 
 
-def estates_agree(la: I64, lb: I64) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Per pair of rows of estate codes (``localities``, hashed, 0-padded): whether the two name one estate, and
-    whether they are apart: each names an estate and none names the other's (two estates are two places)."""
-    shared = ((la[:, :, None] == lb[:, None, :]) & (la[:, :, None] != 0)).any(axis=(1, 2))
-    return shared, ~shared & (la[:, 0] != 0) & (lb[:, 0] != 0)
+def one_estate(la: I64, lb: I64) -> npt.NDArray[np.bool_]:
+    """Per pair of rows of estate codes (``localities``, hashed, 0-padded): whether the two name one estate. (Two
+    naming different estates are not told apart by it: a name's key is read from where its ending falls, so one
+    estate written two ways, «东城名苑» and «星沙东城名苑小区», gives two keys.)"""
+    return ((la[:, :, None] == lb[:, None, :]) & (la[:, :, None] != 0)).any(axis=(1, 2))
 
 
 KEY_TERMS = 4  # the headline's rarest terms that serve as bucket keys
