@@ -17,6 +17,14 @@ _FACTCHECK = re.compile(r"[（(]\s*腾讯较真查证[^（）()]*[）)]\s*$")
 _PIYAO_MARK = "中国互联网联合辟谣平台"
 _FACTCHECK_MARK = "腾讯较真查证"
 _SENTENCE_END = re.compile(r"[。！？!?]")
+
+# Weibo's markup, read by the issue rule (a post's own words), grouping (the hashtags a post takes up) and the
+# events' headlines: a hashtag (#话题#); a repost chain's link to the post before (//@某人:, 回复@某人:); any
+# @mention; a link, a video or the site's «收起全文» (collapse the full text).
+HASHTAG = re.compile(r"#([^#]{1,60})#")
+REPOST_LINK = re.compile(r"(?://|回复)@[^:：\s@#]{1,30}[:：]")
+MENTION = re.compile(r"(?://|回复)?@[^\s:：@#]{1,30}[:：]?")
+LINK = re.compile(r"O网页链接|L\S{1,40}的微博视频|https?://\S+|收起全文d?|展开全文c?")
 MIN_LEAD_CHARS = 8
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifiers._text import HASHTAG, LINK, MENTION
 from classifiers.lexicon import DATA_DIR, load_toml
 
 
@@ -30,11 +31,8 @@ def _first(rx: re.Pattern[str], text: str) -> str | None:
 
 REQUEST_CHARS = 16  # how far before an action verb a request word makes it a request (请求依法查处)
 
-# What a post carries that is not its own words: hashtags, @mentions and reposters' names, links and videos, the
-# site's «收起全文» (collapse the full text).
-_NOT_OWN = re.compile(
-    r"#[^#]{1,60}#|(?://|回复)?@[^\s:：@#]{1,30}[:：]?|O网页链接|L\S{1,40}的微博视频|https?://\S+|收起全文d?|展开全文c?"
-)
+# What a post carries that is not its own words: hashtags, @mentions and reposters' names, links and videos.
+_NOT_OWN = re.compile("|".join(p.pattern for p in (HASHTAG, MENTION, LINK)))
 _NOT_LETTER = re.compile(r"[\W_]+")
 # A post with this many characters of its own or fewer says nothing that can be known (the guide's "content cannot
 # be known"): «O网页链接 请大家多多关注 #…##…# @央视新闻». All 138 labelled posts so are no issue.

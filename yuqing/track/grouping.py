@@ -36,6 +36,8 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
+from classifiers._text import HASHTAG, REPOST_LINK, parse
+
 from . import incident, text
 from .model import GENERAL, MAJOR, Event, EventProfile, TrackItem, event_id_for, max_severity
 from .regions import as_int
@@ -463,9 +465,7 @@ def event_profile_of(prof: Profiles, rows: Sequence[int] | range) -> EventProfil
     )
 
 
-_REPOST = re.compile(r"(?://|回复)@[^:：\s]{1,30}[:：]")  # «//@某人:», «回复@某人:»: a repost chain's links
-_LEADING_TAGS = re.compile(r"^(?:\s*#[^#]{1,40}#)+")
-_TAG = re.compile(r"#([^#]{1,40})#")
+_LEADING_TAGS = re.compile(rf"^(?:\s*{HASHTAG.pattern})+")
 _LEAD_NOISE = re.compile(r"^[\s\-—_~·…。，,.!！?？:：]+")
 _BRACKETED = re.compile(r"^【([^】]{6,60})】")  # a post's own headline: «【天津确诊2例…】天津确诊…»
 
@@ -475,12 +475,10 @@ def untitled_headline(summary: str) -> str:
     opening post says (a repost chain's original post, at its end), in its own bracketed headline («【…】») or first
     sentence, after the hashtags it takes up in 【】 (the matter it files itself under, ``incident.post_headline``);
     the trending hashtags a post leads with are left out."""
-    from classifiers._text import parse
-
     tags = incident.post_headline(summary)
-    parts = [p.strip() for p in _REPOST.split(summary)]
-    said = next((p for p in reversed(parts) if len(_TAG.sub("", p).strip()) >= 8), parts[0] if parts else "")
-    said = _TAG.sub(r"\1", _LEAD_NOISE.sub("", _LEADING_TAGS.sub("", said))).strip()
+    parts = [p.strip() for p in REPOST_LINK.split(summary)]
+    said = next((p for p in reversed(parts) if len(HASHTAG.sub("", p).strip()) >= 8), parts[0] if parts else "")
+    said = HASHTAG.sub(r"\1", _LEAD_NOISE.sub("", _LEADING_TAGS.sub("", said))).strip()
     if (m := _BRACKETED.match(said)) is not None:
         lead = m.group(1)
     else:

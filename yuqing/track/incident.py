@@ -39,6 +39,7 @@ import ahocorasick_rs as acr
 import numpy as np
 import numpy.typing as npt
 
+from classifiers._text import HASHTAG
 from yuqing.timeutil import SHANGHAI
 
 from .regions import as_int, trimmed
@@ -250,7 +251,6 @@ def text_codes(text: str) -> I64:
 # take up names its matter and is read as its headline: «#哈尔滨所有小区封闭管理#这个时候才开始封闭管理…», or
 # «#武汉蔬菜存量3.44万吨#…怎么这个副市长接着就说蔬菜足了». One they do not take up is a trending tag borrowed for reach
 # («#韩国政府进入24小时全面戒备状态#----因我母亲普通感冒，被…医院治死»), and names nothing of the post's matter.
-_HASHTAG = re.compile("#([^#]{2,40})#")
 POST_CHARS = 400  # how much of a post is read for the words that take a hashtag up
 # The weight of a hashtag's wording (place names cut out) that the post's own words must repeat: one rare bigram
 # (蔬菜 5.5) or two common ones (封闭 3.5 and 管理 2.7), not an outbreak's everyday words (确诊 1.7 and 病例 2.0).
@@ -261,13 +261,13 @@ def post_headline(text: str, place_names: Sequence[str] = ()) -> str:
     """The hashtags in the opening of a post without a headline that its own words take up, joined («。»): its
     headline for grouping and linking ('' when there is none). ``place_names``: names to cut out of the hashtags, so
     that a post in the place a hashtag names does not take it up by the place alone."""
-    tags = list(dict.fromkeys(m.group(1) for m in _HASHTAG.finditer(text[:SUMMARY_CHARS])))
+    tags = list(dict.fromkeys(m.group(1) for m in HASHTAG.finditer(text[:SUMMARY_CHARS]) if len(m.group(1)) > 1))
     if not tags:
         return ""
     table, top = _idf()
     generic = _generic_codes()
     names = sorted((n for n in place_names if len(n) >= 2), key=len, reverse=True)
-    own = _bigrams(normalise(_HASHTAG.sub(_CUT, text[:POST_CHARS])), table, top, generic)
+    own = _bigrams(normalise(HASHTAG.sub(_CUT, text[:POST_CHARS])), table, top, generic)
     kept = []
     for tag in tags:
         norm = normalise(tag)
