@@ -96,6 +96,13 @@ def test_digest_gets_no_topic() -> None:
     assert slugs("早啊！新闻来了〔2021.06.17〕", "") == []
 
 
+def test_housing_policy_and_land_finance_are_housing() -> None:
+    """The guide tags price-control and purchase policy and land-finance editorials as housing_finance."""
+    assert slugs("政府卖地收入暴涨") == ["housing_finance"]
+    assert slugs("四部委联合发文，楼市新政迎来变化") == ["housing_finance"]
+    assert slugs("土地出让金收入创新高") == ["housing_finance"]
+
+
 def test_party_work_gets_no_topic() -> None:
     """A headline about a body's own Party work is about that, not about the topic its name suggests; a service
     done under the campaign, or work a Party body leads, is the topic's."""
