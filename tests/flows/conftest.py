@@ -40,12 +40,24 @@ def flow_sources(tmp_path_factory: pytest.TempPathFactory, feeds_server: FeedSer
 
 
 @pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One ephemeral Prefect API for the session (it takes 10-30 s to start), with the warehouse limit."""
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One ephemeral Prefect API for the session (it takes 10-30 s to start), with the warehouse limit.
+
+    Flow results are persisted (to a temporary folder): a test reads a flow's return value from its final state,
+    and when the API's SQLite database is locked under load the engine may hand back the state as the API stored it,
+    without the value in memory (``MissingResult``); persisted, the value is read back from storage instead."""
+    from prefect.settings import (
+        PREFECT_LOCAL_STORAGE_PATH,
+        PREFECT_RESULTS_PERSIST_BY_DEFAULT,
+        temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.common import ensure_warehouse_limit
 
-    with prefect_test_harness(server_startup_timeout=180):
+    results = tmp_path_factory.mktemp("prefect-results")
+    with prefect_test_harness(server_startup_timeout=180), temporary_settings(
+        {PREFECT_RESULTS_PERSIST_BY_DEFAULT: True, PREFECT_LOCAL_STORAGE_PATH: results}
+    ):
         ensure_warehouse_limit()
         yield
