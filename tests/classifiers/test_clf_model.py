@@ -4,6 +4,7 @@ the model or the incident rule says so and the item is not official."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,22 @@ PLAIN_ITEM = ("这件事情大家怎么看", "")  # no lexicon term of any topic
 def topics(clf: Classifier, title: str, text: str = "") -> dict[str, str]:
     return {t.slug: t.rule for t in clf.classify(title, text).topics}
 
+
+
+@cache
+def always_issue() -> Classifier:
+    """A classifier whose model calls every item an issue: what keeps an item from being one is then the rules."""
+    return Classifier(model=model({"issue": 3.0}))
+
+
+def assert_blocked(title: str, text: str, evidence: str) -> None:
+    """The model alone makes no issue of the item, and its evidence says why (``evidence``, whole or a prefix)."""
+    tags = always_issue().classify(title, text)
+    assert not tags.issue and any(e.startswith(evidence) for e in tags.issue_evidence), tags.issue_evidence
+
+
+def assert_issue(title: str, text: str) -> None:
+    assert always_issue().classify(title, text).issue
 
 def test_a_topic_is_tagged_when_the_lexicon_or_the_model_says_so() -> None:
     assert topics(RULES, *LEXICON_ITEM) == {"environment": "title"}
@@ -360,10 +377,8 @@ def test_an_authoritys_action_in_the_headline_is_answered_but_a_request_for_one_
     # a person or firm placed under investigation is the authority's action; a case the police sit on is a complaint
     assert rules.action_taken("长春一确诊男子瞒报致5人感染被立案侦查") == "被立案"
     assert rules.action_taken("A市聚利网诈骗，派出所立案已超3个月依然毫无进展") is None
-    clf = Classifier(model=model({"issue": 3.0}))
-    raid = clf.classify("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获")
-    assert not raid.issue and "an authority's action in the headline: 查获" in raid.issue_evidence
-    assert clf.classify("请求K6县住建局依法查处万家庄路的违章建筑", "").issue
+    assert_blocked("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获", "an authority's action in the headline: 查获")
+    assert_issue("请求K6县住建局依法查处万家庄路的违章建筑", "")
 
 
 def test_good_news_in_a_headline_is_no_issue_by_the_model_but_a_posts_hashtag_is_not_its_headline() -> None:
@@ -375,14 +390,12 @@ def test_good_news_in_a_headline_is_no_issue_by_the_model_but_a_posts_hashtag_is
     assert rules.good_news_in("好消息！广东中山11月大婴儿及其父母治愈出院") == "好消息"
     assert rules.good_news_in("湖南两例确诊患者治愈出院") == "治愈出院"
     assert rules.good_news_in("湖南两例确诊患者出院后复阳") is None
-    clf = Classifier(model=model({"issue": 3.0}))
-    cured = clf.classify("湖南两例确诊患者治愈出院", "30日上午，长沙市和郴州市各有一例确诊患者治愈出院。")
-    assert not cured.issue and "good news in the headline: 治愈出院" in cured.issue_evidence
-    assert clf.classify("长沙两例确诊患者出院后复阳", "30日上午，长沙市两例患者复阳。").issue
-    plea = clf.classify("", "#疫情相关的8个好消息#听说捐的蔬菜被放到仓库坏了，想求证一下是否真的？")
-    assert plea.issue
+    cured = "30日上午，长沙市和郴州市各有一例确诊患者治愈出院。"
+    assert_blocked("湖南两例确诊患者治愈出院", cured, "good news in the headline: 治愈出院")
+    assert_issue("长沙两例确诊患者出院后复阳", "30日上午，长沙市两例患者复阳。")
+    assert_issue("", "#疫情相关的8个好消息#听说捐的蔬菜被放到仓库坏了，想求证一下是否真的？")
     # the incident rule still may: a live report under good news is decided by its own cue
-    fire = clf.classify("好消息！宁波仓库大火已扑灭，3人被困获救", "")
+    fire = always_issue().classify("好消息！宁波仓库大火已扑灭，3人被困获救", "")
     assert fire.issue and any(e.startswith("rule: incident") for e in fire.issue_evidence)
 
 
@@ -398,10 +411,9 @@ def test_an_appeal_to_find_a_cases_fellow_travellers_is_no_issue_by_the_model() 
     assert rules.tracing_in("急寻同乘人员！四川一确诊病例 21 日四次乘车") == "急寻同乘"
     assert rules.tracing_in("紧急寻找G1234次列车同车人员") == "紧急寻找G1234次列车同车人员"
     assert rules.tracing_in("急寻走失老人，家属求助") is None
-    clf = Classifier(model=model({"issue": 3.0}))
-    appeal = clf.classify("急寻内蒙古锡林浩特染病交通工具乘客", "锡林浩特市确诊病例曾乘坐以下交通工具，请同乘乘客主动报告。")
-    assert not appeal.issue and any(e.startswith("an appeal to find") for e in appeal.issue_evidence)
-    assert clf.classify("急寻走失老人，家属求助", "一名八旬老人在武汉走失，家属四处寻找。").issue
+    appeal = "锡林浩特市确诊病例曾乘坐以下交通工具，请同乘乘客主动报告。"
+    assert_blocked("急寻内蒙古锡林浩特染病交通工具乘客", appeal, "an appeal to find")
+    assert_issue("急寻走失老人，家属求助", "一名八旬老人在武汉走失，家属四处寻找。")
 
 
 def test_foreign_news_is_no_issue_by_the_model_unless_a_place_here_or_a_hashtag_says_more() -> None:
@@ -409,15 +421,13 @@ def test_foreign_news_is_no_issue_by_the_model_unless_a_place_here_or_a_hashtag_
     figures) is none. The model reads «厄瓜多尔出现首例疑似病例» as a first case, so a headline naming a foreign place
     and nothing domestic keeps the model alone from making an issue of it. A headline that names a place here too
     is the model's to judge, and so is a Weibo post whose first words are a foreign hashtag over a complaint."""
-    clf = Classifier(model=model({"issue": 3.0}))
-    first_case = clf.classify("厄瓜多尔出现首例疑似病例", "当地时间26日晚，厄瓜多尔卫生部发表声明称，发现一例疑似病例。")
-    assert not first_case.issue and "a foreign headline: 厄瓜多尔" in first_case.issue_evidence
-    assert clf.classify("美国游客在桂林漓江落水，景区救援不力", "游客家属投诉景区救援迟缓。").issue
-    post = clf.classify("", "#韩国累计确诊4812例新冠肺炎#山西省高级法院枉法判案，求有关部门主持公道")
-    assert post.issue
+    first_case = "当地时间26日晚，厄瓜多尔卫生部发表声明称，发现一例疑似病例。"
+    assert_blocked("厄瓜多尔出现首例疑似病例", first_case, "a foreign headline: 厄瓜多尔")
+    assert_issue("美国游客在桂林漓江落水，景区救援不力", "游客家属投诉景区救援迟缓。")
+    assert_issue("", "#韩国累计确诊4812例新冠肺炎#山西省高级法院枉法判案，求有关部门主持公道")
     # a place a message board masked is a place here; «南北约1500米» names no foreign place
-    assert clf.classify("A市58车贷老板跑路美国，经侦拖延办案", "经侦部门至今未立案。").issue
-    tagger = clf.tagger
+    assert_issue("A市58车贷老板跑路美国，经侦拖延办案", "经侦部门至今未立案。")
+    tagger = always_issue().tagger
     assert tagger.foreign_marker("葡萄牙总统将主动接受2周隔离") == "葡萄牙"
     assert tagger.foreign_marker("A市58车贷老板跑路美国") is None
     assert tagger.foreign_marker("A4区大道黄泥圹段南北约1500米的路灯不亮") is None
@@ -432,9 +442,7 @@ def test_a_post_with_no_words_of_its_own_is_no_issue_by_the_model() -> None:
 
     assert own_words("O网页链接 请大家多多关注?? #红十字##穿军装的玄彬# @央视新闻 @人民日报 收起全文d") == "请大家多多关注"
     assert own_words("//@甲:……//@乙:……") == ""
-    clf = Classifier(model=model({"issue": 3.0}))
-    bare = clf.classify("", "O网页链接 请大家多多关注?? #武汉洪山体育馆800张病床就位##红十字# @央视新闻 @共青团中央")
-    assert not bare.issue
-    assert "a post with no words of its own to know it by: 请大家多多关注" in bare.issue_evidence
-    assert clf.classify("", "#武汉加油# 我们小区三天没有送菜了，老人买不到菜，社区电话一直打不通").issue
-    assert clf.classify("请大家多多关注", "").issue  # a headline of its own is no post
+    bare = "O网页链接 请大家多多关注?? #武汉洪山体育馆800张病床就位##红十字# @央视新闻 @共青团中央"
+    assert_blocked("", bare, "a post with no words of its own to know it by: 请大家多多关注")
+    assert_issue("", "#武汉加油# 我们小区三天没有送菜了，老人买不到菜，社区电话一直打不通")
+    assert_issue("请大家多多关注", "")  # a headline of its own is no post

@@ -6,6 +6,13 @@ from classifiers import classify
 from classifiers.severity import casualties, parse_cn_number
 
 
+def assert_general(cases: list[tuple[str, str]]) -> None:
+    """Each (title, body) is classified general, not a major emergency."""
+    for title, body in cases:
+        tags = classify(title, body)
+        assert tags.severity == "general", (title, tags.severity_evidence)
+
+
 def test_city_from_short_name_and_publisher() -> None:
     tags = classify("6月16日，深圳新增3例境外输入确诊病例", "（微信公众号：深圳发布）")
     assert tags.region_code == "440300"
@@ -122,9 +129,7 @@ def test_what_might_happen_what_did_not_and_what_happened_years_ago_start_no_clo
         ("反映F区老旧小区改造", "小区管网老化，早几年曾发生过某居民家燃气爆炸事件，至今无人维修。"),
         ("G村村民房屋后护坡垮塌", "一场大雨后我家后面的护坡垮塌，严重威胁我的安全。"),
     ]
-    for title, body in cases:
-        tags = classify(title, body)
-        assert tags.severity == "general", (title, tags.severity_evidence)
+    assert_general(cases)
     # a condition ends with its sentence: the next sentence's explosion happened
     happened = classify("H市化工厂发生爆炸", "如果不是及时疏散，后果更严重。今晨6时许，H市一化工厂发生爆炸，现场浓烟滚滚。")
     assert happened.severity == "major_emergency", happened.severity_evidence
@@ -140,9 +145,7 @@ def test_a_major_emergency_is_the_items_own_matter_named_in_its_headline() -> No
         ("反映J5县环卫所公交站设置不合理的问题", "此处路段交通事故频发，在县城内重大交通事故就发生几起。"),
         ("", "还记得那年非典，我一直没当回事儿。后来听说那个医院死亡几十人，我再也不敢大意。"),
     ]
-    for title, body in cases:
-        tags = classify(title, body)
-        assert tags.severity == "general", (title, tags.severity_evidence)
+    assert_general(cases)
     # a headline that names the incident lets its body tell the toll
     flood = classify("山西一铁矿发生透水事故", "目前已有13名矿工被困井下，救援正在进行。")
     assert flood.severity == "major_emergency", flood.severity_evidence
