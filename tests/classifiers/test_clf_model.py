@@ -44,7 +44,6 @@ def topics(clf: Classifier, title: str, text: str = "") -> dict[str, str]:
     return {t.slug: t.rule for t in clf.classify(title, text).topics}
 
 
-
 @cache
 def always_issue() -> Classifier:
     """A classifier whose model calls every item an issue: what keeps an item from being one is then the rules."""
@@ -59,6 +58,7 @@ def assert_blocked(title: str, text: str, evidence: str) -> None:
 
 def assert_issue(title: str, text: str) -> None:
     assert always_issue().classify(title, text).issue
+
 
 def test_a_topic_is_tagged_when_the_lexicon_or_the_model_says_so() -> None:
     assert topics(RULES, *LEXICON_ITEM) == {"environment": "title"}

@@ -13,6 +13,11 @@ def assert_general(cases: list[tuple[str, str]]) -> None:
         assert tags.severity == "general", (title, tags.severity_evidence)
 
 
+def assert_major(title: str, body: str) -> None:
+    tags = classify(title, body)
+    assert tags.severity == "major_emergency", tags.severity_evidence
+
+
 def test_city_from_short_name_and_publisher() -> None:
     tags = classify("6月16日，深圳新增3例境外输入确诊病例", "（微信公众号：深圳发布）")
     assert tags.region_code == "440300"
@@ -131,9 +136,8 @@ def test_what_might_happen_what_did_not_and_what_happened_years_ago_start_no_clo
     ]
     assert_general(cases)
     # a condition ends with its sentence: the next sentence's explosion happened
-    happened = classify("H市化工厂发生爆炸", "如果不是及时疏散，后果更严重。今晨6时许，H市一化工厂发生爆炸，现场浓烟滚滚。")
-    assert happened.severity == "major_emergency", happened.severity_evidence
-    assert classify("I市一居民楼倒塌", "今晨，I市一栋六层居民楼突然倒塌。").severity == "major_emergency"
+    assert_major("H市化工厂发生爆炸", "如果不是及时疏散，后果更严重。今晨6时许，H市一化工厂发生爆炸，现场浓烟滚滚。")
+    assert_major("I市一居民楼倒塌", "今晨，I市一栋六层居民楼突然倒塌。")
 
 
 def test_a_major_emergency_is_the_items_own_matter_named_in_its_headline() -> None:
@@ -147,12 +151,9 @@ def test_a_major_emergency_is_the_items_own_matter_named_in_its_headline() -> No
     ]
     assert_general(cases)
     # a headline that names the incident lets its body tell the toll
-    flood = classify("山西一铁矿发生透水事故", "目前已有13名矿工被困井下，救援正在进行。")
-    assert flood.severity == "major_emergency", flood.severity_evidence
-    quake = classify("四川长宁6.0级地震", "地震已造成13人死亡，200余人受伤。")
-    assert quake.severity == "major_emergency", quake.severity_evidence
-    ill = classify("惊魂学生餐：116名学生吃凉皮凉粉病倒", "学生陆续身体不适，出现食物中毒的116名学生已送医救治。")
-    assert ill.severity == "major_emergency", ill.severity_evidence
+    assert_major("山西一铁矿发生透水事故", "目前已有13名矿工被困井下，救援正在进行。")
+    assert_major("四川长宁6.0级地震", "地震已造成13人死亡，200余人受伤。")
+    assert_major("惊魂学生餐：116名学生吃凉皮凉粉病倒", "学生陆续身体不适，出现食物中毒的116名学生已送医救治。")
 
 
 def test_source_region_fallback() -> None:
