@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-fast eval eval-holdout train bench lint typecheck clean
+.PHONY: demo test test-fast eval eval-holdout eval-probe train bench lint typecheck clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -53,6 +53,13 @@ eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards2.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
+
+# Headlines and messages written from the guide in everyday words (training/probe/README.md): A and B were read
+# while the rules changed, C only scored.
+eval-probe: $(VENV)/.synced
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_a.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_b.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_c.jsonl --errors 0
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "15"
+CODE_VERSION = "16"
 
 
 def data_version(*dirs: Path) -> str:
@@ -380,6 +380,10 @@ class Classifier:
         # 求助 posts), against 165 in 168 in headlines; the model judges such posts.
         if not (official_item or item.factcheck or item.piyao_label is not None or item.lead_title):
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
+            if issue_rule is not None and not item.body:
+                # A headline alone that reports a specific matter: one word of a topic names its subject
+                # (``topics.REPORTED_SHARE``). With a body, the body says what the matter is.
+                found.topics = self.tagger.tag(item, foreign=foreign, reported=True)
         # Foreign news is no issue (the guide's issues are matters in mainland China), unless the headline also names a
         # place here, or is a post's hashtag (#韩国累计确诊…# followed by a complaint about a court in 山西).
         foreign_news = None if headline_places or "#" in item.title else foreign_place

@@ -2,7 +2,8 @@
 
     python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl [--errors N] [--json]
 
-Only ``id``, ``title`` and ``text`` are given to the classifier (the shape ``yuqing tag`` reads);
+Only ``id``, ``title`` and ``text`` are given to the classifier (the shape ``yuqing tag`` reads), with what a row says
+of its source where it does (``SourceMeta``: ``"source_official": true`` for a release from an official source);
 ``topics``, ``official_response`` and ``source_dataset`` are the gold labels and the stratum.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from classifiers.engine import Classifier
+from classifiers.engine import Classifier, SourceMeta
 from classifiers.lexicon import priority_topics
 
 DEFAULT_TOPICS = priority_topics()  # the eight priority topics, in the work plans' order (their files' `order`)
@@ -74,7 +75,11 @@ def evaluate(rows: list[dict[str, Any]], classifier: Classifier | None = None) -
     report = Report()
     slugs = tuple(dict.fromkeys([*DEFAULT_TOPICS, *clf.topic_slugs]))
     report.topics = {s: PRF() for s in slugs}
-    all_tags = clf.classify_many({"title": r.get("title", ""), "text": r.get("text", "")} for r in rows)
+    # A row may say what is known of its source (``SourceMeta``: an official source's items are official releases)
+    meta = SourceMeta.__annotations__.keys()
+    all_tags = clf.classify_many(
+        {"title": r.get("title", ""), "text": r.get("text", ""), **{k: r[k] for k in meta if k in r}} for r in rows
+    )
     for row, tags in zip(rows, all_tags, strict=True):
         report.n += 1
         gold = set(row.get("topics", []))

@@ -52,6 +52,8 @@ def _evidence(kind: str, wording: str) -> str:
 class IssueRules:
     incident: re.Pattern[str]
     complaint: re.Pattern[str]
+    allegation: re.Pattern[str]
+    finding: re.Pattern[str]
     outbreak: re.Pattern[str]
     new_cases: re.Pattern[str]
     count: re.Pattern[str]
@@ -71,11 +73,32 @@ class IssueRules:
 
     def _cue(self, title: str) -> tuple[str, str] | None:
         """(list, wording) of the first cue list whose pattern the headline holds."""
-        for kind in ("incident", "complaint", "outbreak", "new_cases"):
+        for kind in ("incident", "complaint", "allegation", "outbreak", "new_cases"):
             m = getattr(self, kind).search(title)
             if m is not None:
                 return kind, m.group(0)
         return None
+
+    def _reported(self, title: str) -> tuple[str, str] | None:
+        """(list, wording) of the cue when ``title`` reads as a live report of an incident, complaint, allegation or
+        outbreak: not advice, a finding, a verdict, a retrospective or a statistic (a round-up of figures, for an
+        outbreak), nor an allegation reported as an authority's action or finding."""
+        found = self._cue(title)
+        if found is None:
+            return None
+        kind = found[0]
+        if kind == "allegation" and (self.action_taken(title) or self.finding.search(title)):
+            return None  # the authority's action or finding, relayed: answered by it
+        # A new local case or cluster is an issue even when relayed from a notice («最新通报！广州新增4例本土
+        # 确诊»); a round-up of figures is not. Other reports must not be advice, a finding, a verdict …
+        blocker = self.round_up if kind in ("outbreak", "new_cases") else self.not_a_report
+        return None if blocker.search(title) else found
+
+    def reports(self, title: str) -> str | None:
+        """The cue's evidence when the headline reads as a live report of a matter (see ``_reported``), whether or not
+        it is specific enough to be an issue: its topic words then name its subject."""
+        found = self._reported(title)
+        return None if found is None else _evidence(*found)
 
     def cue(self, title: str) -> str | None:
         """The wording that makes the headline an incident, complaint or outbreak report (None: none)."""
@@ -138,7 +161,7 @@ class IssueRules:
         """
         if "#" in title or foreign or self.outside.search(title):
             return None  # a hashtag is a Weibo topic tag, not a report
-        found = self._cue(title)
+        found = self._reported(title)
         if found is None:
             return None
         if found[0] == "new_cases":
@@ -149,11 +172,6 @@ class IssueRules:
             if not counted or counted[-1] < 4:
                 return None
         cue = _evidence(*found)
-        # A new local case or cluster is an issue even when relayed from a notice («最新通报！广州新增4例本土
-        # 确诊»); a round-up of figures is not. Other reports must not be advice, a finding, a verdict …
-        blocker = self.round_up if cue.startswith("outbreak") else self.not_a_report
-        if blocker.search(title):
-            return None
         if place_level >= 4:
             return f"{cue}; place named"
         m = self.count.search(title)

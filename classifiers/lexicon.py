@@ -27,13 +27,16 @@ class ContextRule:
     """A hit on one of ``terms`` is multiplied by ``factor`` when one of ``near`` stands within ``window``
     characters of it (``[[contexts]]``: an off-topic or negating setting), or, for ``absent``, when the
     item names none of ``near`` anywhere, title or body (``[[frames]]``: a word that names only the setting,
-    such as 燃气 for a gas hazard, counts only in an item that names the matter; a frame has no ``window``)."""
+    such as 燃气 for a gas hazard, counts only in an item that names the matter; a frame has no ``window``). A frame
+    with ``headline`` looks for ``near`` in the headline alone: the headline must say it (pay owed, «工资没着落»), where
+    a long message's body names a debt or a refusal about anything."""
 
     terms: frozenset[str]
     near: tuple[str, ...]
     window: int
     factor: float
     absent: bool = False
+    headline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +105,13 @@ def _pattern(d: dict[str, Any], key: str, where: Path) -> str:
     return str(value)
 
 
+def _flag(d: dict[str, Any], key: str, where: Path) -> bool:
+    value = d.get(key, False)
+    if not isinstance(value, bool):
+        raise LexiconError(f"{where}: {key} must be true or false")
+    return value
+
+
 def _weights(d: dict[str, Any], key: str, where: Path) -> dict[str, float]:
     value = d.get(key, {})
     if not isinstance(value, dict):
@@ -130,6 +140,7 @@ def load_topic(path: Path) -> TopicSpec:
             window=int(_num(c, "window", 10, path)),
             factor=_num(c, "factor", 0.0, path),
             absent=table == "frames",
+            headline=table == "frames" and _flag(c, "headline", path),
         )
         for table in ("contexts", "frames")
         for c in raw.get(table, [])

@@ -26,6 +26,11 @@ from yuqing.models import TopicTag
 _CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:“”‘’\"'（）()《》<>【】\[\]…—|丨·]+")
 _second = itemgetter(1)
 REPEAT_FACTOR = 0.5  # each further occurrence of a term in the same field adds half its weight
+# A headline that reads as a live report of a matter (an incident, a complaint, an allegation: ``IssueRules.reports``)
+# has that matter for its subject, so one word of a topic there names it: this share of the threshold suffices
+# («垃圾中转站臭气熏天，宁乡居民：夏天不敢开窗», «…货车与面包车相撞，致5死3伤»). Elsewhere a single word of middling
+# weight is too often a passing mention.
+REPORTED_SHARE = 0.5
 
 
 def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
@@ -72,7 +77,8 @@ class _Acc:
 
 
 class _Frames:
-    """Whether an item names a frame's words anywhere, title or body; looked up only for a framed hit."""
+    """Whether an item names a frame's words anywhere, title or body (the title alone for a ``headline`` frame);
+    looked up only for a framed hit."""
 
     __slots__ = ("body", "seen", "title")
 
@@ -84,7 +90,8 @@ class _Frames:
     def named(self, frame: ContextRule) -> bool:
         named = self.seen.get(frame)
         if named is None:
-            named = self.seen[frame] = any(n in self.title or n in self.body for n in frame.near)
+            body = "" if frame.headline else self.body
+            named = self.seen[frame] = any(n in self.title or n in body for n in frame.near)
         return named
 
 
@@ -397,9 +404,12 @@ class TopicTagger:
             return None
         return m.group(0)
 
-    def tag(self, item: Parsed, pre: Prescanned | None = None, foreign: bool | None = None) -> tuple[TopicTag, ...]:
+    def tag(
+        self, item: Parsed, pre: Prescanned | None = None, foreign: bool | None = None, reported: bool = False
+    ) -> tuple[TopicTag, ...]:
         """Topics of ``item``; ``pre``: what a caller that has scanned the item already found; ``foreign``: whether
-        its headline is foreign (``foreign``), if the caller knows."""
+        its headline is foreign (``foreign``), if the caller knows; ``reported``: its headline reads as a live report
+        of a matter (``REPORTED_SHARE``)."""
         if pre is None:
             digest = bool(item.title and self._digest_ac.find_matches_as_indexes(item.title))
             party = self.party_work(item.title)
@@ -449,22 +459,38 @@ class TopicTagger:
                     title_negatives[topic] = title_negatives.get(topic, 0.0) + weight
         if foreign is None:
             foreign = self.foreign(item.title)
+        # A reported matter is one: only the topic its headline names most, and only when the headline names none
+        # in full (a 讨薪 on a building site is no work-safety matter).
+        headlines = {
+            i: acc.title + acc.publisher + title_negatives.get(i, 0.0)
+            for i, acc in accs.items()
+            if not (foreign and not self.specs[i].foreign_ok)
+        }
+        reported_topic = None
+        if reported and headlines and not item.lead_title:
+            top = max(headlines, key=lambda i: headlines[i] / self.specs[i].threshold)
+            if headlines[top] < self.specs[top].threshold <= headlines[top] / REPORTED_SHARE:
+                reported_topic = top
         out: list[TopicTag] = []
         for i, acc in sorted(accs.items()):
             spec = self.specs[i]
-            if foreign and not spec.foreign_ok:
+            if i not in headlines:
                 continue
             title_part = acc.title + acc.publisher
             total = title_part + acc.body + negatives.get(i, 0.0)
             # A headline of the item's own is its own subject: where it names the topic in full, what the body
             # says against the topic (a severance claim beside «拖欠工资») does not undo it.
-            headline = title_part + title_negatives.get(i, 0.0)
+            headline = headlines[i]
             if headline >= spec.threshold and not item.lead_title:
                 total = max(total, headline)
+            report = i == reported_topic and total < spec.threshold
+            if report:
+                total = spec.threshold
             if total < spec.threshold:
                 continue
             if title_part >= spec.title_min:
                 decided = "publisher" if acc.publisher and acc.title < spec.title_min else "title"
+                decided = "report" if report else decided
             elif acc.body >= spec.body_only_threshold:
                 decided = "body"
             else:

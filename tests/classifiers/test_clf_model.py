@@ -56,6 +56,20 @@ def assert_blocked(title: str, text: str, evidence: str) -> None:
     assert not tags.issue and any(e.startswith(evidence) for e in tags.issue_evidence), tags.issue_evidence
 
 
+@cache
+def never_issue() -> Classifier:
+    """A classifier whose model never calls an item an issue: what makes one is then the incident rule."""
+    return Classifier(model=model({"issue": -8.0}))
+
+
+def rule_of(title: str, text: str = "") -> str | None:
+    """The incident rule's evidence when it makes the item an issue (None: it does not)."""
+    tags = never_issue().classify(title, text)
+    found = [e for e in tags.issue_evidence if e.startswith("rule: ")]
+    assert tags.issue == bool(found)
+    return found[0] if found else None
+
+
 def assert_issue(title: str, text: str) -> None:
     assert always_issue().classify(title, text).issue
 
@@ -133,13 +147,9 @@ def test_an_issue_by_the_model_unless_the_item_is_official() -> None:
 def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures() -> None:
     """The guide: a media report of an infection cluster or a new local case is an issue; a daily figures round-up
     (a province's count, «X省新增N例») is not. The model here never says issue, so the rule alone decides."""
-    clf = Classifier(model=model({"issue": -8.0}))
 
     def rule(title: str) -> str | None:
-        tags = clf.classify(title, "（来源：央视新闻）")
-        found = [e for e in tags.issue_evidence if e.startswith("rule: ")]
-        assert tags.issue == bool(found)
-        return found[0] if found else None
+        return rule_of(title, "（来源：央视新闻）")
 
     assert rule("广州新增4例本土确诊") == "rule: outbreak: 新增4例本土; place named"
     assert rule("荔湾区新增确诊病例3例") == "rule: outbreak: 新增确诊病例; place named"
@@ -156,6 +166,22 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
     assert rule("河南新增4例确诊病例，均有武汉居住史") is None  # counted for 河南; 武汉 is where they had been
     assert rule("湖北除武汉外新增确诊3例") is None
     assert rule("天津已现14起聚集性疫情") is None
+
+
+def test_the_incident_rule_reads_reports_as_the_media_word_them() -> None:
+    """The guide's issues as media headlines word them: the people affected speaking, an allegation against a
+    company or an institution, an injury, a pollution episode or a supply cut in plain words, casualties counted.
+    An allegation the headline reports as an authority's action or finding is the relay of that action. The model
+    here never says issue, so the rule alone decides."""
+    assert rule_of("养殖场臭味熏天，衡阳一村村民：晚上睡不着") == "rule: complaint: 村民：; place named"
+    assert rule_of("杭州一初中被指变相收取赞助费") == "rule: allegation: 被指; place named"
+    assert rule_of("零下15度停暖一周，长春一小区居民裹着棉被过日子") == "rule: incident: 停暖; place named"
+    assert rule_of("讨要工钱无果，沧州十余名工人被打伤") == "rule: incident: 打伤; place named"
+    assert rule_of("高速上两车相撞致3死1伤") == "rule: incident: 相撞; count: 3死"
+    # the authority's action or finding, relayed
+    assert rule_of("我市查获假冒白酒2000余瓶") is None
+    assert rule_of("郑州抽检发现3批次食品违规添加") is None
+    assert rule_of("市场监管局：一企业违规使用添加剂") is None
 
 
 def test_the_incident_rule_reads_a_headline_not_a_posts_first_words() -> None:

@@ -82,7 +82,7 @@ def test_evidence_and_version() -> None:
     assert env.rule == "title+model" and any(t.startswith("title:") for t in env.terms)
     assert tags.classifier_version == CLASSIFIER_VERSION
     assert Classifier().version == CLASSIFIER_VERSION  # stable across loads
-    assert CLASSIFIER_VERSION.startswith("15+")
+    assert CLASSIFIER_VERSION.startswith("16+")
     assert RULES.version == CLASSIFIER_VERSION + "+rules"
 
 
@@ -174,6 +174,23 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         assert tags.topics[0].terms == ("锅炉",)
 
 
+def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(
+        'slug = "t"\nthreshold = 1.0\n\n[terms]\n"工资" = 1.0\n\n'
+        '[[frames]]\nterms = ["工资"]\nheadline = true\nnear = ["拖欠"]\nfactor = 0.4\n',
+        encoding="utf-8",
+    )
+    clf = Classifier(topics_dir=tmp_path, model=False)
+    assert clf.classify("老板拖欠工资三个月", "").topic_slugs == ["t"]
+    assert clf.classify("咨询工资", "公司拖欠了社保。").topic_slugs == []  # the body's debt is not the headline's
+    (tmp_path / "t.toml").write_text(
+        'slug = "t"\n\n[terms]\n"工资" = 1.0\n\n[[frames]]\nterms = ["工资"]\nheadline = "yes"\nnear = ["拖欠"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(LexiconError, match="headline must be true or false"):
+        Classifier(topics_dir=tmp_path, model=False)
+
+
 @pytest.mark.parametrize(
     ("topic", "title", "text", "tagged"),
     [
@@ -229,6 +246,23 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
         # The guide: gaokao cheating and training schools are education.
         ("education_health_eldercare", "151人作弊，多名教师被刑拘", "", True),
         ("education_health_eldercare", "3家教培被罚共700万元", "", True),
+        # Pay owed in everyday words: the pay named with its being withheld, cut or not paid, in the headline.
+        ("wage_arrears", "年底工钱还没拿到，工人们急坏了", "", True),
+        ("wage_arrears", "某厂辞职就扣光当月薪水", "", True),
+        ("wage_arrears", "两个月没领到辛苦钱", "", True),
+        ("wage_arrears", "工钱怎么算才合理", "", False),
+        # (a debt the body names, not the headline, does not make a pension question one of pay owed)
+        ("wage_arrears", "咨询退休工资", "单位拖欠了社保，以后能补吗？", False),
+        # The guide's scope in the words notices and reports use.
+        ("hardship_livelihood", "入冬以来家里暖气不热", "", True),
+        ("housing_finance", "保交楼专项借款首批到位", "", True),
+        ("food_drug_safety", "网售降压茶被查出含西药成分", "", True),
+        ("food_drug_safety", "婚宴上喝到假酒", "", True),
+        ("food_drug_safety", "国庆度假酒店预订火爆", "", False),  # 度假|酒店: no 假酒
+        ("environment", "村民举报有人深夜非法开采山石", "", True),
+        ("education_health_eldercare", "异地就医备案可以线上办了", "", True),
+        ("epidemic", "全域静默管理三天", "", True),
+        ("work_safety", "严禁电动车楼道充电", "", True),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
@@ -267,3 +301,20 @@ def test_water_supply_and_withheld_pay_as_residents_word_them() -> None:
 def test_noise_as_residents_word_it_and_a_house_delivery() -> None:
     assert "environment" in slugs("楼下搅拌站通宵作业", "附近居民无法入睡。")
     assert "housing_finance" in slugs("业主收房时发现多处渗水", "")
+
+
+def test_a_headline_alone_that_reports_a_matter_is_about_the_topic_it_names() -> None:
+    """A headline that reports a specific incident, complaint or allegation (the issue rule) has that matter for its
+    subject: one word of a topic there names it. Not in a headline that reports nothing, nor where a body says
+    more, and only the topic the headline names most."""
+
+    def rules(title: str, text: str = "") -> dict[str, str]:
+        return {t.slug: t.rule for t in RULES.classify(title, text).topics}
+
+    assert rules("京昆高速一货车与客车相撞，致4死2伤") == {"work_safety": "report"}
+    assert rules("烟囱冒黄烟，唐山一村村民：窗台天天落一层粉尘") == {"environment": "report"}
+    assert rules("两车相撞怎么划分责任") == {}  # no report: advice
+    assert rules("京昆高速一货车与客车相撞，致4死2伤", "具体原因正在调查。") == {}  # a body says what it is about
+    # a 讨薪 is a wage matter, wherever the workers were beaten
+    assert rules("讨薪工人在沧州一工地被打伤") == {"wage_arrears": "title"}
+
