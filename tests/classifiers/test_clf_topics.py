@@ -134,14 +134,19 @@ def test_bad_topic_file_is_rejected(tmp_path: Path) -> None:
         Classifier(topics_dir=tmp_path)
 
 
-def test_a_frame_with_a_window_is_rejected(tmp_path: Path) -> None:
-    # A frame looks at the whole item; a window there would be silently ignored, so it is an error.
+def one_frame(tmp_path: Path, term: str, frame: str) -> Classifier:
+    """The rules of one topic, «t», whose one term has one ``[[frames]]`` table (``frame``: its lines)."""
     (tmp_path / "t.toml").write_text(
-        'slug = "t"\n[terms]\n"锅炉" = 1.0\n\n[[frames]]\nterms = ["锅炉"]\nnear = ["泄漏"]\nwindow = 6\n',
+        f'slug = "t"\nthreshold = 1.0\n\n[terms]\n"{term}" = 1.0\n\n[[frames]]\nterms = ["{term}"]\n{frame}\n',
         encoding="utf-8",
     )
+    return Classifier(topics_dir=tmp_path, model=False)
+
+
+def test_a_frame_with_a_window_is_rejected(tmp_path: Path) -> None:
+    # A frame looks at the whole item; a window there would be silently ignored, so it is an error.
     with pytest.raises(LexiconError, match="frames"):
-        Classifier(topics_dir=tmp_path)
+        one_frame(tmp_path, "锅炉", 'near = ["泄漏"]\nwindow = 6')
 
 
 def test_head_terms_count_when_they_end_a_longer_word() -> None:
@@ -159,12 +164,7 @@ def test_recalls_of_cars_are_not_food_or_drug_safety() -> None:
 
 
 def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Path) -> None:
-    (tmp_path / "t.toml").write_text(
-        'slug = "t"\nthreshold = 1.0\n\n[terms]\n"锅炉" = 1.0\n\n'
-        '[[frames]]\nterms = ["锅炉"]\nnear = ["爆裂", "泄漏"]\nfactor = 0.0\n',
-        encoding="utf-8",
-    )
-    clf = Classifier(topics_dir=tmp_path, model=False)
+    clf = one_frame(tmp_path, "锅炉", 'near = ["爆裂", "泄漏"]\nfactor = 0.0')
     assert clf.classify("小区锅炉何时供暖", "").topic_slugs == []
     assert clf.classify("小区锅炉何时供暖", "去年冬天一直供暖不足。").topic_slugs == []
     # The matter may be named anywhere in the item, title or body.
@@ -175,20 +175,11 @@ def test_a_frame_word_counts_only_in_an_item_that_names_the_matter(tmp_path: Pat
 
 
 def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path) -> None:
-    (tmp_path / "t.toml").write_text(
-        'slug = "t"\nthreshold = 1.0\n\n[terms]\n"工资" = 1.0\n\n'
-        '[[frames]]\nterms = ["工资"]\nheadline = true\nnear = ["拖欠"]\nfactor = 0.4\n',
-        encoding="utf-8",
-    )
-    clf = Classifier(topics_dir=tmp_path, model=False)
+    clf = one_frame(tmp_path, "工资", 'headline = true\nnear = ["拖欠"]\nfactor = 0.4')
     assert clf.classify("老板拖欠工资三个月", "").topic_slugs == ["t"]
     assert clf.classify("咨询工资", "公司拖欠了社保。").topic_slugs == []  # the body's debt is not the headline's
-    (tmp_path / "t.toml").write_text(
-        'slug = "t"\n\n[terms]\n"工资" = 1.0\n\n[[frames]]\nterms = ["工资"]\nheadline = "yes"\nnear = ["拖欠"]\n',
-        encoding="utf-8",
-    )
     with pytest.raises(LexiconError, match="headline must be true or false"):
-        Classifier(topics_dir=tmp_path, model=False)
+        one_frame(tmp_path, "工资", 'headline = "yes"\nnear = ["拖欠"]')
 
 
 @pytest.mark.parametrize(
