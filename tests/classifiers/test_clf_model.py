@@ -178,6 +178,11 @@ def test_the_incident_rule_reads_reports_as_the_media_word_them() -> None:
     assert rule_of("零下15度停暖一周，长春一小区居民裹着棉被过日子") == "rule: incident: 停暖; place named"
     assert rule_of("讨要工钱无果，沧州十余名工人被打伤") == "rule: incident: 打伤; place named"
     assert rule_of("高速上两车相撞致3死1伤") == "rule: incident: 相撞; count: 3死"
+    assert rule_of("温州一餐馆煤气罐爆燃致2伤") == "rule: incident: 爆燃; place named"
+    assert rule_of("成都一健身房关门，学员们：预交的课时费退不回来") == "rule: complaint: 学员们：; place named"
+    assert rule_of("校外培训机构突然关门，成都上百名家长学费退不回来") == "rule: complaint: 退不回; place named"
+    assert rule_of("夜间施工扰民，合肥一小区居民苦不堪言") == "rule: complaint: 苦不堪言; place named"
+    assert rule_of("一套房隔出20个单间，昌平群租房隐患大") == "rule: allegation: 隐患大; place named"
     # the authority's action or finding, relayed
     assert rule_of("我市查获假冒白酒2000余瓶") is None
     assert rule_of("郑州抽检发现3批次食品违规添加") is None

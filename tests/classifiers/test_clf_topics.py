@@ -254,6 +254,12 @@ def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path)
         ("education_health_eldercare", "异地就医备案可以线上办了", "", True),
         ("epidemic", "全域静默管理三天", "", True),
         ("work_safety", "严禁电动车楼道充电", "", True),
+        ("housing_finance", "烂尾楼业主集体停贷", "", True),
+        ("food_drug_safety", "网购减肥药含西布曲明", "", True),
+        ("food_drug_safety", "火锅店用回收油", "", True),
+        ("environment", "全面禁止焚烧秸秆", "", True),
+        ("education_health_eldercare", "高考成绩被人冒名顶替", "", True),
+        ("hardship_livelihood", "父母双亡的兄妹俩靠奶奶拉扯大", "", True),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
