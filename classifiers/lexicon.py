@@ -28,8 +28,8 @@ class ContextRule:
     characters of it (``[[contexts]]``: an off-topic or negating setting), or, for ``absent``, when the
     item names none of ``near`` anywhere, title or body (``[[frames]]``: a word that names only the setting,
     such as 燃气 for a gas hazard, counts only in an item that names the matter; a frame has no ``window``). A frame
-    with ``headline`` looks for ``near`` in the headline alone: the headline must say it (pay owed, «工资没着落»), where
-    a long message's body names a debt or a refusal about anything."""
+    with ``headline`` counts its terms in full only in the headline, beside one of ``near`` there: the headline must say
+    it (pay owed, «工资没着落»), where a long message's body names pay, debts and refusals about anything."""
 
     terms: frozenset[str]
     near: tuple[str, ...]

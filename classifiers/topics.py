@@ -352,7 +352,8 @@ class TopicTagger:
                     continue
                 for ctx in contexts:
                     if ctx.absent:
-                        if not frames.named(ctx):
+                        # a headline frame lifts the headline's words alone
+                        if (ctx.headline and not is_title) or not frames.named(ctx):
                             weight *= ctx.factor
                         continue
                     window = text[max(0, start - ctx.window) : end + ctx.window]

@@ -242,6 +242,7 @@ def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path)
         ("wage_arrears", "某厂辞职就扣光当月薪水", "", True),
         ("wage_arrears", "两个月没领到辛苦钱", "", True),
         ("wage_arrears", "工钱怎么算才合理", "", False),
+        ("wage_arrears", "百余名工人工资没着落", "", True),  # 工人工资 is one word to the segmenter: 工资 is its head
         # (a debt the body names, not the headline, does not make a pension question one of pay owed)
         ("wage_arrears", "咨询退休工资", "单位拖欠了社保，以后能补吗？", False),
         # The guide's scope in the words notices and reports use.
