@@ -173,3 +173,19 @@ def _check_alternation(text: str) -> None:
     want = alt.joined.search(text)
     got = alt.search(text, present)
     assert (want and (want.span(), want.group(0))) == (got and (got.span(), got.group(0)))
+
+
+def test_the_issue_rules_gated_lists_find_what_their_joined_patterns_find(shared_dir: Path) -> None:
+    """``IssueRules`` searches its longest lists with literal gates; every headline of the development set and of the
+    written probes gets from each list the match its joined pattern gives, and so the same rule's verdict."""
+    from classifiers.issue import GATED, IssueRules
+
+    rules = IssueRules.load()
+    probes = sorted((Path(__file__).parents[2] / "training" / "probe").glob("*.jsonl"))
+    titles = [json.loads(line)["title"] for p in probes for line in p.open(encoding="utf-8")]
+    titles += [title for title, _text in _items(shared_dir)]
+    assert len(titles) >= 720
+    for title in titles:
+        for name in GATED:
+            want, got = getattr(rules, name).search(title), rules.gates.search(name, title)
+            assert (want and (want.span(), want.group(0))) == (got and (got.span(), got.group(0))), (name, title)
