@@ -183,8 +183,10 @@ def test_the_incident_rule_reads_reports_as_the_media_word_them() -> None:
     assert rule_of("校外培训机构突然关门，成都上百名家长学费退不回来") == "rule: complaint: 退不回; place named"
     assert rule_of("夜间施工扰民，合肥一小区居民苦不堪言") == "rule: complaint: 苦不堪言; place named"
     assert rule_of("一套房隔出20个单间，昌平群租房隐患大") == "rule: allegation: 隐患大; place named"
-    # the authority's action or finding, relayed
+    # the authority's action or finding, relayed, and a matter resolved
     assert rule_of("我市查获假冒白酒2000余瓶") is None
+    assert rule_of("劳动监察部门帮贵阳20名农民工讨回工资") is None
+    assert rule_of("拖了三年，柳州一烂尾楼终于复工") is None
     assert rule_of("郑州抽检发现3批次食品违规添加") is None
     assert rule_of("市场监管局：一企业违规使用添加剂") is None
 

@@ -258,6 +258,8 @@ def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path)
         ("housing_finance", "烂尾楼业主集体停贷", "", True),
         ("food_drug_safety", "网购减肥药含西布曲明", "", True),
         ("food_drug_safety", "火锅店用回收油", "", True),
+        ("food_drug_safety", "菜市场有人卖注水牛肉", "", True),
+        ("food_drug_safety", "水库开闸注水", "", False),  # water let in, no meat
         ("environment", "全面禁止焚烧秸秆", "", True),
         ("education_health_eldercare", "高考成绩被人冒名顶替", "", True),
         ("hardship_livelihood", "父母双亡的兄妹俩靠奶奶拉扯大", "", True),
