@@ -83,17 +83,11 @@ class _Gates:
 
 @dataclass(frozen=True, slots=True)
 class IssueRules:
-    incident: re.Pattern[str]
-    complaint: re.Pattern[str]
-    allegation: re.Pattern[str]
-    finding: re.Pattern[str]
-    outbreak: re.Pattern[str]
-    new_cases: re.Pattern[str]
-    count: re.Pattern[str]
+    """The lists of ``issue.toml``: those in ``GATED`` in ``gates``, the others (searched only where a cue was found,
+    or short) as one pattern each."""
+
     instance: re.Pattern[str]
-    not_a_report: re.Pattern[str]
     outside: re.Pattern[str]
-    round_up: re.Pattern[str]
     action: re.Pattern[str]
     request: re.Pattern[str]
     good_news: re.Pattern[str]
@@ -103,9 +97,12 @@ class IssueRules:
     @classmethod
     def load(cls, path: Path = DATA_DIR / "issue.toml") -> IssueRules:
         raw = load_toml(path)
-        names = [name for name in cls.__dataclass_fields__ if name != "gates"]
-        patterns = {name: [str(p) for p in raw.get(name, [])] for name in names}
-        return cls(**{name: _rx(patterns[name]) for name in names}, gates=_Gates.of(patterns))
+
+        def patterns(name: str) -> list[str]:
+            return [str(p) for p in raw.get(name, [])]
+
+        plain = {name: _rx(patterns(name)) for name in cls.__dataclass_fields__ if name != "gates"}
+        return cls(**plain, gates=_Gates.of({name: patterns(name) for name in GATED}))
 
     def _cue(self, title: str) -> tuple[str, str] | None:
         """(list, wording) of the first cue list whose pattern the headline holds."""

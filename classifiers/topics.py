@@ -28,9 +28,8 @@ _second = itemgetter(1)
 REPEAT_FACTOR = 0.5  # each further occurrence of a term in the same field adds half its weight
 # A headline alone that reads as a live report of a specific matter (an incident, a complaint, an allegation: the
 # issue rule, ``IssueRules.report``) has that matter for its subject, so one word of a topic there names it: this
-# share of the threshold suffices
-# («垃圾中转站臭气熏天，宁乡居民：夏天不敢开窗», «…货车与面包车相撞，致5死3伤»). Elsewhere a single word of middling
-# weight is too often a passing mention.
+# share of the threshold suffices («垃圾中转站臭气熏天，宁乡居民：夏天不敢开窗», «…货车与面包车相撞，致5死3伤»).
+# Elsewhere a single word of middling weight is too often a passing mention.
 REPORTED_SHARE = 0.5
 
 
