@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,8 +18,11 @@ from flows.ingest import ingest
 from flows.track import track
 
 
-def _run_records(flow_run_id: UUID | None) -> tuple[Any, list[Any], list[Any]]:
-    """(flow run, its artifacts, its task runs) as the Prefect API has them."""
+def _run_records(flow_run_id: UUID | None, settle_s: float = 30.0) -> tuple[Any, list[Any], list[Any]]:
+    """(flow run, its artifacts, its task runs) as the Prefect API has them, once every task run's state there is
+    final. The server records task runs' states from their events, after the flow has returned; under load its SQLite
+    store is found locked («database is locked») and the recorder retries, so a task that failed can still read as
+    running for a while. Waits up to ``settle_s``, then returns what the API has."""
     assert flow_run_id is not None
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
@@ -28,15 +32,20 @@ def _run_records(flow_run_id: UUID | None) -> tuple[Any, list[Any], list[Any]]:
         FlowRunFilterId,
     )
 
+    deadline = time.monotonic() + settle_s
     with get_client(sync_client=True) as client:
-        run = client.read_flow_run(flow_run_id)
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
-        )
-        task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return run, artifacts, task_runs
+        while True:
+            run = client.read_flow_run(flow_run_id)
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+            )
+            task_runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            settled = all(t.state is not None and t.state.is_final() for t in task_runs)
+            if settled or time.monotonic() > deadline:
+                return run, artifacts, task_runs
+            time.sleep(0.5)
 
 
 def the_artifact(artifacts: list[Any], key: str) -> Any:
