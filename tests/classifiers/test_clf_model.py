@@ -168,27 +168,32 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
     assert rule("天津已现14起聚集性疫情") is None
 
 
-def test_the_incident_rule_reads_reports_as_the_media_word_them() -> None:
-    """The guide's issues as media headlines word them: the people affected speaking, an allegation against a
-    company or an institution, an injury, a pollution episode or a supply cut in plain words, casualties counted.
-    An allegation the headline reports as an authority's action or finding is the relay of that action. The model
-    here never says issue, so the rule alone decides."""
-    assert rule_of("养殖场臭味熏天，衡阳一村村民：晚上睡不着") == "rule: complaint: 村民：; place named"
-    assert rule_of("杭州一初中被指变相收取赞助费") == "rule: allegation: 被指; place named"
-    assert rule_of("零下15度停暖一周，长春一小区居民裹着棉被过日子") == "rule: incident: 停暖; place named"
-    assert rule_of("讨要工钱无果，沧州十余名工人被打伤") == "rule: incident: 打伤; place named"
-    assert rule_of("高速上两车相撞致3死1伤") == "rule: incident: 相撞; count: 3死"
-    assert rule_of("温州一餐馆煤气罐爆燃致2伤") == "rule: incident: 爆燃; place named"
-    assert rule_of("成都一健身房关门，学员们：预交的课时费退不回来") == "rule: complaint: 学员们：; place named"
-    assert rule_of("校外培训机构突然关门，成都上百名家长学费退不回来") == "rule: complaint: 退不回; place named"
-    assert rule_of("夜间施工扰民，合肥一小区居民苦不堪言") == "rule: complaint: 苦不堪言; place named"
-    assert rule_of("一套房隔出20个单间，昌平群租房隐患大") == "rule: allegation: 隐患大; place named"
-    # the authority's action or finding, relayed, and a matter resolved
-    assert rule_of("我市查获假冒白酒2000余瓶") is None
-    assert rule_of("劳动监察部门帮贵阳20名农民工讨回工资") is None
-    assert rule_of("拖了三年，柳州一烂尾楼终于复工") is None
-    assert rule_of("郑州抽检发现3批次食品违规添加") is None
-    assert rule_of("市场监管局：一企业违规使用添加剂") is None
+# The guide's issues as media headlines word them: the people affected speaking, an allegation against a company or an
+# institution, an injury, a pollution episode or a supply cut in plain words, casualties counted. An allegation the
+# headline reports as an authority's action or finding is the relay of that action; a matter resolved is none. The
+# model here never says issue, so the rule alone decides.
+@pytest.mark.parametrize(
+    ("title", "evidence"),
+    [
+        ("养殖场臭味熏天，衡阳一村村民：晚上睡不着", "rule: complaint: 村民：; place named"),
+        ("杭州一初中被指变相收取赞助费", "rule: allegation: 被指; place named"),
+        ("零下15度停暖一周，长春一小区居民裹着棉被过日子", "rule: incident: 停暖; place named"),
+        ("讨要工钱无果，沧州十余名工人被打伤", "rule: incident: 打伤; place named"),
+        ("高速上两车相撞致3死1伤", "rule: incident: 相撞; count: 3死"),
+        ("温州一餐馆煤气罐爆燃致2伤", "rule: incident: 爆燃; place named"),
+        ("成都一健身房关门，学员们：预交的课时费退不回来", "rule: complaint: 学员们：; place named"),
+        ("校外培训机构突然关门，成都上百名家长学费退不回来", "rule: complaint: 退不回; place named"),
+        ("夜间施工扰民，合肥一小区居民苦不堪言", "rule: complaint: 苦不堪言; place named"),
+        ("一套房隔出20个单间，昌平群租房隐患大", "rule: allegation: 隐患大; place named"),
+        ("我市查获假冒白酒2000余瓶", None),
+        ("劳动监察部门帮贵阳20名农民工讨回工资", None),
+        ("拖了三年，柳州一烂尾楼终于复工", None),
+        ("郑州抽检发现3批次食品违规添加", None),
+        ("市场监管局：一企业违规使用添加剂", None),
+    ],
+)
+def test_the_incident_rule_reads_reports_as_the_media_word_them(title: str, evidence: str | None) -> None:
+    assert rule_of(title) == evidence
 
 
 def test_the_incident_rule_reads_a_headline_not_a_posts_first_words() -> None:
