@@ -219,6 +219,21 @@ def _wait_running(api: httpx.Client, flow_run_id: str, timeout: float = 120) -> 
     raise AssertionError(f"flow run {flow_run_id} not running after {timeout} s: {run.get('state_type')}")
 
 
+def _wait_fetching(api: httpx.Client, flow_run_id: str, timeout: float = 60) -> None:
+    """Until the run is in its stalling fetch (a ``fetch-group`` task RUNNING). A signal that lands while a task run is
+    being created, before the engine holds it, makes Prefect's own crash handler fail («Task run is not set») and the
+    run end FAILED instead of CRASHED: a race inside the engine, not the behaviour under test."""
+    deadline = time.monotonic() + timeout
+    body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            runs = api.post("/task_runs/filter", json=body).json()
+            if any(t["name"].startswith("fetch-group") and t["state_type"] == "RUNNING" for t in runs):
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"flow run {flow_run_id} not fetching after {timeout} s")
+
+
 def test_kill_9_mid_run_then_the_next_scheduled_run_completes(
     deployed: tuple[str, dict[str, str]], tmp_path: Path, flow_sources: Path, stalling_sources: Path
 ) -> None:
@@ -267,6 +282,7 @@ def test_sigterm_stops_the_worker_and_its_run_within_30_s(
         worker = _worker(env, log)
         try:
             running = _wait_running(api, _run_ingest(env, stalling_sources, tmp_path / "term.duckdb"))
+            _wait_fetching(api, running["id"])
             started = time.monotonic()
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
