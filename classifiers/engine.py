@@ -274,6 +274,9 @@ class Findings:
     severity: str
     severity_evidence: tuple[str, ...]
     response: official.Response
+    # What the one-pass scan found for the topic tagger, read again for a headline reporting a matter (None: the
+    # tagger scans the item itself)
+    scanned: Prescanned | None = None
 
 
 class Classifier:
@@ -383,7 +386,7 @@ class Classifier:
             if issue_rule is not None and not item.body:
                 # A headline alone that reports a specific matter: one word of a topic names its subject
                 # (``topics.REPORTED_SHARE``). With a body, the body says what the matter is.
-                found.topics = self.tagger.tag(item, foreign=foreign, reported=True)
+                found.topics = self.tagger.tag(item, found.scanned, foreign, reported=True)
         # Foreign news is no issue (the guide's issues are matters in mainland China), unless the headline also names a
         # place here, or is a post's hashtag (#韩国累计确诊…# followed by a complaint about a court in 山西).
         foreign_news = None if headline_places or "#" in item.title else foreign_place
@@ -453,6 +456,7 @@ class Classifier:
         foreign_place = self.tagger.foreign_marker(item.title)
         return Findings(
             topics=self.tagger.tag(item, hits.topics, foreign_place is not None),
+            scanned=hits.topics,
             lex_title=[k for k, _s, _e in hits.topics.title_found],
             lex_body=[k for k, _s, _e in hits.topics.body_found],
             title_places=title_places,
