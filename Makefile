@@ -55,12 +55,13 @@ eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
 
 # Headlines and messages written from the guide in everyday words (training/probe/README.md): A and B were read
-# while the rules changed, C only scored after each round, D scored once.
+# while the rules changed, C only scored after each round and then read for a third, D and E scored, never read.
 eval-probe: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_a.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_b.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_c.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_d.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_e.jsonl --errors 0
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced
