@@ -55,13 +55,15 @@ eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
 
 # Headlines and messages written from the guide in everyday words (training/probe/README.md): A and B were read
-# while the rules changed, C only scored after each round and then read for a third, D and E scored, never read.
+# while the rules changed, C and E scored and then read for a later round, D and G scored, never read, F read, not tuned on.
 eval-probe: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_a.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_b.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_c.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_d.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_e.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_f.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_g.jsonl --errors 0
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced
