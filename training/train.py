@@ -6,7 +6,8 @@
 Steps, all deterministic:
 
 1. Join every label (``training/labels/*.jsonl``) with its pool item (``id``); an item whose
-   ``title``/``text`` no longer hashes to the label's ``sha1`` is refused (the pool changed).
+   ``title``/``text`` no longer hashes to the label's ``sha1`` is refused (the pool changed). Add the items written
+   from the guide (``training/written/*.jsonl``, whole rows): learned from for ``WRITTEN_LABELS`` alone, never scored.
 2. Run the rule-based parts on each item (as ``yuqing tag`` does) and hash its features
    (``classifiers/model.py``): character n-grams of title, body and publisher, and the rules' signals.
 3. For each label (8 topics, official_response, issue) fit an L2 logistic regression.
@@ -59,6 +60,12 @@ F1_TIE = 0.001
 OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED, NO_TOPIC = len(LABELS), len(LABELS) + 1, len(LABELS) + 2
 OVERRULE_MIN_GAIN = 0.01  # F1 an overrule margin must add on the threshold items to be used
 LABEL_DIR = ROOT / "training" / "labels"
+# Items written from the guide in everyday words, with their labels (training/written/README.md): learned from, never
+# scored (cross-validation and the thresholds read the pool's items alone).
+WRITTEN_DIR = ROOT / "training" / "written"
+WRITTEN = "written"
+WRITTEN_WEIGHT = 1.0
+WRITTEN_LABELS = ("wage_arrears", "work_safety", "hardship_livelihood")  # the labels the written items are learned for
 SAMPLE = ROOT / "training" / "sample.jsonl"
 C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
 HALF_SPLITS = 10  # random halves for held_out_thresholds
@@ -69,20 +76,31 @@ def content_sha1(title: str, text: str) -> str:
     return hashlib.sha1(f"{title}\x00{text}".encode()).hexdigest()
 
 
-def load_labels(label_dir: Path = LABEL_DIR) -> dict[str, dict[str, Any]]:
-    labels: dict[str, dict[str, Any]] = {}
-    for path in sorted(label_dir.glob("*.jsonl")):
+def _rows(directory: Path, twice: str) -> dict[str, dict[str, Any]]:
+    """The rows of every ``*.jsonl`` file in ``directory`` by id, in file order; an id given twice (``twice`` says
+    how: "labelled", "written") or an unknown topic is refused."""
+    rows: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.jsonl")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             row = json.loads(line)
-            if row["id"] in labels:
-                raise SystemExit(f"{path.name}:{n}: {row['id']} is labelled twice")
+            if row["id"] in rows:
+                raise SystemExit(f"{path.name}:{n}: {row['id']} is {twice} twice")
             bad = [t for t in row["topics"] if t not in TOPICS]
             if bad:
                 raise SystemExit(f"{path.name}:{n}: unknown topics {bad}")
-            labels[row["id"]] = row
-    return labels
+            rows[row["id"]] = row
+    return rows
+
+
+def load_labels(label_dir: Path = LABEL_DIR) -> dict[str, dict[str, Any]]:
+    return _rows(label_dir, "labelled")
+
+
+def load_written(written_dir: Path = WRITTEN_DIR) -> list[dict[str, Any]]:
+    """The written items, each a whole row: id, source_dataset, title, text, labels (and ``source_official``)."""
+    return list(_rows(written_dir, "written").values())
 
 
 def load_pool(path: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
@@ -118,32 +136,36 @@ def is_message(item: dict[str, Any]) -> bool:
 
 
 def build(
-    pool_path: Path, clf: Classifier
+    pool_path: Path, clf: Classifier, written: Sequence[dict[str, Any]] = ()
 ) -> tuple[list[str], list[dict[str, Any]], list[ModelInput], np.ndarray, np.ndarray, list[str]]:
-    """Ids, items, model inputs, gold labels (n × L, bool), the rules' own verdicts (``verdicts``), strata."""
+    """Ids, items, model inputs, gold labels (n × L, bool), the rules' own verdicts (``verdicts``), strata: the
+    labelled pool items, then the ``written`` ones (stratum ``WRITTEN``), read with what a row says of its source."""
     labels = load_labels()
     items = load_pool(pool_path, set(labels))
     missing = sorted(set(labels) - set(items))
     if missing:
         raise SystemExit(f"{len(missing)} labelled ids are not in {pool_path}: {missing[:5]} …")
-    ids = sorted(labels)
+    for iid in labels:
+        lab, it = labels[iid], items[iid]
+        if "sha1" in lab and lab["sha1"] != content_sha1(it["title"], it["text"]):
+            raise SystemExit(f"{iid}: the pool item changed since it was labelled")
+    pairs = [(labels[iid], items[iid], items[iid]["source_dataset"]) for iid in sorted(labels)]
+    pairs += [(row, row, WRITTEN) for row in written]
+    ids = [lab["id"] for lab, _it, _stratum in pairs]
     inputs: list[ModelInput] = []
     y = np.zeros((len(ids), len(LABELS)), dtype=bool)
     ruled_items = []
     strata: list[str] = []
     rows: list[dict[str, Any]] = []
-    for r, iid in enumerate(ids):
-        lab, it = labels[iid], items[iid]
-        if "sha1" in lab and lab["sha1"] != content_sha1(it["title"], it["text"]):
-            raise SystemExit(f"{iid}: the pool item changed since it was labelled")
-        ruled = clf.rules_pass(it["title"], it["text"])
+    for r, (lab, it, stratum) in enumerate(pairs):
+        ruled = clf.rules_pass(it["title"], it["text"], source_official=it.get("source_official"))
         ruled_items.append(ruled)
         inputs.append(ruled.model_input)
         for k, slug in enumerate(TOPICS):
             y[r, k] = slug in lab["topics"]
         y[r, 8] = bool(lab["official_response"])
         y[r, 9] = bool(lab["issue"])
-        strata.append(it["source_dataset"])
+        strata.append(stratum)
         rows.append(it)
     return ids, rows, inputs, y, verdicts(ruled_items), strata
 
@@ -173,11 +195,13 @@ def design(inputs: list[ModelInput], spec: FeatureSpec) -> sparse.csr_matrix:
     return x
 
 
-def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+def fit(
+    x: sparse.csr_matrix, y: np.ndarray, c: float, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     if y.all() or not y.any():
         return np.zeros(x.shape[1]), (10.0 if y.all() else -10.0)
     m = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=SEED)
-    m.fit(x, y)
+    m.fit(x, y, sample_weight=weight)
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
 
@@ -277,14 +301,22 @@ def best_overrule(
 
 
 def cross_validate(
-    x: sparse.csr_matrix, y: np.ndarray, strata: list[str], folds: int, c: float
+    x: sparse.csr_matrix,
+    y: np.ndarray,
+    strata: list[str],
+    folds: int,
+    c: float,
+    learn: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Out-of-fold margins (n × L)."""
+    """Out-of-fold margins (n × L); ``learn`` (n × L): the items each label is learned from (all when None);
+    ``weight``: each item's weight in the fit (all 1 when None)."""
     margin = np.zeros(y.shape)
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
     for train_idx, test_idx in skf.split(np.zeros(len(strata)), strata):
         for k in range(len(LABELS)):
-            w, b = fit(x[train_idx], y[train_idx, k], c)
+            idx = train_idx if learn is None else train_idx[learn[train_idx, k]]
+            w, b = fit(x[idx], y[idx, k], c, None if weight is None else weight[idx])
             margin[test_idx, k] = x[test_idx] @ w + b
     return margin
 
@@ -351,29 +383,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--orders", default="1,2", help="character n-gram orders (default 1,2)")
     ap.add_argument("--bits", type=int, default=18, help="hash buckets, as a power of 2 (default 18)")
     ap.add_argument("--body-chars", type=int, default=200, help="body characters read (default 200)")
+    ap.add_argument("--no-written", action="store_true", help="learn from the labelled pool items alone")
+    ap.add_argument(
+        "--written-weight", type=float, default=WRITTEN_WEIGHT, help=f"a written item's weight (default {WRITTEN_WEIGHT})"
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     spec = FeatureSpec(
         bits=args.bits, orders=tuple(int(o) for o in args.orders.split(",")), body_chars=args.body_chars
     )
     clf = Classifier(model=False)
-    ids, rows, inputs, y, rules, strata = build(args.pool, clf)
+    written = () if args.no_written else load_written()
+    ids, rows, inputs, y, rules, strata = build(args.pool, clf, written)
     x = design(inputs, spec)
     has_body = np.array([bool(i.body) for i in inputs])
     not_message = np.array([not is_message(it) for it in rows])
-    print(f"{len(ids)} labelled items, {x.nnz} feature entries, {time.perf_counter() - t0:.1f} s", flush=True)
-    counts = {label: int(y[:, k].sum()) for k, label in enumerate(LABELS)}
+    pool = np.array([st != WRITTEN for st in strata])  # what is scored: the written items are only learned from
+    print(
+        f"{int(pool.sum())} labelled pool items and {len(written)} written ones, {x.nnz} feature entries, "
+        f"{time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    counts = {label: int(y[pool, k].sum()) for k, label in enumerate(LABELS)}
+    # The written items teach the topics' wording; official_response and issue are learned from the pool alone, whose
+    # mix of sources is the stream's (half the written media headlines are issues, a few in a hundred of the feeds').
+    learn = np.ones(y.shape, dtype=bool)
+    learn[~pool] = [label in WRITTEN_LABELS for label in LABELS]
+    weight = np.where(pool, 1.0, args.written_weight)
     print("positives: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
 
     grid = (args.c,) if args.c else C_GRID
     results: dict[float, tuple[float, np.ndarray, np.ndarray, np.ndarray]] = {}
     uncertain = uncertain_ids()
-    drawn = ~np.array([i in uncertain for i in ids])  # thresholds: not on the uncertainty sample
+    drawn = pool & ~np.array([i in uncertain for i in ids])  # thresholds: not on the uncertainty sample
     for c in grid:
-        margin = cross_validate(x, y, strata, args.folds, c)
+        margin = cross_validate(x, y, strata, args.folds, c, learn, weight)
         thr = best_thresholds(margin[drawn], y[drawn], rules[drawn], not_message[drawn])
         overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr, has_body[drawn])
-        s = scores(y, combine(margin, rules, thr, overrule, has_body), not_message)
+        s = scores(y[pool], combine(margin, rules, thr, overrule, has_body)[pool], not_message[pool])
         objective = (s["topic_macro_f1"] * 8 + s["official_response"]["f1"] + s["issue"]["f1"]) / 10
         results[c] = (objective, margin, thr, overrule)
         print(
@@ -384,14 +431,17 @@ def main(argv: list[str] | None = None) -> int:
     c_best = max(results, key=lambda c: results[c][0])
     _obj, margin, thr, overrule = results[c_best]
     pred = combine(margin, rules, thr, overrule, has_body)
-    cv = scores(y, pred, not_message)
-    never_overruled = scores(y, combine(margin, rules, thr), not_message)
-    model_only = scores(y, margin >= thr, not_message)
+    yp, nm = y[pool], not_message[pool]
+    cv = scores(yp, pred[pool], nm)
+    never_overruled = scores(yp, combine(margin, rules, thr)[pool], nm)
+    model_only = scores(yp, (margin >= thr)[pool], nm)
     rules_only = scores(
-        y, rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]], not_message
+        yp,
+        (rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]])[pool],
+        nm,
     )
     by_stratum: dict[str, Any] = {}
-    for name in sorted(set(strata)):
+    for name in sorted(set(strata) - {WRITTEN}):
         m = np.array([st == name for st in strata])
         by_stratum[name] = {
             "n": int(m.sum()),
@@ -404,10 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     cv_natural = scores(y[natural], pred[natural], not_message[natural])
     halves = held_out_thresholds(margin, y, rules, has_body, drawn, natural, not_message)
     report: dict[str, Any] = {
-        "items": len(ids),
+        "items": int(pool.sum()),
+        "written_items": len(written),
         "natural_items": int(natural.sum()),
         "positives": counts,
-        "by_source": dict(Counter(strata)),
+        "by_source": dict(Counter(st for st in strata if st != WRITTEN)),
         "folds": args.folds,
         "C": c_best,
         "thresholds": {label: round(float(t), 4) for label, t in zip(LABELS, thr, strict=True)},
@@ -442,11 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     weights = np.zeros((1 << spec.bits, len(LABELS)), dtype=np.float32)
     bias = np.zeros(len(LABELS))
     for k in range(len(LABELS)):
-        w, b = fit(x, y[:, k], c_best)
+        w, b = fit(x[learn[:, k]], y[learn[:, k], k], c_best, weight[learn[:, k]])
         weights[:, k] = w
         bias[k] = b
     meta = {
-        "trained_on": f"{len(ids)} items labelled by reading (training/labels), {args.folds}-fold CV",
+        "trained_on": f"{int(pool.sum())} pool items labelled by reading (training/labels) and {len(written)} "
+        f"written from the guide (training/written), {args.folds}-fold CV",
         "C": c_best,
         "positives": counts,
     }

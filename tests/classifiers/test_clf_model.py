@@ -377,6 +377,42 @@ def test_the_issue_threshold_is_chosen_where_the_judgment_is_not_the_guides_rule
     assert np.array_equal(pooled[other], apart[other])
 
 
+def test_written_items_teach_only_their_labels_and_are_read_whole(tmp_path: Path) -> None:
+    """The written items (training/written) are learned from for ``WRITTEN_LABELS`` alone: what they say of any other
+    label changes no out-of-fold margin. A file that writes an id twice or names an unknown topic is refused."""
+    from scipy import sparse
+
+    from training.train import LABELS as TRAIN_LABELS
+    from training.train import WRITTEN_LABELS, cross_validate, load_written
+
+    rng = np.random.default_rng(3)
+    n, written = 300, np.arange(300) >= 240
+    x = sparse.csr_matrix(rng.random((n, 40)) * (rng.random((n, 40)) < 0.2))
+    y = rng.random((n, len(TRAIN_LABELS))) < 0.3
+    learn = np.ones(y.shape, bool)
+    learn[written] = [label in WRITTEN_LABELS for label in TRAIN_LABELS]
+    strata = ["pool"] * 240 + ["written"] * 60
+    flipped = y.copy()
+    flipped[written] = ~flipped[written]
+    before = cross_validate(x, y, strata, 3, 1.0, learn)
+    after = cross_validate(x, flipped, strata, 3, 1.0, learn)
+    taught = [k for k, label in enumerate(TRAIN_LABELS) if label in WRITTEN_LABELS]
+    others = [k for k in range(len(TRAIN_LABELS)) if k not in taught]
+    np.testing.assert_array_equal(before[:, others], after[:, others])
+    assert not np.allclose(before[:, taught], after[:, taught])
+
+    good = '{"id": "w_1", "source_dataset": "written_media", "title": "包工头卷走工钱", "text": "", ' \
+        '"topics": ["wage_arrears"], "official_response": false, "issue": true, "note": ""}'
+    (tmp_path / "a.jsonl").write_text(good + "\n", encoding="utf-8")
+    assert [r["id"] for r in load_written(tmp_path)] == ["w_1"]
+    (tmp_path / "b.jsonl").write_text(good + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="written twice"):
+        load_written(tmp_path)
+    (tmp_path / "b.jsonl").write_text(good.replace("w_1", "w_2").replace("wage_arrears", "wages") + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="unknown topics"):
+        load_written(tmp_path)
+
+
 def test_training_decides_as_the_classifier_does() -> None:
     """``training.train.combine`` chooses thresholds and overrule margins on the decision it computes over arrays;
     the classifier makes that decision item by item. The two agree on topics, overruling included, and on issue."""
