@@ -87,6 +87,7 @@ class IssueRules:
     or short) as one pattern each."""
 
     instance: re.Pattern[str]
+    person: re.Pattern[str]
     outside: re.Pattern[str]
     action: re.Pattern[str]
     request: re.Pattern[str]
@@ -206,4 +207,6 @@ class IssueRules:
             return f"{cue}; count: {m.group(0)}"
         if place_level >= 2 and (m := self.instance.search(title)) is not None:
             return f"{cue}; instance: {m.group(0)}"
+        if found[0] in ("incident", "complaint") and (m := self.person.search(title)) is not None:
+            return f"{cue}; person: {m.group(0)}"
         return None
