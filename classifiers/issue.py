@@ -207,6 +207,6 @@ class IssueRules:
             return f"{cue}; count: {m.group(0)}"
         if place_level >= 2 and (m := self.instance.search(title)) is not None:
             return f"{cue}; instance: {m.group(0)}"
-        if found[0] in ("incident", "complaint") and (m := self.person.search(title)) is not None:
+        if found[0] == "incident" and (m := self.person.search(title)) is not None:
             return f"{cue}; person: {m.group(0)}"
         return None
