@@ -405,8 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     counts = {label: int(y[pool, k].sum()) for k, label in enumerate(LABELS)}
-    # The written items teach the topics' wording; official_response and issue are learned from the pool alone, whose
-    # mix of sources is the stream's (half the written media headlines are issues, a few in a hundred of the feeds').
+    # The written items teach the thinnest topics' wording (WRITTEN_LABELS). The other labels are learned from the pool
+    # alone: learned for them too, the written items moved food's and environment's thresholds across flat optima, and
+    # half the written media headlines are issues against a few in a hundred of the feeds' (training/written/README.md).
     learn = np.ones(y.shape, dtype=bool)
     learn[~pool] = [label in WRITTEN_LABELS for label in LABELS]
     weight = np.where(pool, 1.0, args.written_weight)
