@@ -233,6 +233,7 @@ class _Ruled:
 
     item: Parsed
     topics: tuple[TopicTag, ...]
+    headline_topics: frozenset[str]  # topics the headline names in full (``topics.Tagged``)
     region: region.Region | None
     severity: str
     severity_evidence: tuple[str, ...]
@@ -259,12 +260,20 @@ class _Ruled:
         finding (罚款, 处理结果), and blocking on it cost more issues than it saved."""
         return bool(self.issue_blocks)
 
+    def overrulable(self, slug: str) -> bool:
+        """Whether the model may overrule the lexicon's ``slug`` as the guide's passing mention: only in an item
+        with a body, and not where the item's own headline names the topic in full. A headline is its own subject
+        («集中隔离的酒店房间没有窗户» over a complaint is about quarantine, whatever the model learned of the word
+        on boards from before 2020)."""
+        return bool(self.model_input.body) and slug not in self.headline_topics
+
 
 @dataclass(slots=True)
 class Findings:
     """What the rule-based parts find in one item (``Classifier._findings``)."""
 
     topics: tuple[TopicTag, ...]
+    headline_topics: frozenset[str]  # topics the headline names in full (``topics.Tagged``)
     lex_title: list[int]  # lexicon patterns found in the title and in the body (model signals)
     lex_body: list[int]
     title_places: list[tuple[str, Any, int]]  # places the headline names
@@ -386,7 +395,7 @@ class Classifier:
             if issue_rule is not None and not item.body:
                 # A headline alone that reports a specific matter: one word of a topic names its subject
                 # (``topics.REPORTED_SHARE``). With a body, the body says what the matter is.
-                found.topics = self.tagger.tag(item, found.scanned, foreign, reported=True)
+                found.topics = self.tagger.tag(item, found.scanned, foreign, reported=True).tags
         # Foreign news is no issue (the guide's issues are matters in mainland China), unless the headline also names a
         # place here, or is a post's hashtag (#韩国累计确诊…# followed by a complaint about a court in 山西).
         foreign_news = None if headline_places or "#" in item.title else foreign_place
@@ -402,6 +411,7 @@ class Classifier:
         return _Ruled(
             item,
             found.topics,
+            found.headline_topics,
             reg,
             sev,
             sev_evidence,
@@ -454,8 +464,10 @@ class Classifier:
             present=None if item.lead_title else hits.present,
         )
         foreign_place = self.tagger.foreign_marker(item.title)
+        tagged = self.tagger.tag(item, hits.topics, foreign_place is not None)
         return Findings(
-            topics=self.tagger.tag(item, hits.topics, foreign_place is not None),
+            topics=tagged.tags,
+            headline_topics=tagged.headline,
             scanned=hits.topics,
             lex_title=[k for k, _s, _e in hits.topics.title_found],
             lex_body=[k for k, _s, _e in hits.topics.body_found],
@@ -585,9 +597,8 @@ class Classifier:
                     continue
                 lex = by_slug.get(slug)
                 if not positive[k]:
-                    if lex is not None and r.model_input.body and margin[k] < model.overrule[k]:
-                        # the guide's passing mention: the model is sure the terms are not the subject (a
-                        # headline alone is its own subject, so only an item with a body is overruled)
+                    if lex is not None and r.overrulable(slug) and margin[k] < model.overrule[k]:
+                        # the guide's passing mention: the model is sure the terms are not the subject
                         del by_slug[slug]
                         p = _probability(margin[k])
                         overruled.append(f"{slug} by model p={p} over {'/'.join(lex.terms)}")

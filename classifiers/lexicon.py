@@ -65,6 +65,9 @@ class TopicSpec:
     negatives: dict[str, float]
     publisher_rules: tuple[PublisherRule, ...]
     foreign_ok: bool
+    # Whether a headline that names the topic in full makes it the item's subject, which no model overrules (false
+    # where the terms name institutions where other matters happen: a school, a hospital, a care home).
+    headline_subject: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +108,8 @@ def _pattern(d: dict[str, Any], key: str, where: Path) -> str:
     return str(value)
 
 
-def _flag(d: dict[str, Any], key: str, where: Path) -> bool:
-    value = d.get(key, False)
+def _flag(d: dict[str, Any], key: str, where: Path, default: bool = False) -> bool:
+    value = d.get(key, default)
     if not isinstance(value, bool):
         raise LexiconError(f"{where}: {key} must be true or false")
     return value
@@ -171,6 +174,7 @@ def load_topic(path: Path) -> TopicSpec:
         negatives=_weights(raw, "negatives", path),
         publisher_rules=rules,
         foreign_ok=bool(raw.get("foreign_ok", False)),
+        headline_subject=_flag(raw, "headline_subject", path, default=True),
     )
 
 

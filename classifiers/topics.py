@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick_rs as acr
 
@@ -46,6 +46,19 @@ class _Entry:
     contexts: tuple[ContextRule, ...]
     term: str
     offset: int = 0  # where ``term`` sits inside the matched pattern (for terms nested in another's)
+
+
+class Tagged(NamedTuple):
+    """An item's topics, and those its own headline makes its subject: the headline alone reaches the topic's
+    threshold (a post's first words standing in for a headline never do), and the topic's terms name the matter, not
+    an institution where other matters happen (``TopicSpec.headline_subject``). No model overrules these as a
+    passing mention."""
+
+    tags: tuple[TopicTag, ...]
+    headline: frozenset[str] = frozenset()
+
+
+NOTHING = Tagged(())
 
 
 @dataclass(slots=True)
@@ -407,7 +420,7 @@ class TopicTagger:
 
     def tag(
         self, item: Parsed, pre: Prescanned | None = None, foreign: bool | None = None, reported: bool = False
-    ) -> tuple[TopicTag, ...]:
+    ) -> Tagged:
         """Topics of ``item``; ``pre``: what a caller that has scanned the item already found; ``foreign``: whether
         its headline is foreign (``foreign``), if the caller knows; ``reported``: its headline reads as a live report
         of a matter (``REPORTED_SHARE``)."""
@@ -417,7 +430,7 @@ class TopicTagger:
         else:
             digest, party = pre.digest, pre.party_work
         if digest or party is not None:
-            return ()
+            return NOTHING
         accs: dict[int, _Acc] = {}
         frames = _Frames(item.title, item.body)
         if pre is None:
@@ -445,7 +458,7 @@ class TopicTagger:
                         acc.terms[f"publisher:{item.publisher}"] = rule.score
                         break
         if not accs:
-            return ()
+            return NOTHING
         negatives: dict[int, float] = {}
         title_negatives: dict[int, float] = {}
         seen: set[int] = set()
@@ -473,6 +486,7 @@ class TopicTagger:
             if headlines[top] < self.specs[top].threshold <= headlines[top] / REPORTED_SHARE:
                 reported_topic = top
         out: list[TopicTag] = []
+        named: set[str] = set()
         for i, acc in sorted(accs.items()):
             spec = self.specs[i]
             if i not in headlines:
@@ -500,4 +514,6 @@ class TopicTagger:
             by_term = acc.terms
             terms = tuple(sorted(by_term, key=by_term.__getitem__, reverse=True))
             out.append(TopicTag(slug=spec.slug, score=round(total, 3), terms=terms, rule=decided))
-        return tuple(out)
+            if headline >= spec.threshold and not item.lead_title and spec.headline_subject:
+                named.add(spec.slug)
+        return Tagged(tuple(out), frozenset(named))

@@ -55,9 +55,12 @@ OFFICIAL = LABELS.index("official_response")
 # precise) is chosen. Choosing the first best let a small change elsewhere move the line far along the flat part
 # (`issue` from −0.12 to −0.76, its false-positive rate outside messages 1.5 % → 2.7 %, on 12 new lexicon terms).
 F1_TIE = 0.001
-# Columns of the rules' verdicts beyond one per label: the item is official (never an issue), and the model alone
-# may not make it an issue (an authority's action, good news, a tracing appeal: ``_Ruled.model_issue_blocked``).
+# Columns of the rules' verdicts beyond one per label: the item is official (never an issue), the model alone
+# may not make it an issue (an authority's action, good news, a tracing appeal: ``_Ruled.model_issue_blocked``), it
+# is a headline about Party work (no topic); then one per topic: the model may overrule the lexicon's tag there
+# (``_Ruled.overrulable``: the item has a body, and its headline does not name the topic in full).
 OFFICIAL_ITEM, MODEL_ISSUE_BLOCKED, NO_TOPIC = len(LABELS), len(LABELS) + 1, len(LABELS) + 2
+OVERRULABLE = len(LABELS) + 3
 OVERRULE_MIN_GAIN = 0.01  # F1 an overrule margin must add on the threshold items to be used
 LABEL_DIR = ROOT / "training" / "labels"
 # Items written from the guide in everyday words, with their labels (training/written/README.md): learned from, never
@@ -171,10 +174,11 @@ def build(
 
 
 def verdicts(ruled: Sequence[Any]) -> np.ndarray:
-    """The rules' own verdicts per item (``Classifier.rules_pass``), n × (L + 3): a topic's lexicon, the official
-    rules, the incident rule; then ``OFFICIAL_ITEM``, ``MODEL_ISSUE_BLOCKED`` and ``NO_TOPIC`` (a headline about
-    Party work: no topic from the model either)."""
-    out = np.zeros((len(ruled), len(LABELS) + 3), dtype=bool)
+    """The rules' own verdicts per item (``Classifier.rules_pass``), n × (L + 3 + topics): a topic's lexicon, the
+    official rules, the incident rule; then ``OFFICIAL_ITEM``, ``MODEL_ISSUE_BLOCKED`` and ``NO_TOPIC`` (a headline
+    about Party work: no topic from the model either); then, from ``OVERRULABLE``, whether the model may overrule
+    each topic's lexicon."""
+    out = np.zeros((len(ruled), OVERRULABLE + len(TOPICS)), dtype=bool)
     for r, item in enumerate(ruled):
         tagged = {t.slug for t in item.topics}
         for k, slug in enumerate(TOPICS):
@@ -184,6 +188,8 @@ def verdicts(ruled: Sequence[Any]) -> np.ndarray:
         out[r, OFFICIAL_ITEM] = item.official_item
         out[r, MODEL_ISSUE_BLOCKED] = item.model_issue_blocked
         out[r, NO_TOPIC] = item.party_work is not None
+        for k, slug in enumerate(TOPICS):
+            out[r, OVERRULABLE + k] = item.overrulable(slug)
     return out
 
 
@@ -205,23 +211,16 @@ def fit(
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
 
-def combine(
-    margin: np.ndarray,
-    rules: np.ndarray,
-    thr: np.ndarray,
-    overrule: np.ndarray | None = None,
-    has_body: np.ndarray | None = None,
-) -> np.ndarray:
+def combine(margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None) -> np.ndarray:
     """The decision the classifier makes from margins, rules' verdicts, thresholds and the margins below which
-    the model overrules a lexicon's topic (n × L; ``LinearModel.overrule``), in items with a body (``has_body``;
-    all items when None)."""
+    the model overrules a lexicon's topic (``LinearModel.overrule``) where the rules let it (``OVERRULABLE``)."""
     pred = margin >= thr
     pred[:, 9] &= ~rules[:, MODEL_ISSUE_BLOCKED]  # the model alone: not for an authority's action
-    if overrule is None:
-        kept = rules[:, :10]
-    else:
-        floor = overrule[:10] if has_body is None else np.where(has_body[:, None], overrule[:10], -np.inf)
-        kept = rules[:, :10] & (margin[:, :10] >= floor)
+    kept = rules[:, :10].copy()
+    if overrule is not None:
+        n_topics = len(TOPICS)
+        floor = np.where(rules[:, OVERRULABLE : OVERRULABLE + n_topics], overrule[:n_topics], -np.inf)
+        kept[:, :n_topics] &= margin[:, :n_topics] >= floor
     pred[:, :10] |= kept  # topics, official, issue: rules or model
     pred[:, :8] &= ~rules[:, NO_TOPIC, None]  # a headline about Party work: no topic from either
     pred[:, 9] &= ~pred[:, 8] & ~rules[:, OFFICIAL_ITEM]  # an official item is never an issue
@@ -271,29 +270,26 @@ def best_thresholds(
 
 
 def best_overrule(
-    margin: np.ndarray,
-    y: np.ndarray,
-    rules: np.ndarray,
-    thr: np.ndarray,
-    has_body: np.ndarray | None = None,
-    min_gain: float = OVERRULE_MIN_GAIN,
+    margin: np.ndarray, y: np.ndarray, rules: np.ndarray, thr: np.ndarray, min_gain: float = OVERRULE_MIN_GAIN
 ) -> np.ndarray:
     """Per topic, the margin below which the model overrules the lexicon: the one with the best F1 of the
     combined decision, among the margins' percentiles below the threshold; ``-inf`` (never) unless that
     F1 beats never overruling by ``min_gain``, since every overruled tag costs some recall. Chosen on the
-    items with a body (``has_body``), the only ones the model overrules in: a headline alone is its own
-    subject, so a term in it is no passing mention."""
-    if has_body is not None:
-        margin, y, rules = margin[has_body], y[has_body], rules[has_body]
+    items where the model may overrule the topic (``OVERRULABLE``: a headline alone, or one that names the topic
+    in full, is its own subject, so a term in it is no passing mention)."""
     overrule = np.full(len(LABELS), -np.inf)
     for k, _topic in enumerate(TOPICS):
-        best, best_v = prf(y[:, k], combine(margin, rules, thr, overrule)[:, k])["f1"] + min_gain, -np.inf
-        for v in np.unique(np.quantile(margin[:, k], np.linspace(0.0, 0.9, 91))):
+        on = rules[:, OVERRULABLE + k]
+        if not on.any():
+            continue
+        m, yk, r = margin[on], y[on, k], rules[on]
+        best, best_v = prf(yk, combine(m, r, thr, overrule)[:, k])["f1"] + min_gain, -np.inf
+        for v in np.unique(np.quantile(m[:, k], np.linspace(0.0, 0.9, 91))):
             if v >= thr[k]:
                 break
             trial = overrule.copy()
             trial[k] = v
-            f = prf(y[:, k], combine(margin, rules, thr, trial)[:, k])["f1"]
+            f = prf(yk, combine(m, r, thr, trial)[:, k])["f1"]
             if f > best + 1e-9:
                 best, best_v = f, v
         overrule[k] = best_v
@@ -325,7 +321,6 @@ def held_out_thresholds(
     margin: np.ndarray,
     y: np.ndarray,
     rules: np.ndarray,
-    has_body: np.ndarray,
     drawn: np.ndarray,
     scored: np.ndarray,
     not_message: np.ndarray,
@@ -341,8 +336,8 @@ def held_out_thresholds(
         half = rng.random(len(y)) < 0.5
         a, b = drawn & half, scored & ~half
         thr = best_thresholds(margin[a], y[a], rules[a], not_message[a])
-        overrule = best_overrule(margin[a], y[a], rules[a], thr, has_body[a])
-        pred = combine(margin[b], rules[b], thr, overrule, has_body[b])
+        overrule = best_overrule(margin[a], y[a], rules[a], thr)
+        pred = combine(margin[b], rules[b], thr, overrule)
         f1[n] = [prf(y[b, k], pred[:, k])["f1"] for k in range(len(LABELS))]
     macro = f1[:, : len(TOPICS)].mean(axis=1)
     out: dict[str, Any] = {label: round(float(f1[:, k].mean()), 3) for k, label in enumerate(LABELS)}
@@ -396,7 +391,6 @@ def main(argv: list[str] | None = None) -> int:
     written = () if args.no_written else load_written()
     ids, rows, inputs, y, rules, strata = build(args.pool, clf, written)
     x = design(inputs, spec)
-    has_body = np.array([bool(i.body) for i in inputs])
     not_message = np.array([not is_message(it) for it in rows])
     pool = np.array([st != WRITTEN for st in strata])  # what is scored: the written items are only learned from
     print(
@@ -420,8 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     for c in grid:
         margin = cross_validate(x, y, strata, args.folds, c, learn, weight)
         thr = best_thresholds(margin[drawn], y[drawn], rules[drawn], not_message[drawn])
-        overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr, has_body[drawn])
-        s = scores(y[pool], combine(margin, rules, thr, overrule, has_body)[pool], not_message[pool])
+        overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr)
+        s = scores(y[pool], combine(margin, rules, thr, overrule)[pool], not_message[pool])
         objective = (s["topic_macro_f1"] * 8 + s["official_response"]["f1"] + s["issue"]["f1"]) / 10
         results[c] = (objective, margin, thr, overrule)
         print(
@@ -431,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     c_best = max(results, key=lambda c: results[c][0])
     _obj, margin, thr, overrule = results[c_best]
-    pred = combine(margin, rules, thr, overrule, has_body)
+    pred = combine(margin, rules, thr, overrule)
     yp, nm = y[pool], not_message[pool]
     cv = scores(yp, pred[pool], nm)
     never_overruled = scores(yp, combine(margin, rules, thr)[pool], nm)
@@ -453,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     natural_set = natural_ids()
     natural = np.array([i in natural_set for i in ids])
     cv_natural = scores(y[natural], pred[natural], not_message[natural])
-    halves = held_out_thresholds(margin, y, rules, has_body, drawn, natural, not_message)
+    halves = held_out_thresholds(margin, y, rules, drawn, natural, not_message)
     report: dict[str, Any] = {
         "items": int(pool.sum()),
         "written_items": len(written),

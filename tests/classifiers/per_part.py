@@ -22,8 +22,10 @@ class PerPartClassifier(Classifier):
         source_region: str | None,
     ) -> Findings:
         sev, sev_evidence = severity.assess(self.severity_rules, item.title, item.body)
+        tagged = self.tagger.tag(item)
         return Findings(
-            topics=self.tagger.tag(item),
+            topics=tagged.tags,
+            headline_topics=tagged.headline,
             lex_title=[k for k, _s, _e in self.tagger._find(item.title, [])] if item.title else [],
             lex_body=[k for k, _s, _e in self.tagger._find(item.body, [])] if item.body else [],
             title_places=self.gazetteer.find(item.title) if item.title else [],

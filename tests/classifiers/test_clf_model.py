@@ -92,17 +92,32 @@ def test_the_model_overrules_a_lexicon_topic_only_below_its_overrule_margin() ->
     never = Classifier(model=model({}))
     assert topics(never, *LEXICON_ITEM) == {"environment": "title"}
     sure = Classifier(model=model({}, overrule={"environment": -4.0}))
-    tags = sure.classify(LEXICON_ITEM[0], "村民说河水发黑发臭")
+    # the headline names a plant, the body what it does: the terms could be a passing mention
+    title, body = "村边的化工厂", "偷排废水污染河道，村民说河水发黑发臭"
+    assert topics(never, title, body) == {"environment": "title"}
+    tags = sure.classify(title, body)
     assert [t.slug for t in tags.topics] == []
-    assert tags.extra["overruled"] == "environment by model p=0.007 over 偷排/污染/废水/化工厂/河道"
-    # a headline alone is its own subject: no passing mention to overrule
+    assert tags.extra["overruled"] == "environment by model p=0.007 over 化工厂/偷排/污染/废水/河道"
+    # a headline alone is its own subject, and so is a headline that names the topic in full, whatever the body
     assert topics(sure, *LEXICON_ITEM) == {"environment": "title"}
+    assert topics(sure, LEXICON_ITEM[0], "村民说河水发黑发臭") == {"environment": "title"}
     unsure = Classifier(model=model({"environment": -3.0}, overrule={"environment": -4.0}))
-    assert topics(unsure, LEXICON_ITEM[0], "村民说河水发黑发臭") == {"environment": "title"}
-    assert "overruled" not in unsure.classify(LEXICON_ITEM[0], "村民说河水发黑发臭").extra
+    assert topics(unsure, title, body) == {"environment": "title"}
+    assert "overruled" not in unsure.classify(title, body).extra
     # another topic's overrule margin does not touch this one
     other = Classifier(model=model({}, overrule={"housing_finance": -4.0}))
-    assert topics(other, LEXICON_ITEM[0], "村民说河水发黑发臭") == {"environment": "title"}
+    assert topics(other, title, body) == {"environment": "title"}
+
+
+def test_a_headline_naming_a_school_or_hospital_can_still_mention_it_in_passing() -> None:
+    """Education and health's terms name institutions where other matters happen (``headline_subject = false``): the
+    guide's school-gate traffic jam is no education matter, though its headline names the school in full."""
+    sure = Classifier(model=model({}, overrule={"education_health_eldercare": -4.0, "epidemic": -4.0}))
+    tags = sure.classify("某小学门口交通拥堵", "每天早上堵半小时")
+    assert tags.topics == () and tags.extra["overruled"].startswith("education_health_eldercare by model")
+    assert topics(sure, "某小学门口交通拥堵", "") == {"education_health_eldercare": "title"}
+    # a topic whose terms name the matter: a complaint under a headline about quarantine is about the epidemic
+    assert topics(sure, "集中隔离的酒店房间没有窗户", "孩子咳嗽两天没人管") == {"epidemic": "title"}
 
 
 def test_the_model_names_the_features_that_decided() -> None:
@@ -272,12 +287,13 @@ def test_a_saved_model_scores_as_before(tmp_path: Path) -> None:
 
 def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     from training.train import LABELS as TRAIN_LABELS
-    from training.train import best_overrule, combine
+    from training.train import OVERRULABLE, best_overrule, combine
 
     n = 400
     rng = np.random.default_rng(5)
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)  # the rules' verdicts (training.train.verdicts)
+    rules = np.zeros((n, OVERRULABLE + 8), bool)  # the rules' verdicts (training.train.verdicts)
+    rules[:, OVERRULABLE:] = True  # every item has a body whose headline names no topic in full
     margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
     thr = np.zeros(len(TRAIN_LABELS))
     k = TRAIN_LABELS.index("education_health_eldercare")
@@ -303,21 +319,21 @@ def test_training_sets_an_overrule_margin_only_where_it_pays() -> None:
     assert pred[300:302, j].all()  # not overruled
     # with no minimum gain, the small improvement is taken too
     assert best_overrule(margin, y, rules, thr, min_gain=0.0)[j] > -np.inf
-    # only items with a body are overruled, and the margin is chosen on them
-    has_body = np.ones(n, bool)
-    has_body[100:160] = False
-    assert best_overrule(margin, y, rules, thr, has_body)[k] == -np.inf
-    assert combine(margin, rules, thr, overrule, has_body)[100:160, k].all()
+    # only where the rules let the model overrule (an item with a body, whose headline does not name the topic in
+    # full) is a tag overruled, and the margin is chosen on those items
+    rules[100:160, OVERRULABLE + k] = False
+    assert best_overrule(margin, y, rules, thr)[k] == -np.inf
+    assert combine(margin, rules, thr, overrule)[100:160, k].all()
 
 
 def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_cannot_tell() -> None:
     from training.train import LABELS as TRAIN_LABELS
-    from training.train import best_thresholds, combine, held_out_thresholds, prf
+    from training.train import OVERRULABLE, best_thresholds, combine, held_out_thresholds, prf
 
     n = 2000
     rng = np.random.default_rng(11)
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)
+    rules = np.zeros((n, OVERRULABLE + 8), bool)
     margin = rng.normal(-3.0, 0.5, (n, len(TRAIN_LABELS)))
     # a topic the margins separate perfectly, and one whose 40 positives the margins cannot tell from the rest
     k = TRAIN_LABELS.index("environment")
@@ -329,7 +345,7 @@ def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_
     everything = np.ones(n, bool)
 
     in_sample = prf(y[:, j], combine(margin, rules, best_thresholds(margin, y, rules))[:, j])["f1"]
-    halves = held_out_thresholds(margin, y, rules, everything, everything, everything, everything, splits=4)
+    halves = held_out_thresholds(margin, y, rules, everything, everything, everything, splits=4)
     assert halves["environment"] > 0.99
     assert halves["wage_arrears"] < in_sample  # chosen on its own items, the threshold fits their noise
     assert halves["splits"] == 4
@@ -337,7 +353,7 @@ def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_
     assert low <= halves["topic_macro_f1"] <= high
     # only the threshold items choose: with none of the separable topic's positives among them, it is not found
     drawn = ~y[:, k]
-    chosen_without = held_out_thresholds(margin, y, rules, everything, drawn, everything, everything, splits=2)
+    chosen_without = held_out_thresholds(margin, y, rules, drawn, everything, everything, splits=2)
     assert chosen_without["environment"] < 1.0
 
 
@@ -347,12 +363,12 @@ def test_of_thresholds_with_the_same_f1_the_most_precise_is_chosen() -> None:
     the one with fewer false positives, so that retraining on slightly changed items does not move the line across
     the flat part."""
     from training.train import LABELS as TRAIN_LABELS
-    from training.train import best_thresholds, combine, prf
+    from training.train import OVERRULABLE, best_thresholds, combine, prf
 
     k = TRAIN_LABELS.index("issue")
     n = 200
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)
+    rules = np.zeros((n, OVERRULABLE + 8), bool)
     margin = np.full((n, len(TRAIN_LABELS)), -5.0)
     margin[:40, k], y[:40, k] = 2.0, True
     margin[40:70, k] = 1.0
@@ -370,13 +386,13 @@ def test_the_issue_threshold_is_chosen_where_the_judgment_is_not_the_guides_rule
     issue's threshold down to recall them, and the media items they then let through open events. Chosen on the
     other items alone, the threshold lies where media items' issues and non-issues part."""
     from training.train import LABELS as TRAIN_LABELS
-    from training.train import best_thresholds, combine, prf
+    from training.train import OVERRULABLE, best_thresholds, combine, prf
 
     n = 3000
     rng = np.random.default_rng(5)
     k = TRAIN_LABELS.index("issue")
     y = np.zeros((n, len(TRAIN_LABELS)), bool)
-    rules = np.zeros((n, len(TRAIN_LABELS) + 3), bool)
+    rules = np.zeros((n, OVERRULABLE + 8), bool)
     margin = rng.normal(-4.0, 0.5, (n, len(TRAIN_LABELS)))
     # 2,000 messages, all issues: most far above any threshold, 200 of them low
     message = np.zeros(n, bool)
@@ -447,7 +463,12 @@ def test_training_decides_as_the_classifier_does() -> None:
 
     m = model(
         {"environment": -1.0, "education_health_eldercare": -1.0, "work_safety": -2.0, "issue": 3.0},
-        {("environment", "污染"): 4.0, ("education_health_eldercare", "拥堵"): -20.0, ("work_safety", "冒烟"): 20.0},
+        {
+            ("environment", "污染"): 4.0,
+            ("environment", "工地"): -20.0,
+            ("education_health_eldercare", "拥堵"): -20.0,
+            ("work_safety", "冒烟"): 20.0,
+        },
         overrule={"environment": -2.0, "education_health_eldercare": -2.0},
     )
     clf = Classifier(model=m)
@@ -464,14 +485,14 @@ def test_training_decides_as_the_classifier_does() -> None:
         ("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获"),  # an authority's action: no issue by the model
         ("广东江门查获逾10万个致癌咸蛋", ""),  # the same
         ("党史学习教育专题会：这里总是冒烟", "大家说说"),  # a headline about Party work: no topic from either
+        ("小区旁工地噪音扰民", "晚上十点还在施工"),  # the headline names the topic in full: not overruled
     ]
     ruled = [RULES.rules_pass(title, text) for title, text in items]
     n_topics = len(RULES.topic_slugs)
     rules = verdicts(ruled)  # in training's label order, like the shipped model
     order = [LABELS.index(label) for label in TRAIN_LABELS]
     margin = m.score([r.model_input for r in ruled]).margin[:, order]
-    has_body = np.array([bool(r.model_input.body) for r in ruled])
-    pred = combine(margin, rules, m.thresholds[order], m.overrule[order], has_body)
+    pred = combine(margin, rules, m.thresholds[order], m.overrule[order])
     expected = [[s for k, s in enumerate(TRAIN_LABELS[:n_topics]) if pred[i, k]] for i in range(len(items))]
     expected = [sorted(e, key=RULES.topic_slugs.index) for e in expected]  # the classifier lists them so
     tags = [clf.classify(title, text) for title, text in items]
@@ -485,6 +506,8 @@ def test_training_decides_as_the_classifier_does() -> None:
     assert pred[11, TRAIN_LABELS.index("work_safety")] == 0 and margin[11, TRAIN_LABELS.index("work_safety")] > 0
     assert tags[11].extra["no_topic"] == "a headline about Party work: 党史"
     assert rules[:8, :n_topics].any(axis=1).sum() == 6
+    env = TRAIN_LABELS.index("environment")
+    assert got[12] == ["environment"] and margin[12, env] < m.overrule[order][env]
 
 
 def test_an_authoritys_action_in_the_headline_is_answered_but_a_request_for_one_is_not() -> None:

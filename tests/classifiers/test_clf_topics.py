@@ -143,6 +143,19 @@ def one_frame(tmp_path: Path, term: str, frame: str) -> Classifier:
     return Classifier(topics_dir=tmp_path, model=False)
 
 
+def test_a_topic_says_whether_its_headline_can_be_a_passing_mention(tmp_path: Path) -> None:
+    from classifiers.lexicon import load_topic
+
+    path = tmp_path / "t.toml"
+    path.write_text('slug = "t"\nheadline_subject = false\n\n[terms]\n"小学" = 1.0\n', encoding="utf-8")
+    assert not load_topic(path).headline_subject
+    path.write_text('slug = "t"\n\n[terms]\n"小学" = 1.0\n', encoding="utf-8")
+    assert load_topic(path).headline_subject
+    path.write_text('slug = "t"\nheadline_subject = "no"\n\n[terms]\n"小学" = 1.0\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match="headline_subject must be true or false"):
+        load_topic(path)
+
+
 def test_a_frame_with_a_window_is_rejected(tmp_path: Path) -> None:
     # A frame looks at the whole item; a window there would be silently ignored, so it is an error.
     with pytest.raises(LexiconError, match="frames"):
