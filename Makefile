@@ -55,7 +55,8 @@ eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
 
 # Headlines and messages written from the guide in everyday words (training/probe/README.md): A and B were read
-# while the rules changed, C and E scored and then read for a later round, D and G scored, never read, F read, not tuned on.
+# while the rules changed, C and E scored and then read for a later round, D and G scored, never read, F read, not tuned on;
+# H and I written later the same way (training/probe/README.md says which have been read since).
 eval-probe: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_a.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_b.jsonl --errors 0
@@ -64,6 +65,8 @@ eval-probe: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_e.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_f.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_g.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_h.jsonl --errors 0
+	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_i.jsonl --errors 0
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced
