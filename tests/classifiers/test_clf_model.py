@@ -201,7 +201,17 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
         ("夜间施工扰民，合肥一小区居民苦不堪言", "rule: complaint: 苦不堪言; place named"),
         ("一套房隔出20个单间，昌平群租房隐患大", "rule: allegation: 隐患大; place named"),
         ("山西一村民称低保被取消，一家人靠捡废品度日", "rule: complaint: 村民称; instance: 一村民"),
-        ("衡水一养老院多名老人相继发烧", "rule: incident: 相继发烧; place named"),
+        ("衡水一养老院多名老人相继发烧", "rule: incident: 多名老人相继发烧; place named"),
+        # many falling ill together, illness from what was drunk, pay kept back, a quarrel, people at a loss
+        ("藁城一村多名村民发烧咳嗽，已有人被拉去集中隔离", "rule: incident: 多名村民发烧咳嗽; place named"),
+        ("孝感市民喝了“进口红酒”头痛欲裂", "rule: incident: 喝了“进口红酒”头痛; place named"),
+        ("北京一外卖骑手跑了一个月单，站点以“押金”为由扣下全部工钱", "rule: complaint: 扣下全部工钱; place named"),
+        ("石家庄一民办幼儿园三个月没给老师发工资", "rule: complaint: 没给老师发工资; place named"),
+        ("广场舞音响震天响，成都一小区业主与跳舞阿姨起争执", "rule: complaint: 起争执; place named"),
+        ("镇雄易地搬迁户犯了难", "rule: complaint: 搬迁户犯了难; place named"),
+        # «多名» counts the people of a report, «一考生» is one of them
+        ("乡镇卫生院给孩子打了过期疫苗？多名家长连夜带孩子复查", "rule: allegation: 过期; count: 多名"),
+        ("河南一考生疑被冒名顶替上大学", "rule: allegation: 冒名顶替; instance: 一考生"),
         ("济南一家三口吃了网购的月饼后头晕住院", "rule: incident: 吃了网购的月饼后头晕住院; place named"),
         ("家里电断了三天，南宁一城中村租户：冰箱里的菜全坏了", "rule: incident: 电断了三天; place named"),
         ("老板失联，合肥一美容院数百名会员的预付卡成了废卡", "rule: complaint: 老板失联; place named"),

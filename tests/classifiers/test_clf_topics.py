@@ -156,6 +156,14 @@ def test_a_topic_says_whether_its_headline_can_be_a_passing_mention(tmp_path: Pa
         load_topic(path)
 
 
+def test_everyday_words_name_the_matter() -> None:
+    assert classify("楼里有人阳了，社区为什么不通知", "").topic_slugs == ["epidemic"]
+    assert classify("冬天多晒太阳了吗", "").topic_slugs == []  # 太阳了 is the sun
+    assert classify("“晚上开窗一股臭鸡蛋味”，居民苦不堪言", "").topic_slugs == ["environment"]
+    # a morning digest of several headlines has no topic (the guide)
+    assert classify("早读｜多地出台楼市新政；根治欠薪专项检查启动；今冬首场寒潮来袭", "").topic_slugs == []
+
+
 def test_a_frame_with_a_window_is_rejected(tmp_path: Path) -> None:
     # A frame looks at the whole item; a window there would be silently ignored, so it is an error.
     with pytest.raises(LexiconError, match="frames"):
