@@ -46,13 +46,15 @@ eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
 
 # The held-out check sets: pool items no training round drew, labelled by the guide, never trained on
-# (training/holdout/README.md): the development set's mix of sources, then two sets of message-board items, then Weibo posts.
+# (training/holdout/README.md): the development set's mix of sources, then two sets of message-board items, then Weibo posts,
+# then news items from the development set's media sources.
 eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python training/holdout/build.py
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/holdout.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards2.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
+	$(VENV)/bin/python -m classifiers.evaluate training/holdout/media.jsonl
 
 # Headlines and messages written from the guide in everyday words (training/probe/README.md): A and B were read
 # while the rules changed, C and E scored and then read for a later round, D and G scored, never read, F read, not tuned on;

@@ -5,13 +5,16 @@ never trained on (training/holdout/README.md).
     python training/holdout/draw.py --set boards [--n 400]                                  # the boards set
     python training/holdout/draw.py --set boards2                                           # the second boards set
     python training/holdout/draw.py --set weibo                                             # the Weibo set
+    python training/holdout/draw.py --set media                                             # the media set
 
 The mix set follows the development set's mix of sources. The boards set is message-board messages and replies
 only, where the thin topics (wage arrears, work safety, hardship, housing) mostly are, so that their recall is
 measured on more than a handful of items. The second boards set is 1,000 more of them, in the development set's
 proportion of messages to replies (850 to 150), in batches of 250. The Weibo set is Weibo posts from the half of
 them that training round 9 may not draw (``sample.weibo_half``): every post of that half the model of the day calls
-an issue, pleas and complaints by their wording, and posts at random (``WEIBO``).
+an issue, pleas and complaints by their wording, and posts at random (``WEIBO``). The media set is 600 news items
+at random, the development set's media sources in its proportions (``MEDIA``): a third of the hidden set's items are
+such headlines and news, and the mix set holds 120 of them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,19 @@ MIX = {
 }
 
 
+MEDIA_SEED = 20261207
+# The development set's media sources, about 3.4 times its 175 items (TNEWS 90, food-safety incidents 25, DXY 25,
+# THUCNews 20, 辟谣/较真 15).
+MEDIA = {
+    "clue_tnews_dev": 300,
+    "food_safety_incidents_cn": 90,
+    "dxy_covid_news_and_rumors": 90,
+    "thucnews_cnews_sample": 70,
+    "rumor_refutation_piyao_jiaozhen": 50,
+}
+MEDIA_BATCH = 200
+
+
 def taken_ids() -> set[str]:
     """Every item a training round drew (used or kept unused) or a second reader labelled."""
     return sample.every_drawn(TRAINING, but=HERE)
@@ -82,6 +98,17 @@ def draw_mix(pool: list[dict], n: int) -> list[dict]:
         drawn += rng.sample(by_source[source], k)
     rng.shuffle(drawn)
     return drawn[:n]  # the rounded shares may add up to one more
+
+
+def draw_media(pool: list[dict]) -> list[dict]:
+    """Per source of ``MEDIA``, in the pool's order, a seeded sample of its count; then shuffled."""
+    rng = random.Random(MEDIA_SEED)
+    drawn: list[dict] = []
+    for source, k in MEDIA.items():
+        cands = [item for item in pool if item["source_dataset"] == source]
+        drawn += [cands[i] for i in sorted(rng.sample(range(len(cands)), k))]
+    rng.shuffle(drawn)
+    return drawn
 
 
 def draw_boards(pool: list[dict], n: int) -> list[dict]:
@@ -117,7 +144,7 @@ def main() -> None:
     ap.add_argument("--pool", default=str(TRAINING.parent.parent / "shared" / "train" / "pool.jsonl"))
     ap.add_argument(
         "--set",
-        choices=("holdout", "boards", "boards2", "weibo"),
+        choices=("holdout", "boards", "boards2", "weibo", "media"),
         default="holdout",
         help="which set (default: the mix)",
     )
@@ -129,6 +156,7 @@ def main() -> None:
         "boards": ("holdout",),
         "boards2": ("holdout", "boards"),
         "weibo": ("holdout", "boards", "boards2"),
+        "media": ("holdout", "boards", "boards2", "weibo", "openers"),
     }[args.set]
     left_out = taken_ids() | set_ids(*before)
     pool = [
@@ -144,6 +172,8 @@ def main() -> None:
     elif args.set == "boards2":
         # the training rounds' batch format (training/sample.py), in which it was first drawn
         drawn, batch, row = draw_boards2(pool), BOARDS2_BATCH, sample.batch_row
+    elif args.set == "media":
+        drawn, batch = draw_media(pool), MEDIA_BATCH
     else:
         drawn = sample.weibo_strata(pool, 1, left_out, WEIBO, WEIBO_SEED)[0]
         batch, row = WEIBO_BATCH, sample.batch_row
