@@ -58,7 +58,7 @@ class Tagged(NamedTuple):
     headline: frozenset[str] = frozenset()
 
 
-NOTHING = Tagged(())
+_NOTHING = Tagged(())
 
 
 @dataclass(slots=True)
@@ -430,7 +430,7 @@ class TopicTagger:
         else:
             digest, party = pre.digest, pre.party_work
         if digest or party is not None:
-            return NOTHING
+            return _NOTHING
         accs: dict[int, _Acc] = {}
         frames = _Frames(item.title, item.body)
         if pre is None:
@@ -458,7 +458,7 @@ class TopicTagger:
                         acc.terms[f"publisher:{item.publisher}"] = rule.score
                         break
         if not accs:
-            return NOTHING
+            return _NOTHING
         negatives: dict[int, float] = {}
         title_negatives: dict[int, float] = {}
         seen: set[int] = set()

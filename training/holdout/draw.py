@@ -69,9 +69,16 @@ MEDIA = {
 MEDIA_BATCH = 200
 
 
+# Rounds drawn after every held-out set, from the items those left: they do not count as taken when a set is drawn
+# again, or it would not be drawn the same.
+LATER = (TRAINING / "round10_unused",)
+
+
 def taken_ids() -> set[str]:
-    """Every item a training round drew (used or kept unused) or a second reader labelled."""
-    return sample.every_drawn(TRAINING, but=HERE)
+    """Every item a training round drawn before the held-out sets took (used or kept unused) or a second reader
+    labelled."""
+    later = set().union(*(sample.every_drawn(path) for path in LATER))
+    return sample.every_drawn(TRAINING, but=HERE) - later
 
 
 def set_ids(*names: str) -> set[str]:
@@ -100,15 +107,20 @@ def draw_mix(pool: list[dict], n: int) -> list[dict]:
     return drawn[:n]  # the rounded shares may add up to one more
 
 
-def draw_media(pool: list[dict]) -> list[dict]:
-    """Per source of ``MEDIA``, in the pool's order, a seeded sample of its count; then shuffled."""
-    rng = random.Random(MEDIA_SEED)
+def per_stratum(pool: list[dict], counts: dict[str, int], stratum: Callable[[dict], str], seed: int) -> list[dict]:
+    """Per stratum of ``counts`` (``stratum`` names an item's), in the pool's order, a seeded sample of its count
+    (``sample.pick``); then shuffled."""
+    rng = random.Random(seed)
     drawn: list[dict] = []
-    for source, k in MEDIA.items():
-        cands = [item for item in pool if item["source_dataset"] == source]
-        drawn += [cands[i] for i in sorted(rng.sample(range(len(cands)), k))]
+    for name, k in counts.items():
+        drawn += sample.pick(rng, [item for item in pool if stratum(item) == name], k)
     rng.shuffle(drawn)
     return drawn
+
+
+def draw_media(pool: list[dict]) -> list[dict]:
+    """Per source of ``MEDIA``, a seeded sample of its count."""
+    return per_stratum(pool, MEDIA, lambda item: item["source_dataset"], MEDIA_SEED)
 
 
 def draw_boards(pool: list[dict], n: int) -> list[dict]:
@@ -124,15 +136,9 @@ def draw_boards(pool: list[dict], n: int) -> list[dict]:
 
 
 def draw_boards2(pool: list[dict]) -> list[dict]:
-    """Per stratum (``training/sample.py``'s: messages outside 附件2, replies), in the pool's order, a seeded sample
-    of ``BOARDS2[stratum]`` items; then shuffled."""
-    rng = random.Random(BOARDS2_SEED)
-    drawn: list[dict] = []
-    for stratum, k in BOARDS2.items():
-        cands = [item for item in pool if sample.stratum_of(item) == stratum]
-        drawn += [cands[i] for i in sorted(rng.sample(range(len(cands)), k))]
-    rng.shuffle(drawn)
-    return drawn
+    """Per stratum (``training/sample.py``'s: messages outside 附件2, replies), a seeded sample of
+    ``BOARDS2[stratum]`` items."""
+    return per_stratum(pool, BOARDS2, sample.stratum_of, BOARDS2_SEED)
 
 
 def batch_row(item: dict) -> dict:
