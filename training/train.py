@@ -55,6 +55,9 @@ OFFICIAL = LABELS.index("official_response")
 # precise) is chosen. Choosing the first best let a small change elsewhere move the line far along the flat part
 # (`issue` from −0.12 to −0.76, its false-positive rate outside messages 1.5 % → 2.7 %, on 12 new lexicon terms).
 F1_TIE = 0.001
+# The share of items that are not citizen messages which `issue` may call issues: each opens an event that an ops
+# team reads. The threshold is the best F1 within this budget (training/README.md, "A false-alarm budget").
+ISSUE_FPR_BUDGET = 0.015
 # Columns of the rules' verdicts beyond one per label: the item is official (never an issue), the model alone
 # may not make it an issue (an authority's action, good news, a tracing appeal: ``_Ruled.model_issue_blocked``), it
 # is a headline about Party work (no topic); then one per topic: the model may overrule the lexicon's tag there
@@ -246,13 +249,18 @@ def prf(gold: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 def best_thresholds(
-    margin: np.ndarray, y: np.ndarray, rules: np.ndarray, not_message: np.ndarray | None = None
+    margin: np.ndarray,
+    y: np.ndarray,
+    rules: np.ndarray,
+    not_message: np.ndarray | None = None,
+    budget: float | None = ISSUE_FPR_BUDGET,
 ) -> np.ndarray:
     """Per label, the threshold with the best F1 of the combined decision, the highest within ``F1_TIE`` of it
     (official_response's: the first best); labels in order, since issue depends on official_response's threshold.
     ``not_message``: the items that are not citizen messages, over which issue's threshold is chosen. Every message
     is an issue by the guide's rule and most score far above any threshold; counted in, their few low scores pull
-    the line down to where it recalls them, and media items above it open events that are no issues."""
+    the line down to where it recalls them, and media items above it open events that are no issues. ``budget``:
+    issue's threshold is the best within it, a false-positive rate over the items it is chosen on."""
     thr = np.zeros(len(LABELS))
     for k in range(len(LABELS)):
         on = not_message if k == ISSUE and not_message is not None else slice(None)
@@ -261,7 +269,10 @@ def best_thresholds(
         for n, t in enumerate(cands):
             trial = thr.copy()
             trial[k] = t
-            f1[n] = prf(y[on, k], combine(margin[on], rules[on], trial)[:, k])["f1"]
+            pred = combine(margin[on], rules[on], trial)[:, k]
+            f1[n] = prf(y[on, k], pred)["f1"]
+            if k == ISSUE and budget is not None and pred[~y[on, k]].mean() > budget:
+                f1[n] = -1.0  # over the false-alarm budget
         if k == OFFICIAL:
             thr[k] = cands[int(np.argmax(f1))]  # the rules decide nearly all: a tie would put the model out of use
         else:
