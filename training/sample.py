@@ -20,7 +20,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 SEED = 20261205
@@ -103,7 +103,7 @@ ROUND4: list[tuple[str, str, int]] = [
 # Round 10: food-safety news at random. The held-out media set found `issue` weakest there (a newspaper's exposé of a
 # contaminated product on sale is an issue, a regulator's list of failed samples is not, and the headline alone seldom
 # tells them apart), and food-safety news is a twentieth of the development set's items but a tenth of its issues.
-# Not used for the shipped model: training/README.md, round 10 (its items are kept in round10_unused/).
+# Its items teach `issue` alone (training/train.py, LABEL_ROUNDS; training/README.md, round 10).
 ROUND10: list[tuple[str, str, int]] = [("food_r10", "food_safety_incidents_cn", 250)]
 
 
@@ -174,9 +174,11 @@ def batch_row(it: dict) -> dict:
     return row
 
 
-def _taken(out: Path) -> set[str]:
-    """Items earlier rounds drew, and the held-out check set (training/holdout/), which no round may draw."""
-    taken = {json.loads(line)["id"] for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()}
+def _taken(out: Path, but: Collection[str] = ()) -> set[str]:
+    """Items earlier rounds drew, and the held-out check set (training/holdout/), which no round may draw; ``but``:
+    strata whose items do not count (a round drawn again does not count its own items as taken)."""
+    rows = [json.loads(line) for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()]
+    taken = {r["id"] for r in rows if r["stratum"] not in but}
     for batch in (Path(__file__).parent / "holdout" / "batches").glob("*.jsonl"):
         taken |= {json.loads(line)["id"] for line in batch.read_text(encoding="utf-8").splitlines() if line}
     return taken
@@ -220,7 +222,7 @@ def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: in
 
 def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int]], seed: int, first: int,
                   pattern: str | None = None) -> None:
-    taken = _taken(out)
+    taken = _taken(out, but={name for name, _source, _k in strata})
     unused = out / "round6_unused" / "sample.jsonl"
     if unused.exists():  # round 6's items are labelled already: later rounds do not draw them again
         taken |= {json.loads(line)["id"] for line in unused.read_text(encoding="utf-8").splitlines()}
@@ -387,7 +389,6 @@ ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
     # Not used for the shipped model: training/README.md, round 7 (its items are kept in round7_unused/).
     7: lambda items, out: _append_round(items, out, ROUND7, SEED + 7, first=35),
     9: round9,
-    # Not used for the shipped model either (round10_unused/).
     10: lambda items, out: _append_round(items, out, ROUND10, SEED + 10, first=39),
 }
 

@@ -29,6 +29,7 @@ import hashlib
 import json
 import sys
 import time
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,8 +72,17 @@ LABEL_DIR = ROOT / "training" / "labels"
 WRITTEN_DIR = ROOT / "training" / "written"
 WRITTEN = "written"
 WRITTEN_WEIGHT = 1.0
-WRITTEN_LABELS = ("wage_arrears", "work_safety", "hardship_livelihood")  # the labels the written items are learned for
+WRITTEN_LABELS = (
+    "wage_arrears",
+    "work_safety",
+    "hardship_livelihood",
+)  # the labels the written items are learned for
 SAMPLE = ROOT / "training" / "sample.jsonl"
+# Rounds drawn at random from one source to teach one label, by their strata: their items are learned for that label
+# alone and choose no threshold (a one-source draw over-represents its source), take their fold from their id (so
+# that they do not reshuffle the other items' folds), and are no part of the natural strata. Round 10's food-safety
+# news teaches `issue` (training/README.md, round 10).
+LABEL_ROUNDS: dict[str, tuple[str, ...]] = {"food_r10": ("issue",)}
 C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
 HALF_SPLITS = 10  # random halves for held_out_thresholds
 SEED = 20261205
@@ -119,18 +129,36 @@ def load_pool(path: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _sample_rows() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def natural_ids() -> set[str]:
     """Ids drawn at random per source (training/sample.py's natural strata), not for their wording:
     the part of the training set whose mix resembles a stream of items, like the evaluation sets."""
-    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {r["id"] for r in rows if not str(r["stratum"]).startswith(("kw", "unc_"))}
+    return {
+        r["id"]
+        for r in _sample_rows()
+        if not str(r["stratum"]).startswith(("kw", "unc_")) and r["stratum"] not in LABEL_ROUNDS
+    }
+
+
+def label_round_ids() -> dict[str, tuple[str, ...]]:
+    """The items of the rounds that teach some labels alone (``LABEL_ROUNDS``), with those labels."""
+    return {r["id"]: LABEL_ROUNDS[r["stratum"]] for r in _sample_rows() if r["stratum"] in LABEL_ROUNDS}
+
+
+def id_folds(ids: list[str], apart: np.ndarray, folds: int) -> np.ndarray:
+    """Each item's fold when it takes it from its id (``apart``: a CRC-32 of the id, modulo ``folds``), else −1."""
+    return np.array(
+        [zlib.crc32(i.encode("utf-8")) % folds if a else -1 for i, a in zip(ids, apart, strict=True)]
+    )
 
 
 def uncertain_ids() -> set[str]:
     """Ids drawn because a model was unsure of them (rounds 5 and 9): learned from, but they over-represent
     the boundary, so thresholds are not chosen on them."""
-    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {r["id"] for r in rows if str(r["stratum"]).startswith("unc_")}
+    return {r["id"] for r in _sample_rows() if str(r["stratum"]).startswith("unc_")}
 
 
 def is_message(item: dict[str, Any]) -> bool:
@@ -214,7 +242,9 @@ def fit(
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
 
-def combine(margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None) -> np.ndarray:
+def combine(
+    margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None
+) -> np.ndarray:
     """The decision the classifier makes from margins, rules' verdicts, thresholds and the margins below which
     the model overrules a lexicon's topic (``LinearModel.overrule``) where the rules let it (``OVERRULABLE``)."""
     pred = margin >= thr
@@ -274,7 +304,9 @@ def best_thresholds(
             if k == ISSUE and budget is not None and pred[~y[on, k]].mean() > budget:
                 f1[n] = -1.0  # over the false-alarm budget
         if k == OFFICIAL:
-            thr[k] = cands[int(np.argmax(f1))]  # the rules decide nearly all: a tie would put the model out of use
+            thr[k] = cands[
+                int(np.argmax(f1))
+            ]  # the rules decide nearly all: a tie would put the model out of use
         else:
             thr[k] = cands[np.flatnonzero(f1 >= f1.max() - F1_TIE).max()]
     return thr
@@ -315,12 +347,18 @@ def cross_validate(
     c: float,
     learn: np.ndarray | None = None,
     weight: np.ndarray | None = None,
+    fixed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Out-of-fold margins (n × L); ``learn`` (n × L): the items each label is learned from (all when None);
-    ``weight``: each item's weight in the fit (all 1 when None)."""
+    ``weight``: each item's weight in the fit (all 1 when None); ``fixed``: a fold per item (``id_folds``), −1 for
+    the items split into folds stratified by ``strata`` (all when None)."""
     margin = np.zeros(y.shape)
+    fixed = np.full(len(strata), -1) if fixed is None else fixed
+    split = np.flatnonzero(fixed < 0)
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
-    for train_idx, test_idx in skf.split(np.zeros(len(strata)), strata):
+    for f, (tr, te) in enumerate(skf.split(np.zeros(split.size), [strata[i] for i in split])):
+        train_idx = np.sort(np.r_[split[tr], np.flatnonzero((fixed >= 0) & (fixed != f))])
+        test_idx = np.sort(np.r_[split[te], np.flatnonzero(fixed == f)])
         for k in range(len(LABELS)):
             idx = train_idx if learn is None else train_idx[learn[train_idx, k]]
             w, b = fit(x[idx], y[idx, k], c, None if weight is None else weight[idx])
@@ -335,16 +373,17 @@ def held_out_thresholds(
     drawn: np.ndarray,
     scored: np.ndarray,
     not_message: np.ndarray,
+    ids: Sequence[str],
     splits: int = HALF_SPLITS,
 ) -> dict[str, Any]:
     """F1 with the thresholds and overrule margins chosen on one random half of the threshold items (``drawn``) and
     scored on the other half's ``scored`` items, over ``splits`` random halves: the cross-validated figures choose
     them on the very margins they score, which flatters, and most where a topic has few positives. Per label the
-    mean F1, and the topics' macro-F1 as mean, lowest and highest over the splits."""
-    rng = np.random.default_rng(SEED)
+    mean F1, and the topics' macro-F1 as mean, lowest and highest over the splits. An item's half in each split
+    follows from its id, so items added to the training set do not move the others between halves."""
     f1 = np.zeros((splits, len(LABELS)))
     for n in range(splits):
-        half = rng.random(len(y)) < 0.5
+        half = np.array([zlib.crc32(f"{SEED}:{n}:{i}".encode()) & 1 == 1 for i in ids])
         a, b = drawn & half, scored & ~half
         thr = best_thresholds(margin[a], y[a], rules[a], not_message[a])
         overrule = best_overrule(margin[a], y[a], rules[a], thr)
@@ -391,7 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--body-chars", type=int, default=200, help="body characters read (default 200)")
     ap.add_argument("--no-written", action="store_true", help="learn from the labelled pool items alone")
     ap.add_argument(
-        "--written-weight", type=float, default=WRITTEN_WEIGHT, help=f"a written item's weight (default {WRITTEN_WEIGHT})"
+        "--written-weight",
+        type=float,
+        default=WRITTEN_WEIGHT,
+        help=f"a written item's weight (default {WRITTEN_WEIGHT})",
     )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -403,27 +445,35 @@ def main(argv: list[str] | None = None) -> int:
     ids, rows, inputs, y, rules, strata = build(args.pool, clf, written)
     x = design(inputs, spec)
     not_message = np.array([not is_message(it) for it in rows])
-    pool = np.array([st != WRITTEN for st in strata])  # what is scored: the written items are only learned from
+    pool = np.array(
+        [st != WRITTEN for st in strata]
+    )  # what is scored: the written items are only learned from
     print(
         f"{int(pool.sum())} labelled pool items and {len(written)} written ones, {x.nnz} feature entries, "
         f"{time.perf_counter() - t0:.1f} s",
         flush=True,
     )
-    counts = {label: int(y[pool, k].sum()) for k, label in enumerate(LABELS)}
     # The written items teach the thinnest topics' wording (WRITTEN_LABELS). The other labels are learned from the pool
     # alone: learned for them too, the written items moved food's and environment's thresholds across flat optima, and
     # half the written media headlines are issues against a few in a hundred of the feeds' (training/written/README.md).
     learn = np.ones(y.shape, dtype=bool)
     learn[~pool] = [label in WRITTEN_LABELS for label in LABELS]
+    taught = label_round_ids()
+    apart = np.array([i in taught for i in ids])
+    for row in np.flatnonzero(apart):
+        learn[row] = [label in taught[ids[row]] for label in LABELS]
+    fixed = id_folds(ids, apart, args.folds)
+    counts = {label: int(y[pool & learn[:, k], k].sum()) for k, label in enumerate(LABELS)}
     weight = np.where(pool, 1.0, args.written_weight)
     print("positives: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
 
     grid = (args.c,) if args.c else C_GRID
     results: dict[float, tuple[float, np.ndarray, np.ndarray, np.ndarray]] = {}
     uncertain = uncertain_ids()
-    drawn = pool & ~np.array([i in uncertain for i in ids])  # thresholds: not on the uncertainty sample
+    # thresholds: not on the uncertainty sample, nor on a round that teaches some labels alone
+    drawn = pool & ~np.array([i in uncertain for i in ids]) & ~apart
     for c in grid:
-        margin = cross_validate(x, y, strata, args.folds, c, learn, weight)
+        margin = cross_validate(x, y, strata, args.folds, c, learn, weight, fixed)
         thr = best_thresholds(margin[drawn], y[drawn], rules[drawn], not_message[drawn])
         overrule = best_overrule(margin[drawn], y[drawn], rules[drawn], thr)
         s = scores(y[pool], combine(margin, rules, thr, overrule)[pool], not_message[pool])
@@ -443,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     model_only = scores(yp, (margin >= thr)[pool], nm)
     rules_only = scores(
         yp,
-        (rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]])[pool],
+        (rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]])[
+            pool
+        ],
         nm,
     )
     by_stratum: dict[str, Any] = {}
@@ -458,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     natural_set = natural_ids()
     natural = np.array([i in natural_set for i in ids])
     cv_natural = scores(y[natural], pred[natural], not_message[natural])
-    halves = held_out_thresholds(margin, y, rules, drawn, natural, not_message)
+    halves = held_out_thresholds(margin, y, rules, drawn, natural, not_message, ids)
     report: dict[str, Any] = {
         "items": int(pool.sum()),
         "written_items": len(written),

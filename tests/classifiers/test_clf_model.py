@@ -366,9 +366,10 @@ def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_
     y[rng.choice(n, 40, replace=False), j] = True
     margin[:, j] = rng.normal(0.0, 1.0, n)
     everything = np.ones(n, bool)
+    ids = [f"p{i:06d}" for i in range(n)]
 
     in_sample = prf(y[:, j], combine(margin, rules, best_thresholds(margin, y, rules))[:, j])["f1"]
-    halves = held_out_thresholds(margin, y, rules, everything, everything, everything, splits=4)
+    halves = held_out_thresholds(margin, y, rules, everything, everything, everything, ids, splits=4)
     assert halves["environment"] > 0.99
     assert halves["wage_arrears"] < in_sample  # chosen on its own items, the threshold fits their noise
     assert halves["splits"] == 4
@@ -376,7 +377,7 @@ def test_thresholds_chosen_on_the_other_half_do_not_flatter_a_topic_the_margins_
     assert low <= halves["topic_macro_f1"] <= high
     # only the threshold items choose: with none of the separable topic's positives among them, it is not found
     drawn = ~y[:, k]
-    chosen_without = held_out_thresholds(margin, y, rules, drawn, everything, everything, splits=2)
+    chosen_without = held_out_thresholds(margin, y, rules, drawn, everything, everything, ids, splits=2)
     assert chosen_without["environment"] < 1.0
 
 
@@ -667,3 +668,31 @@ def test_the_issue_threshold_keeps_within_its_false_alarm_budget() -> None:
     assert bounded[k] > unbounded[k]
     other = [j for j in range(len(TRAIN_LABELS)) if j != k]
     assert np.array_equal(bounded[other], unbounded[other])
+
+
+def test_a_round_that_teaches_one_label_leaves_the_others_margins_as_they_were() -> None:
+    """Items added to teach `issue` alone take their folds from their ids: the other items keep their folds, and every
+    other label is learned from exactly what it was, so its out-of-fold margins do not move."""
+    from scipy import sparse
+
+    from training.train import LABELS as TRAIN_LABELS
+    from training.train import cross_validate, id_folds
+
+    rng = np.random.default_rng(3)
+    n, extra, d = 300, 60, 40
+    x = sparse.csr_matrix(rng.random((n + extra, d)) < 0.2, dtype=np.float64)
+    y = rng.random((n + extra, len(TRAIN_LABELS))) < 0.3
+    strata = ["a" if i % 3 else "b" for i in range(n + extra)]
+    ids = [f"p{i:06d}" for i in range(n + extra)]
+    k = TRAIN_LABELS.index("issue")
+
+    before = cross_validate(x[:n], y[:n], strata[:n], 5, 1.0)
+    apart = np.arange(n + extra) >= n
+    learn = np.ones(y.shape, bool)
+    learn[apart] = [label == "issue" for label in TRAIN_LABELS]
+    fixed = id_folds(ids, apart, 5)
+    assert (fixed[:n] == -1).all() and set(fixed[n:]) <= set(range(5))
+    after = cross_validate(x, y, strata, 5, 1.0, learn, None, fixed)
+    other = [j for j in range(len(TRAIN_LABELS)) if j != k]
+    assert np.array_equal(after[:n][:, other], before[:, other])
+    assert not np.array_equal(after[:n, k], before[:, k])  # issue learned from them too
