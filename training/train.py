@@ -72,11 +72,7 @@ LABEL_DIR = ROOT / "training" / "labels"
 WRITTEN_DIR = ROOT / "training" / "written"
 WRITTEN = "written"
 WRITTEN_WEIGHT = 1.0
-WRITTEN_LABELS = (
-    "wage_arrears",
-    "work_safety",
-    "hardship_livelihood",
-)  # the labels the written items are learned for
+WRITTEN_LABELS = ("wage_arrears", "work_safety", "hardship_livelihood")  # the labels the written items are learned for
 SAMPLE = ROOT / "training" / "sample.jsonl"
 # Rounds drawn at random from one source to teach one label, by their strata: their items are learned for that label
 # alone and choose no threshold (a one-source draw over-represents its source), take their fold from their id (so
@@ -150,9 +146,7 @@ def label_round_ids() -> dict[str, tuple[str, ...]]:
 
 def id_folds(ids: list[str], apart: np.ndarray, folds: int) -> np.ndarray:
     """Each item's fold when it takes it from its id (``apart``: a CRC-32 of the id, modulo ``folds``), else −1."""
-    return np.array(
-        [zlib.crc32(i.encode("utf-8")) % folds if a else -1 for i, a in zip(ids, apart, strict=True)]
-    )
+    return np.array([zlib.crc32(i.encode("utf-8")) % folds if a else -1 for i, a in zip(ids, apart, strict=True)])
 
 
 def uncertain_ids() -> set[str]:
@@ -242,9 +236,7 @@ def fit(
     return m.coef_[0].astype(np.float64), float(m.intercept_[0])
 
 
-def combine(
-    margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None
-) -> np.ndarray:
+def combine(margin: np.ndarray, rules: np.ndarray, thr: np.ndarray, overrule: np.ndarray | None = None) -> np.ndarray:
     """The decision the classifier makes from margins, rules' verdicts, thresholds and the margins below which
     the model overrules a lexicon's topic (``LinearModel.overrule``) where the rules let it (``OVERRULABLE``)."""
     pred = margin >= thr
@@ -304,9 +296,7 @@ def best_thresholds(
             if k == ISSUE and budget is not None and pred[~y[on, k]].mean() > budget:
                 f1[n] = -1.0  # over the false-alarm budget
         if k == OFFICIAL:
-            thr[k] = cands[
-                int(np.argmax(f1))
-            ]  # the rules decide nearly all: a tie would put the model out of use
+            thr[k] = cands[int(np.argmax(f1))]  # the rules decide nearly all: a tie would put the model out of use
         else:
             thr[k] = cands[np.flatnonzero(f1 >= f1.max() - F1_TIE).max()]
     return thr
@@ -430,10 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--body-chars", type=int, default=200, help="body characters read (default 200)")
     ap.add_argument("--no-written", action="store_true", help="learn from the labelled pool items alone")
     ap.add_argument(
-        "--written-weight",
-        type=float,
-        default=WRITTEN_WEIGHT,
-        help=f"a written item's weight (default {WRITTEN_WEIGHT})",
+        "--written-weight", type=float, default=WRITTEN_WEIGHT, help=f"a written item's weight (default {WRITTEN_WEIGHT})"
     )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -445,9 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     ids, rows, inputs, y, rules, strata = build(args.pool, clf, written)
     x = design(inputs, spec)
     not_message = np.array([not is_message(it) for it in rows])
-    pool = np.array(
-        [st != WRITTEN for st in strata]
-    )  # what is scored: the written items are only learned from
+    pool = np.array([st != WRITTEN for st in strata])  # what is scored: the written items are only learned from
     print(
         f"{int(pool.sum())} labelled pool items and {len(written)} written ones, {x.nnz} feature entries, "
         f"{time.perf_counter() - t0:.1f} s",
@@ -493,9 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     model_only = scores(yp, (margin >= thr)[pool], nm)
     rules_only = scores(
         yp,
-        (rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]])[
-            pool
-        ],
+        (rules[:, :10] & ~np.c_[np.zeros((len(ids), 9), bool), rules[:, OFFICIAL_ITEM : OFFICIAL_ITEM + 1]])[pool],
         nm,
     )
     by_stratum: dict[str, Any] = {}

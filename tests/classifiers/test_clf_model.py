@@ -178,9 +178,7 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
     # Counts of a province or a municipality, of everything but one place, of clusters: figures.
     assert rule("江西新增确诊病例72例") is None
     assert rule("北京新增7例确诊病例") is None
-    assert (
-        rule("河南新增4例确诊病例，均有武汉居住史") is None
-    )  # counted for 河南; 武汉 is where they had been
+    assert rule("河南新增4例确诊病例，均有武汉居住史") is None  # counted for 河南; 武汉 is where they had been
     assert rule("湖北除武汉外新增确诊3例") is None
     assert rule("天津已现14起聚集性疫情") is None
 
@@ -207,10 +205,7 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
         # many falling ill together, illness from what was drunk, pay kept back, a quarrel, people at a loss
         ("藁城一村多名村民发烧咳嗽，已有人被拉去集中隔离", "rule: incident: 多名村民发烧咳嗽; place named"),
         ("孝感市民喝了“进口红酒”头痛欲裂", "rule: incident: 喝了“进口红酒”头痛; place named"),
-        (
-            "北京一外卖骑手跑了一个月单，站点以“押金”为由扣下全部工钱",
-            "rule: complaint: 扣下全部工钱; place named",
-        ),
+        ("北京一外卖骑手跑了一个月单，站点以“押金”为由扣下全部工钱", "rule: complaint: 扣下全部工钱; place named"),
         ("石家庄一民办幼儿园三个月没给老师发工资", "rule: complaint: 没给老师发工资; place named"),
         ("广场舞音响震天响，成都一小区业主与跳舞阿姨起争执", "rule: complaint: 起争执; place named"),
         ("镇雄易地搬迁户犯了难", "rule: complaint: 搬迁户犯了难; place named"),
@@ -227,10 +222,7 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
         ("凌晨搅拌站轰鸣扰民半年，佛山一小区居民彻夜难眠", "rule: complaint: 扰民半年; place named"),
         ("年底结账时，昆明一包工头卷走工人工钱", "rule: complaint: 卷走工人工钱; place named"),
         ("加班不算钱还扣发绩效，东莞一工厂员工集体反映", "rule: complaint: 扣发; place named"),
-        (
-            "被广场舞噪音困扰两年，西安一小区居民：晚上不敢开窗",
-            "rule: complaint: 被广场舞噪音困扰; place named",
-        ),
+        ("被广场舞噪音困扰两年，西安一小区居民：晚上不敢开窗", "rule: complaint: 被广场舞噪音困扰; place named"),
         ("食堂饭菜涨价三成，太原一高校新规引争议", "rule: complaint: 引争议; place named"),
         ("江苏一村镇银行储户反映存款取不出", "rule: complaint: 储户反映; instance: 一村"),
         ("借5000元三个月要还3万，湘潭一女子遭平台暴力催收", "rule: allegation: 遭平台暴力催收; place named"),
@@ -251,10 +243,7 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
         ("产妇术后大出血身亡，家属质疑医院延误抢救", "rule: incident: 身亡; person: 产妇"),
         ("外墙瓷砖突然脱落，砸伤楼下路过的老人", "rule: incident: 砸伤; person: 老人"),
         ("城乡居民慎食野蘑菇以防食物中毒", None),
-        (
-            "医院被指乱收费，患者不满",
-            None,
-        ),  # a complaint needs its place: «农民工讨薪有了绿色通道» is policy news
+        ("医院被指乱收费，患者不满", None),  # a complaint needs its place: «农民工讨薪有了绿色通道» is policy news
         ("上海一工厂员工确诊，同车间48人转运隔离", "rule: outbreak: 员工确诊; place named"),
         ("交房当天墙面开裂，惠州一小区业主拒绝收房", "rule: complaint: 拒绝收房; place named"),
         ("广州一健身房突然闭店，数十名会员的卡费要不回", "rule: complaint: 突然闭店; place named"),
@@ -285,9 +274,7 @@ def test_the_incident_rule_reads_a_headline_not_a_posts_first_words() -> None:
     """A post without a headline (Weibo) has its first words standing in for one; they are no headline. The
     rule's cues there find advice, memories and calls for posts as often as reports, so the model judges them."""
     clf = Classifier(model=model({"issue": -8.0}))
-    advice = clf.classify(
-        "", "这两天，上海一例7个月婴儿感染肺炎的消息揪动着我们的心。疫情当前，如何守护好自己的孩子？"
-    )
+    advice = clf.classify("", "这两天，上海一例7个月婴儿感染肺炎的消息揪动着我们的心。疫情当前，如何守护好自己的孩子？")
     assert not advice.issue and not [e for e in advice.issue_evidence if e.startswith("rule: ")]
     # the same words as a headline of its own are a report of a local case
     report = clf.classify("上海一例7个月婴儿感染肺炎", "（来源：央视新闻）")
@@ -401,9 +388,7 @@ def test_of_thresholds_with_the_same_f1_the_most_precise_is_chosen() -> None:
     margin[190:, official], y[190:, official] = 5.0, True  # a few official items, apart from the rest
     thr = best_thresholds(margin, y, rules)
     pred = combine(margin, rules, thr)[:, k]
-    assert prf(y[:, k], pred)["f1"] == pytest.approx(
-        prf(y[:, k], margin[:, k] >= 0.0)["f1"]
-    )  # as good as the lower cut
+    assert prf(y[:, k], pred)["f1"] == pytest.approx(prf(y[:, k], margin[:, k] >= 0.0)["f1"])  # as good as the lower cut
     assert 1.0 < thr[k] <= 2.0 and not pred[40:70].any()  # and above the negatives
 
 
@@ -476,18 +461,14 @@ def test_written_items_teach_only_their_labels_and_are_read_whole(tmp_path: Path
     np.testing.assert_array_equal(before[:, others], after[:, others])
     assert not np.allclose(before[:, taught], after[:, taught])
 
-    good = (
-        '{"id": "w_1", "source_dataset": "written_media", "title": "包工头卷走工钱", "text": "", '
+    good = '{"id": "w_1", "source_dataset": "written_media", "title": "包工头卷走工钱", "text": "", ' \
         '"topics": ["wage_arrears"], "official_response": false, "issue": true, "note": ""}'
-    )
     (tmp_path / "a.jsonl").write_text(good + "\n", encoding="utf-8")
     assert [r["id"] for r in load_written(tmp_path)] == ["w_1"]
     (tmp_path / "b.jsonl").write_text(good + "\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="written twice"):
         load_written(tmp_path)
-    (tmp_path / "b.jsonl").write_text(
-        good.replace("w_1", "w_2").replace("wage_arrears", "wages") + "\n", encoding="utf-8"
-    )
+    (tmp_path / "b.jsonl").write_text(good.replace("w_1", "w_2").replace("wage_arrears", "wages") + "\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="unknown topics"):
         load_written(tmp_path)
 
@@ -518,14 +499,8 @@ def test_training_decides_as_the_classifier_does() -> None:
         ("某小区发生火灾", "消防赶到现场"),  # lexicon alone
         ("这里总是冒烟", "大家说说"),  # the model alone
         ("这件事情大家怎么看", ""),  # neither
-        (
-            "最新通报！广州发布防疫新规",
-            "（微信公众号：南方都市报）",
-        ),  # a relay of a release: the model decides
-        (
-            "福建古田县查获35吨致癌金针菇",
-            "工商执法人员在一黑窝点查获",
-        ),  # an authority's action: no issue by the model
+        ("最新通报！广州发布防疫新规", "（微信公众号：南方都市报）"),  # a relay of a release: the model decides
+        ("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获"),  # an authority's action: no issue by the model
         ("广东江门查获逾10万个致癌咸蛋", ""),  # the same
         ("党史学习教育专题会：这里总是冒烟", "大家说说"),  # a headline about Party work: no topic from either
         ("小区旁工地噪音扰民", "晚上十点还在施工"),  # the headline names the topic in full: not overruled
@@ -546,9 +521,7 @@ def test_training_decides_as_the_classifier_does() -> None:
     # the cases above are all exercised: a tag overruled, a headline kept, a tag from the model alone
     assert "education_health_eldercare" not in got[2] and "education_health_eldercare" in got[3]
     assert got[6] == ["work_safety"] and got[7] == [] and got[11] == []
-    assert (
-        pred[11, TRAIN_LABELS.index("work_safety")] == 0 and margin[11, TRAIN_LABELS.index("work_safety")] > 0
-    )
+    assert pred[11, TRAIN_LABELS.index("work_safety")] == 0 and margin[11, TRAIN_LABELS.index("work_safety")] > 0
     assert tags[11].extra["no_topic"] == "a headline about Party work: 党史"
     assert rules[:8, :n_topics].any(axis=1).sum() == 6
     env = TRAIN_LABELS.index("environment")
@@ -568,11 +541,7 @@ def test_an_authoritys_action_in_the_headline_is_answered_but_a_request_for_one_
     # a person or firm placed under investigation is the authority's action; a case the police sit on is a complaint
     assert rules.action_taken("长春一确诊男子瞒报致5人感染被立案侦查") == "被立案"
     assert rules.action_taken("A市聚利网诈骗，派出所立案已超3个月依然毫无进展") is None
-    assert_blocked(
-        "福建古田县查获35吨致癌金针菇",
-        "工商执法人员在一黑窝点查获",
-        "an authority's action in the headline: 查获",
-    )
+    assert_blocked("福建古田县查获35吨致癌金针菇", "工商执法人员在一黑窝点查获", "an authority's action in the headline: 查获")
     assert_issue("请求K6县住建局依法查处万家庄路的违章建筑", "")
 
 
@@ -635,10 +604,7 @@ def test_a_post_with_no_words_of_its_own_is_no_issue_by_the_model() -> None:
     a post with words of its own, or an item with a headline, is the model's to judge."""
     from classifiers.issue import own_words
 
-    assert (
-        own_words("O网页链接 请大家多多关注?? #红十字##穿军装的玄彬# @央视新闻 @人民日报 收起全文d")
-        == "请大家多多关注"
-    )
+    assert own_words("O网页链接 请大家多多关注?? #红十字##穿军装的玄彬# @央视新闻 @人民日报 收起全文d") == "请大家多多关注"
     assert own_words("//@甲:……//@乙:……") == ""
     bare = "O网页链接 请大家多多关注?? #武汉洪山体育馆800张病床就位##红十字# @央视新闻 @共青团中央"
     assert_blocked("", bare, "a post with no words of its own to know it by: 请大家多多关注")
