@@ -20,7 +20,7 @@ import json
 import random
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 
 SEED = 20261205
@@ -105,6 +105,8 @@ ROUND4: list[tuple[str, str, int]] = [
 # tells them apart), and food-safety news is a twentieth of the development set's items but a tenth of its issues.
 # Its items teach `issue` alone (training/train.py, LABEL_ROUNDS; training/README.md, round 10).
 ROUND10: list[tuple[str, str, int]] = [("food_r10", "food_safety_incidents_cn", 250)]
+# Round 11: 250 more of them, the same way, after round 10's raised the media set's `issue` on food-safety news.
+ROUND11: list[tuple[str, str, int]] = [("food_r11", "food_safety_incidents_cn", 250)]
 
 
 # Round 5: uncertainty sampling. The model trained on rounds 1–4 (``classifiers/data/model.npz`` at the time of
@@ -174,11 +176,12 @@ def batch_row(it: dict) -> dict:
     return row
 
 
-def _taken(out: Path, but: Collection[str] = ()) -> set[str]:
-    """Items earlier rounds drew, and the held-out check set (training/holdout/), which no round may draw; ``but``:
-    strata whose items do not count (a round drawn again does not count its own items as taken)."""
+def _taken(out: Path, before: int | None = None) -> set[str]:
+    """Items earlier rounds drew, and the held-out check set (training/holdout/), which no round may draw; ``before``:
+    only the items of batches before this one count (a round drawn again does not count its own items, or a later
+    round's, as taken)."""
     rows = [json.loads(line) for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()]
-    taken = {r["id"] for r in rows if r["stratum"] not in but}
+    taken = {r["id"] for r in rows if before is None or r["batch"] < before}
     for batch in (Path(__file__).parent / "holdout" / "batches").glob("*.jsonl"):
         taken |= {json.loads(line)["id"] for line in batch.read_text(encoding="utf-8").splitlines() if line}
     return taken
@@ -222,7 +225,7 @@ def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: in
 
 def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int]], seed: int, first: int,
                   pattern: str | None = None) -> None:
-    taken = _taken(out, but={name for name, _source, _k in strata})
+    taken = _taken(out, before=first)
     unused = out / "round6_unused" / "sample.jsonl"
     if unused.exists():  # round 6's items are labelled already: later rounds do not draw them again
         taken |= {json.loads(line)["id"] for line in unused.read_text(encoding="utf-8").splitlines()}
@@ -390,6 +393,7 @@ ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
     7: lambda items, out: _append_round(items, out, ROUND7, SEED + 7, first=35),
     9: round9,
     10: lambda items, out: _append_round(items, out, ROUND10, SEED + 10, first=39),
+    11: lambda items, out: _append_round(items, out, ROUND11, SEED + 11, first=40),
 }
 
 

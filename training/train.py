@@ -76,9 +76,9 @@ WRITTEN_LABELS = ("wage_arrears", "work_safety", "hardship_livelihood")  # the l
 SAMPLE = ROOT / "training" / "sample.jsonl"
 # Rounds drawn at random from one source to teach one label, by their strata: their items are learned for that label
 # alone and choose no threshold (a one-source draw over-represents its source), take their fold from their id (so
-# that they do not reshuffle the other items' folds), and are no part of the natural strata. Round 10's food-safety
-# news teaches `issue` (training/README.md, round 10).
-LABEL_ROUNDS: dict[str, tuple[str, ...]] = {"food_r10": ("issue",)}
+# that they do not reshuffle the other items' folds), and are no part of the natural strata. Rounds 10 and 11's
+# food-safety news teach `issue` (training/README.md, rounds 10 and 11).
+LABEL_ROUNDS: dict[str, tuple[str, ...]] = {"food_r10": ("issue",), "food_r11": ("issue",)}
 C_GRID = (1.0, 2.0, 4.0, 8.0, 16.0)
 HALF_SPLITS = 10  # random halves for held_out_thresholds
 SEED = 20261205
