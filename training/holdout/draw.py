@@ -69,16 +69,16 @@ MEDIA = {
 MEDIA_BATCH = 200
 
 
-# Rounds drawn after every held-out set, from the items those left, by their strata: they do not count as taken when
-# a set is drawn again, or it would not be drawn the same.
-LATER = ("food_r10", "food_r11")
+# Training rounds from this batch on (round 10 and after) were drawn after every held-out set, from the items those
+# left: they do not count as taken when a set is drawn again, or it would not be drawn the same.
+LATER_BATCHES = 39
 
 
 def taken_ids() -> set[str]:
     """Every item a training round drawn before the held-out sets took (used or kept unused) or a second reader
     labelled."""
     rows = (json.loads(line) for line in (TRAINING / "sample.jsonl").read_text(encoding="utf-8").splitlines())
-    later = {r["id"] for r in rows if r["stratum"] in LATER}
+    later = {r["id"] for r in rows if r["batch"] >= LATER_BATCHES}
     return sample.every_drawn(TRAINING, but=HERE) - later
 
 
