@@ -369,6 +369,7 @@ class World:
                 "fetched_at": _ts(self.fetched[lo:hi]),
                 "item_time": _ts(self.t[lo:hi]),
                 "content_hash": hex_ids(idx, 0x5EED_0002, 2),
+                "author": pa.repeat("", hi - lo),
                 "batch_source": _take(source_names, src),
             },
             schema=staging.ITEM_SCHEMA,

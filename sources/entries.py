@@ -34,12 +34,24 @@ class RawEntry:
     summary: str
     published: datetime | None  # aware when the feed gave a zone; naive (zone-less) otherwise
     published_raw: str | None
+    author: str = ""  # who wrote the entry (RSS author or dc:creator, Atom author name); "" when the feed names none
+
+
+# An author is a name or a handle: a longer value is cut here (what a feed's author field holds beyond this is not a name).
+AUTHOR_CHARS = 200
 
 
 def raw_entry(
-    guid: str | None, link: str | None, title: str, summary: str, published: datetime | None, raw_time: str | None
+    guid: str | None,
+    link: str | None,
+    title: str,
+    summary: str,
+    published: datetime | None,
+    raw_time: str | None,
+    author: str | None = None,
 ) -> RawEntry:
-    """An entry as both readers finish it: the guid's whitespace collapsed, the link stripped, empty ones None."""
+    """An entry as both readers finish it: the guid's whitespace collapsed, the link stripped, empty ones None;
+    the author as plain text, cut at ``AUTHOR_CHARS``."""
     return RawEntry(
         guid=collapse(guid) or None if guid else None,
         link=link.strip() or None if link else None,
@@ -47,6 +59,7 @@ def raw_entry(
         summary=summary,
         published=published,
         published_raw=raw_time,
+        author=plain_text(author, "text/plain")[:AUTHOR_CHARS] if author else "",
     )
 
 

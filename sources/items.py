@@ -124,6 +124,7 @@ def normalise(
                 fetched_at=fetched_utc,
                 item_time=plausible_time(published_at, fetched_utc),
                 content_hash=content_hash(entry.title, entry.summary, url),
+                author=entry.author,
             )
         )
     return items

@@ -62,6 +62,8 @@ def _entry(entry: Any) -> RawEntry:
     published_parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     guid = entry.get("id") or None
     link = entry.get("link") or None
+    # feedparser splits an RSS «joe@example.com (Joe)» into a name and an e-mail: the name is the author.
+    author = (entry.get("author_detail") or {}).get("name") or entry.get("author")
     return raw_entry(
         guid if isinstance(guid, str) else None,
         link if isinstance(link, str) else None,
@@ -69,6 +71,7 @@ def _entry(entry: Any) -> RawEntry:
         plain_text(summary_value, summary_type),
         parse_date(published_raw, published_parsed),
         published_raw,
+        author if isinstance(author, str) else None,
     )
 
 

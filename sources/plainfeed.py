@@ -26,7 +26,9 @@ _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _DOCTYPE_OR_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _RSS_0X_VERSIONS = frozenset({"0.91", "0.92", "0.93", "0.94"})  # feedparser names these rss09x
 _ITEM_FIELDS = frozenset({"title", "link", "description", "guid", "pubdate"})
-_ITEM_IGNORED = frozenset({"author", "category", "comments", "enclosure", "source"})
+_ITEM_IGNORED = frozenset({"category", "comments", "enclosure", "source"})
+# An author value feedparser reads further (an e-mail and a name to split, markup, entities) goes to feedparser.
+_AUTHOR_PLAIN = re.compile(r"[^@()<>&]*")
 _XML_MEDIA_TYPES = frozenset(
     {
         "application/xml",
@@ -66,9 +68,16 @@ def _is_xml_media_type(media_type: str) -> bool:
     )
 
 
+def _plain_author(el: ET.Element) -> str | None:
+    """The text of an author element that needs no more reading than stripping (None: feedparser must read it)."""
+    text = (el.text or "").strip()
+    return text if not el.attrib and _AUTHOR_PLAIN.fullmatch(text) else None
+
+
 def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
     fields: dict[str, ET.Element] = {}
     content: ET.Element | None = None
+    author: str | None = None
     for child in item:
         if not isinstance(child.tag, str) or len(child):
             return None
@@ -85,8 +94,12 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
             continue
         elif ns == _CONTENT_NS and local == "encoded" and content is None and not child.attrib:
             content = child
-        elif ns == _DC_NS and local == "creator":
-            continue
+        elif (not ns and local == "author") or (ns == _DC_NS and local == "creator"):
+            if author is not None:
+                return None  # several authors: feedparser decides which one counts
+            author = _plain_author(child)
+            if author is None:
+                return None
         else:
             return None
 
@@ -127,7 +140,7 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
     published = parse_date(published_raw)
     if published is None and published_raw:
         published = parse_date(None, feedparser_private.parse_date(published_raw))
-    return raw_entry(guid, link, title, summary, published, published_raw)
+    return raw_entry(guid, link, title, summary, published, published_raw, _fp_finish(author) if author else None)
 
 
 def _only_direct(root: ET.Element, entries: int) -> bool:
@@ -234,6 +247,7 @@ def _is_person_part(el: ET.Element) -> bool:
 def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
     single: dict[str, ET.Element] = {}
     alternate: str | None = None
+    author: str | None = None
     for child in entry:
         if not isinstance(child.tag, str):
             return None
@@ -259,6 +273,13 @@ def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
         elif local in ("author", "contributor"):
             if child.attrib or not all(_is_person_part(p) for p in child):
                 return None
+            if local == "author":
+                names = [p for p in child if _split_tag(p.tag)[1] == "name"]
+                if author is not None or len(names) != 1:
+                    return None  # several authors, or one without a name: feedparser decides
+                author = _plain_author(names[0])
+                if author is None:
+                    return None
         elif local == "category":
             if len(child):
                 return None
@@ -305,7 +326,7 @@ def _fast_entry(entry: ET.Element, base: str) -> RawEntry | None:
             feedparser_private.parse_date(updated) if updated else None
         )
         when = parse_date(None, parsed)
-    return raw_entry(guid, link, title, summary, when, published_raw or None)
+    return raw_entry(guid, link, title, summary, when, published_raw or None, _fp_finish(author) if author else None)
 
 
 def _fast_atom(root: ET.Element, base: str) -> tuple[str, list[RawEntry]] | None:

@@ -22,7 +22,7 @@ from .staging import (
 DEFAULT_RETAG_BATCH = 5000
 
 _ITEM_COLUMNS = (
-    "item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, content_hash"
+    "item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, content_hash, author"
 )
 
 

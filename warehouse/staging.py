@@ -32,6 +32,7 @@ ITEM_SCHEMA = pa.schema(
         ("fetched_at", TS),
         ("item_time", TS),
         ("content_hash", pa.string()),
+        ("author", pa.string()),
         ("batch_source", pa.string()),  # the SourceResult that carried it, for per-source counts
     ]
 )
@@ -169,6 +170,7 @@ def stage_batch(batch: Sequence[SourceResult]) -> tuple[pa.Table, pa.Table]:
             "fetched_at": [require_aware(i.fetched_at) for i in items],
             "item_time": [require_aware(i.item_time) for i in items],
             "content_hash": [i.content_hash for i in items],
+            "author": [i.author for i in items],
             "batch_source": [e[2] for e in entries],
         },
         schema=ITEM_SCHEMA,

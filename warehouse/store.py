@@ -184,11 +184,11 @@ def _write_batch(
         con.execute(
             "INSERT INTO items (item_id, source, guid, url, title, summary, published_at, fetched_at, item_time, "
             "content_hash, first_seen_at, updated_at, region_code, region_name, severity, official_response, "
-            "reported_response, response_kinds, issue, evidence, classifier_version) "
+            "reported_response, response_kinds, issue, evidence, classifier_version, author) "
             "SELECT s.item_id, s.source, s.guid, s.url, s.title, s.summary, s.published_at, s.fetched_at, "
             "s.item_time, s.content_hash, $as_of, $as_of, s.region_code, s.region_name, s.severity, "
             f"s.official_response, s.reported_response, s.response_kinds, s.issue, {evidence_sql('s')}, "
-            "s.classifier_version "
+            "s.classifier_version, s.author "
             "FROM _yq_change AS c JOIN _yq_items AS s ON s.item_id = c.item_id WHERE c.change = 'new'",
             {"as_of": as_of},
         )
@@ -200,7 +200,7 @@ def _write_batch(
             "region_code = u.region_code, region_name = u.region_name, severity = u.severity, "
             "official_response = u.official_response, reported_response = u.reported_response, "
             "response_kinds = u.response_kinds, issue = u.issue, evidence = u.evidence, "
-            "classifier_version = u.classifier_version "
+            "classifier_version = u.classifier_version, author = u.author "
             "FROM ("
             f"  SELECT s.*, {evidence_sql('s')} AS evidence "
             "  FROM _yq_items AS s JOIN _yq_change AS c ON c.item_id = s.item_id WHERE c.change = 'updated'"

@@ -67,6 +67,7 @@ class Item:
     fetched_at: datetime  # when this run fetched it (UTC)
     item_time: datetime  # published_at when plausible (not after fetch), else fetched_at
     content_hash: str
+    author: str = ""  # who wrote it, as the feed names them; "" when it names none
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ class World:
         fetched = fetched or at + timedelta(minutes=20)
         self.con.execute(
             """INSERT INTO items VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, 'general', false, false,
-               []::VARCHAR[], '{}', 'test', true)""",
+               []::VARCHAR[], '{}', 'test', true, '')""",
             [
                 item_id,
                 source,

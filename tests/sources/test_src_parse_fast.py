@@ -89,8 +89,9 @@ EDGE_ITEMS = {
     "content only": "<item><content:encoded><![CDATA[<script>x()</script>只有正文]]></content:encoded></item>",
     "dates": "<item><pubDate>2021年6月17日 14:00</pubDate></item><item><pubDate>Thu, 17 Jun 2021 14:00:11 +0800</pubDate></item>"
     "<item><pubDate>17 June 2021</pubDate></item><item><pubDate>   </pubDate></item><item><pubDate>junk</pubDate></item>",
-    "ignored extras": '<item><title>丙</title><author>x</author><category domain="d">c</category>'
-    '<enclosure url="https://a.cn/a.mp3" type="audio/mpeg" length="1"/><dc:creator>某人</dc:creator></item>',
+    "ignored extras": '<item><title>丙</title><category domain="d">c</category>'
+    '<enclosure url="https://a.cn/a.mp3" type="audio/mpeg" length="1"/></item>',
+    "authors": "<item><title>甲</title><author> 网友 UU008 </author></item><item><dc:creator>某人</dc:creator></item>",
     "whitespace": "<item><title>\n  丁  戊\u3000</title><description>  \n </description></item>",
     "upper-case names": "<item><Title>己</Title><PubDate>Thu, 17 Jun 2021 14:00:11 GMT</PubDate></item>",
     "no items": "",
@@ -112,6 +113,8 @@ FALLBACKS = {
     "typed description": '<item><description type="text">a</description></item>',
     "markup as elements": "<item><description><p>a</p></description></item>",
     "xml:base": '<item xml:base="http://other.cn/"><link>x</link></item>',
+    "author with e-mail": "<item><author>joe@example.com (Joe)</author></item>",
+    "two authors": "<item><author>x</author><dc:creator>某人</dc:creator></item>",
 }
 
 
@@ -162,7 +165,22 @@ ATOM_FALLBACKS = {
     "summary and content": "<entry><summary>a</summary><content>b</content></entry>",
     "extension element": '<entry><media:title>a</media:title></entry>',
     "content by reference": '<entry><content src="http://a.cn/x"/></entry>',
+    "two authors": "<entry><author><name>甲</name></author><author><name>乙</name></author></entry>",
+    "author without a name": "<entry><author><email>a@b.cn</email></author></entry>",
 }
+
+
+def test_both_paths_read_the_author(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry's author is its name: RSS author or dc:creator as given, an e-mail split off, an Atom author's name."""
+    cases = [
+        (_rss(EDGE_ITEMS["authors"]), ["网友 UU008", "某人"]),
+        (_rss(FALLBACKS["author with e-mail"]), ["Joe"]),
+        (_atom(ATOM_EDGE["people and categories"] + "<entry><contributor><name>乙</name></contributor></entry>"), ["某人", ""]),
+    ]
+    for body, authors in cases:
+        fast, slow = _both(body, {}, monkeypatch)
+        assert isinstance(fast, ParsedFeed) and fast == slow
+        assert [e.author for e in fast.items] == authors
 
 
 @pytest.mark.parametrize("name", sorted(ATOM_FALLBACKS))

@@ -202,7 +202,7 @@ def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
         assert migrate(con, migrations_dir=old, views_dir=no_views).schema_version == 3
         con.execute(f"ATTACH '{current}' AS cur (READ_ONLY)")
         for table in ("sources", "items", "item_topics", "fetch_log", "runs"):
-            exclude = {"items": " EXCLUDE (issue)", "runs": " EXCLUDE (host, pid)"}.get(table, "")
+            exclude = {"items": " EXCLUDE (issue, author)", "runs": " EXCLUDE (host, pid)"}.get(table, "")
             con.execute(f"INSERT INTO {table} SELECT *{exclude} FROM cur.main.{table}")
         con.execute("DETACH cur")
         wh = Warehouse(con, str(path), read_only=False, schema_version=3)
@@ -226,7 +226,9 @@ def test_unkeyed_items_migration_keeps_every_row(tmp_path: Path) -> None:
         issue = dict(wh.con.execute("SELECT item_id, issue FROM items").fetchall())
         topical = {r[0] for r in wh.con.execute("SELECT DISTINCT item_id FROM item_topics").fetchall()}
         assert issue == {iid: iid in topical for iid in issue} and any(issue.values())
-        columns["items"] = [*columns["items"], ("issue", "BOOLEAN", True, "false")]
+        # 011 adds `author`, empty for what was stored before it (feeds were read without it)
+        assert wh.con.execute("SELECT DISTINCT author FROM items").fetchall() == [("",)]
+        columns["items"] = [*columns["items"], ("issue", "BOOLEAN", True, "false"), ("author", "VARCHAR", True, "''")]
         # Same columns, order, types and NOT NULL constraints; no PRIMARY KEY left on either table.
         assert {t: _columns(wh.con, t) for t in ("items", "item_topics")} == columns
         keyed = wh.con.execute(

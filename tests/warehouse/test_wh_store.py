@@ -27,7 +27,7 @@ def _count(wh: Warehouse, sql: str) -> int:
 
 
 def test_commit_writes_items_topics_state_and_fetch_log(wh: Warehouse) -> None:
-    items = [make_item(n) for n in range(3)]
+    items = [dataclasses.replace(make_item(0), author="网友UU008913"), make_item(1), make_item(2)]
     tags = [
         make_tags(("wage_arrears", "work_safety")),
         make_tags(()),
@@ -60,8 +60,9 @@ def test_commit_writes_items_topics_state_and_fetch_log(wh: Warehouse) -> None:
         "SELECT source, status, items_seen, items_new, items_updated, charset_used, bytes FROM fetch_log ORDER BY 1"
     ).fetchall()
     assert log == [("src-a", "new", 3, 3, 0, "utf-8", 1000), ("src-b", "unchanged", 0, 0, 0, "utf-8", 1000)]
-    # The stored item reads back equal to what was written.
-    assert load_items(wh, T0)[0] == items[0]
+    # The stored item reads back equal to what was written, its author too.
+    assert load_items(wh, T0)[0] == items[0] and items[0].author == "网友UU008913"
+    assert wh.con.execute("SELECT author FROM v_items ORDER BY item_id").fetchall() == [("网友UU008913",), ("",), ("",)]
 
 
 def test_same_batch_twice_changes_nothing(wh: Warehouse) -> None:
@@ -85,7 +86,7 @@ def test_next_run_with_same_items_counts_unchanged(wh: Warehouse) -> None:
 
 def test_content_change_updates_and_keeps_first_seen(wh: Warehouse) -> None:
     commit_source_batch(wh, "run-1", T0, [make_result("src-a", [make_item(1), make_item(2)])])
-    changed = make_item(1, title="更正：工地欠薪已解决", fetched_at=T1)
+    changed = dataclasses.replace(make_item(1, title="更正：工地欠薪已解决", fetched_at=T1), author="某记者")
     counts = commit_source_batch(
         wh,
         "run-2",
@@ -94,11 +95,11 @@ def test_content_change_updates_and_keeps_first_seen(wh: Warehouse) -> None:
     )
     assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 1)
     row = wh.con.execute(
-        "SELECT title, content_hash, first_seen_at, updated_at, fetched_at, item_time FROM items "
+        "SELECT title, content_hash, first_seen_at, updated_at, fetched_at, item_time, author FROM items "
         "WHERE item_id = 'src-a:000001'"
     ).fetchone()
     original = make_item(1)
-    assert row == (changed.title, changed.content_hash, T0, T1, original.fetched_at, original.item_time)
+    assert row == (changed.title, changed.content_hash, T0, T1, original.fetched_at, original.item_time, "某记者")
     assert wh.con.execute("SELECT topic FROM item_topics WHERE item_id = 'src-a:000001'").fetchall() == [
         ("epidemic",)
     ]

@@ -6,6 +6,7 @@ SELECT
     s.official AS source_official,
     i.title,
     i.summary,
+    i.author,
     i.url,
     coalesce(t.topics, []::VARCHAR[]) AS topics,
     i.severity,
