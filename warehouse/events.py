@@ -18,13 +18,14 @@ import pyarrow as pa
 from warehouse.db import attributes, registered
 from warehouse.rows import Row, into, named
 from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
+from yuqing.track.responses import Authored
 
 _ITEM_COLUMNS = """
     i.item_id, i.source, i.url, i.title, i.summary, i.item_time, i.fetched_at,
     coalesce(t.topics, []::VARCHAR[]) AS topics, i.region_code, i.region_name, i.severity,
     coalesce(s.official, false) AS source_official, i.official_response, i.reported_response,
     i.response_kinds, coalesce(t.terms, []::VARCHAR[]) AS terms, s.region AS source_region,
-    coalesce(i.issue, false) AS issue
+    coalesce(i.issue, false) AS issue, coalesce(i.author, '') AS author
 """
 _ITEM_FROM = """
     FROM items AS i
@@ -316,6 +317,25 @@ def events_since(
         )
         for r in rows
     ]
+
+
+def authored(
+    con: duckdb.DuckDBPyConnection, handles: Iterable[str], as_of: datetime, since: datetime
+) -> dict[str, list[Authored]]:
+    """What each author of ``handles`` (``lower(trim(items.author))``) wrote that is visible as of ``as_of`` and
+    published since ``since``, other than responses: when, and the event it is a member of."""
+    with registered(con, wanted_ids=ids_table(handles)):
+        rows = con.execute(
+            "SELECT lower(trim(i.author)) AS handle, epoch(i.item_time), ei.event_id FROM items AS i "
+            "LEFT JOIN event_items AS ei USING (item_id) "
+            f"WHERE lower(trim(i.author)) IN (SELECT id FROM wanted_ids) AND {_VISIBLE} AND i.item_time >= $since "
+            "AND NOT i.official_response AND NOT i.reported_response ORDER BY 1, 2, 3",
+            {"as_of": as_of, "since": since},
+        ).fetchall()
+    out: dict[str, list[Authored]] = {}
+    for name, at, event_id in rows:
+        out.setdefault(name, []).append(Authored(float(at), event_id))
+    return out
 
 
 def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> list[Response]:

@@ -104,10 +104,10 @@ def store(wh: Warehouse, items: Sequence[TrackItem]) -> None:
                 )
 
 
-def feed_item(item_id: str, source: str, title: str, text: str, at: datetime) -> Item:
+def feed_item(item_id: str, source: str, title: str, text: str, at: datetime, author: str = "") -> Item:
     """An item of a replayed stream as a feed would give it, published, updated and fetched at ``at``."""
     digest = hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
-    return Item(item_id, source, item_id, None, title, text, at, at, at, digest)
+    return Item(item_id, source, item_id, None, title, text, at, at, at, digest, author)
 
 
 def load_and_track(

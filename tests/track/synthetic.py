@@ -34,6 +34,7 @@ class Post:
     at: datetime
     text: str = ""
     link: str | None = None  # default https://news.example.com/<source>/<n>
+    author: str = ""  # the item's <author>, when the feed names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +51,10 @@ class Scenario:
     sources: list[Source]
     posts: list[Post] = field(default_factory=list)
 
-    def post(self, source: str, title: str, at: datetime, text: str = "", link: str | None = None) -> Post:
-        p = Post(source, title, at, text, link)
+    def post(
+        self, source: str, title: str, at: datetime, text: str = "", link: str | None = None, author: str = ""
+    ) -> Post:
+        p = Post(source, title, at, text, link, author)
         self.posts.append(p)
         return p
 
@@ -62,7 +65,9 @@ class Scenario:
             body = "".join(
                 f"<item><title>{escape(p.title)}</title><link>{escape(p.link or f'https://news.example.com/{k}/{n}')}</link>"
                 f"<guid>https://news.example.com/{k}/{n}</guid><description>{escape(p.text)}</description>"
-                f"<pubDate>{format_datetime(p.at)}</pubDate></item>"
+                f"<pubDate>{format_datetime(p.at)}</pubDate>"
+                + (f"<author>{escape(p.author)}</author>" if p.author else "")
+                + "</item>"
                 for n, p in enumerate(items)
             )
             xml = (

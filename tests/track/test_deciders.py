@@ -6,7 +6,7 @@ from datetime import timedelta
 from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
 from yuqing.track.grouping import group
 from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Event, Response, TrackItem
-from yuqing.track.responses import link
+from yuqing.track.responses import Authored, addressed, link
 
 from .helpers import T0, item
 
@@ -320,3 +320,40 @@ def test_reports_naming_one_estate_agree_on_its_place_when_they_speak_of_one_mat
     d = item("b4", "开发商强制捆绑销售车位，霸王条款何时休", 40, summary="我们是伊景园滨河苑的购房者，开发商要求每套房必须另买车位", **board)
     events = sorted(ev.item_ids for ev in group([a, b, c, d], T0 + timedelta(days=3)).events)
     assert events == [("b1", "b2", "b4"), ("b3",)]
+
+
+def test_a_reply_addressing_a_messages_author_answers_that_message_whatever_it_says() -> None:
+    """Boards greet the message's author by handle («网友“UU008913”您好»): the reply answers the event holding what that
+    author wrote, though its headline and opening name nothing of the matter. An author who also wrote what opened no
+    event, or wrote two matters the reply does not tell apart, is not guessed at."""
+    as_of = T0 + timedelta(hours=48)
+    water = item("m1", "反映K7县城南小区停水半个月无人管", 0, topics=("hardship_livelihood",), region=None)
+    noise = item("m2", "反映K7县城区夜间渣土车噪音扰民", 1, topics=("environment",), region=None)
+    events = group([water, noise], as_of).events
+    by_id = {ev.item_ids[0]: ev.event_id for ev in events}
+    reply = item("r1", "网友留言答复", 40, source="问政-答复", official=True, official_response=True, region=None,
+                 summary="网友“UU008913”您好！您的留言已收悉，现将有关情况回复如下：经核实，已安排专人处理。")  # fmt: skip
+    assert addressed(reply) == ("uu008913",)
+    assert link(events, [reply]) == []  # its words alone say nothing of either matter
+    wrote = {"uu008913": [Authored(water.item_time.timestamp(), by_id["m1"])]}
+    links = link(events, [reply], authored=wrote)
+    assert [(r.event_id, r.item_id) for r in links] == [(by_id["m1"], "r1")]
+    assert links[0].rule.startswith("addressed to the author of a member: uu008913")
+    # what the author wrote after the reply, or long before its window, does not count
+    late = {"uu008913": [Authored((T0 + timedelta(hours=41)).timestamp(), by_id["m1"])]}
+    assert link(events, [reply], authored=late) == []
+    # the author also wrote something that opened no event: the reply may answer that
+    unopened = {"uu008913": [*wrote["uu008913"], Authored(noise.item_time.timestamp(), None)]}
+    assert link(events, [reply], authored=unopened) == []
+    # two of the author's matters: the one the reply names, or none if it names neither
+    both = {"uu008913": [*wrote["uu008913"], Authored(noise.item_time.timestamp(), by_id["m2"])]}
+    assert link(events, [reply], authored=both) == []
+    named = replace(reply, summary="网友“UU008913”您好！您反映的夜间渣土车噪音问题，经查，已责令整改。")
+    assert [r.event_id for r in link(events, [named], authored=both)] == [by_id["m2"]]
+    # a media item greeting someone answers nothing, nor does a greeting without a handle
+    media = replace(reply, source_official=False, official_response=False, reported_response=True)
+    assert addressed(media) == () and link(events, [media], authored=wrote) == []
+    plain = replace(reply, summary="网友：您好！您的留言已收悉。")
+    assert addressed(plain) == () and link(events, [plain], authored=wrote) == []
+    for greeting in ("“A000112959”网友： 你好！", "“UU008580”您好！您通过平台", "网友「UU008」：你好"):
+        assert len(addressed(replace(reply, summary=greeting))) == 1, greeting

@@ -204,3 +204,23 @@ def test_a_gov_cn_link_does_not_make_an_unofficial_feed_official(tmp_path: Path)
     assert [official for official, _ in items] == [False, False]
     assert not any("official host" in evidence for _, evidence in items)
     assert all(reported for _, reported in met)
+
+
+def test_a_boards_reply_greeting_the_author_answers_the_message_though_it_names_nothing(tmp_path: Path) -> None:
+    """A message board's feed names each message's author; its reply feed greets that author by handle. The reply's
+    headline and opening say nothing of the matter, and the board masks its places: the greeting links it."""
+    s = Scenario([Source("问政-留言"), Source("问政-答复", official=True)])
+    message = s.post("问政-留言", "A市B区某小区楼下烧烤店油烟扰民", sh(6, 14, 9),
+                     "小区楼下烧烤店每晚油烟直排，住户无法开窗，多次反映无果。", author="UU0081535")  # fmt: skip
+    s.post("问政-留言", "A市C区某路段路灯不亮", sh(6, 14, 10), "路灯坏了一个月。", author="UU0090001")
+    s.post("问政-答复", "网友留言答复", sh(6, 15, 16),
+           "网友“UU0081535”您好！您的留言已收悉。现将有关情况回复如下：经核实，已责令整改，感谢您的监督。")  # fmt: skip
+    s.run(tmp_path / "y.duckdb", sh(6, 14, 6), sh(6, 16, 12))
+    with Warehouse.open(tmp_path / "y.duckdb") as wh:
+        authors = dict(wh.con.execute("SELECT title, author FROM v_items").fetchall())
+        rules = [r[0] for r in wh.con.execute("SELECT evidence->>'rule' FROM responses").fetchall()]
+    assert authors[message.title] == "UU0081535" and authors["网友留言答复"] == ""
+    ev = event_of(tmp_path / "y.duckdb", message.title)
+    assert ev is not None and ev["responses"] == ["网友留言答复"]
+    assert len(rules) == 1 and rules[0].startswith("addressed to the author of a member: uu0081535"), rules
+    assert flags(tmp_path / "y.duckdb", sh(6, 16, 12)) == []  # answered within 48 h: nothing overdue

@@ -49,6 +49,7 @@ class TrackItem:
     topic_terms: tuple[str, ...] = ()  # lexicon terms the classifier matched (not distinctive)
     source_region: str | None = None  # the source's division code (sources.region); None = national
     issue: bool = False  # the classifier's issue label: raises a matter a government body must answer
+    author: str = ""  # who wrote it, as its feed names them (items.author): a reply may address them by handle
 
     @property
     def official(self) -> bool:

@@ -17,6 +17,12 @@ an event when both hold, whatever topic the response itself was tagged with:
   outbreak (a citywide kind) needs no shared wording only while the event is live
   (``LinkParams.live_hours``, grouping's window, after its latest report).
 
+A reply that **addresses a member's author** («网友“UU008913”您好», «“A000112959”网友：», the board's handle of
+whoever wrote the message) answers the event that holds that author's message, whatever its headline says
+(«网友留言答复»): the body that answers a message board names whom it answers. Only an official body's own reply
+is read so, within its jurisdiction and window; where the author has several events there, the reply answers
+the one whose wording it holds most, and none if it holds none of any more than of the others.
+
 Routine official items (campaigns, meetings, policies, inspections) are not responses in the first place
 (the classifier requires response wording), and even on the same topic in the same city they share
 neither the incident's kind nor its wording. It must also come after the event started and within the
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -81,6 +87,27 @@ class LinkParams:
     # report (a later report would open another event; ``run_track`` passes the window it grouped with). Later,
     # the release must share the event's wording.
     live_hours: float = incident.FOLLOW_UP_HOURS
+
+
+# Whom a reply addresses, in its opening: 网友“UU008913”, “UU008913”网友, “UU008913”您好 (straight or corner quotes).
+_ADDRESSED = re.compile(
+    r"网友\s*[“\"「『]([^”\"」』\s]{2,40})[”\"」』]|[“\"「『]([^”\"」』\s]{2,40})[”\"」』]\s*(?:网友|您好|你好)"
+)
+ADDRESS_CHARS = 80  # a reply names whom it answers in its greeting
+
+
+def addressed(r: TrackItem) -> tuple[str, ...]:
+    """The handles an official reply addresses in its greeting (``_ADDRESSED``), in order; () for anything else."""
+    if not r.official_response:
+        return ()
+    found = _ADDRESSED.findall(r.summary[:ADDRESS_CHARS])
+    return tuple(dict.fromkeys(handle(a or b) for a, b in found))
+
+
+def handle(author: str) -> str:
+    """An author's name as compared with the handle a reply addresses: trimmed, lower case (``lower(trim(author))``
+    in ``warehouse.events.authored``)."""
+    return author.strip().lower()
 
 
 _PLACE_PART = re.compile(r".+?(?:特别行政区|自治区|自治州|自治县|地区|省|市|区|县|盟|旗)")
@@ -268,50 +295,129 @@ def link(
     responses: Sequence[TrackItem],
     *,
     params: LinkParams = LinkParams(),
+    authored: Mapping[str, Sequence[Authored]] | None = None,
 ) -> list[Response]:
-    """Link every response item to the events it answers. Pure: same inputs, same links."""
+    """Link every response item to the events it answers. Pure: same inputs, same links. ``authored``: by handle
+    (``handle``), what each author a reply addresses wrote (``Authored``), for the replies the wording does not
+    link (``_addressed_link``)."""
     if not events or not responses:
         return []
     index = _EventIndex(events)
+    position = {ev.event_id: e for e, ev in enumerate(events)}
     links: list[Response] = []
     for r, rp in zip(responses, response_profiles(responses, params.response_chars), strict=True):
         rt = r.item_time.timestamp()
         # jurisdiction: an official source's region covers the event's place
         own = trimmed(r.source_region) if (r.source_official and r.official_response) else ""
-        # A headline that says little («情况通报», «关于网民反映问题的回复») is read in full with its body's start.
-        reads = Reading.of(r.title + "。" + r.summary[: params.response_chars]) if says_little(rp) else None
-        idx = index.candidates(rp, rt, own, params, reads)
-        if idx.size == 0:
-            continue
-        level, score, good, worded = index.score(rp, rt, idx, params, reads)
-        if not good.any():
-            continue
-        best = float(score[good].max())
-        kinds = r.response_kinds or DEFAULT_KINDS
-        rcodes = set(rp.term_codes.tolist()) | (set() if reads is None else set(reads.codes.tolist()))
-        for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
-            e = int(idx[k])
-            ev = events[e]
-            shared = tuple(
-                sorted(incident.decode(c) for c in index.profiles[e].term_codes.tolist() if c in rcodes)
-            )
-            links.append(
-                Response(
-                    event_id=ev.event_id,
-                    item_id=r.item_id,
-                    responded_at=r.item_time,
-                    visible_at=max(r.item_time, r.fetched_at),
-                    score=round(min(1.0, float(score[k])), 4),
-                    matched_terms=shared,
-                    reported=not r.official_response,
-                    kinds=tuple(kinds),
-                    rule=_rule(
-                        rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k], reads is not None
-                    ),
-                )
-            )
+        found = _worded_links(index, r, rp, rt, own, params)
+        if not found and authored:
+            answered = _addressed_link(index, position, authored, r, rp, rt, own, params)
+            found = [answered] if answered is not None else []
+        links.extend(found)
     links.sort(key=lambda x: (x.event_id, x.responded_at, x.item_id))
     return links
+
+
+def _worded_links(
+    index: _EventIndex, r: TrackItem, rp: EventProfile, rt: float, own: str, params: LinkParams
+) -> list[Response]:
+    """The events a response answers by what it says (its place, kind and wording)."""
+    # A headline that says little («情况通报», «关于网民反映问题的回复») is read in full with its body's start.
+    reads = Reading.of(r.title + "。" + r.summary[: params.response_chars]) if says_little(rp) else None
+    idx = index.candidates(rp, rt, own, params, reads)
+    if idx.size == 0:
+        return []
+    level, score, good, worded = index.score(rp, rt, idx, params, reads)
+    if not good.any():
+        return []
+    best = float(score[good].max())
+    kinds = r.response_kinds or DEFAULT_KINDS
+    rcodes = set(rp.term_codes.tolist()) | (set() if reads is None else set(reads.codes.tolist()))
+    out = []
+    for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
+        e = int(idx[k])
+        ev = index.events[e]
+        shared = tuple(sorted(incident.decode(c) for c in index.profiles[e].term_codes.tolist() if c in rcodes))
+        out.append(
+            Response(
+                event_id=ev.event_id,
+                item_id=r.item_id,
+                responded_at=r.item_time,
+                visible_at=max(r.item_time, r.fetched_at),
+                score=round(min(1.0, float(score[k])), 4),
+                matched_terms=shared,
+                reported=not r.official_response,
+                kinds=tuple(kinds),
+                rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k], reads is not None),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Authored:
+    """One item an author wrote (``TrackItem.author``): when, and the event it is a member of (None: none)."""
+
+    at: float  # item_time, epoch seconds
+    event_id: str | None
+
+
+def _addressed_link(
+    index: _EventIndex,
+    position: Mapping[str, int],
+    authored: Mapping[str, Sequence[Authored]],
+    r: TrackItem,
+    rp: EventProfile,
+    rt: float,
+    own: str,
+    params: LinkParams,
+) -> Response | None:
+    """The link of an official reply that addresses an author (``addressed``), or None. What the author wrote in
+    the reply's window before it says which matter it answers: when all of it is one event's, that event (in the
+    reply's jurisdiction); when it is several events', the one whose wording the reply holds most, if it holds more
+    of one than of every other; when some of it opened no event, none (the reply may answer that)."""
+    handles = [h for h in addressed(r) if h in authored]
+    window = params.window_days * 86400
+    wrote = {a.event_id for h in handles for a in authored[h] if rt - window <= a.at < rt}
+    known = [position.get(ev) for ev in wrote if ev is not None]
+    if not wrote or None in wrote or None in known:
+        return None  # the author wrote what opened no event, or is in an event this run does not link
+    region = index.region
+    cand = sorted(
+        e
+        for e in known
+        if e is not None
+        and rt - window <= index.starts[e] < rt
+        and (not own or not region[e] or region[e].startswith(own))
+    )
+    if not cand:
+        return None
+    idx = np.array(cand, dtype=np.int64)
+    reads = Reading.of(r.title + "。" + r.summary[: params.response_chars])
+    level, score, _good, _worded = index.score(rp, rt, idx, params, reads)
+    best = int(np.argmax(score))
+    if idx.size > 1 and not (score[best] > 0 and np.count_nonzero(score == score[best]) == 1):
+        return None  # which of the author's matters it answers is not said
+    e = int(idx[best])
+    rcodes = set(rp.term_codes.tolist()) | set(reads.codes.tolist())
+    shared = tuple(sorted(incident.decode(c) for c in index.profiles[e].term_codes.tolist() if c in rcodes))
+    rule = (
+        f"addressed to the author of a member: {'、'.join(handles)}; "
+        f"places agree at {_LEVEL_NAMES.get(int(level[best]), 'no')} level"
+    )
+    if own:
+        rule += f"; jurisdiction: {r.source} ({own}) covers {region[e] or 'an unplaced event'}"
+    return Response(
+        event_id=index.events[e].event_id,
+        item_id=r.item_id,
+        responded_at=r.item_time,
+        visible_at=max(r.item_time, r.fetched_at),
+        score=round(min(1.0, float(score[best])), 4),
+        matched_terms=shared,
+        reported=False,
+        kinds=tuple(r.response_kinds or DEFAULT_KINDS),
+        rule=rule,
+    )
 
 
 _LEVEL_NAMES = {6: "county", 4: "city", 2: "province", 0: "no"}
@@ -324,4 +430,4 @@ def event_profile(members: Sequence[TrackItem]) -> EventProfile:
     return event_profile_of(profiles(members), range(len(members)))
 
 
-__all__ = ["EventProfile", "LinkParams", "as_int", "event_profile", "link", "place_parts"]
+__all__ = ["Authored", "EventProfile", "LinkParams", "addressed", "as_int", "event_profile", "link", "place_parts"]

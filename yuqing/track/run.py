@@ -25,7 +25,7 @@ from . import text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, TrackItem
-from .responses import LinkParams, link
+from .responses import LinkParams, addressed, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
@@ -152,7 +152,9 @@ def run_track(
         touched = {ev.event_id for ev in result.events}
         events = sql.events_since(con, since, touched)
         responses = sql.response_items(con, as_of, since)
-        links = link(events, responses, params=linking)
+        handles = {h for r in responses for h in addressed(r)}
+        authors = sql.authored(con, handles, as_of, since) if handles and events else {}
+        links = link(events, responses, params=linking, authored=authors)
         event_ids = [ev.event_id for ev in events]
         sql.replace_responses(con, event_ids, links)
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
