@@ -523,7 +523,8 @@ class Classifier:
         if sev == Severity.MAJOR:
             out.append("severity:major")
         if reg is not None:
-            out.append(f"place:{len(trimmed_code(reg.code))}")
+            # how specific a place the item names (``Region.specific``), not the division it is about
+            out.append(f"place:{len(trimmed_code(reg.specific or reg.code))}")
         return tuple(out)
 
     def classify_many(self, records: Iterable[Mapping[str, Any]]) -> list[Tags]:

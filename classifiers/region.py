@@ -232,6 +232,9 @@ class Region:
     code: str
     name: str  # full path, e.g. 广东省深圳市南山区
     evidence: str
+    # The finest division the item names in that province (a county one case of a province's count names); how
+    # specific a place the item names, a signal of the learned model (``engine``: ``place:N``), not where it is.
+    specific: str = ""
 
 
 class Gazetteer:
@@ -413,24 +416,54 @@ def resolve(
             cand[code] = (w + weight, min(first, idx), surf)
     if not cand:
         if source_code and source_code[:2] == best_prov:
-            return Region(source_code, gaz.full_names[source_code], f"source_region {source_code}")
+            return Region(source_code, gaz.full_names[source_code], f"source_region {source_code}", source_code)
         return None
 
-    if len(cand) == 1:
-        best = next(iter(cand))
-    else:
-        ancestors = gaz.ancestors
+    ancestors = gaz.ancestors
 
-        def rank(code: str) -> tuple[int, float, int]:
-            w, first, _s = cand[code]
-            # A place whose ancestors are also named is better supported.
-            bonus = sum(cand[p][0] for p in ancestors[code] if p in cand)
-            return (places[code].level, w + bonus, -first)
+    def specificity(code: str) -> tuple[int, float, int]:
+        w, first, _s = cand[code]
+        # A place whose ancestors are also named is better supported.
+        bonus = sum(cand[p][0] for p in ancestors[code] if p in cand)
+        return (places[code].level, w + bonus, -first)
 
-        best = max(cand, key=rank)
+    specific = max(cand, key=specificity)
+    best = _descend(gaz, best_prov + "0000", cand) if len(cand) > 1 else specific
     best_above = above[best]
     surfaces = sorted({v[2] for c, v in cand.items() if c in best_above})
-    return Region(best, gaz.full_names[best], "text: " + "、".join(surfaces))
+    return Region(best, gaz.full_names[best], "text: " + "、".join(surfaces), specific)
+
+
+# A province's or city's report that lists this many divisions inside it, none named most, is the province's or the
+# city's (a daily count by city): with two, the one named first or most is the matter («北海市…此外柳州市新增疑似病例1例»).
+LIST_DIVISIONS = 3
+
+
+def _descend(gaz: Gazetteer, province: str, cand: dict[str, tuple[float, int, str]]) -> str:
+    """The place an item is about among the places it names in its province (``cand``: weight, first mention,
+    surface): from the province down, a level at a time, into the division inside that holds the most weight named
+    below the current one, the first named on a tie, unless the item lists ``LIST_DIVISIONS`` or more there with none
+    holding more than half of it (a province's daily count by city is the province's). A place named as travel history
+    or a native place weighs a quarter (``TRAVEL_WEIGHT``), so a native county does not take a case report from the
+    city that reports it («周口太康人» in 郑州's first case), where ranking the finest place first did."""
+    ancestors = gaz.ancestors
+    node = province
+    while True:
+        below: dict[str, float] = {}
+        first: dict[str, int] = {}
+        for code, (weight, idx, _surface) in cand.items():
+            lineage = (*ancestors[code], code)
+            if code == node or node not in lineage:
+                continue
+            child = lineage[lineage.index(node) + 1]
+            below[child] = below.get(child, 0.0) + weight
+            first[child] = min(first.get(child, idx), idx)
+        if not below:
+            return node
+        best = max(below, key=lambda c: (below[c], -first[c]))
+        if len(below) >= LIST_DIVISIONS and below[best] * 2 <= sum(below.values()):
+            return node  # a list of divisions inside, none holding most of what is named below this one
+        node = best
 
 
 @cache  # read once per process: every track run compares dim_regions with it

@@ -85,6 +85,24 @@ def test_a_citys_counties_count_for_its_province_once_the_city_is_named() -> Non
     assert classify("", report).region_code[:4] == "1308"
 
 
+def test_a_report_listing_its_divisions_is_the_whole_ones_and_a_named_native_county_does_not_win() -> None:
+    """From the province down, the place inside that holds most of what is named: a province's daily count by city is
+    the province's (the first city listed used to take it, or a county one case names), a city's count by district
+    the city's; a county named once as where someone is from does not take a case report from the city reporting it
+    (the finest place named used to win whatever its weight)."""
+    count = ("1月27日0-24时，江西省报告新增确诊病例24例。新增确诊病例中，南昌市9例、九江市5例、宜春市4例、赣州市3例、"
+             "鹰潭市1例、上饶市1例、抚州市1例。")  # fmt: skip
+    assert classify("江西确诊病例增至72例", count).region_code == "360000"
+    beijing = "截至24日20时，北京累计确诊病例36例，其中西城区4例、朝阳区5例、海淀区6例、丰台区2例、通州区2例。"
+    assert classify("北京新增确诊2例", beijing).region_code == "110000"
+    case = ("1月21日，国家卫生健康委确认河南省郑州市首例输入性新型冠状病毒感染的肺炎确诊病例。患者为男性，66岁，"
+            "周口太康人，在武汉市工作。")  # fmt: skip
+    assert classify("", "【#河南确诊1例新型冠状病毒肺炎#】" + case).region_code == "410100"
+    # a county the report is about still refines its city, and of two cities the one named first or most is the matter
+    assert classify("雅安通报确诊病例", "雅安市天全县确诊1例，天全县已隔离密切接触者。").region_code == "511825"
+    assert classify("广西确诊2例", "首例确诊病例在北海市。此外柳州市新增疑似病例1例。").region_code == "450500"
+
+
 def test_names_that_hold_a_place_name_do_not_name_it() -> None:
     # a person (钟南山), a verb (会同当地…), bodies (公安厅, 新华社): not 南山区, 会同县, 公安县, 新华区
     assert classify("", "钟南山在广州接受采访。").region_code == "440100"
