@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-fast eval eval-holdout eval-probe train bench lint typecheck clean
+.PHONY: demo test test-fast eval eval-holdout eval-probe eval-region train bench lint typecheck clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -69,6 +69,11 @@ eval-probe: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_g.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_h.jsonl --errors 0
 	$(VENV)/bin/python -m classifiers.evaluate training/probe/headlines_i.jsonl --errors 0
+
+# The region check set: items that open events, and board messages, labelled with the place they are about
+# (training/region/README.md), against the classifier's region.
+eval-region: $(VENV)/.synced
+	$(VENV)/bin/python training/region/measure.py --errors 30
 
 # Rebuilds classifiers/data/model.npz and training/report.json from training/labels (reads the pool in ../shared).
 train: $(VENV)/.synced
