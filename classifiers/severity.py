@@ -38,12 +38,12 @@ _UNITS = {"十": 10, "百": 100, "千": 1000}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _NUM = r"[0-9０-９]+(?:\.[0-9]+)?万?|[零〇一二两三四五六七八九十百千万]+"
 _KINDS = "死亡|遇难|罹难|身亡|丧生|殒命|失联|失踪|被困|重伤|受伤|中毒"
-# "造成11人死亡", "致13名矿工遇难", "十一人死亡"
-_COUNT_BEFORE = re.compile(rf"(?P<num>{_NUM})\s*(?:人|名|位)[^0-9，。；、,;]{{0,5}}?(?P<kind>{_KINDS})")
+# "造成11人死亡", "致13名矿工遇难", "十一人死亡". A count and its kind are in one phrase: no punctuation, hashtag mark
+# or bracket between them («#黄冈处理处分党员干部337人#看非自然死亡» counts no deaths).
+_GAP = r"[^0-9，。；、,;#＃【】！？!?]"
+_COUNT_BEFORE = re.compile(rf"(?P<num>{_NUM})\s*(?:人|名|位){_GAP}{{0,5}}?(?P<kind>{_KINDS})")
 # "死亡11人", "遇难人数升至25人"
-_COUNT_AFTER = re.compile(
-    rf"(?P<kind>{_KINDS})(?:人数)?(?:[^0-9，。；、,;]{{0,4}}?)(?P<num>{_NUM})\s*(?:人|名)"
-)
+_COUNT_AFTER = re.compile(rf"(?P<kind>{_KINDS})(?:人数)?(?:{_GAP}{{0,4}}?)(?P<num>{_NUM})\s*(?:人|名)")
 # "致1死3伤", "3死2伤": the short form of news headlines
 _COUNT_SHORT = re.compile(rf"(?P<num>{_NUM})(?P<kind>死|伤)(?![亡者])")
 _KIND_CLASS = {

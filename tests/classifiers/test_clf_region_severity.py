@@ -211,6 +211,11 @@ def test_casualty_counts() -> None:
     assert ("deaths", 11, "11人死亡") in casualties("事故造成11人死亡")
     assert casualties("致十一人遇难")[0][:2] == ("deaths", 11)
     assert casualties("致13名矿工遇难")[0][:2] == ("deaths", 13)
+    # a count and its kind are one phrase: a hashtag mark, a bracket or a question between them parts them
+    assert casualties("#黄冈处理处分党员干部337人#看非自然死亡") == []
+    assert casualties("【3名工人】死亡") == [] and casualties("12人？失踪") == []
+    assert casualties("死亡人数！升至25人") == []
+    assert casualties("#矿难致12人死亡#")[0][:2] == ("deaths", 12)
 
 
 def test_severity() -> None:
