@@ -17,8 +17,7 @@ import pyarrow as pa
 
 from warehouse.db import attributes, registered
 from warehouse.rows import Row, into, named
-from yuqing.track.model import Event, EventProfile, Milestone, Response, TrackItem
-from yuqing.track.responses import Authored
+from yuqing.track.model import Authored, Event, EventProfile, Milestone, Response, TrackItem
 
 _ITEM_COLUMNS = """
     i.item_id, i.source, i.url, i.title, i.summary, i.item_time, i.fetched_at,

@@ -138,6 +138,15 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Authored:
+    """One item an author wrote (``TrackItem.author``): when, and the event it is a member of (None: none), for a
+    reply that greets its author (``responses._addressed_link``)."""
+
+    at: float  # item_time, epoch seconds
+    event_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """A response item linked to the event it answers, with its score and evidence."""
 

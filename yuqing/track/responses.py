@@ -43,7 +43,7 @@ import numpy.typing as npt
 from yuqing.vocab import Milestone
 
 from . import incident
-from .model import Event, EventProfile, Response, TrackItem
+from .model import Authored, Event, EventProfile, Response, TrackItem
 from .regions import as_int, trimmed
 from .text import normalise
 
@@ -203,6 +203,10 @@ class _EventIndex:
         self.kinds = np.array([p.kinds for p in self.profiles], dtype=np.int64)
         self.region = [trimmed(ev.region_code) for ev in events]
 
+    def shared_terms(self, e: int, codes: set[int]) -> tuple[str, ...]:
+        """The terms of event ``e``'s wording among a response's ``codes``, decoded and sorted (a link's evidence)."""
+        return tuple(sorted(incident.decode(c) for c in self.profiles[e].term_codes.tolist() if c in codes))
+
     def candidates(
         self, rp: EventProfile, rt: float, own: str, params: LinkParams, reads: Reading | None = None
     ) -> npt.NDArray[np.int64]:
@@ -337,7 +341,6 @@ def _worded_links(
     for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
         e = int(idx[k])
         ev = index.events[e]
-        shared = tuple(sorted(incident.decode(c) for c in index.profiles[e].term_codes.tolist() if c in rcodes))
         out.append(
             Response(
                 event_id=ev.event_id,
@@ -345,21 +348,13 @@ def _worded_links(
                 responded_at=r.item_time,
                 visible_at=max(r.item_time, r.fetched_at),
                 score=round(min(1.0, float(score[k])), 4),
-                matched_terms=shared,
+                matched_terms=index.shared_terms(e, rcodes),
                 reported=not r.official_response,
                 kinds=tuple(kinds),
                 rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k], reads is not None),
             )
         )
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class Authored:
-    """One item an author wrote (``TrackItem.author``): when, and the event it is a member of (None: none)."""
-
-    at: float  # item_time, epoch seconds
-    event_id: str | None
 
 
 def _addressed_link(
@@ -400,7 +395,6 @@ def _addressed_link(
         return None  # which of the author's matters it answers is not said
     e = int(idx[best])
     rcodes = set(rp.term_codes.tolist()) | set(reads.codes.tolist())
-    shared = tuple(sorted(incident.decode(c) for c in index.profiles[e].term_codes.tolist() if c in rcodes))
     rule = (
         f"addressed to the author of a member: {'、'.join(handles)}; "
         f"places agree at {_LEVEL_NAMES.get(int(level[best]), 'no')} level"
@@ -413,7 +407,7 @@ def _addressed_link(
         responded_at=r.item_time,
         visible_at=max(r.item_time, r.fetched_at),
         score=round(min(1.0, float(score[best])), 4),
-        matched_terms=shared,
+        matched_terms=index.shared_terms(e, rcodes),
         reported=False,
         kinds=tuple(r.response_kinds or DEFAULT_KINDS),
         rule=rule,
