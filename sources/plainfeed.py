@@ -27,8 +27,13 @@ _DOCTYPE_OR_ENTITY = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _RSS_0X_VERSIONS = frozenset({"0.91", "0.92", "0.93", "0.94"})  # feedparser names these rss09x
 _ITEM_FIELDS = frozenset({"title", "link", "description", "guid", "pubdate"})
 _ITEM_IGNORED = frozenset({"category", "comments", "enclosure", "source"})
-# An author value feedparser reads further (an e-mail and a name to split, markup, entities) goes to feedparser.
-_AUTHOR_PLAIN = re.compile(r"[^@()<>&]*")
+# An author value with markup or entities goes to feedparser; an e-mail beside a name is split off here as feedparser
+# 6.0 splits it (``_FeedParserMixin._sync_author_detail``: its pattern, then the brackets around what is left).
+_AUTHOR_PLAIN = re.compile(r"[^<>&]*")
+_AUTHOR_EMAIL = re.compile(
+    r"(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))"
+    r"(\?subject=\S+)?"
+)
 _XML_MEDIA_TYPES = frozenset(
     {
         "application/xml",
@@ -72,6 +77,20 @@ def _plain_author(el: ET.Element) -> str | None:
     """The text of an author element that needs no more reading than stripping (None: feedparser must read it)."""
     text = (el.text or "").strip()
     return text if not el.attrib and _AUTHOR_PLAIN.fullmatch(text) else None
+
+
+def _author_name(text: str) -> str:
+    """An RSS author's name, as feedparser gives it (``author_detail.name``, else the value): «joe@example.com (Joe)»
+    is Joe; an e-mail alone stays the value."""
+    found = _AUTHOR_EMAIL.search(text)
+    if found is None:
+        return text
+    name = text.replace(found.group(0), "").replace("()", "").replace("<>", "").strip()
+    if name[:1] == "(":
+        name = name[1:]
+    if name[-1:] == ")":
+        name = name[:-1]
+    return name.strip() or text
 
 
 def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
@@ -140,7 +159,9 @@ def _fast_item(item: ET.Element, base: str) -> RawEntry | None:
     published = parse_date(published_raw)
     if published is None and published_raw:
         published = parse_date(None, feedparser_private.parse_date(published_raw))
-    return raw_entry(guid, link, title, summary, published, published_raw, _fp_finish(author) if author else None)
+    return raw_entry(
+        guid, link, title, summary, published, published_raw, _author_name(_fp_finish(author)) if author else None
+    )
 
 
 def _only_direct(root: ET.Element, entries: int) -> bool:

@@ -92,6 +92,8 @@ EDGE_ITEMS = {
     "ignored extras": '<item><title>丙</title><category domain="d">c</category>'
     '<enclosure url="https://a.cn/a.mp3" type="audio/mpeg" length="1"/></item>',
     "authors": "<item><title>甲</title><author> 网友 UU008 </author></item><item><dc:creator>某人</dc:creator></item>",
+    "authors with e-mail": "<item><author>joe@example.com (Joe Bloggs)</author></item><item><author>(乙) a.b@x.cn</author>"
+    "</item><item><author>noreply@example.com</author></item>",
     "whitespace": "<item><title>\n  丁  戊\u3000</title><description>  \n </description></item>",
     "upper-case names": "<item><Title>己</Title><PubDate>Thu, 17 Jun 2021 14:00:11 GMT</PubDate></item>",
     "no items": "",
@@ -113,7 +115,7 @@ FALLBACKS = {
     "typed description": '<item><description type="text">a</description></item>',
     "markup as elements": "<item><description><p>a</p></description></item>",
     "xml:base": '<item xml:base="http://other.cn/"><link>x</link></item>',
-    "author with e-mail": "<item><author>joe@example.com (Joe)</author></item>",
+    "author with markup": "<item><author>张三 &lt;z@x.cn&gt;</author></item>",
     "two authors": "<item><author>x</author><dc:creator>某人</dc:creator></item>",
 }
 
@@ -174,7 +176,8 @@ def test_both_paths_read_the_author(monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry's author is its name: RSS author or dc:creator as given, an e-mail split off, an Atom author's name."""
     cases = [
         (_rss(EDGE_ITEMS["authors"]), ["网友 UU008", "某人"]),
-        (_rss(FALLBACKS["author with e-mail"]), ["Joe"]),
+        (_rss(EDGE_ITEMS["authors with e-mail"]), ["Joe Bloggs", "乙", "noreply@example.com"]),
+        (_rss(FALLBACKS["author with markup"]), ["张三"]),
         (_atom(ATOM_EDGE["people and categories"] + "<entry><contributor><name>乙</name></contributor></entry>"), ["某人", ""]),
     ]
     for body, authors in cases:
