@@ -376,7 +376,9 @@ class Classifier:
         official_item = (
             found.response.official or bool(source_official) or (kind == "official" and not item.factcheck)
         )
-        place_level = len(trimmed_code(reg.code)) if reg is not None else 0
+        # How precisely the item names a place (``Region.specific``: a case report's county is named though the
+        # report is its province's), as the model's ``place:N`` signal reads it.
+        place_level = len(trimmed_code(reg.specific or reg.code)) if reg is not None else 0
         if place_level == 2 and reg is not None and reg.code[:2] in MUNICIPALITIES:
             place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
         # A place the headline names counts for the rule even when the gazetteer cannot tell which of
