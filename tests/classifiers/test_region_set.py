@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections import Counter
 
 from classifiers import Classifier
-from classifiers.lexicon import DATA_DIR
 from training.region import measure
 
 
 def _outcomes(batches: range) -> Counter[str]:
-    divisions = measure.Divisions(DATA_DIR / "gazetteer.tsv")
+    divisions = measure.Divisions()
     pairs = measure.load(measure.HERE, batches)
     tags = Classifier.default().classify_many([it for it, _ in pairs])
     return Counter(
@@ -33,7 +32,7 @@ def test_the_region_is_where_the_matter_is_on_items_never_read_for_the_rule() ->
 
 
 def test_the_labels_resolve_to_the_gazetteers_divisions() -> None:
-    divisions = measure.Divisions(DATA_DIR / "gazetteer.tsv")
+    divisions = measure.Divisions()
     pairs = measure.load(measure.HERE)
     assert len(pairs) == 497
     codes = [divisions.resolve(label) for _it, label in pairs]

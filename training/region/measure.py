@@ -19,7 +19,6 @@ Printed per source and overall, with province-level agreement (both in the same 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections import Counter, defaultdict
@@ -31,23 +30,23 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classifiers import Classifier  # noqa: E402
-from classifiers.lexicon import DATA_DIR  # noqa: E402
+from classifiers.region import Gazetteer  # noqa: E402
 
 OUTCOMES = ("right", "coarser", "finer", "wrong", "misplaced", "unplaced", "none")
 
 
 class Divisions:
-    """The gazetteer's divisions by name under their parent, to resolve a reader's names to a code."""
+    """The classifier's gazetteer (``classifiers.region.Gazetteer``) by division name under each parent, to resolve a
+    reader's names to a code."""
 
-    def __init__(self, path: Path) -> None:
-        self.parent: dict[str, str] = {}
+    def __init__(self, gaz: Gazetteer | None = None) -> None:
+        self.gaz = gaz or Gazetteer()
         self.by_name: dict[tuple[str, str], str] = {}
-        with path.open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                self.parent[row["code"]] = row["parent"]
-                self.by_name[(row["parent"], row["name"])] = row["code"]
-                # a county renamed between 县, 区 and 市 (东乡县 → 东乡区) is found by its name without the suffix
-                self.by_name.setdefault((row["parent"], _stem(row["name"])), row["code"])
+        for code, place in self.gaz.places.items():
+            parent = place.parent or ""
+            self.by_name[(parent, place.name)] = code
+            # a county renamed between 县, 区 and 市 (东乡县 → 东乡区) is found by its name without the suffix
+            self.by_name.setdefault((parent, _stem(place.name)), code)
 
     def resolve(self, label: dict) -> str | None:
         """The finest code the label names (None: no place). Raises ValueError for a name the gazetteer lacks."""
@@ -67,12 +66,9 @@ class Divisions:
             code = found
         return code or None
 
-    def ancestors(self, code: str) -> list[str]:
-        out = []
-        while code:
-            out.append(code)
-            code = self.parent.get(code, "")
-        return out
+    def contains(self, outer: str, inner: str) -> bool:
+        """Whether division ``outer`` is ``inner`` or holds it."""
+        return outer in self.gaz.above.get(inner, frozenset())
 
 
 def _stem(name: str) -> str:
@@ -86,9 +82,9 @@ def outcome(divisions: Divisions, label: str | None, predicted: str | None) -> s
         return "unplaced"
     if predicted == label:
         return "right"
-    if predicted in divisions.ancestors(label):
+    if divisions.contains(predicted, label):
         return "coarser"
-    if label in divisions.ancestors(predicted):
+    if divisions.contains(label, predicted):
         return "finer"
     return "wrong"
 
@@ -123,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", type=int, default=0, help="print up to N items that are not right, coarser or none")
     ap.add_argument("--coarser", action="store_true", help="print the coarser ones too")
     args = ap.parse_args(argv)
-    divisions = Divisions(DATA_DIR / "gazetteer.tsv")
+    divisions = Divisions()
     pairs = load(args.folder, None if args.set == "all" else SETS[args.set])
     clf = Classifier.default()
     tags = clf.classify_many([it for it, _ in pairs])
