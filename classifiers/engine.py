@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "17"
+CODE_VERSION = "18"
 
 
 def data_version(*dirs: Path) -> str:
@@ -388,12 +388,14 @@ class Classifier:
         place_level = max([place_level, *(level for _pos, level in headline_places)])
         foreign_place = found.foreign_place
         foreign = foreign_place is not None
-        issue_rule = None
+        issue_rule = first_case = None
         # The rule reads a headline. A post's first words standing in for one (Weibo) are no headline: there the
         # rule's cues were right 5 times in 19 on the labelled items (a round-up, advice, a SARS memory, a call for
         # 求助 posts), against 165 in 168 in headlines; the model judges such posts.
         if not (official_item or item.factcheck or item.piyao_label is not None or item.lead_title):
             issue_rule = self.issue_rules.report(item.title, place_level, headline_places, foreign)
+            if issue_rule is None:
+                first_case = self.issue_rules.first_case_in(item.title, headline_places, foreign)
             if issue_rule is not None and not item.body:
                 # A headline alone that reports a specific matter: one word of a topic names its subject
                 # (``topics.REPORTED_SHARE``). With a body, the body says what the matter is.
@@ -404,8 +406,11 @@ class Classifier:
         issue_blocks = self.issue_rules.model_blocks(
             item.title, not item.lead_title, foreign_news, f"{item.title}{item.body}" if item.lead_title else None
         )
+        # A place's first case is no part of the model's ``issue_rule`` signal: the model learned that signal from the
+        # rule without it, and the signal keeps that meaning (as ``place:N`` keeps reading ``Region.specific``).
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
+        issue_rule = issue_rule or first_case
         sev, sev_evidence = found.severity, found.severity_evidence
         if foreign and sev == Severity.MAJOR:
             # The response clocks are the mainland's (国办发〔2016〕61号, 80号): a foreign incident starts none.

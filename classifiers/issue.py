@@ -93,6 +93,8 @@ class IssueRules:
     request: re.Pattern[str]
     good_news: re.Pattern[str]
     tracing: re.Pattern[str]
+    first_case: re.Pattern[str]
+    first_case_not: re.Pattern[str]
     gates: _Gates
 
     @classmethod
@@ -152,6 +154,16 @@ class IssueRules:
         """The wording when the headline is an authority's appeal to find a case's fellow travellers (急寻同乘人员):
         a relay of its release, no issue by the model alone (``data/issue.toml``, ``tracing``)."""
         return _first(self.tracing, title)
+
+    def first_case_in(self, title: str, headline_places: Sequence[tuple[int, int]], foreign: bool) -> str | None:
+        """Evidence when ``title`` reports a place's first case (``data/issue.toml``, ``first_case``): a new local
+        case by the guide, for a province as for a county, so the headline must name a place here (``headline_places``,
+        as for ``report``) and no foreign one (``foreign``); not its first death or cure, a round-up or a question."""
+        if not headline_places or foreign or "#" in title or self.outside.search(title):
+            return None
+        if (m := self.first_case.search(title)) is None or self.first_case_not.search(title) is not None:
+            return None
+        return f"first case: {m.group(0)}; place named"
 
     def model_blocks(
         self, title: str, own_headline: bool, foreign: str | None = None, post: str | None = None

@@ -183,6 +183,32 @@ def test_the_outbreak_rule_takes_a_local_case_and_leaves_a_round_up_of_figures()
     assert rule("天津已现14起聚集性疫情") is None
 
 
+def test_a_places_first_case_is_a_new_local_case_at_any_level_of_place() -> None:
+    """The guide (d0425): a province's first cases are a new local case, an issue, though a province's daily count is a
+    round-up; its first death (d0420) is a death figure, and a foreign country's first case is foreign news. The model
+    here never says issue, so the rule alone decides."""
+
+    def rule(title: str) -> str | None:
+        return rule_of(title, "（来源：央视新闻）")
+
+    assert rule("吉林确诊首例新型肺炎病例") == "rule: first case: 确诊首例; place named"
+    assert rule("西藏首次报告疑似病例1例") == "rule: first case: 首次报告疑似病例; place named"
+    assert rule("郑州首例境外输入性确诊病例") == "rule: first case: 首例境外输入性确诊病例; place named"
+    assert rule("山东出现首例死亡病例") is None
+    assert rule("吉林首例确诊患者出院") is None
+    assert rule("芬兰确诊首例病例") is None
+    assert rule("澳门确诊首例新型肺炎感染案例") is None  # outside the mainland
+    assert rule("第一例新冠肺炎患者来自北京？") is None  # a rumour being checked
+    assert rule("确诊首例新型肺炎病例") is None  # no place: whose first case?
+    # A health commission's own notice is official: it answers, it raises nothing.
+    official = never_issue().classify("大兴安岭确诊首例输入性病例", "（来源：大兴安岭卫健委）")
+    assert not official.issue
+    # The model's signals are the rule's without first cases: the model was trained on those.
+    clf = never_issue()
+    assert "issue_rule" not in clf.rules_pass("吉林确诊首例新型肺炎病例", "（来源：央视新闻）").model_input.signals
+    assert "issue_rule" in clf.rules_pass("广州新增4例本土确诊", "（来源：央视新闻）").model_input.signals
+
+
 # The guide's issues as media headlines word them: the people affected speaking, an allegation against a company or an
 # institution, an injury, a pollution episode or a supply cut in plain words, casualties counted. An allegation the
 # headline reports as an authority's action or finding is the relay of that action; a matter resolved is none. The
