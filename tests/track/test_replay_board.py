@@ -27,6 +27,9 @@ pytestmark = pytest.mark.slow
 POOL = helpers.training_pool()  # skips the module without it
 SH = ZoneInfo("Asia/Shanghai")
 INCIDENTS = Path(__file__).with_name("fixtures") / "board_incidents.jsonl"
+# The second set (training/incidents/README.md): 278 messages on 31 other estates' names, drawn and labelled by two
+# readers who saw no events before any grouping rule was tried on them.
+INCIDENTS_B = Path(__file__).with_name("fixtures") / "board_incidents_b.jsonl"
 
 
 def _posted(text: str) -> datetime:
@@ -55,6 +58,21 @@ def test_messages_on_one_matter_are_one_event(db: Path) -> None:
     precision, recall = helpers.pairwise_grouping(members, incident)
     # measured 1.000 and 0.692: 0.468 with the bar for reports with no place at 0.6 of their wording (0.45 with a
     # kind in common), 0.538 at 0.5 (0.4), 0.577 once reports naming one estate and one matter agreed on its place,
-    # 0.692 since a headline naming no estate takes the one the report's opening names
+    # 0.692 since a headline naming no estate takes the one the report's opening names, 0.727 since reports agreeing
+    # on one estate are held to a county's bar rather than a city's
     assert precision >= 0.95, (precision, recall)
     assert recall >= 0.65, (precision, recall)
+
+
+def test_messages_on_one_matter_are_one_event_on_a_set_no_rule_was_tuned_on(db: Path) -> None:
+    """The same measure on the second set: other estates' matters, labelled before any rule was tried on them."""
+    incident = helpers.incident_labels(INCIDENTS_B)
+    members = {item_id: m for item_id, m in helpers.memberships(db).items() if item_id in incident}
+    assert len(members) >= 150  # measured 170 of 278 (the rest on no priority topic: roads, parking, schools' places)
+    precision, recall = helpers.pairwise_grouping(members, incident)
+    # measured 0.900 and 0.529 (0.895 and 0.500 when reports agreeing on one estate were held to a city's bar): of the
+    # pairs within 7 days, 18 in one event are of one matter and 2 are not (an estate's flat prices and the hospital
+    # built in it; one estate's clinics and its food stalls), 16 of one matter are apart (9 of them one estate's
+    # restaurant without a flue, told as a licence, a lease and a false certificate)
+    assert precision >= 0.85, (precision, recall)
+    assert recall >= 0.45, (precision, recall)

@@ -290,11 +290,12 @@ def same_incident(
         ci, cj, level = ci[placed], cj[placed], level[placed]
         shared = incident.one_estate(prof.localities[ci], prof.localities[cj])
         if shared.any():
-            # Reports naming one estate agree on their place as a city's reports do, whatever else the gazetteer
-            # read, when they also share wording of the matter beyond the estate's name (its noise, its parking).
+            # Reports naming one estate agree on their place as a county's reports do (an estate is a place finer
+            # than a county), whatever else the gazetteer read, when they also share wording of the matter beyond the
+            # estate's name (its noise, its parking).
             e = np.flatnonzero(shared)
             (ma, wa), (mb, wb) = (incident.term_matrix([prof.matter[r] for r in rows]) for rows in (ci[e], cj[e]))
-            level[e] = np.where(incident.overlap(ma, wa, mb, wb) >= ESTATE_MATTER, np.maximum(level[e], 4), level[e])
+            level[e] = np.where(incident.overlap(ma, wa, mb, wb) >= ESTATE_MATTER, np.maximum(level[e], 6), level[e])
         near = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
         rest = np.flatnonzero(~near)
         ri, rj = ci[rest], cj[rest]
