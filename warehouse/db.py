@@ -13,6 +13,7 @@ import os
 import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ MEMORY = ":memory:"
 SNAPSHOT_SUFFIX = ".snapshot.duckdb"
 
 _LOCK_CONFLICT = "Could not set lock on file"
+_CORRUPT = "Corrupt database file"
 _FIRST_WAIT = 0.05
 _MAX_WAIT = 1.0
 
@@ -40,6 +42,22 @@ def snapshot_path_for(db_path: str | os.PathLike[str]) -> Path:
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     return _LOCK_CONFLICT in str(error)
+
+
+def damaged_file_advice(target: str, error: duckdb.Error) -> str:
+    """What ops do when DuckDB finds the warehouse file damaged ("Corrupt database file: computed checksum …", seen
+    once in DuckDB 2.0.1 after a process was killed mid-run, docs/reliability.md): restore the snapshot published
+    beside it at the end of the last run (docs/ops.md, "The database")."""
+    snapshot = snapshot_path_for(target)
+    head = f"the warehouse file {target} is damaged and DuckDB cannot read it ({error}); nothing was changed. "
+    if not snapshot.is_file():
+        return head + "No snapshot was published beside it: restore it from a backup (docs/ops.md, \"The database\")."
+    written = datetime.fromtimestamp(snapshot.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return head + (
+        f"The snapshot {snapshot} (written {written}) is a whole copy as at the end of the last ingest or track run. "
+        f"With the worker and `yuqing serve` stopped: `mv {target} {target}.damaged && cp {snapshot} {target}`; the "
+        "next ingest fetches again what came after it (docs/ops.md, \"The database\")."
+    )
 
 
 def _create(target: Path) -> None:
@@ -86,6 +104,8 @@ def connect(
     try:
         con = retrying(duckdb.connect, target, read_only=read_only)
     except duckdb.Error as e:
+        if _CORRUPT in str(e):
+            raise StorageError(damaged_file_advice(target, e)) from e
         if not _is_lock_conflict(e):
             raise StorageError(f"cannot open the warehouse {target}: {e}") from e
         snapshot = snapshot_path_for(target)
