@@ -21,7 +21,7 @@ from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_to
 from classifiers.model import MODEL_PATH, LinearModel, ModelInput, Scored
 from yuqing.errors import ConfigError
 from yuqing.models import Tags, TopicTag
-from yuqing.vocab import Severity
+from yuqing.vocab import RegionLevel, Severity
 
 if TYPE_CHECKING:
     # Imported when a Classifier is built (it loads the segmenter's dictionary, ~0.15 s), so that
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "18"
+CODE_VERSION = "19"
 
 
 def data_version(*dirs: Path) -> str:
@@ -280,6 +280,9 @@ class Findings:
     foreign_place: str | None  # the foreign place a foreign headline names (TopicTagger.foreign_marker)
     party_work: str | None  # a headline about a body's own Party work (TopicTagger.party_work)
     region: region.Region | None
+    # ``Region.specific`` (or the code) of the region read from every place name found, in-word ones too: what the
+    # model's ``place:N`` signal reads (empty: none)
+    place_specific: str
     severity: str
     severity_evidence: tuple[str, ...]
     response: official.Response
@@ -378,8 +381,8 @@ class Classifier:
         )
         # How precisely the item names a place (``Region.specific``: a case report's county is named though the
         # report is its province's), as the model's ``place:N`` signal reads it.
-        place_level = len(trimmed_code(reg.specific or reg.code)) if reg is not None else 0
-        if place_level == 2 and reg is not None and reg.code[:2] in MUNICIPALITIES:
+        place_level = len(trimmed_code(found.place_specific)) if found.place_specific else 0
+        if place_level == 2 and found.place_specific[:2] in MUNICIPALITIES:
             place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
         # A place the headline names counts for the rule even when the gazetteer cannot tell which of
         # several places of that name it is (白云区: Guangzhou's or Guiyang's).
@@ -445,18 +448,8 @@ class Classifier:
         flags = hits.flags
         gaz = self.gazetteer
         title_places = gaz.mentions(_leftmost_longest(list(hits.title_place))) if hits.title_place else []
-        reg = region.resolve(
-            gaz,
-            item.title,
-            item.body,
-            item.publisher or source_name,
-            source_region,
-            (
-                gaz.mentions(_leftmost_longest(hits.title_place)) if hits.title_place else [],
-                gaz.mentions(_leftmost_longest(hits.body_place)) if hits.body_place else [],
-            ),
-            headline=not item.lead_title,
-        )
+        body_places = gaz.mentions(_leftmost_longest(hits.body_place)) if hits.body_place else []
+        reg, specific = self._region(item, title_places, body_places, source_name, source_region)
         sev, sev_evidence = severity.assess(
             self.severity_rules, item.title, item.body, bool(flags & _SEVERITY_TRIGGER)
         )
@@ -482,10 +475,58 @@ class Classifier:
             foreign_place=foreign_place,
             party_work=hits.topics.party_work,
             region=reg,
+            place_specific=specific,
             severity=sev,
             severity_evidence=sev_evidence,
             response=resp,
         )
+
+    def _region(
+        self,
+        item: Parsed,
+        title_places: list[tuple[str, Any, int]],
+        body_places: list[tuple[str, Any, int]],
+        source_name: str | None,
+        source_region: str | None,
+    ) -> tuple[region.Region | None, str]:
+        """(the item's region, how specific a place it names) from the place names found in its title and body.
+
+        How specific a place the item names is read from every name found: the model's ``place:N`` signal, learned
+        so. Where the item is, though, is read without a county's name found inside another word («顺应城市» holds
+        应城市, «沿海城市» 海城市)."""
+
+        def resolve(title_found: list[tuple[str, Any, int]], body_found: list[tuple[str, Any, int]]) -> region.Region | None:
+            publisher = item.publisher or source_name
+            found = (title_found, body_found)
+            return region.resolve(
+                self.gazetteer, item.title, item.body, publisher, source_region, found, headline=not item.lead_title
+            )
+
+        reg = resolve(title_places, body_places)
+        specific = (reg.specific or reg.code) if reg is not None else ""
+        own = (self._whole_words(item.title, title_places), self._whole_words(item.body, body_places))
+        if own != (title_places, body_places):
+            reg = resolve(*own)
+        return reg, specific
+
+    def _whole_words(self, text: str, places: list[tuple[str, Any, int]]) -> list[tuple[str, Any, int]]:
+        """``places`` without a county's full name found inside another word: after a Chinese character, such a name
+        counts only where the segmenter starts a word with it («顺应城市» is 顺应 + 城市, no 应城市; «湖北省应城市» is), or
+        right after another place's name, where the segmenter may err («信阳新县» read as 信 + 阳新 + 县)."""
+        ends = {pos + len(surface) for surface, _e, pos in places}
+        kept = [
+            m
+            for m in places
+            if not (
+                m[2] > 0
+                and m[2] not in ends
+                and m[0][-1] in _COUNTY_ENDINGS
+                and "\u4e00" <= text[m[2] - 1] <= "\u9fff"
+                and all(self.gazetteer.places[c].level == RegionLevel.COUNTY for c in m[1].codes)
+                and not self.tagger.starts_word(text, m[2])
+            )
+        ]
+        return places if len(kept) == len(places) else kept
 
     def _signals(
         self,
@@ -495,7 +536,7 @@ class Classifier:
         issue_rule: str | None,
     ) -> tuple[str, ...]:
         """The rules' findings as named model features (see ``classifiers/model.py``)."""
-        topics, reg, sev, resp = found.topics, found.region, found.severity, found.response
+        topics, sev, resp = found.topics, found.severity, found.response
         lex_title, lex_body = found.lex_title, found.lex_body
         lex_t, lex_b = self._lex_signals
         out = [lex_t[k] for k in dict.fromkeys(lex_title)]
@@ -529,9 +570,9 @@ class Classifier:
         out.append(f"body_len:{min(len(item.body) // 100, 5)}")
         if sev == Severity.MAJOR:
             out.append("severity:major")
-        if reg is not None:
+        if found.place_specific:
             # how specific a place the item names (``Region.specific``), not the division it is about
-            out.append(f"place:{len(trimmed_code(reg.specific or reg.code))}")
+            out.append(f"place:{len(trimmed_code(found.place_specific))}")
         return tuple(out)
 
     def classify_many(self, records: Iterable[Mapping[str, Any]]) -> list[Tags]:
@@ -679,6 +720,7 @@ def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
     return tuple(f"{name} {weight:+.2f}" for name, weight in features)
 
 
+_COUNTY_ENDINGS = frozenset("市区县旗")  # how a county's full name ends (应城市, 顺城区): a short name is never checked
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})  # cities with the rank of a province
 
 

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from classifiers import Classifier, official, region, severity
+from classifiers import Classifier, official, severity
 from classifiers._text import Parsed
 from classifiers.engine import Findings
 
@@ -23,15 +23,19 @@ class PerPartClassifier(Classifier):
     ) -> Findings:
         sev, sev_evidence = severity.assess(self.severity_rules, item.title, item.body)
         tagged = self.tagger.tag(item)
+        title_places = self.gazetteer.find(item.title) if item.title else []
+        body_places = self.gazetteer.find(item.body) if item.body else []
+        reg, specific = self._region(item, title_places, body_places, source_name, source_region)
         return Findings(
             topics=tagged.tags,
             headline_topics=tagged.headline,
             lex_title=[k for k, _s, _e in self.tagger._find(item.title, [])] if item.title else [],
             lex_body=[k for k, _s, _e in self.tagger._find(item.body, [])] if item.body else [],
-            title_places=self.gazetteer.find(item.title) if item.title else [],
+            title_places=title_places,
             foreign_place=self.tagger.foreign_marker(item.title),
             party_work=self.tagger.party_work(item.title),
-            region=region.resolve(self.gazetteer, item.title, item.body, item.publisher or source_name, source_region),
+            region=reg,
+            place_specific=specific,
             severity=sev,
             severity_evidence=sev_evidence,
             response=official.detect(

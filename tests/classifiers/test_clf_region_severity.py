@@ -110,6 +110,26 @@ def test_names_that_hold_a_place_name_do_not_name_it() -> None:
     assert classify("", "新华社北京电 河南郑州执法人员查扣工业盐。").region_code == "410100"
 
 
+def test_a_countys_name_inside_another_word_does_not_name_it() -> None:
+    # «顺应城市» is 顺应 + 城市 (no 应城市), «沿海城市» one word (no 海城市), «跟上城区» 跟上 + 城区 (no 上城区)
+    assert classify("A市高信向日葵小区请求修路", "小区分三期开发，顺应城市的整体规划布局。").region_code is None
+    assert classify("最具投资价值的房子，不在沿海城市", "").region_code is None
+    assert classify("A7县城区禁鸣区域需要扩大", "禁鸣范围远远跟不上城区发展速度。").region_code is None
+    # the county itself, after a punctuation mark, its province, or another place the segmenter reads into it
+    assert classify("湖北省应城市发现1例", "").region_code == "420981"
+    assert classify("", "确诊病例。河南信阳新县昨天通报了2例。").region_code == "411523"
+    assert classify("上海浦东新区合庆路在赶建方舱医院？", "").region_code == "310115"
+
+
+def test_the_models_place_signal_reads_every_name_found() -> None:
+    """The learned model was trained on ``place:N`` read from every place name, in-word ones too: it still is, so the
+    model's inputs are what it learned from while the item's region leaves the in-word name out."""
+    from classifiers import Classifier
+
+    ruled = Classifier.default().rules_pass("A市高信向日葵小区请求修路", "小区分三期开发，顺应城市的整体规划布局。")
+    assert ruled.region is None and "place:6" in ruled.model_input.signals
+
+
 def test_a_national_headline_is_not_placed_by_the_provinces_its_body_lists() -> None:
     body = "2月20日0—24时，31个省（自治区、直辖市）和新疆生产建设兵团报告新增确诊病例889例（湖北省775例）。"
     assert classify("全国新增889例，累计75465例", body).region_code is None
