@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +22,7 @@ from classifiers.lexicon import DATA_DIR, TOPICS_DIR, load_shared_rules, load_to
 from classifiers.model import MODEL_PATH, LinearModel, ModelInput, Scored
 from yuqing.errors import ConfigError
 from yuqing.models import Tags, TopicTag
-from yuqing.vocab import RegionLevel, Severity
+from yuqing.vocab import Severity
 
 if TYPE_CHECKING:
     # Imported when a Classifier is built (it loads the segmenter's dictionary, ~0.15 s), so that
@@ -510,9 +511,11 @@ class Classifier:
         return reg, specific
 
     def _whole_words(self, text: str, places: list[tuple[str, Any, int]]) -> list[tuple[str, Any, int]]:
-        """``places`` without a county's full name found inside another word: after a Chinese character, such a name
-        counts only where the segmenter starts a word with it («顺应城市» is 顺应 + 城市, no 应城市; «湖北省应城市» is), or
-        right after another place's name, where the segmenter may err («信阳新县» read as 信 + 阳新 + 县)."""
+        """``places`` without a name found inside another word («顺应城市» holds 应城市, «滨河北路» 河北, «医保定点» 保定,
+        «佛罗里达州» 达州): after a Chinese character, a name counts only where the segmenter starts a word with it
+        («湖北省应城市»), or right after another place's name, where the segmenter may err («信阳新县», read as 信 + 阳新 +
+        县), or after a word that introduces a place, which its dictionary may hold with the name («从朝阳», «中国香港»,
+        «首都北京»)."""
         ends = {pos + len(surface) for surface, _e, pos in places}
         kept = [
             m
@@ -520,9 +523,8 @@ class Classifier:
             if not (
                 m[2] > 0
                 and m[2] not in ends
-                and m[0][-1] in _COUNTY_ENDINGS
                 and "\u4e00" <= text[m[2] - 1] <= "\u9fff"
-                and all(self.gazetteer.places[c].level == RegionLevel.COUNTY for c in m[1].codes)
+                and not _PLACE_INTRO.search(text, 0, m[2])
                 and not self.tagger.starts_word(text, m[2])
             )
         ]
@@ -720,7 +722,9 @@ def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
     return tuple(f"{name} {weight:+.2f}" for name, weight in features)
 
 
-_COUNTY_ENDINGS = frozenset("市区县旗")  # how a county's full name ends (应城市, 顺城区): a short name is never checked
+# Words that introduce a place, which the segmenter's dictionary may hold together with the name that follows («从朝阳»,
+# «中国香港», «首都北京»): a name right after one of them stands.
+_PLACE_INTRO = re.compile("(?:[从在到赴去来往至于自向经由回返]|中国|首都|我国)$")
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})  # cities with the rank of a province
 
 

@@ -22,6 +22,7 @@ from classifiers._text import Parsed
 from classifiers.lexicon import ContextRule, SharedRules, TopicSpec
 from yuqing.models import TopicTag
 
+WORD_WINDOW = 8  # characters either side of a place name that ``starts_word`` segments
 # Runs that jieba segments independently (it splits its input on punctuation and whitespace).
 _CLAUSE = re.compile(r"[^\s，。！？；：、,.!?;:“”‘’\"'（）()《》<>【】\[\]…—|丨·]+")
 _second = itemgetter(1)
@@ -260,9 +261,11 @@ class TopicTagger:
         return start - c_start in bounds or text[start:end] in self.rules.head_terms
 
     def starts_word(self, text: str, start: int) -> bool:
-        """Whether rjieba starts a token at ``text[start]`` (punctuation or whitespace there: True)."""
-        clause = self._clause_bounds(text, start)
-        return clause is None or start - clause[0] in clause[2]
+        """Whether rjieba starts a token at ``text[start]``, segmenting the ``WORD_WINDOW`` characters either side of it
+        (a word is shorter, and a few characters of context segment it as the whole clause would)."""
+        w0 = max(0, start - WORD_WINDOW)
+        window = text[w0 : start + WORD_WINDOW]
+        return any(s == start - w0 for _w, s, _e in self._jieba.tokenize(window, "default", False))
 
     @property
     def scan_patterns(self) -> list[str]:

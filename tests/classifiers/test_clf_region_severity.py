@@ -110,15 +110,23 @@ def test_names_that_hold_a_place_name_do_not_name_it() -> None:
     assert classify("", "新华社北京电 河南郑州执法人员查扣工业盐。").region_code == "410100"
 
 
-def test_a_countys_name_inside_another_word_does_not_name_it() -> None:
+def test_a_place_name_inside_another_word_does_not_name_it() -> None:
     # «顺应城市» is 顺应 + 城市 (no 应城市), «沿海城市» one word (no 海城市), «跟上城区» 跟上 + 城区 (no 上城区)
     assert classify("A市高信向日葵小区请求修路", "小区分三期开发，顺应城市的整体规划布局。").region_code is None
     assert classify("最具投资价值的房子，不在沿海城市", "").region_code is None
     assert classify("A7县城区禁鸣区域需要扩大", "禁鸣范围远远跟不上城区发展速度。").region_code is None
-    # the county itself, after a punctuation mark, its province, or another place the segmenter reads into it
+    # a road, an insurance term, a foreign state, a verb: no 河北, 保定, 达州, 定西
+    assert classify("关于A4区滨河北路停车问题", "").region_code is None
+    assert classify("答复：咨询K8县对特殊病种的补助问题", "在城乡居民医保定点医疗机构就医。").region_code is None
+    assert classify("美国新冠肺炎确诊病例破千", "新增的还有佛罗里达州（2例）。").region_code is None
+    assert classify("", "三连胜后已经锁定西部第一。").region_code is None
+    # the place itself: after a punctuation mark, its province, another place the segmenter reads into it, or a word
+    # that introduces a place, which the segmenter's dictionary may hold with it (首都北京, 中国香港)
     assert classify("湖北省应城市发现1例", "").region_code == "420981"
     assert classify("", "确诊病例。河南信阳新县昨天通报了2例。").region_code == "411523"
     assert classify("上海浦东新区合庆路在赶建方舱医院？", "").region_code == "310115"
+    assert classify("", "还没去过首都北京！").region_code == "110000"
+    assert classify("", "标称产自中国香港颂巢食品有限公司。").region_code == "810000"
 
 
 def test_the_models_place_signal_reads_every_name_found() -> None:
