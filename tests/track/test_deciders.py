@@ -322,6 +322,25 @@ def test_reports_naming_one_estate_agree_on_its_place_when_they_speak_of_one_mat
     assert events == [("b1", "b2", "b4"), ("b3",)]
 
 
+def test_outlets_retelling_one_exposé_in_a_city_are_one_event() -> None:
+    """Papers word one exposé's headlines apart, and a food scandal has no kind: a report of no kind meets the city's
+    other reports on its topic. Each report's region comes from its body (招远 in one paper, 栖霞 in another), but
+    both headlines name 烟台: the city the headline names stands beside the county, so they agree at the city. Another
+    city's report on the topic, or another matter in the city, stays apart."""
+    from yuqing.track.incident import places
+
+    assert places("370686", [["370600"]]).codes == (370686, 370600)  # the headline's city beside the body's county
+    assert places("450500", [["450000"]]).codes == (450500,)  # a headline's province adds nothing
+    food = dict(topics=("food_drug_safety",))
+    a = item("f1", "烟台红富士套药袋长大", 0, region="370685", **food)
+    b = item("f2", "山东烟台红富士苹果被曝套农药袋长大", 5, region="370686", **food)
+    c = item("f3", "烟台红富士主产区部分果农用违禁药袋套苹果", 10, region="370686", **food)
+    d = item("f4", "烟台一超市出售过期牛奶被罚", 20, region="370602", **food)
+    e = item("f5", "潍坊红富士套药袋长大", 30, region="370700", **food)
+    events = sorted(ev.item_ids for ev in group([a, b, c, d, e], T0 + timedelta(days=3)).events)
+    assert events == [("f1", "f2", "f3"), ("f4",), ("f5",)]
+
+
 def test_a_reply_addressing_a_messages_author_answers_that_message_whatever_it_says() -> None:
     """Boards greet the message's author by handle («网友“UU008913”您好»): the reply answers the event holding what that
     author wrote, though its headline and opening name nothing of the matter. An author who also wrote what opened no

@@ -185,7 +185,12 @@ KIND_KEYS = 2  # kinds per item with a key in its province
 TERM_KEYS = 3  # rarest headline terms per item with a key
 NUM_KEYS = MINHASH_BANDS + KIND_KEYS + TERM_KEYS + incident.LOCALITIES_PER_ITEM
 _MASK63 = (1 << 63) - 1
-_SALT = {"kind_place": 0x5EED_1C1D_E47B_A4D5, "term": 0x9E37_79B9_7F4A_7C15, "locality": 0x3C6E_F372_FE94_F82B}
+_SALT = {
+    "kind_place": 0x5EED_1C1D_E47B_A4D5,
+    "term": 0x9E37_79B9_7F4A_7C15,
+    "locality": 0x3C6E_F372_FE94_F82B,
+    "topic_city": 0xA54F_F53A_5F1D_36F1,
+}
 
 
 def _key(family: str, *parts: int) -> int:
@@ -210,6 +215,13 @@ def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text
             if province:
                 keys[row, col] = _key("kind_place", k, province)
             col += 1
+        if not bits and items[row].topics:
+            # A report of no kind (a food scandal, a fee complaint) meets the city's other reports on its topic, as a
+            # report of a kind meets the province's of that kind: the outlets retelling one exposé share few of their
+            # rarest headline terms.
+            city = [int(c) // 100 for c, lv in zip(prof.place_codes[row], prof.place_levels[row], strict=True) if lv >= 4]
+            if city:
+                keys[row, MINHASH_BANDS] = _key("topic_city", *map(ord, items[row].topics[0]), city[0])
         col = MINHASH_BANDS + KIND_KEYS
         for code in prof.key_terms[row][:TERM_KEYS]:
             if code:

@@ -528,15 +528,21 @@ def places(region_code: str | None, named: Sequence[Sequence[str]] = ()) -> Plac
     first, at most ``PLACES_PER_ITEM``."""
     own = trimmed(region_code)
     seen: dict[str, None] = {own: None} if own else {}
+    headline_cities: set[str] = set()
     for codes in named:
         for c in codes:
             t = trimmed(c)
             if t and (not own or t.startswith(own) or own.startswith(t)):
                 seen.setdefault(t, None)
+                if len(t) == 4 and len(codes) == 1:
+                    headline_cities.add(t)
     # A place that contains another candidate adds nothing but a looser match: «广西» beside the item's own
-    # 北海市 would let it agree, at province level, with a report from 河池市.
+    # 北海市 would let it agree, at province level, with a report from 河池市. A city the headline names is kept
+    # beside a county its body led to: the headline says the matter is the city's («烟台红富士套药袋长大», whose body
+    # names 招远 or 栖霞 as the papers reporting it chose), so the city's other reports of it agree at the city.
     ranked = sorted(
-        (t for t in seen if not any(u != t and u.startswith(t) for u in seen)), key=lambda t: (-len(t), t)
+        (t for t in seen if t in headline_cities or not any(u != t and u.startswith(t) for u in seen)),
+        key=lambda t: (-len(t), t),
     )[:PLACES_PER_ITEM]
     pairs = [as_int(MUNICIPALITIES.get(t, t)) for t in ranked]
     return Places(tuple(c for c, _ in pairs), tuple(lv for _, lv in pairs))
