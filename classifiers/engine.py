@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -493,8 +492,7 @@ class Classifier:
         """(the item's region, how specific a place it names) from the place names found in its title and body.
 
         How specific a place the item names is read from every name found: the model's ``place:N`` signal, learned
-        so. Where the item is, though, is read without a county's name found inside another word («顺应城市» holds
-        应城市, «沿海城市» 海城市)."""
+        so. Where the item is, though, is read without a name found inside another word (``_whole_words``)."""
 
         def resolve(title_found: list[tuple[str, Any, int]], body_found: list[tuple[str, Any, int]]) -> region.Region | None:
             publisher = item.publisher or source_name
@@ -524,7 +522,8 @@ class Classifier:
                 m[2] > 0
                 and m[2] not in ends
                 and "\u4e00" <= text[m[2] - 1] <= "\u9fff"
-                and not _PLACE_INTRO.search(text, 0, m[2])
+                and text[m[2] - 1] not in _INTRO_CHARS
+                and text[max(0, m[2] - 2) : m[2]] not in _INTRO_WORDS
                 and not self.tagger.starts_word(text, m[2])
             )
         ]
@@ -724,7 +723,8 @@ def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
 
 # Words that introduce a place, which the segmenter's dictionary may hold together with the name that follows («从朝阳»,
 # «中国香港», «首都北京»): a name right after one of them stands.
-_PLACE_INTRO = re.compile("(?:[从在到赴去来往至于自向经由回返]|中国|首都|我国)$")
+_INTRO_CHARS = frozenset("从在到赴去来往至于自向经由回返")
+_INTRO_WORDS = frozenset({"中国", "首都", "我国"})
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})  # cities with the rank of a province
 
 

@@ -222,14 +222,13 @@ class TopicTagger:
             self._segmenter = seg
         return self._segmenter
 
-    def _clause_bounds(self, text: str, start: int) -> tuple[int, int, set[int]] | None:
-        """(start, end, token boundaries as offsets within it) of the clause of ``text`` that holds ``start``; None
-        when ``start`` falls on punctuation or whitespace.
+    def _boundaries(self, text: str, start: int, end: int) -> bool:
+        """Whether text[start:end] begins and ends on rjieba token boundaries.
 
-        jieba segments each run between punctuation/whitespace on its own, so only the clause that holds a match is
-        segmented (once per clause and text), which gives the same boundaries as segmenting the whole text. The
-        clauses of a text are found once (linear in its length), so the cost per match is a binary search, however
-        long an unpunctuated run is.
+        jieba segments each run between punctuation/whitespace on its own, so only the clause that
+        holds the match is segmented (once per clause and text), which gives the same boundaries as
+        segmenting the whole text. The clauses of a text are found once (linear in its length), so the
+        cost per match is a binary search, however long an unpunctuated run is.
         """
         cache = self._bcache
         if cache is None or cache[0] is not text:
@@ -238,8 +237,10 @@ class TopicTagger:
         _text, c_starts, c_ends, done = cache
         i = bisect_right(c_starts, start) - 1
         if i < 0 or c_ends[i] <= start:
-            return None
+            return False  # the match starts on punctuation or whitespace
         c_start, c_end = c_starts[i], c_ends[i]
+        if c_end < end:
+            return False
         bounds = done.get(c_start)
         if bounds is None:
             # Tokens cover the clause one after the other: the boundaries are their starts and the
@@ -247,15 +248,7 @@ class TopicTagger:
             bounds = set(map(_second, self._jieba.tokenize(text[c_start:c_end], "default", False)))
             bounds.add(c_end - c_start)
             done[c_start] = bounds
-        return c_start, c_end, bounds
-
-    def _boundaries(self, text: str, start: int, end: int) -> bool:
-        """Whether text[start:end] begins and ends on rjieba token boundaries."""
-        clause = self._clause_bounds(text, start)
-        if clause is None:
-            return False  # the match starts on punctuation or whitespace
-        c_start, c_end, bounds = clause
-        if c_end < end or end - c_start not in bounds:
+        if end - c_start not in bounds:
             return False
         # A head term may end a longer word (发生爆炸); any other must also start one.
         return start - c_start in bounds or text[start:end] in self.rules.head_terms
