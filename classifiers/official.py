@@ -68,6 +68,7 @@ class OfficialRules:
     reported_title: Alternation
     reported_text: Alternation
     asking_title: re.Pattern[str]
+    confirmed_text: re.Pattern[str]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
     gates: acr.AhoCorasick  # the gate literals of every Alternation rule, found in one pass
@@ -100,6 +101,7 @@ class OfficialRules:
             piyao_official=frozenset(raw["piyao_official_labels"]),
             never_official=_rx(raw["never_official"]),
             asking_title=_rx(raw["asking_title"]),
+            confirmed_text=_rx(raw["confirmed_text"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
             gates=acr.AhoCorasick(list(literals) or ["\x00"]),
@@ -125,6 +127,13 @@ class OfficialRules:
         if self.official_weak.search(name):
             return "official"
         return None
+
+
+def confirmation(rules: OfficialRules, body: str) -> str | None:
+    """The wording when ``body`` relays a health authority's confirmation of the matter (``official.toml``,
+    ``confirmed_text``): a reported response, read apart from ``detect`` (the learned model's signals read ``detect``)."""
+    m = rules.confirmed_text.search(body[:TRIGGER_CHARS])
+    return None if m is None else m.group(0)
 
 
 def _host_official(rules: OfficialRules, url: str | None) -> bool:

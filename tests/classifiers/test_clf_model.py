@@ -209,6 +209,24 @@ def test_a_places_first_case_is_a_new_local_case_at_any_level_of_place() -> None
     assert "issue_rule" in clf.rules_pass("广州新增4例本土确诊", "（来源：央视新闻）").model_input.signals
 
 
+def test_a_report_relaying_a_health_authoritys_confirmation_is_also_a_reported_response() -> None:
+    """A province's first case reported as the health commission confirmed it raises the matter and relays the
+    authority's first information on it (the guide: the quote may satisfy a milestone). The model's signals are the
+    relay rule's without it: the model learned ``response:reported`` so."""
+    clf = never_issue()
+    tags = clf.classify("吉林确诊首例新型肺炎病例", "吉林卫健委：昨天，长春市一名自武汉返乡的疑似病例经评估确认为我省首例确诊病例。")
+    assert tags.issue and tags.reported_response and not tags.official_response
+    assert tags.response_kinds == ("first_information", "first_response")
+    assert "an authority's confirmation relayed" in tags.response_evidence
+    national = clf.classify("四川确诊首例新型肺炎病例", "今天，国家卫健委确认四川省首例输入性新型冠状病毒感染的肺炎确诊病例。")
+    assert national.issue and national.reported_response
+    ruled = clf.rules_pass("四川确诊首例新型肺炎病例", "今天，国家卫健委确认四川省首例输入性新型冠状病毒感染的肺炎确诊病例。")
+    assert "response:reported" not in ruled.model_input.signals
+    # a citizen addressing the commission is no relay of it
+    plea = clf.classify("咨询A市核酸检测费用", "市卫健委：您好，请问在社区医院做核酸检测要自费吗？")
+    assert not plea.reported_response
+
+
 # The guide's issues as media headlines word them: the people affected speaking, an allegation against a company or an
 # institution, an injury, a pollution episode or a supply cut in plain words, casualties counted. An allegation the
 # headline reports as an authority's action or finding is the relay of that action; a matter resolved is none. The

@@ -341,6 +341,19 @@ def test_outlets_retelling_one_exposé_in_a_city_are_one_event() -> None:
     assert events == [("f1", "f2", "f3"), ("f4",), ("f5",)]
 
 
+def test_a_report_that_relays_the_authoritys_answer_answers_its_own_event() -> None:
+    """By the guide a media report of an incident that quotes officials raises the matter, and the quote may satisfy a
+    milestone: the report opens the event and is its first response at once."""
+    relay = item("c1", "吉林确诊首例新型肺炎病例", 0, topics=("epidemic",), region="220100", reported_response=True,
+                 kinds=("first_information", "first_response"), issue=True)  # fmt: skip
+    as_of = T0 + timedelta(hours=60)
+    events = group([relay], as_of).events
+    links = link(events, [relay])
+    assert [(r.event_id, r.item_id, r.responded_at) for r in links] == [(events[0].event_id, "c1", relay.item_time)]
+    states = milestones(events[0], links, load_rules(RULES_PATH), as_of)
+    assert [(m.milestone, m.status) for m in states] == [("first_response", MET)]
+
+
 def test_a_reply_addressing_a_messages_author_answers_that_message_whatever_it_says() -> None:
     """Boards greet the message's author by handle («网友“UU008913”您好»): the reply answers the event holding what that
     author wrote, though its headline and opening name nothing of the matter. An author who also wrote what opened no
