@@ -414,8 +414,9 @@ class Classifier:
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         issue_rule = issue_rule or first_case
-        # A report relaying a health authority's confirmation of the matter is also a reported response (the guide: the
-        # quote may satisfy a milestone). Like a first case, it is no part of the model's ``response:reported`` signal.
+        # A report relaying a health authority's confirmation of the matter is also a reported response: the same
+        # confirmation relayed by another outlet answers the event the first report opened. Like a first case, it is
+        # no part of the model's ``response:reported`` signal.
         response = found.response
         if not (response.official or response.reported or official_item or item.factcheck):
             confirmed = official.confirmation(self.official_rules, item.body)

@@ -211,8 +211,8 @@ def test_a_places_first_case_is_a_new_local_case_at_any_level_of_place() -> None
 
 def test_a_report_relaying_a_health_authoritys_confirmation_is_also_a_reported_response() -> None:
     """A province's first case reported as the health commission confirmed it raises the matter and relays the
-    authority's first information on it (the guide: the quote may satisfy a milestone). The model's signals are the
-    relay rule's without it: the model learned ``response:reported`` so."""
+    authority's first information on it, which answers the event when another outlet relays it too. The model's
+    signals are the relay rule's without it: the model learned ``response:reported`` so."""
     clf = never_issue()
     tags = clf.classify("吉林确诊首例新型肺炎病例", "吉林卫健委：昨天，长春市一名自武汉返乡的疑似病例经评估确认为我省首例确诊病例。")
     assert tags.issue and tags.reported_response and not tags.official_response

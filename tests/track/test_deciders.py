@@ -341,17 +341,23 @@ def test_outlets_retelling_one_exposé_in_a_city_are_one_event() -> None:
     assert events == [("f1", "f2", "f3"), ("f4",), ("f5",)]
 
 
-def test_a_report_that_relays_the_authoritys_answer_answers_its_own_event() -> None:
-    """By the guide a media report of an incident that quotes officials raises the matter, and the quote may satisfy a
-    milestone: the report opens the event and is its first response at once."""
-    relay = item("c1", "吉林确诊首例新型肺炎病例", 0, topics=("epidemic",), region="220100", reported_response=True,
-                 kinds=("first_information", "first_response"), issue=True)  # fmt: skip
+def test_another_outlets_relay_of_the_authoritys_confirmation_answers_the_event_a_report_of_it_opened() -> None:
+    """A report of a new case that relays the health authority's confirmation is an issue and a reported response: it
+    opens the event, and the same confirmation relayed by another outlet later answers it. A report never answers the
+    event it opens: a citizen's complaint quoting an official («教育局工作人员表示…») reads as a relay too."""
+    relay = dict(topics=("epidemic",), region="220100", reported_response=True, issue=True,
+                 kinds=("first_information", "first_response"))  # fmt: skip
+    first = item("c1", "吉林确诊首例新型肺炎病例", 0, source="央视新闻", **relay)
+    again = item("c2", "吉林确诊首例新型肺炎病例", 2, source="人民日报", **relay)
     as_of = T0 + timedelta(hours=60)
-    events = group([relay], as_of).events
-    links = link(events, [relay])
-    assert [(r.event_id, r.item_id, r.responded_at) for r in links] == [(events[0].event_id, "c1", relay.item_time)]
+    events = group([first, again], as_of).events
+    assert [ev.item_ids for ev in events] == [("c1", "c2")]
+    links = link(events, [first, again])
+    assert [(r.item_id, r.responded_at) for r in links] == [("c2", again.item_time)]
     states = milestones(events[0], links, load_rules(RULES_PATH), as_of)
     assert [(m.milestone, m.status) for m in states] == [("first_response", MET)]
+    alone = group([first], as_of).events
+    assert link(alone, [first]) == []
 
 
 def test_a_reply_addressing_a_messages_author_answers_that_message_whatever_it_says() -> None:

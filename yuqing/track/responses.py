@@ -211,9 +211,7 @@ class _EventIndex:
         self, rp: EventProfile, rt: float, own: str, params: LinkParams, reads: Reading | None = None
     ) -> npt.NDArray[np.int64]:
         """The events a response (profile ``rp``, at ``rt``) may answer: they share a key with it (a term, or for
-        a headline that says little any of the bigrams it ``reads``), started in its window before it or at its time (a
-        report that relays the authority's answer opens the event and answers it at once: the guide's «the quote may
-        satisfy a milestone»), and lie in
+        a headline that says little any of the bigrams it ``reads``), started in its window before it, and lie in
         its body's jurisdiction ``own`` (empty: any)."""
         # Candidates share a term with the event; a response that says little («情况通报») or names a kind
         # of incident is also looked up by the city it names (its place, kind and body deciding).
@@ -233,7 +231,7 @@ class _EventIndex:
             sorted(
                 e
                 for e in cand
-                if self.starts[e] <= rt and (not own or not region[e] or region[e].startswith(own))
+                if self.starts[e] < rt and (not own or not region[e] or region[e].startswith(own))
             ),
             dtype=np.int64,
         )
