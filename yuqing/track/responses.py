@@ -335,26 +335,30 @@ def _worded_links(
     if not good.any():
         return []
     best = float(score[good].max())
-    kinds = r.response_kinds or DEFAULT_KINDS
     rcodes = set(rp.term_codes.tolist()) | (set() if reads is None else set(reads.codes.tolist()))
     out = []
     for k in np.flatnonzero(good & (score >= best * params.keep_ratio)):
         e = int(idx[k])
-        ev = index.events[e]
-        out.append(
-            Response(
-                event_id=ev.event_id,
-                item_id=r.item_id,
-                responded_at=r.item_time,
-                visible_at=max(r.item_time, r.fetched_at),
-                score=round(min(1.0, float(score[k])), 4),
-                matched_terms=index.shared_terms(e, rcodes),
-                reported=not r.official_response,
-                kinds=tuple(kinds),
-                rule=_rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k], reads is not None),
-            )
-        )
+        rule = _rule(rp, int(index.kinds[e]), int(level[k]), r, own, index.region[e], not worded[k], reads is not None)
+        out.append(_response(index, e, r, float(score[k]), rcodes, rule, reported=not r.official_response))
     return out
+
+
+def _response(
+    index: _EventIndex, e: int, r: TrackItem, score: float, rcodes: set[int], rule: str, *, reported: bool
+) -> Response:
+    """The link of response ``r`` to event ``e`` of ``index``, with the event's terms among ``rcodes`` as evidence."""
+    return Response(
+        event_id=index.events[e].event_id,
+        item_id=r.item_id,
+        responded_at=r.item_time,
+        visible_at=max(r.item_time, r.fetched_at),
+        score=round(min(1.0, score), 4),
+        matched_terms=index.shared_terms(e, rcodes),
+        reported=reported,
+        kinds=tuple(r.response_kinds or DEFAULT_KINDS),
+        rule=rule,
+    )
 
 
 def _addressed_link(
@@ -374,16 +378,13 @@ def _addressed_link(
     handles = [h for h in addressed(r) if h in authored]
     window = params.window_days * 86400
     wrote = {a.event_id for h in handles for a in authored[h] if rt - window <= a.at < rt}
-    known = [position.get(ev) for ev in wrote if ev is not None]
-    if not wrote or None in wrote or None in known:
+    if not wrote or None in wrote or not wrote <= position.keys():
         return None  # the author wrote what opened no event, or is in an event this run does not link
     region = index.region
     cand = sorted(
         e
-        for e in known
-        if e is not None
-        and rt - window <= index.starts[e] < rt
-        and (not own or not region[e] or region[e].startswith(own))
+        for e in (position[ev] for ev in wrote if ev is not None)
+        if rt - window <= index.starts[e] < rt and (not own or not region[e] or region[e].startswith(own))
     )
     if not cand:
         return None
@@ -401,17 +402,7 @@ def _addressed_link(
     )
     if own:
         rule += f"; jurisdiction: {r.source} ({own}) covers {region[e] or 'an unplaced event'}"
-    return Response(
-        event_id=index.events[e].event_id,
-        item_id=r.item_id,
-        responded_at=r.item_time,
-        visible_at=max(r.item_time, r.fetched_at),
-        score=round(min(1.0, float(score[best])), 4),
-        matched_terms=index.shared_terms(e, rcodes),
-        reported=False,
-        kinds=tuple(r.response_kinds or DEFAULT_KINDS),
-        rule=rule,
-    )
+    return _response(index, e, r, float(score[best]), rcodes, rule, reported=False)
 
 
 _LEVEL_NAMES = {6: "county", 4: "city", 2: "province", 0: "no"}
