@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "20"
+CODE_VERSION = "21"
 
 
 def data_version(*dirs: Path) -> str:
@@ -423,6 +423,12 @@ class Classifier:
             if confirmed is not None:
                 kinds = (official.FIRST_INFORMATION, official.FIRST_RESPONSE)
                 response = official.Response(False, True, kinds, (f"text: {confirmed}", "an authority's confirmation relayed"))
+        elif response.reported and not response.official:
+            # A citizen's message quoting a release, a fine or an official is no relay of a response, nor is a report
+            # saying a body gave none; also no part of the model's ``response:reported`` signal.
+            not_relay = official.citizen_voice(self.official_rules, item.title, item.body)
+            if not_relay is not None:
+                response = official.Response(False, False, (), (*response.evidence, f"no response: {not_relay}"))
         sev, sev_evidence = found.severity, found.severity_evidence
         if foreign and sev == Severity.MAJOR:
             # The response clocks are the mainland's (国办发〔2016〕61号, 80号): a foreign incident starts none.

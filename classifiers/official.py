@@ -69,6 +69,9 @@ class OfficialRules:
     reported_text: Alternation
     asking_title: re.Pattern[str]
     confirmed_text: re.Pattern[str]
+    citizen_text: re.Pattern[str]
+    citizen_title: re.Pattern[str]
+    unanswered_title: re.Pattern[str]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
     gates: acr.AhoCorasick  # the gate literals of every Alternation rule, found in one pass
@@ -102,6 +105,9 @@ class OfficialRules:
             never_official=_rx(raw["never_official"]),
             asking_title=_rx(raw["asking_title"]),
             confirmed_text=_rx(raw["confirmed_text"]),
+            citizen_text=_rx(raw["citizen_text"]),
+            citizen_title=_rx(raw["citizen_title"]),
+            unanswered_title=_rx(raw["unanswered_title"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
             gates=acr.AhoCorasick(list(literals) or ["\x00"]),
@@ -134,6 +140,17 @@ def confirmation(rules: OfficialRules, body: str) -> str | None:
     ``confirmed_text``): a reported response, read apart from ``detect`` (the learned model's signals read ``detect``)."""
     m = rules.confirmed_text.search(body[:TRIGGER_CHARS])
     return None if m is None else m.group(0)
+
+
+def citizen_voice(rules: OfficialRules, title: str, body: str) -> str | None:
+    """Why an item the relay wording reads as a reported response is none (``official.toml``, ``citizen_text`` and
+    ``citizen_title``, ``unanswered_title``): a citizen's message, or a headline saying a body gave no answer. Read
+    apart from ``detect``, like ``confirmation``."""
+    if (m := rules.citizen_text.search(body[:40]) or rules.citizen_title.search(title)) is not None:
+        return f"a citizen's message: {m.group(0).strip()}"
+    if (m := rules.unanswered_title.search(title)) is not None:
+        return f"the headline says no answer was given: {m.group(0)}"
+    return None
 
 
 def _host_official(rules: OfficialRules, url: str | None) -> bool:

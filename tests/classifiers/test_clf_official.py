@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from classifiers import classify
 
 
@@ -41,6 +43,31 @@ def test_a_citizen_asking_for_a_finding_or_disputing_a_fine_is_no_relay() -> Non
     # A relay that says what an official hopes is still a relay.
     relay = classify("外交部回应：希望美方不作过度反应", "外交部发言人华春莹在回应美方表态时表示：中方希望美方客观理性。")
     assert relay.reported_response
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "why"),
+    [
+        # a letter to a body, greeting it or introducing its writer, quoting what an official said
+        ("配套幼儿园无证办学", "尊敬的胡书记：A3区教育局工作人员表示会处理，至今没有下文。", "a citizen's message: 尊敬"),
+        ("配套幼儿园无证办学", "胡书记您好，A3区教育局工作人员表示会处理，至今没有下文。", "a citizen's message: 胡书记您好"),
+        ("配套幼儿园无证办学", "我是高心麓城小区业主，A3区教育局工作人员表示会处理，至今没有下文。", "a citizen's message: 我是"),
+        # a headline that opens as a message's, or says a body gave no answer
+        ("反映东七路停车罚款的事情", "东七路停车位划线不清，罚款却一天几次。", "a citizen's message: 反映"),
+        ("58车贷立案近半年没有发过一次案情通报", "背景：平台董事长已逃往国外，受害人至今不知案件进展。",
+         "the headline says no answer was given: 没有发过一次案情通报"),
+    ],
+)
+def test_a_citizen_message_quoting_an_official_is_no_relay(title: str, body: str, why: str) -> None:
+    """Citizen messages are never responses (labelling guide): the relay wording, which reads «教育局工作人员表示» or a
+    headline's 罚款 or 通报 as a media relay, is overruled when the text opens as a letter or the headline as a message,
+    or says no answer was given. The model's ``response:reported`` signal still reads the relay wording: it learned it so."""
+    tags = classify(title, body)
+    assert not tags.reported_response and tags.response_kinds == ()
+    assert f"no response: {why}" in tags.response_evidence
+    # the same quote in a report's own words is a relay
+    report = classify("配套幼儿园无证办学", "记者从A3区教育局了解到，该园已被责令停止招生。")
+    assert report.reported_response
 
 
 def test_routine_official_items_are_not_responses() -> None:
