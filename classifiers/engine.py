@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "21"
+CODE_VERSION = "22"
 
 
 def data_version(*dirs: Path) -> str:
@@ -420,9 +420,9 @@ class Classifier:
         response = found.response
         if not (response.official or response.reported or official_item or item.factcheck):
             confirmed = official.confirmation(self.official_rules, item.body)
-            if confirmed is not None:
+            if confirmed is not None and self.tagger.foreign_marker(confirmed[1]) is None:
                 kinds = (official.FIRST_INFORMATION, official.FIRST_RESPONSE)
-                response = official.Response(False, True, kinds, (f"text: {confirmed}", "an authority's confirmation relayed"))
+                response = official.Response(False, True, kinds, (f"text: {confirmed[0]}", "an authority's confirmation relayed"))
         elif response.reported and not response.official:
             # A citizen's message quoting a release, a fine or an official is no relay of a response, nor is a report
             # saying a body gave none; also no part of the model's ``response:reported`` signal.

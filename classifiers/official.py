@@ -135,11 +135,16 @@ class OfficialRules:
         return None
 
 
-def confirmation(rules: OfficialRules, body: str) -> str | None:
+def confirmation(rules: OfficialRules, body: str) -> tuple[str, str] | None:
     """The wording when ``body`` relays a health authority's confirmation of the matter (``official.toml``,
-    ``confirmed_text``): a reported response, read apart from ``detect`` (the learned model's signals read ``detect``)."""
+    ``confirmed_text``), with the clause that names the authority (whose it is: «援引阿塞拜疆政府疫情防控指挥部…消息»
+    relays a foreign one): a reported response, read apart from ``detect`` (the learned model's signals read
+    ``detect``)."""
     m = rules.confirmed_text.search(body[:TRIGGER_CHARS])
-    return None if m is None else m.group(0)
+    if m is None:
+        return None
+    start = max(body.rfind(stop, 0, m.start()) for stop in "。！？；\n")
+    return m.group(0), body[start + 1 : m.end()]
 
 
 def citizen_voice(rules: OfficialRules, title: str, body: str) -> str | None:

@@ -222,6 +222,13 @@ def test_a_report_relaying_a_health_authoritys_confirmation_is_also_a_reported_r
     assert national.issue and national.reported_response
     ruled = clf.rules_pass("四川确诊首例新型肺炎病例", "今天，国家卫健委确认四川省首例输入性新型冠状病毒感染的肺炎确诊病例。")
     assert "response:reported" not in ruled.model_input.signals
+    # the other ways reports word the relay: «据…卫健委：», «…卫健委…消息，»
+    for body in ("据山东省卫健委：22日0至24时，山东省报告新增确诊病例4例。", "青海省卫健委1月24消息，患者陈某某，27岁，男性。",
+                 "甘肃省卫健委消息，甘肃省发现首例新型冠状病毒感染的肺炎疑似病例。"):
+        assert clf.classify("某省新增确诊病例", body).reported_response, body
+    # a foreign authority's relayed the same way answers no body here
+    foreign = clf.classify("全国进入隔离状态 阿塞拜疆新冠肺炎确诊病例升至122例", "据俄新社援引阿塞拜疆政府疫情防控指挥部3月26日消息，阿塞拜疆新增确诊病例29例。")
+    assert not foreign.reported_response
     # a citizen addressing the commission is no relay of it
     plea = clf.classify("咨询A市核酸检测费用", "市卫健委：您好，请问在社区医院做核酸检测要自费吗？")
     assert not plea.reported_response
