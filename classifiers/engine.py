@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "22"
+CODE_VERSION = "23"
 
 
 def data_version(*dirs: Path) -> str:
@@ -507,7 +508,8 @@ class Classifier:
         """(the item's region, how specific a place it names) from the place names found in its title and body.
 
         How specific a place the item names is read from every name found: the model's ``place:N`` signal, learned
-        so. Where the item is, though, is read without a name found inside another word (``_whole_words``)."""
+        so. Where the item is, though, is read without a name found inside another word (``_whole_words``) and without
+        the place a company with a branch elsewhere was registered in (``_branch_parents``)."""
 
         def resolve(title_found: list[tuple[str, Any, int]], body_found: list[tuple[str, Any, int]]) -> region.Region | None:
             publisher = item.publisher or source_name
@@ -518,7 +520,10 @@ class Classifier:
 
         reg = resolve(title_places, body_places)
         specific = (reg.specific or reg.code) if reg is not None else ""
-        own = (self._whole_words(item.title, title_places), self._whole_words(item.body, body_places))
+        own = (
+            _branch_parents(item.title, self._whole_words(item.title, title_places)),
+            _branch_parents(item.body, self._whole_words(item.body, body_places)),
+        )
         if own != (title_places, body_places):
             reg = resolve(*own)
         return reg, specific
@@ -734,6 +739,39 @@ def _probability(margin: float) -> float:
 
 def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
     return tuple(f"{name} {weight:+.2f}" for name, weight in features)
+
+
+# A company's name followed by its branch's («北京东方鸿润物业服务有限公司西地省分公司», «北京华联综合超市股份有限公司江西第二分公司»):
+# group 1 is what names the branch.
+_BRANCH = re.compile(
+    r"[^，。！？、；：:（）()\s]{0,24}?(?:有限责任公司|股份有限公司|有限公司|集团|公司)([^，。！？、；：:（）()\s]{1,10}?)"
+    r"(?:分公司|分店|分行|支行|营业部)"
+)
+# What names a place in a branch's name that the gazetteer does not hold: a board's masked or made-up one («A市分公司»,
+# «西地省分公司»).
+_PLACE_WORD = re.compile(r"[\u4e00-\u9fffA-Z0-9]{1,4}[省市县区州]")
+
+
+def _branch_parents(text: str, places: list[tuple[str, Any, int]]) -> list[tuple[str, Any, int]]:
+    """``places`` without the place a company was registered in when the text names its branch in another place: the
+    branch is where the company works, and the matter is there («北京…物业服务有限公司西地省分公司» on a board is not a
+    matter in 北京; «广州市宁骏物业管理有限公司成都分公司» is one in 成都). A branch named for no place («郑州丹尼斯百货有限公司
+    郑花分公司») or for one inside the company's («北京永辉超市有限公司石景山古城分公司») leaves it."""
+    dropped: set[int] = set()
+    for surface, entry, pos in places:
+        m = _BRANCH.match(text, pos + len(surface))
+        if m is None:
+            continue
+        start, end = m.span(1)
+        # a short name that needs support names no branch by itself («武汉建工集团路桥分公司» is a road-and-bridge branch)
+        inside = [e for _s, e, p in places if start <= p < end and not e.needs_support]
+        parent = tuple(trimmed_code(c) for c in entry.codes)
+        elsewhere = any(
+            not any(c.startswith(t) for c in e.codes for t in parent) for e in inside
+        ) or (not inside and _PLACE_WORD.search(m.group(1)) is not None)
+        if elsewhere:
+            dropped.add(pos)
+    return [m for m in places if m[2] not in dropped] if dropped else places
 
 
 # Words that introduce a place, which the segmenter's dictionary may hold together with the name that follows («从朝阳»,

@@ -129,6 +129,19 @@ def test_a_place_name_inside_another_word_does_not_name_it() -> None:
     assert classify("", "标称产自中国香港颂巢食品有限公司。").region_code == "810000"
 
 
+def test_a_company_with_a_branch_elsewhere_is_where_the_branch_is() -> None:
+    # the company's name names where it was registered; its branch's where it works, and the matter is there
+    board = "A1区辉煌国际城二期物业公司（北京东方鸿润物业服务有限公司西地省分公司）和社区提供虚假场地证明。"
+    assert classify("A1区居民楼下商铺违法开饭店", board).region_code is None
+    assert classify("", "关于对广州市宁骏物业管理有限公司成都分公司的处罚。").region_code == "510100"
+    assert classify("", "北京华联综合超市股份有限公司江西第二分公司销售的盐津长提子霉菌超标。").region_code == "360000"
+    # a branch named for no place, for one inside the company's, or by a short name that names a place only with
+    # support («路桥»: road and bridge), leaves the company's place
+    assert classify("", "郑州丹尼斯百货有限公司郑花分公司销售的面包霉变。").region_code == "410100"
+    assert classify("", "北京永辉超市有限公司石景山古城分公司销售的蔬菜农药超标。").region_code == "110107"
+    assert classify("火神山项目污染水源？", "武汉建工集团路桥分公司项目经理驳斥污水污染谣言。").region_code == "420100"
+
+
 def test_the_models_place_signal_reads_every_name_found() -> None:
     """The learned model was trained on ``place:N`` read from every place name, in-word ones too: it still is, so the
     model's inputs are what it learned from while the item's region leaves the in-word name out."""
