@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -382,7 +381,7 @@ class Classifier:
         )
         # How precisely the item names a place (``Region.specific``: a case report's county is named though the
         # report is its province's), as the model's ``place:N`` signal reads it.
-        place_level = len(trimmed_code(found.place_specific)) if found.place_specific else 0
+        place_level = len(region.trimmed_code(found.place_specific)) if found.place_specific else 0
         if place_level == 2 and found.place_specific[:2] in MUNICIPALITIES:
             place_level = 4  # 北京, 上海 …: a city, as precisely named as 广州
         # A place the headline names counts for the rule even when the gazetteer cannot tell which of
@@ -509,7 +508,7 @@ class Classifier:
 
         How specific a place the item names is read from every name found: the model's ``place:N`` signal, learned
         so. Where the item is, though, is read without a name found inside another word (``_whole_words``) and without
-        the place a company with a branch elsewhere was registered in (``_branch_parents``)."""
+        the place a company with a branch elsewhere was registered in (``region.branch_parents``)."""
 
         def resolve(title_found: list[tuple[str, Any, int]], body_found: list[tuple[str, Any, int]]) -> region.Region | None:
             publisher = item.publisher or source_name
@@ -521,8 +520,8 @@ class Classifier:
         reg = resolve(title_places, body_places)
         specific = (reg.specific or reg.code) if reg is not None else ""
         own = (
-            _branch_parents(item.title, self._whole_words(item.title, title_places)),
-            _branch_parents(item.body, self._whole_words(item.body, body_places)),
+            region.branch_parents(item.title, self._whole_words(item.title, title_places)),
+            region.branch_parents(item.body, self._whole_words(item.body, body_places)),
         )
         if own != (title_places, body_places):
             reg = resolve(*own)
@@ -593,7 +592,7 @@ class Classifier:
             out.append("severity:major")
         if found.place_specific:
             # how specific a place the item names (``Region.specific``), not the division it is about
-            out.append(f"place:{len(trimmed_code(found.place_specific))}")
+            out.append(f"place:{len(region.trimmed_code(found.place_specific))}")
         return tuple(out)
 
     def classify_many(self, records: Iterable[Mapping[str, Any]]) -> list[Tags]:
@@ -741,51 +740,11 @@ def _fmt(features: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
     return tuple(f"{name} {weight:+.2f}" for name, weight in features)
 
 
-# A company's name followed by its branch's («北京东方鸿润物业服务有限公司西地省分公司», «北京华联综合超市股份有限公司江西第二分公司»):
-# group 1 is what names the branch.
-_BRANCH = re.compile(
-    r"[^，。！？、；：:（）()\s]{0,24}?(?:有限责任公司|股份有限公司|有限公司|集团|公司)([^，。！？、；：:（）()\s]{1,10}?)"
-    r"(?:分公司|分店|分行|支行|营业部)"
-)
-# What names a place in a branch's name that the gazetteer does not hold: a board's masked or made-up one («A市分公司»,
-# «西地省分公司»).
-_PLACE_WORD = re.compile(r"[\u4e00-\u9fffA-Z0-9]{1,4}[省市县区州]")
-
-
-def _branch_parents(text: str, places: list[tuple[str, Any, int]]) -> list[tuple[str, Any, int]]:
-    """``places`` without the place a company was registered in when the text names its branch in another place: the
-    branch is where the company works, and the matter is there («北京…物业服务有限公司西地省分公司» on a board is not a
-    matter in 北京; «广州市宁骏物业管理有限公司成都分公司» is one in 成都). A branch named for no place («郑州丹尼斯百货有限公司
-    郑花分公司») or for one inside the company's («北京永辉超市有限公司石景山古城分公司») leaves it."""
-    dropped: set[int] = set()
-    for surface, entry, pos in places:
-        m = _BRANCH.match(text, pos + len(surface))
-        if m is None:
-            continue
-        start, end = m.span(1)
-        # a short name that needs support names no branch by itself («武汉建工集团路桥分公司» is a road-and-bridge branch)
-        inside = [e for _s, e, p in places if start <= p < end and not e.needs_support]
-        parent = tuple(trimmed_code(c) for c in entry.codes)
-        elsewhere = any(
-            not any(c.startswith(t) for c in e.codes for t in parent) for e in inside
-        ) or (not inside and _PLACE_WORD.search(m.group(1)) is not None)
-        if elsewhere:
-            dropped.add(pos)
-    return [m for m in places if m[2] not in dropped] if dropped else places
-
-
 # Words that introduce a place, which the segmenter's dictionary may hold together with the name that follows («从朝阳»,
 # «中国香港», «首都北京»): a name right after one of them stands.
 _INTRO_CHARS = frozenset("从在到赴去来往至于自向经由回返")
 _INTRO_WORDS = frozenset({"中国", "首都", "我国"})
 MUNICIPALITIES = frozenset({"11", "12", "31", "50"})  # cities with the rank of a province
-
-
-def trimmed_code(code: str) -> str:
-    """'420300' -> '4203', '420000' -> '42': the digits that name the division."""
-    while code.endswith("00") and len(code) > 2:
-        code = code[:-2]
-    return code
 
 
 __all__ = ["CODE_VERSION", "TOPICS_DIR", "Classifier", "data_version"]

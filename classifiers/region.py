@@ -490,3 +490,43 @@ def dimension_rows(
         out.append((code, name, level, parent, province, places[province][0], city,
                     places[city][0] if city else None, full))  # fmt: skip
     return out
+
+
+def trimmed_code(code: str) -> str:
+    """'420300' -> '4203', '420000' -> '42': the digits that name the division."""
+    while code.endswith("00") and len(code) > 2:
+        code = code[:-2]
+    return code
+
+
+# A company's name followed by its branch's («北京东方鸿润物业服务有限公司西地省分公司», «北京华联综合超市股份有限公司江西第二分公司»):
+# group 1 is what names the branch.
+_BRANCH = re.compile(
+    r"[^，。！？、；：:（）()\s]{0,24}?(?:有限责任公司|股份有限公司|有限公司|集团|公司)([^，。！？、；：:（）()\s]{1,10}?)"
+    r"(?:分公司|分店|分行|支行|营业部)"
+)
+# What names a place in a branch's name that the gazetteer does not hold: a board's masked or made-up one («A市分公司»,
+# «西地省分公司»).
+_PLACE_WORD = re.compile(r"[\u4e00-\u9fffA-Z0-9]{1,4}[省市县区州]")
+
+
+def branch_parents(text: str, places: list[tuple[str, _Name, int]]) -> list[tuple[str, _Name, int]]:
+    """``places`` without the place a company was registered in when the text names its branch in another place: the
+    branch is where the company works, and the matter is there («北京…物业服务有限公司西地省分公司» on a board is not a
+    matter in 北京; «广州市宁骏物业管理有限公司成都分公司» is one in 成都). A branch named for no place («郑州丹尼斯百货有限公司
+    郑花分公司») or for one inside the company's («北京永辉超市有限公司石景山古城分公司») leaves it."""
+    dropped: set[int] = set()
+    for surface, entry, pos in places:
+        m = _BRANCH.match(text, pos + len(surface))
+        if m is None:
+            continue
+        start, end = m.span(1)
+        # a short name that needs support names no branch by itself («武汉建工集团路桥分公司» is a road-and-bridge branch)
+        inside = [e for _s, e, p in places if start <= p < end and not e.needs_support]
+        parent = tuple(trimmed_code(c) for c in entry.codes)
+        elsewhere = any(
+            not any(c.startswith(t) for c in e.codes for t in parent) for e in inside
+        ) or (not inside and _PLACE_WORD.search(m.group(1)) is not None)
+        if elsewhere:
+            dropped.add(pos)
+    return [m for m in places if m[2] not in dropped] if dropped else places
