@@ -52,6 +52,7 @@ def test_a_citizen_asking_for_a_finding_or_disputing_a_fine_is_no_relay() -> Non
         ("配套幼儿园无证办学", "尊敬的胡书记：A3区教育局工作人员表示会处理，至今没有下文。", "a citizen's message: 尊敬"),
         ("配套幼儿园无证办学", "胡书记您好，A3区教育局工作人员表示会处理，至今没有下文。", "a citizen's message: 胡书记您好"),
         ("配套幼儿园无证办学", "我是高心麓城小区业主，A3区教育局工作人员表示会处理，至今没有下文。", "a citizen's message: 我是"),
+        ("物业锁车罚款是否合法", "本人车辆被物业锁车，后缴纳罚款100元给保安，保安拒开收据。", "a citizen's message: 本人"),
         # a headline that opens as a message's, or says a body gave no answer
         ("反映东七路停车罚款的事情", "东七路停车位划线不清，罚款却一天几次。", "a citizen's message: 反映"),
         ("58车贷立案近半年没有发过一次案情通报", "背景：平台董事长已逃往国外，受害人至今不知案件进展。",
