@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from classifiers import Classifier
+from classifiers import Classifier, Tags
 from warehouse.db import Warehouse
 from warehouse.runs import finish_run, start_run
 from warehouse.store import commit_source_batch, sync_sources
@@ -115,14 +116,41 @@ def load_and_track(
 ) -> None:
     """Store each source's items in ``db`` as one ingest run does (classified in batches, with the source's name and
     officialness), then run one track run as of ``as_of``."""
+    classified = _classified(streams)
+    with Warehouse.open(db) as wh:
+        sync_sources(wh, list(streams), as_of=as_of)
+        _ingest(wh, "replay-load", as_of, classified)
+        run_track(wh, as_of, rules=rules)
+
+
+def load_and_track_daily(db: Path, streams: Mapping[SourceConfig, Sequence[Item]], tz: ZoneInfo, hour: int = 8) -> int:
+    """The streams as the product sees them run daily: each morning at ``hour`` (in ``tz``) an ingest run stores what
+    was published since the last, then a track run, as of that morning, groups, links and flags, until every item
+    is in. Returns how many mornings ran."""
+    classified = _classified(streams)
+    times = [i.item_time for items in streams.values() for i in items]
+    first, last = min(times).astimezone(tz), max(times)
+    morning = datetime(first.year, first.month, first.day, hour, tzinfo=tz)
+    if morning < first:
+        morning += timedelta(days=1)
+    since: datetime | None = None
+    days = 0
+    with Warehouse.open(db) as wh:
+        sync_sources(wh, list(streams), as_of=morning)
+        while since is None or since < last:
+            _ingest(wh, f"replay-{days}", morning, classified, after=since, until=morning)
+            run_track(wh, morning)
+            since, morning, days = morning, morning + timedelta(days=1), days + 1
+    return days
+
+
+def _classified(streams: Mapping[SourceConfig, Sequence[Item]]) -> list[tuple[SourceConfig, list[Item], list[Tags]]]:
     clf = Classifier.default()
-    results = [
-        SourceResult(
-            config.name,
-            SourceState(config.name),
-            FetchOutcome.NEW,
-            items=list(items),
-            tags=clf.classify_many(
+    return [
+        (
+            config,
+            list(items),
+            clf.classify_many(
                 [
                     {"title": i.title, "text": i.summary, "source_name": config.name, "source_official": config.official}
                     for i in items
@@ -131,12 +159,37 @@ def load_and_track(
         )
         for config, items in streams.items()
     ]
-    with Warehouse.open(db) as wh:
-        sync_sources(wh, list(streams), as_of=as_of)
-        start_run(wh, "replay-load", "ingest", as_of)
-        commit_source_batch(wh, "replay-load", as_of, results)
-        finish_run(wh, "replay-load", "ok")
-        run_track(wh, as_of, rules=rules)
+
+
+def _ingest(
+    wh: Warehouse,
+    run_id: str,
+    as_of: datetime,
+    classified: list[tuple[SourceConfig, list[Item], list[Tags]]],
+    *,
+    after: datetime | None = None,
+    until: datetime | None = None,
+) -> None:
+    """One ingest run storing the classified items published after ``after`` and up to ``until`` (None: no bound)."""
+    results = []
+    for config, items, tags in classified:
+        kept = [
+            (i, t)
+            for i, t in zip(items, tags, strict=True)
+            if (after is None or i.item_time > after) and (until is None or i.item_time <= until)
+        ]
+        results.append(
+            SourceResult(
+                config.name,
+                SourceState(config.name),
+                FetchOutcome.NEW,
+                items=[i for i, _t in kept],
+                tags=[t for _i, t in kept],
+            )
+        )
+    start_run(wh, run_id, "ingest", as_of)
+    commit_source_batch(wh, run_id, as_of, results)
+    finish_run(wh, run_id, "ok")
 
 
 def memberships(db: Path) -> dict[str, tuple[str, datetime]]:
