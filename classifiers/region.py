@@ -529,4 +529,4 @@ def branch_parents(text: str, places: list[tuple[str, _Name, int]]) -> list[tupl
         ) or (not inside and _PLACE_WORD.search(m.group(1)) is not None)
         if elsewhere:
             dropped.add(pos)
-    return [m for m in places if m[2] not in dropped] if dropped else places
+    return [place for place in places if place[2] not in dropped] if dropped else places
