@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "24"
+CODE_VERSION = "25"
 
 
 def data_version(*dirs: Path) -> str:
@@ -427,6 +427,10 @@ class Classifier:
             # A citizen's message quoting a release, a fine or an official is no relay of a response, nor is a report
             # saying a body gave none; also no part of the model's ``response:reported`` signal.
             not_relay = official.citizen_voice(self.official_rules, item.title, item.body)
+            if not_relay is None and item.lead_title:
+                # a post read as a relay only by the topic tags it is filed under
+                tag = official.borrowed_tag(self.official_rules, item.title + item.body)
+                not_relay = None if tag is None else f"relay wording only in a topic tag: {tag}"
             if not_relay is not None:
                 response = official.Response(False, False, (), (*response.evidence, f"no response: {not_relay}"))
         sev, sev_evidence = found.severity, found.severity_evidence

@@ -158,6 +158,46 @@ def citizen_voice(rules: OfficialRules, title: str, body: str) -> str | None:
     return None
 
 
+# A post's topic tags («#上海药物所回应#», «#警方通报朝阳医院伤医事件#») outside a bracketed headline («【#外交部回应…#：…】»)
+# and not written into a sentence: the topic a post is filed under, which personal posts borrow for reach.
+_HASHTAG = re.compile(r"#[^#\n]{1,40}#")
+_BRACKETED = re.compile(r"【[^【】]*】")
+
+
+def borrowed_tag(rules: OfficialRules, post: str) -> str | None:
+    """The topic tag when a post (no headline of its own: ``post`` is its whole text) reads as a relay only by the
+    tags it is filed under («#上海药物所回应#趣事像天上的星星…»): its other words, its bracketed headline («【#外交部回应
+    …#：…】») and any tag written into a sentence included, hold none of the relay wording (``reported_title``,
+    ``reported_text``). Read apart from ``detect``, like ``confirmation``."""
+    headlines = [b.span() for b in _BRACKETED.finditer(post)]
+    tags = [
+        m
+        for m in _HASHTAG.finditer(post)
+        if not any(a < m.start() < b for a, b in headlines) and not _inline(post, m.start(), m.end())
+    ]
+    if not tags:
+        return None
+    parts, at = [], 0
+    for m in tags:
+        parts.append(post[at : m.start()])
+        at = m.end()
+    own = "。".join([*parts, post[at:]])
+    present = rules.present(own)
+    if rules.reported_title.search(own, present) or rules.reported_text.search(own[:TRIGGER_CHARS], present):
+        return None
+    return tags[0].group(0)
+
+
+def _inline(text: str, start: int, end: int) -> bool:
+    """A tag written into a sentence, between two of its characters («中国#驻日使馆发言人就…答记者问#时表示»): the
+    post's own words."""
+    return start > 0 and end < len(text) and _word_char(text[start - 1]) and _word_char(text[end])
+
+
+def _word_char(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or ch.isalnum()
+
+
 def _host_official(rules: OfficialRules, url: str | None) -> bool:
     if not url:
         return False

@@ -130,3 +130,17 @@ def test_dxy_health_commission_notice() -> None:
     )
     assert tags.official_response
     assert tags.region_code == "150000"
+
+
+def test_a_post_read_as_a_relay_only_by_its_topic_tag_is_no_response() -> None:
+    """Personal posts borrow a topic tag for reach («#上海药物所回应#» over a love quote, «#北京昨新增泰国输入病例被立案调查#»
+    over an opinion): the relay wording in the tag is the topic's, not the post's. A bracketed headline («【#外交部回应…#：
+    …】») or a tag written into a sentence is the post's own words, and a relay."""
+    for post in ("#上海药物所回应#趣事像天上的星星数也数不完，回忆过去，连我自己也会情不自禁地嘿嘿傻笑。",
+                 "#北京昨新增泰国输入病例被立案调查#全国人民都在隔离的时候 非要出去浪 舒服了吧"):
+        tags = classify("", post)
+        assert not tags.reported_response and tags.response_kinds == (), post
+        assert any(e.startswith("no response: relay wording only in a topic tag: #") for e in tags.response_evidence)
+    for post in ("【#外交部回应新型冠状病毒感染疫情处置#：中方与相关国家保持密切沟通】中方一直在采取措施积极处置疫情。",
+                 "中国#驻日使馆发言人就捐助检测试剂答记者问#时表示，中方对此高度关注，感同身受。"):
+        assert classify("", post).reported_response, post
