@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "25"
+CODE_VERSION = "26"
 
 
 def data_version(*dirs: Path) -> str:
@@ -426,7 +426,9 @@ class Classifier:
         elif response.reported and not response.official:
             # A citizen's message quoting a release, a fine or an official is no relay of a response, nor is a report
             # saying a body gave none; also no part of the model's ``response:reported`` signal.
-            not_relay = official.citizen_voice(self.official_rules, item.title, item.body)
+            not_relay = official.citizen_voice(self.official_rules, item.title, item.body) or official.word_only(
+                self.official_rules, item.title + item.body[:12], response.evidence
+            )
             if not_relay is None and item.lead_title:
                 # a post read as a relay only by the topic tags it is filed under
                 tag = official.borrowed_tag(self.official_rules, item.title + item.body)

@@ -71,6 +71,7 @@ class OfficialRules:
     confirmed_text: re.Pattern[str]
     citizen_text: re.Pattern[str]
     citizen_title: re.Pattern[str]
+    official_speaks: re.Pattern[str]
     unanswered_title: re.Pattern[str]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
@@ -107,6 +108,7 @@ class OfficialRules:
             confirmed_text=_rx(raw["confirmed_text"]),
             citizen_text=_rx(raw["citizen_text"]),
             citizen_title=_rx(raw["citizen_title"]),
+            official_speaks=_rx(raw["official_speaks"]),
             unanswered_title=_rx(raw["unanswered_title"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
@@ -156,6 +158,16 @@ def citizen_voice(rules: OfficialRules, title: str, body: str) -> str | None:
     if (m := rules.unanswered_title.search(title)) is not None:
         return f"the headline says no answer was given: {m.group(0)}"
     return None
+
+
+def word_only(rules: OfficialRules, title: str, evidence: tuple[str, ...]) -> str | None:
+    """Why a headline read as a relay by the word «官方» alone is none: no official speaks in it («官方旗舰店», «相信官方
+    消息»; ``official_speaks``). ``title``: the headline and the words that follow it (a post's first words may stop
+    inside «…在其官方网|站发布»); ``evidence``: the relay rule's (``detect``)."""
+    relay = [e for e in evidence if e.startswith(("title: ", "text: "))]
+    if relay != ["title: 官方"] or rules.official_speaks.search(title) is not None:
+        return None
+    return "«官方» names no one speaking"
 
 
 # A post's topic tags («#上海药物所回应#», «#警方通报朝阳医院伤医事件#») outside a bracketed headline («【#外交部回应…#：…】»)

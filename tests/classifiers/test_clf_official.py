@@ -144,3 +144,13 @@ def test_a_post_read_as_a_relay_only_by_its_topic_tag_is_no_response() -> None:
     for post in ("【#外交部回应新型冠状病毒感染疫情处置#：中方与相关国家保持密切沟通】中方一直在采取措施积极处置疫情。",
                  "中国#驻日使馆发言人就捐助检测试剂答记者问#时表示，中方对此高度关注，感同身受。"):
         assert classify("", post).reported_response, post
+
+
+def test_the_word_official_is_a_relay_only_where_officials_speak() -> None:
+    """«官方» in a headline names a relay where officials speak («官方：停工+拆除», «…？官方回应»), not where the word names
+    a shop, a video or what people trust."""
+    for title in ("天猫精灵官方旗舰店上新品了", "神舟十二号飞行任务官方宣传片来了！", "一起学习官方科普知识！"):
+        tags = classify(title, "")
+        assert not tags.reported_response and "no response: «官方» names no one speaking" in tags.response_evidence, title
+    for title in ("修栈道被指破坏“格聂之眼”，官方：停工+拆除", "确诊病例大幅增加是否意味疫情加剧？官方回应", "天津“注胶虾”监管7年未绝迹官方称系媒体炒作"):
+        assert classify(title, "").reported_response, title
