@@ -414,27 +414,8 @@ class Classifier:
         signals = self._signals(item, found, kind, issue_rule)
         model_input = ModelInput(item.title, item.body, publisher, signals)
         issue_rule = issue_rule or first_case
-        # A report relaying a health authority's confirmation of the matter is also a reported response: the same
-        # confirmation relayed by another outlet answers the event the first report opened. Like a first case, it is
-        # no part of the model's ``response:reported`` signal.
-        response = found.response
-        if not (response.official or response.reported or official_item or item.factcheck):
-            confirmed = official.confirmation(self.official_rules, item.body)
-            if confirmed is not None and self.tagger.foreign_marker(confirmed[1]) is None:
-                kinds = (official.FIRST_INFORMATION, official.FIRST_RESPONSE)
-                response = official.Response(False, True, kinds, (f"text: {confirmed[0]}", "an authority's confirmation relayed"))
-        elif response.reported and not response.official:
-            # A citizen's message quoting a release, a fine or an official is no relay of a response, nor is a report
-            # saying a body gave none; also no part of the model's ``response:reported`` signal.
-            not_relay = official.citizen_voice(self.official_rules, item.title, item.body) or official.word_only(
-                self.official_rules, item.title + item.body[:12], response.evidence
-            )
-            if not_relay is None and item.lead_title:
-                # a post read as a relay only by the topic tags it is filed under
-                tag = official.borrowed_tag(self.official_rules, item.title + item.body)
-                not_relay = None if tag is None else f"relay wording only in a topic tag: {tag}"
-            if not_relay is not None:
-                response = official.Response(False, False, (), (*response.evidence, f"no response: {not_relay}"))
+        # The response read again by the rules kept out of the model's signals (``official.revised``).
+        response = official.revised(self.official_rules, item, found.response, official_item, self.tagger.foreign_marker)
         sev, sev_evidence = found.severity, found.severity_evidence
         if foreign and sev == Severity.MAJOR:
             # The response clocks are the mainland's (国办发〔2016〕61号, 80号): a foreign incident starts none.

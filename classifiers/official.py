@@ -11,6 +11,7 @@ an official body (…回应称, 据…通报) is a reported response.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -135,6 +136,33 @@ class OfficialRules:
         if self.official_weak.search(name):
             return "official"
         return None
+
+
+def revised(
+    rules: OfficialRules,
+    item: Parsed,
+    response: Response,
+    official_item: bool,
+    foreign_marker: Callable[[str], str | None],
+) -> Response:
+    """``response`` (``detect``'s, which the learned model's ``response:…`` signals read, as it learned them) read
+    again by the rules kept out of those signals. A report relaying a health authority's confirmation of the matter is
+    a reported response too: the same confirmation relayed by another outlet answers the event the first report opened
+    (``confirmation``; not a foreign authority's, ``foreign_marker``). An item the relay wording reads as a relay is
+    none when it is a citizen's message or says no answer was given (``citizen_voice``), names 官方 with no one
+    speaking (``word_only``), or is a post read so only by its topic tag (``borrowed_tag``)."""
+    if not (response.official or response.reported or official_item or item.factcheck):
+        confirmed = confirmation(rules, item.body)
+        if confirmed is None or foreign_marker(confirmed[1]) is not None:
+            return response
+        kinds = (FIRST_INFORMATION, FIRST_RESPONSE)
+        return Response(False, True, kinds, (f"text: {confirmed[0]}", "an authority's confirmation relayed"))
+    if not response.reported or response.official:
+        return response
+    why = citizen_voice(rules, item.title, item.body) or word_only(rules, item.title + item.body[:12], response.evidence)
+    if why is None and item.lead_title and (tag := borrowed_tag(rules, item.title + item.body)) is not None:
+        why = f"relay wording only in a topic tag: {tag}"
+    return response if why is None else Response(False, False, (), (*response.evidence, f"no response: {why}"))
 
 
 def confirmation(rules: OfficialRules, body: str) -> tuple[str, str] | None:
