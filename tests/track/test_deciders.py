@@ -193,6 +193,22 @@ def test_a_citys_outbreak_release_answers_by_place_and_kind_only_while_the_event
     assert [r.item_id for r in links] == ["n3"] and "the city's outbreak" not in links[0].rule
 
 
+def test_a_relay_of_a_citys_release_must_name_the_incident() -> None:
+    """The citywide rule is for the city's own release: a media report or a post relaying the city's count (whose
+    release it relays is not known) answers the cluster only by its wording."""
+    cluster = item("k1", "北京复兴医院现9人感染聚集性病例", 0, topics=("epidemic",), region="110102")
+    events = group([cluster], T0 + timedelta(hours=1)).events
+    count = item("m1", "北京市新增1例确诊病例，6例治愈出院", 30, source="人民日报", reported_response=True,
+                 topics=("epidemic",), region="110000", kinds=("first_information",))
+    assert link(events, [count]) == []
+    official = item("n1", "北京市新增1例确诊病例，6例治愈出院", 30, source="北京卫健委", official=True,
+                    official_response=True, topics=("epidemic",), region="110000", kinds=("first_information",))
+    assert [r.item_id for r in link(events, [official])] == ["n1"]
+    named = item("m2", "北京复兴医院聚集性病例：9人感染，已全部隔离治疗", 30, source="人民日报", reported_response=True,
+                 topics=("epidemic",), region="110102", kinds=("first_information",))
+    assert [r.item_id for r in link(events, [named])] == ["m2"]
+
+
 def test_a_reply_repeating_the_messages_headline_answers_it_whatever_kinds_their_texts_name() -> None:
     # The complaint's opening names the noise, the reply's the waste gas: two kinds, one factory.
     title = "举报B9市阳三街道办辖区塑料厂和猪厂环境污染问题"

@@ -15,7 +15,8 @@ an event when both hold, whatever topic the response itself was tagged with:
   text holds, where it also names the event's kind of incident. Response wording
   (通报, 情况, 说明 …) and place names are never evidence of which incident. A city's release on its
   outbreak (a citywide kind) needs no shared wording only while the event is live
-  (``LinkParams.live_hours``, grouping's window, after its latest report).
+  (``LinkParams.live_hours``, grouping's window, after its latest report); a relay of one (a media report or a
+  post) must share the incident's wording.
 
 A reply that **addresses a member's author** («网友“UU008913”您好», «“A000112959”网友：», the board's handle of
 whoever wrote the message) answers the event that holds that author's message, whatever its headline says
@@ -243,6 +244,7 @@ class _EventIndex:
         idx: npt.NDArray[np.int64],
         params: LinkParams,
         reads: Reading | None = None,
+        relay: bool = False,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """(place agreement level, wording overlap, whether it answers, whether it would without the citywide
         rule) of a response at ``rt`` against events ``idx``. With ``reads`` (a headline that says little: its
@@ -261,7 +263,9 @@ class _EventIndex:
             named = (self.kinds[idx] == 0) | ((self.kinds[idx] & reads.kinds) != 0)
             contained = incident.held(self.terms[idx], self.weights[idx], reads.codes)
             score = np.where(named, np.maximum(score, contained), score)
-        live = rt - self.lasts[idx] <= params.live_hours * 3600
+        # The citywide rule is for a city's own release on its outbreak: a relay of one (``relay``: a media report or a
+        # post, whose body is not known) names the incident by its wording.
+        live = (rt - self.lasts[idx] <= params.live_hours * 3600) & (not relay)
         kinds = np.full(m, rp.kinds, dtype=np.int64)
         good = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, live)
         # Whether it would answer without the citywide rule: asked only where something answers (most do not).
@@ -331,7 +335,7 @@ def _worded_links(
     idx = index.candidates(rp, rt, own, params, reads)
     if idx.size == 0:
         return []
-    level, score, good, worded = index.score(rp, rt, idx, params, reads)
+    level, score, good, worded = index.score(rp, rt, idx, params, reads, relay=not r.official)
     if not good.any():
         return []
     best = float(score[good].max())
