@@ -195,7 +195,8 @@ def test_a_citys_outbreak_release_answers_by_place_and_kind_only_while_the_event
 
 def test_a_relay_of_a_citys_release_must_name_the_incident() -> None:
     """The citywide rule is for the city's own release: a media report or a post relaying the city's count (whose
-    release it relays is not known) answers the cluster only by its wording."""
+    release it relays is not known) answers the cluster only by its wording; one that names no place answers no event
+    that has one."""
     cluster = item("k1", "北京复兴医院现9人感染聚集性病例", 0, topics=("epidemic",), region="110102")
     events = group([cluster], T0 + timedelta(hours=1)).events
     count = item("m1", "北京市新增1例确诊病例，6例治愈出院", 30, source="人民日报", reported_response=True,
@@ -207,6 +208,15 @@ def test_a_relay_of_a_citys_release_must_name_the_incident() -> None:
     named = item("m2", "北京复兴医院聚集性病例：9人感染，已全部隔离治疗", 30, source="人民日报", reported_response=True,
                  topics=("epidemic",), region="110102", kinds=("first_information",))
     assert [r.item_id for r in link(events, [named])] == ["m2"]
+    # a relay that names no place answers no event that has one: whose release it relays is not known
+    case = item("k2", "河南确诊1例新型冠状病毒肺炎", 0, topics=("epidemic",), region="410100")
+    events = group([case], T0 + timedelta(hours=1)).events
+    unplaced = item("m3", "辟谣！这些关于新型冠状病毒肺炎的说法，别信", 10, source="微博", reported_response=True,
+                    topics=("epidemic",), region=None, kinds=("first_information",))
+    assert link(events, [unplaced]) == []
+    placed = item("m4", "河南确诊1例新型冠状病毒肺炎：患者曾在武汉工作", 10, source="人民日报", reported_response=True,
+                  topics=("epidemic",), region="410100", kinds=("first_information",))
+    assert [r.item_id for r in link(events, [placed])] == ["m4"]
 
 
 def test_a_reply_repeating_the_messages_headline_answers_it_whatever_kinds_their_texts_name() -> None:

@@ -16,7 +16,7 @@ an event when both hold, whatever topic the response itself was tagged with:
   (通报, 情况, 说明 …) and place names are never evidence of which incident. A city's release on its
   outbreak (a citywide kind) needs no shared wording only while the event is live
   (``LinkParams.live_hours``, grouping's window, after its latest report); a relay of one (a media report or a
-  post) must share the incident's wording.
+  post) must share the incident's wording, and a relay that names no place answers no event that has one.
 
 A reply that **addresses a member's author** («网友“UU008913”您好», «“A000112959”网友：», the board's handle of
 whoever wrote the message) answers the event that holds that author's message, whatever its headline says
@@ -264,10 +264,13 @@ class _EventIndex:
             contained = incident.held(self.terms[idx], self.weights[idx], reads.codes)
             score = np.where(named, np.maximum(score, contained), score)
         # The citywide rule is for a city's own release on its outbreak: a relay of one (``relay``: a media report or a
-        # post, whose body is not known) names the incident by its wording.
+        # post, whose body is not known) names the incident by its wording, and a relay that names no place answers no
+        # event that has one (a post's «辟谣！这些关于新型冠状病毒的说法» shares a province's case report's every word).
         live = (rt - self.lasts[idx] <= params.live_hours * 3600) & (not relay)
         kinds = np.full(m, rp.kinds, dtype=np.int64)
         good = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, live)
+        if relay and not any(rp.place_levels):
+            good &= self.levels[idx][:, 0] == 0
         # Whether it would answer without the citywide rule: asked only where something answers (most do not).
         worded = incident.decide(level, kinds, self.kinds[idx], score, params.thresholds, False) if good.any() else good
         return level, score, good, worded
