@@ -73,6 +73,8 @@ class OfficialRules:
     citizen_text: re.Pattern[str]
     citizen_title: re.Pattern[str]
     official_speaks: re.Pattern[str]
+    firm: re.Pattern[str]
+    public_body: re.Pattern[str]
     unanswered_title: re.Pattern[str]
     triggers: acr.AhoCorasick
     trigger_words: tuple[str, ...]
@@ -110,6 +112,8 @@ class OfficialRules:
             citizen_text=_rx(raw["citizen_text"]),
             citizen_title=_rx(raw["citizen_title"]),
             official_speaks=_rx(raw["official_speaks"]),
+            firm=_rx(raw["firm"]),
+            public_body=_rx(raw["public_body"]),
             unanswered_title=_rx(raw["unanswered_title"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
@@ -146,23 +150,30 @@ def revised(
     foreign_marker: Callable[[str], str | None],
 ) -> Response:
     """``response`` (``detect``'s, which the learned model's ``response:…`` signals read, as it learned them) read
-    again by the rules kept out of those signals. A report relaying a health authority's confirmation of the matter is
-    a reported response too: the same confirmation relayed by another outlet answers the event the first report opened
-    (``confirmation``; not a foreign authority's, ``foreign_marker``). An item the relay wording reads as a relay is
-    none when it is a citizen's message or says no answer was given (``citizen_voice``), names 官方 with no one
-    speaking (``word_only``), or is a post read so only by its topic tag (``borrowed_tag``)."""
-    if not (response.official or response.reported or official_item or item.factcheck):
-        confirmed = confirmation(rules, item.body)
-        if confirmed is None or foreign_marker(confirmed[1]) is not None:
+    again by the rules kept out of those signals. An item the relay wording reads as a relay is none when it is a
+    citizen's message or says no answer was given (``citizen_voice``), names 官方 with no one speaking (``word_only``),
+    relays a company alone (``firm_only``), or is a post read so only by its topic tag (``borrowed_tag``). An item
+    that is no response, or no longer one, is a reported response when it relays a health authority's confirmation of
+    the matter (``confirmation``; not a foreign authority's, ``foreign_marker``): the same confirmation relayed by
+    another outlet answers the event the first report opened."""
+    if response.reported and not response.official:
+        why = (
+            citizen_voice(rules, item.title, item.body)
+            or word_only(rules, item.title + item.body[:12], response.evidence)
+            or firm_only(rules, item.title, item.body, response.evidence)
+        )
+        if why is None and item.lead_title and (tag := borrowed_tag(rules, item.title + item.body)) is not None:
+            why = f"relay wording only in a topic tag: {tag}"
+        if why is None:
             return response
-        kinds = (FIRST_INFORMATION, FIRST_RESPONSE)
-        return Response(False, True, kinds, (f"text: {confirmed[0]}", "an authority's confirmation relayed"))
-    if not response.reported or response.official:
+        response = Response(False, False, (), (*response.evidence, f"no response: {why}"))
+    if response.official or response.reported or official_item or item.factcheck:
         return response
-    why = citizen_voice(rules, item.title, item.body) or word_only(rules, item.title + item.body[:12], response.evidence)
-    if why is None and item.lead_title and (tag := borrowed_tag(rules, item.title + item.body)) is not None:
-        why = f"relay wording only in a topic tag: {tag}"
-    return response if why is None else Response(False, False, (), (*response.evidence, f"no response: {why}"))
+    confirmed = confirmation(rules, item.body)
+    if confirmed is None or foreign_marker(confirmed[1]) is not None:
+        return response
+    kinds = (FIRST_INFORMATION, FIRST_RESPONSE)
+    return Response(False, True, kinds, (f"text: {confirmed[0]}", "an authority's confirmation relayed"))
 
 
 def confirmation(rules: OfficialRules, body: str) -> tuple[str, str] | None:
@@ -202,6 +213,22 @@ def word_only(rules: OfficialRules, title: str, evidence: tuple[str, ...]) -> st
 # and not written into a sentence: the topic a post is filed under, which personal posts borrow for reach.
 _HASHTAG = re.compile(r"#[^#\n]{1,40}#")
 _BRACKETED = re.compile(r"【[^【】]*】")
+
+
+def firm_only(rules: OfficialRules, title: str, body: str, evidence: tuple[str, ...]) -> str | None:
+    """Why a report read as a relay is none when every relay it holds is a company's (``firm``) and its headline names
+    no public body (``public_body``): a company's word answers for no body. ``evidence``: the relay rule's
+    (``detect``)."""
+    relay = [e for e in evidence if e.startswith(("title: ", "text: "))]
+    if not relay or rules.public_body.search(title) is not None:
+        return None
+    for entry in relay:
+        where, wording = entry.split(": ", 1)
+        text = title if where == "title" else body
+        at = text.find(wording)
+        if at < 0 or rules.firm.search(text[max(0, at - 16) : at + len(wording)]) is None:
+            return None
+    return "a company's word, not an official's"
 
 
 def borrowed_tag(rules: OfficialRules, post: str) -> str | None:

@@ -154,3 +154,19 @@ def test_the_word_official_is_a_relay_only_where_officials_speak() -> None:
         assert not tags.reported_response and "no response: «官方» names no one speaking" in tags.response_evidence, title
     for title in ("修栈道被指破坏“格聂之眼”，官方：停工+拆除", "确诊病例大幅增加是否意味疫情加剧？官方回应", "天津“注胶虾”监管7年未绝迹官方称系媒体炒作"):
         assert classify(title, "").reported_response, title
+
+
+def test_a_report_relaying_a_company_alone_is_no_response() -> None:
+    """A company's word answers for no body: a report whose only relay is a company's is no reported response, unless
+    its headline names a public body acting on the matter."""
+    for title, body in (
+        ("美赞臣奶粉被曝吃出肉虫总部回应奶粉无问题", "消费者称在奶粉中发现肉虫。"),
+        ("福州女子喝“雪碧消毒液”食道被灼伤", "记者从雪碧生产企业厦门太古可口可乐饮料有限公司获悉，该批次产品已送检。"),
+    ):
+        tags = classify(title, body)
+        assert not tags.reported_response and "no response: a company's word, not an official's" in tags.response_evidence
+    kept = classify("宁波牛奶再现“早产奶”超3万盒质监部门立案查处", "对此，生产企业回应称系标签打印错误。")
+    assert kept.reported_response
+    # what else the report relays still counts: a health authority's confirmation
+    both = classify("部分本地企业提前放假", "记者从多家在武汉的企业采访获悉，多家企业提前放假。武汉市卫健委消息，新增确诊病例。")
+    assert both.reported_response and "an authority's confirmation relayed" in both.response_evidence
