@@ -70,6 +70,7 @@ class OfficialRules:
     reported_text: Alternation
     asking_title: re.Pattern[str]
     confirmed_text: re.Pattern[str]
+    press_text: re.Pattern[str]
     citizen_text: re.Pattern[str]
     citizen_title: re.Pattern[str]
     official_speaks: re.Pattern[str]
@@ -109,6 +110,7 @@ class OfficialRules:
             never_official=_rx(raw["never_official"]),
             asking_title=_rx(raw["asking_title"]),
             confirmed_text=_rx(raw["confirmed_text"]),
+            press_text=_rx(raw["press_text"]),
             citizen_text=_rx(raw["citizen_text"]),
             citizen_title=_rx(raw["citizen_title"]),
             official_speaks=_rx(raw["official_speaks"]),
@@ -170,10 +172,14 @@ def revised(
     if response.official or response.reported or official_item or item.factcheck:
         return response
     confirmed = confirmation(rules, item.body)
-    if confirmed is None or foreign_marker(confirmed[1]) is not None:
-        return response
-    kinds = (FIRST_INFORMATION, FIRST_RESPONSE)
-    return Response(False, True, kinds, (f"text: {confirmed[0]}", "an authority's confirmation relayed"))
+    if confirmed is not None and foreign_marker(confirmed[1]) is None:
+        evidence = (f"text: {confirmed[0]}", "an authority's confirmation relayed")
+        return Response(False, True, (FIRST_INFORMATION, FIRST_RESPONSE), evidence)
+    press = _relayed(rules.press_text, item.body)
+    if press is not None and foreign_marker(press[1]) is None:
+        evidence = (f"text: {press[0]}", "an authority's press conference relayed")
+        return Response(False, True, (PRESS_CONFERENCE, FIRST_INFORMATION, FIRST_RESPONSE), evidence)
+    return response
 
 
 def confirmation(rules: OfficialRules, body: str) -> tuple[str, str] | None:
@@ -181,7 +187,12 @@ def confirmation(rules: OfficialRules, body: str) -> tuple[str, str] | None:
     ``confirmed_text``), with the clause that names the authority (whose it is: «援引阿塞拜疆政府疫情防控指挥部…消息»
     relays a foreign one): a reported response, read apart from ``detect`` (the learned model's signals read
     ``detect``)."""
-    m = rules.confirmed_text.search(body[:TRIGGER_CHARS])
+    return _relayed(rules.confirmed_text, body)
+
+
+def _relayed(rx: re.Pattern[str], body: str) -> tuple[str, str] | None:
+    """(wording, the clause that holds it) of ``rx`` in the opening of ``body``."""
+    m = rx.search(body[:TRIGGER_CHARS])
     if m is None:
         return None
     start = max(body.rfind(stop, 0, m.start()) for stop in "。！？；\n")

@@ -229,6 +229,13 @@ def test_a_report_relaying_a_health_authoritys_confirmation_is_also_a_reported_r
     # a foreign authority's relayed the same way answers no body here
     foreign = clf.classify("全国进入隔离状态 阿塞拜疆新冠肺炎确诊病例升至122例", "据俄新社援引阿塞拜疆政府疫情防控指挥部3月26日消息，阿塞拜疆新增确诊病例29例。")
     assert not foreign.reported_response
+    # a body's press conference relayed: a reported response that can satisfy the press-conference milestone too,
+    # unless the body is foreign
+    press = clf.classify("烟台红富士套农药袋长大", "6月12日下午，烟台市政府新闻办召开发布会，承认了苹果套药袋生长的事实。")
+    assert press.reported_response and press.response_kinds == ("press_conference", "first_information", "first_response")
+    assert "an authority's press conference relayed" in press.response_evidence
+    nara = clf.classify("首例日本人感染新型冠状病毒肺炎", "日本奈良县政府28日晚举行记者会见称，一名日本籍男子感染。")
+    assert not nara.reported_response
     # a citizen addressing the commission is no relay of it
     plea = clf.classify("咨询A市核酸检测费用", "市卫健委：您好，请问在社区医院做核酸检测要自费吗？")
     assert not plea.reported_response
