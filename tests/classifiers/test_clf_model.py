@@ -224,7 +224,7 @@ def test_a_report_relaying_a_health_authoritys_confirmation_is_also_a_reported_r
     assert "response:reported" not in ruled.model_input.signals
     # the other ways reports word the relay: «据…卫健委：», «…卫健委…消息，»
     for body in ("据山东省卫健委：22日0至24时，山东省报告新增确诊病例4例。", "青海省卫健委1月24消息，患者陈某某，27岁，男性。",
-                 "甘肃省卫健委消息，甘肃省发现首例新型冠状病毒感染的肺炎疑似病例。"):
+                 "甘肃省卫健委消息，甘肃省发现首例新型冠状病毒感染的肺炎疑似病例。", "1月22日，山东省威海市确认1例输入性新型冠状病毒感染的肺炎确诊病例。"):
         assert clf.classify("某省新增确诊病例", body).reported_response, body
     # a foreign authority's relayed the same way answers no body here
     foreign = clf.classify("全国进入隔离状态 阿塞拜疆新冠肺炎确诊病例升至122例", "据俄新社援引阿塞拜疆政府疫情防控指挥部3月26日消息，阿塞拜疆新增确诊病例29例。")
