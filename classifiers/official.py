@@ -21,7 +21,7 @@ import ahocorasick_rs as acr
 from classifiers._rx import Alternation
 from classifiers._text import Parsed
 from classifiers.lexicon import DATA_DIR, load_toml
-from yuqing.vocab import Milestone
+from yuqing.vocab import Milestone, ReleaseRelay
 
 FIRST_INFORMATION = Milestone.FIRST_INFORMATION.value
 PRESS_CONFERENCE = Milestone.PRESS_CONFERENCE.value
@@ -156,8 +156,8 @@ def revised(
     citizen's message or says no answer was given (``citizen_voice``), names 官方 with no one speaking (``word_only``),
     relays a company alone (``firm_only``), or is a post read so only by its topic tag (``borrowed_tag``). An item
     that is no response, or no longer one, is a reported response when it relays a health authority's confirmation of
-    the matter (``confirmation``; not a foreign authority's, ``foreign_marker``): the same confirmation relayed by
-    another outlet answers the event the first report opened."""
+    the matter (``confirmation``; not a foreign authority's, ``foreign_marker``), or its press conference: the report
+    answers the event it opens (``vocab.ReleaseRelay``), and another outlet's relay of the same release does too."""
     if response.reported and not response.official:
         why = (
             citizen_voice(rules, item.title, item.body)
@@ -173,11 +173,11 @@ def revised(
         return response
     confirmed = confirmation(rules, item.body)
     if confirmed is not None and foreign_marker(confirmed[1]) is None:
-        evidence = (f"text: {confirmed[0]}", "an authority's confirmation relayed")
+        evidence = (f"text: {confirmed[0]}", ReleaseRelay.CONFIRMATION.value)
         return Response(False, True, (FIRST_INFORMATION, FIRST_RESPONSE), evidence)
     press = _relayed(rules.press_text, item.body)
     if press is not None and foreign_marker(press[1]) is None:
-        evidence = (f"text: {press[0]}", "an authority's press conference relayed")
+        evidence = (f"text: {press[0]}", ReleaseRelay.PRESS_CONFERENCE.value)
         return Response(False, True, (PRESS_CONFERENCE, FIRST_INFORMATION, FIRST_RESPONSE), evidence)
     return response
 

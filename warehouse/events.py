@@ -18,14 +18,16 @@ import pyarrow as pa
 from warehouse.db import attributes, registered
 from warehouse.rows import Row, into, named
 from yuqing.track.model import Authored, Event, EventProfile, Milestone, Response, TrackItem
+from yuqing.vocab import ReleaseRelay
 
 _ITEM_COLUMNS = """
     i.item_id, i.source, i.url, i.title, i.summary, i.item_time, i.fetched_at,
     coalesce(t.topics, []::VARCHAR[]) AS topics, i.region_code, i.region_name, i.severity,
     coalesce(s.official, false) AS source_official, i.official_response, i.reported_response,
     i.response_kinds, coalesce(t.terms, []::VARCHAR[]) AS terms, s.region AS source_region,
-    coalesce(i.issue, false) AS issue, coalesce(i.author, '') AS author
-"""
+    coalesce(i.issue, false) AS issue, coalesce(i.author, '') AS author,
+    coalesce(list_has_any(from_json(i.evidence->'response', '["VARCHAR"]'), {relays}), false) AS relays_release
+""".format(relays="[" + ", ".join("'" + r.value.replace("'", "''") + "'" for r in ReleaseRelay) + "]")
 _ITEM_FROM = """
     FROM items AS i
     LEFT JOIN sources AS s ON s.name = i.source
@@ -49,6 +51,7 @@ def _item(row: Row) -> TrackItem:
         topic_terms=tuple(row.terms or ()),
         source_region=row.source_region,
         issue=bool(row.issue),
+        relays_release=bool(row.relays_release),
     )
 
 

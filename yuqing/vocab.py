@@ -26,6 +26,15 @@ class Milestone(StrEnum):
     FIRST_RESPONSE = "first_response"  # 首次回应, 国办发〔2016〕61号: 48 h
 
 
+class ReleaseRelay(StrEnum):
+    """The response evidence of a report that carries an authority's own release in its text (``official.revised``):
+    such a report may answer the event it opens, since the release it relays is the authority's information on the
+    matter (labelling guide: «the quote may satisfy a milestone»)."""
+
+    CONFIRMATION = "an authority's confirmation relayed"  # «吉林卫健委：昨天…», «国家卫健委确认…»
+    PRESS_CONFERENCE = "an authority's press conference relayed"  # «烟台市政府新闻办召开发布会，承认了…»
+
+
 class RegionLevel(IntEnum):
     """How precisely a GB/T 2260 code names a place: the digits that name it, halved."""
 

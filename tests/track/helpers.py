@@ -42,6 +42,7 @@ def item(
     summary: str = "",
     source_region: str | None = None,
     issue: bool | None = None,
+    relays_release: bool = False,
 ) -> TrackItem:
     """A tracked item. ``issue`` defaults to the classifier's usual answer for such an item: a report
     from a non-official source that is not a relay of a response raises an issue; official items and
@@ -65,6 +66,7 @@ def item(
         response_kinds=tuple(kinds),
         source_region=source_region,
         issue=(not official and not official_response and not reported_response) if issue is None else issue,
+        relays_release=relays_release,
     )
 
 

@@ -219,6 +219,19 @@ def test_a_relay_of_a_citys_release_must_name_the_incident() -> None:
     assert [r.item_id for r in link(events, [placed])] == ["m4"]
 
 
+def test_a_report_carrying_the_authoritys_release_answers_the_event_it_opens() -> None:
+    """«吉林卫健委：昨天，长春市一名…确认为我省首例确诊病例»: the report of a first case is an issue and carries the health
+    commission's confirmation, the authority's first information on it (the guide: the quote may satisfy a
+    milestone). Any other relay answers only an event that started before it."""
+    first = item("c1", "吉林确诊首例新型肺炎病例", 0, topics=("epidemic",), region="220100", reported_response=True,
+                 issue=True, kinds=("first_information", "first_response"), relays_release=True)
+    events = group([first], T0 + timedelta(hours=1)).events
+    assert [r.item_id for r in link(events, [first])] == ["c1"]
+    quoting = replace(first, relays_release=False)
+    events = group([quoting], T0 + timedelta(hours=1)).events
+    assert link(events, [quoting]) == []
+
+
 def test_a_reply_repeating_the_messages_headline_answers_it_whatever_kinds_their_texts_name() -> None:
     # The complaint's opening names the noise, the reply's the waste gas: two kinds, one factory.
     title = "举报B9市阳三街道办辖区塑料厂和猪厂环境污染问题"

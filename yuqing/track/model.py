@@ -50,6 +50,7 @@ class TrackItem:
     source_region: str | None = None  # the source's division code (sources.region); None = national
     issue: bool = False  # the classifier's issue label: raises a matter a government body must answer
     author: str = ""  # who wrote it, as its feed names them (items.author): a reply may address them by handle
+    relays_release: bool = False  # a report carrying an authority's own release (``vocab.ReleaseRelay``)
 
     @property
     def official(self) -> bool:

@@ -27,7 +27,8 @@ the one whose wording it holds most, and none if it holds none of any more than 
 Routine official items (campaigns, meetings, policies, inspections) are not responses in the first place
 (the classifier requires response wording), and even on the same topic in the same city they share
 neither the incident's kind nor its wording. It must also come after the event started and within the
-link window. Each link keeps its score, the shared terms and the rule that matched as evidence; a
+link window; a report that carries an authority's own release in its text («吉林卫健委：昨天…», «烟台市政府新闻办
+召开发布会，承认了…»; ``TrackItem.relays_release``) may also answer the event it opens itself. Each link keeps its score, the shared terms and the rule that matched as evidence; a
 response links to its best event and to any scoring within 90 % of it.
 """
 
@@ -209,10 +210,18 @@ class _EventIndex:
         return tuple(sorted(incident.decode(c) for c in self.profiles[e].term_codes.tolist() if c in codes))
 
     def candidates(
-        self, rp: EventProfile, rt: float, own: str, params: LinkParams, reads: Reading | None = None
+        self,
+        rp: EventProfile,
+        rt: float,
+        own: str,
+        params: LinkParams,
+        reads: Reading | None = None,
+        *,
+        opened: bool = False,
     ) -> npt.NDArray[np.int64]:
         """The events a response (profile ``rp``, at ``rt``) may answer: they share a key with it (a term, or for
-        a headline that says little any of the bigrams it ``reads``), started in its window before it, and lie in
+        a headline that says little any of the bigrams it ``reads``), started in its window before it (``opened``:
+        or with it, for a report that carries the authority's release and so answers the event it opens), and lie in
         its body's jurisdiction ``own`` (empty: any)."""
         # Candidates share a term with the event; a response that says little («情况通报») or names a kind
         # of incident is also looked up by the city it names (its place, kind and body deciding).
@@ -232,7 +241,8 @@ class _EventIndex:
             sorted(
                 e
                 for e in cand
-                if self.starts[e] < rt and (not own or not region[e] or region[e].startswith(own))
+                if (self.starts[e] < rt or (opened and self.starts[e] == rt))
+                and (not own or not region[e] or region[e].startswith(own))
             ),
             dtype=np.int64,
         )
@@ -335,7 +345,7 @@ def _worded_links(
     """The events a response answers by what it says (its place, kind and wording)."""
     # A headline that says little («情况通报», «关于网民反映问题的回复») is read in full with its body's start.
     reads = Reading.of(r.title + "。" + r.summary[: params.response_chars]) if says_little(rp) else None
-    idx = index.candidates(rp, rt, own, params, reads)
+    idx = index.candidates(rp, rt, own, params, reads, opened=r.relays_release)
     if idx.size == 0:
         return []
     level, score, good, worded = index.score(rp, rt, idx, params, reads, relay=not r.official)
