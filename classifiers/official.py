@@ -171,11 +171,13 @@ def revised(
         response = Response(False, False, (), (*response.evidence, f"no response: {why}"))
     if response.official or response.reported or official_item or item.factcheck:
         return response
-    confirmed = confirmation(rules, item.body)
+    # a post's first words stand in for its headline: the relay may be in them («据国家卫健委官微消息，…»)
+    text = item.title + item.body if item.lead_title else item.body
+    confirmed = confirmation(rules, text)
     if confirmed is not None and foreign_marker(confirmed[1]) is None:
         evidence = (f"text: {confirmed[0]}", ReleaseRelay.CONFIRMATION.value)
         return Response(False, True, (FIRST_INFORMATION, FIRST_RESPONSE), evidence)
-    press = _relayed(rules.press_text, item.body)
+    press = _relayed(rules.press_text, text)
     if press is not None and foreign_marker(press[1]) is None:
         evidence = (f"text: {press[0]}", ReleaseRelay.PRESS_CONFERENCE.value)
         return Response(False, True, (PRESS_CONFERENCE, FIRST_INFORMATION, FIRST_RESPONSE), evidence)

@@ -229,6 +229,11 @@ def test_a_report_relaying_a_health_authoritys_confirmation_is_also_a_reported_r
     # a foreign authority's relayed the same way answers no body here
     foreign = clf.classify("全国进入隔离状态 阿塞拜疆新冠肺炎确诊病例升至122例", "据俄新社援引阿塞拜疆政府疫情防控指挥部3月26日消息，阿塞拜疆新增确诊病例29例。")
     assert not foreign.reported_response
+    # a city's health bureau, a government's own site, and a post whose first words hold the relay
+    for title, body in (("广东新增省外输入病例1例", "据佛山市卫生健康局，3月23日0时至24时，佛山市报告新增确诊病例2例。"),
+                        ("神农架新增一确诊病例", "湖北神农架林区官方网站消息，2月21日，神农架林区新增一例确诊病例。"),
+                        ("", "【国家卫健委：传染源尚未找到】据国家卫健委官微消息，专家研判认为，当前疫情仍可防可控。")):
+        assert clf.classify(title, body).reported_response, body
     # a body's press conference relayed: a reported response that can satisfy the press-conference milestone too,
     # unless the body is foreign
     press = clf.classify("烟台红富士套农药袋长大", "6月12日下午，烟台市政府新闻办召开发布会，承认了苹果套药袋生长的事实。")
