@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import ahocorasick_rs as acr
@@ -46,6 +47,12 @@ class Response:
 
 
 NOT_A_RESPONSE = Response(False, False, (), ())
+
+
+# The rule lists searched as one regular expression each, under the same name in ``official.toml``.
+_PATTERN_LISTS = ("official_strong", "media", "official_weak", "never_official", "asking_title", "confirmed_text",
+                  "press_text", "citizen_text", "citizen_title", "official_speaks", "firm", "public_body",
+                  "unanswered_title")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,27 +108,15 @@ class OfficialRules:
             "reported_text": Alternation(raw["reported_text"]),
         }
         literals = tuple(sorted(frozenset[str]().union(*(a.literals for a in texts.values()))))
+        lists: dict[str, Any] = {name: _rx(raw[name]) for name in _PATTERN_LISTS} | texts
         return cls(
-            official_strong=_rx(raw["official_strong"]),
-            media=_rx(raw["media"]),
-            official_weak=_rx(raw["official_weak"]),
             hosts=_rx(raw["official_hosts"]),
             piyao_official=frozenset(raw["piyao_official_labels"]),
-            never_official=_rx(raw["never_official"]),
-            asking_title=_rx(raw["asking_title"]),
-            confirmed_text=_rx(raw["confirmed_text"]),
-            press_text=_rx(raw["press_text"]),
-            citizen_text=_rx(raw["citizen_text"]),
-            citizen_title=_rx(raw["citizen_title"]),
-            official_speaks=_rx(raw["official_speaks"]),
-            firm=_rx(raw["firm"]),
-            public_body=_rx(raw["public_body"]),
-            unanswered_title=_rx(raw["unanswered_title"]),
             triggers=acr.AhoCorasick(list(raw["triggers"])),
             trigger_words=tuple(raw["triggers"]),
             gates=acr.AhoCorasick(list(literals) or ["\x00"]),
             gate_literals=literals,
-            **texts,
+            **lists,
         )
 
     def present(self, text: str) -> set[str]:
