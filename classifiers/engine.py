@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from classifiers.topics import Prescanned
 
 # Bump when the code changes what it outputs for the same data; the data files are hashed in.
-CODE_VERSION = "30"
+CODE_VERSION = "31"
 
 
 def data_version(*dirs: Path) -> str:
@@ -495,7 +495,8 @@ class Classifier:
 
         How specific a place the item names is read from every name found: the model's ``place:N`` signal, learned
         so. Where the item is, though, is read without a name found inside another word (``_whole_words``) and without
-        the place a company with a branch elsewhere was registered in (``region.branch_parents``)."""
+        the place a company with a branch elsewhere was registered in (``region.branch_parents``), nor one inside a user's
+        name that a repost chain quotes (``region.outside_handles``)."""
 
         def resolve(title_found: list[tuple[str, Any, int]], body_found: list[tuple[str, Any, int]]) -> region.Region | None:
             publisher = item.publisher or source_name
@@ -507,8 +508,8 @@ class Classifier:
         reg = resolve(title_places, body_places)
         specific = (reg.specific or reg.code) if reg is not None else ""
         own = (
-            region.branch_parents(item.title, self._whole_words(item.title, title_places)),
-            region.branch_parents(item.body, self._whole_words(item.body, body_places)),
+            region.outside_handles(item.title, region.branch_parents(item.title, self._whole_words(item.title, title_places))),
+            region.outside_handles(item.body, region.branch_parents(item.body, self._whole_words(item.body, body_places))),
         )
         if own != (title_places, body_places):
             reg = resolve(*own)

@@ -142,6 +142,17 @@ def test_a_company_with_a_branch_elsewhere_is_where_the_branch_is() -> None:
     assert classify("火神山项目污染水源？", "武汉建工集团路桥分公司项目经理驳斥污水污染谣言。").region_code == "420100"
 
 
+def test_a_user_quoted_by_a_repost_chain_is_no_place() -> None:
+    # «//@山东就是老家:» is whoever passed the post on: the matter is the one the post names
+    chain = "//@延安检察:【#确诊老人隐瞒致百余人密切接触# 】1月31日，侯某确诊为新冠肺炎。目前，雅安市、天全县公安已对侯某立案。"
+    assert classify("", chain).region_code == "511825"
+    assert classify("", "//@山东就是老家: 据国家卫健委官微消息，专家研判认为，当前疫情仍可防可控。").region_code is None
+    assert classify("", "回复@武汉小王:我也觉得是这样").region_code is None
+    # an account the post addresses or relays stays a place: the body asked is the place's
+    assert classify("", "据@青岛交通运输27日消息：地铁恢复运营。").region_code == "370200"
+    assert classify("", "@武汉发布 请问我们小区什么时候解封？").region_code == "420100"
+
+
 def test_the_models_place_signal_reads_every_name_found() -> None:
     """The learned model was trained on ``place:N`` read from every place name, in-word ones too: it still is, so the
     model's inputs are what it learned from while the item's region leaves the in-word name out."""
