@@ -617,6 +617,14 @@ def test_good_news_in_a_headline_is_no_issue_by_the_model_but_a_posts_hashtag_is
     assert rules.good_news_in("好消息！广东中山11月大婴儿及其父母治愈出院") == "好消息"
     assert rules.good_news_in("湖南两例确诊患者治愈出院") == "治愈出院"
     assert rules.good_news_in("湖南两例确诊患者出院后复阳") is None
+    # patients going home is good news in other words too, where the headline's clause ends with it
+    assert rules.good_news_in("广州首两例感染儿童出院") == "广州首两例感染儿童出院"
+    assert rules.good_news_in("上海又有10人出院，累计25例") == "上海又有10人出院"
+    # not where someone was made to leave or left against advice, nor where the headline goes on to what followed
+    assert rules.good_news_in("医院强制患者出院") is None
+    assert rules.good_news_in("确诊患者擅自出院，密接者正在排查") is None
+    assert rules.good_news_in("患者未痊愈就被要求出院，家属质疑") is None
+    assert rules.good_news_in("出院患者复阳，社区紧急排查") is None
     cured = "30日上午，长沙市和郴州市各有一例确诊患者治愈出院。"
     assert_blocked("湖南两例确诊患者治愈出院", cured, "good news in the headline: 治愈出院")
     assert_issue("长沙两例确诊患者出院后复阳", "30日上午，长沙市两例患者复阳。")
