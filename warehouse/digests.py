@@ -11,6 +11,7 @@ committed in state ``sending`` before any SMTP traffic, then moved to ``sent`` o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -41,6 +42,29 @@ class EventRecord(EventFacts):
     item_count: int
     source_count: int
     first_item_url: str | None
+    # Why the event's opening item opened it: the classifier's issue evidence («p=0.46», «rule: first case: …»);
+    # () where the item is no issue (an official source's report of a major emergency elsewhere); None: not read.
+    opened_by: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What a digest shows of an event beyond its record: the link of its first item (its earliest that existed at
+    the digest's as_of) and why its opening item opened it (``EventRecord.opened_by``)."""
+
+    url: str | None
+    opened_by: tuple[str, ...] | None
+
+
+def opened_by(issue: bool | None, evidence: str | None) -> tuple[str, ...] | None:
+    """``EventRecord.opened_by`` from the opening item's ``issue`` and the JSON of ``items.evidence->'issue'``:
+    None where the item is not found or an issue without recorded evidence."""
+    if issue is None:
+        return None
+    if not issue:
+        return ()
+    found = json.loads(evidence) if evidence else None
+    return tuple(str(e) for e in found) if isinstance(found, list) and found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +233,19 @@ WITH chosen AS (
     JOIN it ON it.item_id = mb.item_id
     WHERE it.fetched_at <= $as_of
     GROUP BY mb.event_id
+), opener AS (
+    SELECT e.event_id, i.issue, CAST(i.evidence -> 'issue' AS VARCHAR) AS evidence
+    FROM events AS e
+    JOIN items AS i ON i.item_id = e.opening_item_id
+    WHERE e.event_id IN (SELECT event_id FROM chosen)
 )
-SELECT c.event_id, f.url AS first_item_url, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
+SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
        m.met_by_item_id, r.url AS met_by_url, coalesce(m.reported, false) AS reported,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
            AS met_visible_at
 FROM chosen AS c
 LEFT JOIN first_item AS f ON f.event_id = c.event_id
+LEFT JOIN opener AS o ON o.event_id = c.event_id
 LEFT JOIN ms AS m ON m.event_id = c.event_id
 LEFT JOIN it AS r ON r.item_id = m.met_by_item_id
 ORDER BY c.event_id, m.deadline_at, m.milestone
@@ -342,16 +372,16 @@ def placed_events(
 
 def shown_details(
     con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, as_of: datetime, earliest: datetime
-) -> tuple[dict[str, str | None], list[MilestoneRecord]]:
-    """The link of each event's first item and the events' milestones, as of ``as_of`` (see
+) -> tuple[dict[str, Shown], list[MilestoneRecord]]:
+    """The link of each event's first item, why it was opened, and the events' milestones, as of ``as_of`` (see
     ``_SHOWN_SQL``; ``earliest``: at or before the events' starts)."""
     if not event_ids:
         return {}, []
     params = {"event_ids": list(event_ids), "as_of": as_of, "earliest": earliest}
     rows = named(con, _SHOWN_SQL, params)
-    urls = {str(r.event_id): r.first_item_url for r in rows}
+    shown = {str(r.event_id): Shown(r.first_item_url, opened_by(r.opener_issue, r.opener_evidence)) for r in rows}
     milestones = [_milestone_record(r) for r in rows if r.milestone is not None]
-    return urls, milestones
+    return shown, milestones
 
 
 # The trend counts the items that existed at $as_of (items_as_of), per Asia/Shanghai day, topic and

@@ -9,6 +9,7 @@ checks ``collect`` against this oracle, and ``bench/bench_warehouse.py`` times t
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from warehouse.digests import (
     _event_record,
     _milestone_record,
     _route_sql,
+    opened_by,
 )
 from warehouse.rows import named
 from yuqing.digest.collect import _daily, _since, assemble
@@ -53,8 +55,11 @@ WITH ev AS (
 SELECT
     e.event_id, e.title, coalesce(e.topics, []::VARCHAR[]) AS topics, e.region_code, e.region_name,
     coalesce(o.severity, e.severity_proposed) AS severity, o.severity AS severity_override,
-    e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url AS first_item_url
+    e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url AS first_item_url,
+    op.issue AS opener_issue, CAST(op.evidence -> 'issue' AS VARCHAR) AS opener_evidence
 FROM ev AS e
+JOIN events AS ev_row ON ev_row.event_id = e.event_id
+LEFT JOIN items AS op ON op.item_id = ev_row.opening_item_id
 LEFT JOIN override AS o ON o.event_id = e.event_id
 LEFT JOIN first_item AS f ON f.event_id = e.event_id
 ORDER BY e.started_at, e.event_id
@@ -111,7 +116,10 @@ def events_as_of(
         return []
     params["earliest"] = found[0][0]
     rows = named(con, _EVENTS_SQL.format(route=route, sections=sections), params)
-    return [_event_record(r, first_item_url=r.first_item_url) for r in rows]
+    return [
+        replace(_event_record(r, first_item_url=r.first_item_url), opened_by=opened_by(r.opener_issue, r.opener_evidence))
+        for r in rows
+    ]
 
 
 def milestones_of(

@@ -12,6 +12,7 @@ from digest_world import AS_OF, World
 
 from warehouse.db import Warehouse
 from yuqing.digest import Route, build_message, collect, render
+from yuqing.digest.model import opening_basis
 from yuqing.digest.render import fmt_duration
 from yuqing.digest.safety import header_text, plain_text, safe_url
 
@@ -166,3 +167,42 @@ def test_header_text_and_durations() -> None:
     assert fmt_duration(__import__("datetime").timedelta(minutes=45)) == "45分钟"
     assert fmt_duration(__import__("datetime").timedelta(hours=3, minutes=20)) == "3小时20分"
     assert fmt_duration(__import__("datetime").timedelta(days=2, hours=5)) == "2天5小时"
+
+
+def test_each_event_says_why_it_was_opened(wh: Warehouse, world: World) -> None:
+    """An ops reader tells a reported explosion from the model's guess: the opening item's issue evidence, read from
+    the warehouse, gives the line «立案依据» under each event (none where it was not recorded)."""
+    evidence = {
+        "ev-blast-1": '{"issue": ["p=0.91", "issue_rule +1.15", "rule: incident: 爆炸; place named"]}',
+        "ev-wage-sz-1": '{"issue": ["p=0.46", "title:欠薪 +0.52"]}',
+    }
+    for item_id, value in evidence.items():
+        wh.con.execute("UPDATE items SET evidence = ? WHERE item_id = ?", [value, item_id])
+    # an official source's report of a major emergency elsewhere opens an event though it is no issue
+    wh.con.execute("UPDATE items SET issue = false WHERE item_id = 'ev-food-1'")
+    rendered = render(collect(wh, AS_OF, Route.catch_all()))
+    text = rendered.text
+    blast = text.index("广州某化工厂发生爆炸")
+    assert text.index("立案依据：规则（事故事件：爆炸）", blast) < text.index("\n", text.index("原文", blast))
+    assert "立案依据：模型（概率 0.46）" in text
+    assert "立案依据：官方来源转述外地重大突发事件" in text
+    # the other events' opening items carry no recorded issue evidence: no line rather than a guess
+    lines = {line.strip() for line in text.splitlines() if "立案依据" in line}
+    assert lines == {"立案依据：规则（事故事件：爆炸）", "立案依据：模型（概率 0.46）", "立案依据：官方来源转述外地重大突发事件"}
+    assert "立案依据：规则（事故事件：爆炸）" in rendered.html and "立案依据：模型（概率 0.46）" in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (("p=0.21", "rule: first case: 确诊首例; place named"), "规则（首例病例：确诊首例）"),
+        (("p=0.59", "issue_rule +1.16", "rule: outbreak: 本土病例; count: 32人"), "规则（本地病例：本土病例）"),
+        (("p=0.99", "rule: complaint: 讨薪; person: 农民工"), "规则（投诉诉求：讨薪）"),
+        (("p=0.63", "title:业主 +0.14"), "模型（概率 0.63）"),
+        ((), "官方来源转述外地重大突发事件"),
+        (None, ""),
+        (("rules: on a topic, not official, not a response",), ""),
+    ],
+)
+def test_opening_basis(evidence: tuple[str, ...] | None, expected: str) -> None:
+    assert opening_basis(evidence) == expected

@@ -268,8 +268,10 @@ def collect(
     chosen = shown_events(placed, route, as_of=as_of, since=since)
     earliest = min((e.started_at for e in chosen), default=as_of)
     ids = [e.event_id for e in chosen]
-    urls, milestones = sql.shown_details(wh.con, ids, as_of=as_of, earliest=earliest)
-    events = [replace(e, first_item_url=urls.get(e.event_id)) for e in chosen]
+    shown, milestones = sql.shown_details(wh.con, ids, as_of=as_of, earliest=earliest)
+    events = [
+        replace(e, first_item_url=s.url, opened_by=s.opened_by) if (s := shown.get(e.event_id)) else e for e in chosen
+    ]
     return assemble(
         route=route,
         as_of=as_of,

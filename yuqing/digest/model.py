@@ -32,6 +32,38 @@ SEVERITY_LABELS: dict[str, str] = {
 }
 
 
+# Why an event was opened, in the reader's words: the incident rule's kinds (classifiers/issue.py), whose wording the
+# opening item's issue evidence gives («rule: first case: 确诊首例; place named»).
+RULE_KIND_LABELS: dict[str, str] = {
+    "incident": "事故事件",
+    "complaint": "投诉诉求",
+    "allegation": "违规指控",
+    "outbreak": "本地病例",
+    "first case": "首例病例",
+}
+
+
+def opening_basis(evidence: tuple[str, ...] | None) -> str:
+    """Why an event was opened, from its opening item's issue evidence (``EventRef.opened_by``): the incident rule and
+    the wording it found, else the model's probability that the item raises an issue, so a reader can tell a
+    reported explosion from the model's guess at 0.46; an official source's report of a major emergency elsewhere
+    where the item is no issue (``()``); '' where it is not known."""
+    if evidence is None:
+        return ""
+    if not evidence:
+        return "官方来源转述外地重大突发事件"
+    for e in evidence:
+        if e.startswith("rule: "):
+            kind, _, rest = e.removeprefix("rule: ").partition(": ")
+            cue = rest.split(";", 1)[0].strip()
+            label = RULE_KIND_LABELS.get(kind, kind)
+            return f"规则（{label}：{cue}）" if cue else f"规则（{label}）"
+    for e in evidence:
+        if e.startswith("p="):
+            return f"模型（概率 {e.removeprefix('p=')}）"
+    return ""
+
+
 def topic_label(slug: str) -> str:
     if slug == NO_TOPIC:
         return "其他"
@@ -55,6 +87,7 @@ class EventRef(EventFacts):
     item_count: int
     source_count: int
     url: str | None  # link to the event's first item; unchecked here, checked by render
+    opened_by: tuple[str, ...] | None = None  # why its opening item opened it (``opening_basis``); None: not known
 
 
 @dataclass(frozen=True, slots=True)

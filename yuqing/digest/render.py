@@ -23,6 +23,7 @@ from yuqing.digest.model import (
     MilestoneState,
     OverdueLine,
     ResponseLine,
+    opening_basis,
     topic_label,
 )
 from yuqing.digest.safety import header_text, plain_text, safe_url
@@ -63,6 +64,7 @@ class EventView:
     detected: str
     counts: str
     link: Link | None
+    basis: str = ""  # why the event was opened (``opening_basis``); '' not known
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,7 @@ def _event_view(e: EventRef) -> EventView:
         detected=fmt_local(e.first_detected_at),
         counts=f"{e.item_count} 条 / {e.source_count} 个来源",
         link=_link(e.url),
+        basis=plain_text(opening_basis(e.opened_by), limit=80),
     )
 
 
