@@ -61,6 +61,18 @@ def test_track_overdue_json_and_event(db: Path) -> None:
     table = yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat())
     assert rows[0]["event_id"] in table.stdout
 
+    # Each row says why its event was opened: the opening item's issue evidence (the incident rule's wording, the
+    # model's probability), [] for an official source's report of a major emergency elsewhere.
+    opened = {r["event_id"]: r["opened_by"] for r in rows}
+    assert all(o is None or isinstance(o, list) for o in opened.values())
+    ruled = [o for o in opened.values() if o and any(e.startswith("rule: incident: ") for e in o)]
+    assert ruled and all(any(e.startswith("p=") for e in o) for o in opened.values() if o)
+    for line in table.stdout.splitlines():
+        event_id = next((e for e in opened if e in line), None)
+        if event_id is not None:
+            assert ("立案依据：" in line) == (opened[event_id] is not None), line
+    assert "立案依据：规则（事故事件：" in table.stdout
+
     event = yq("--db", str(db), "event", rows[0]["event_id"])
     assert event.returncode == 0, event.stderr
     assert rows[0]["title"] in event.stdout and rows[0]["milestone"] in event.stdout

@@ -11,7 +11,6 @@ committed in state ``sending`` before any SMTP traffic, then moved to ``sent`` o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from warehouse.rows import Row, named
+from warehouse.rows import Row, named, opened_by
 from yuqing.models import EventFacts
 from yuqing.timeutil import SHANGHAI
 
@@ -55,16 +54,6 @@ class Shown:
     url: str | None
     opened_by: tuple[str, ...] | None
 
-
-def opened_by(issue: bool | None, evidence: str | None) -> tuple[str, ...] | None:
-    """``EventRecord.opened_by`` from the opening item's ``issue`` and the JSON of ``items.evidence->'issue'``:
-    None where the item is not found or an issue without recorded evidence."""
-    if issue is None:
-        return None
-    if not issue:
-        return ()
-    found = json.loads(evidence) if evidence else None
-    return tuple(str(e) for e in found) if isinstance(found, list) and found else None
 
 
 @dataclass(frozen=True, slots=True)

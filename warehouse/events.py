@@ -524,9 +524,11 @@ SELECT od.event_id, e.topics, od.event_started_at AS started_at, od.milestone, o
        coalesce(o.severity, e.severity_proposed) AS severity, e.title,
        coalesce(u.item_urls, []::VARCHAR[]) AS item_urls, e.region_code, e.region_name,
        od.rule_id, od.rule_version, od.source_document,
-       date_diff('second', od.due_at, $as_of) AS overdue_seconds
+       date_diff('second', od.due_at, $as_of) AS overdue_seconds,
+       op.issue AS opener_issue, CAST(op.evidence -> 'issue' AS VARCHAR) AS opener_evidence
 FROM overdue AS od
 JOIN events AS e USING (event_id)
+LEFT JOIN items AS op ON op.item_id = e.opening_item_id
 LEFT JOIN urls AS u USING (event_id)
 LEFT JOIN override AS o USING (event_id)
 ORDER BY od.due_at, od.event_id, od.milestone

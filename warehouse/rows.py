@@ -9,6 +9,7 @@ columns are named as the dataclass's fields.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -57,3 +58,16 @@ def into(cls: type[T], row: Any, **given: Any) -> T:
     if names is None:
         names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
     return cls(**{name: getattr(row, name) for name in names if name not in given}, **given)
+
+
+def opened_by(issue: bool | None, evidence: str | None) -> tuple[str, ...] | None:
+    """Why an event's opening item opened it, from the item's ``issue`` and the JSON of ``items.evidence->'issue'``:
+    the classifier's issue evidence («p=0.46», «rule: first case: 确诊首例; place named»); ``()`` where the item is no
+    issue (an official source's report of a major emergency elsewhere); None where the item is not found or is an
+    issue without recorded evidence."""
+    if issue is None:
+        return None
+    if not issue:
+        return ()
+    found = json.loads(evidence) if evidence else None
+    return tuple(str(e) for e in found) if isinstance(found, list) and found else None

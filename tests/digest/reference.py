@@ -24,9 +24,8 @@ from warehouse.digests import (
     _event_record,
     _milestone_record,
     _route_sql,
-    opened_by,
 )
-from warehouse.rows import named
+from warehouse.rows import named, opened_by
 from yuqing.digest.collect import _daily, _since, assemble
 from yuqing.digest.model import DigestData
 from yuqing.digest.routes import Route

@@ -1,5 +1,5 @@
 -- v_overdue: one row per overdue (event, milestone) as of the last track run, with what an analyst
--- needs to act: place, rule, how late, and the links of the event's items.
+-- needs to act: place, rule, how late, the links of the event's items, and why its opening item opened it.
 -- (For another as_of use yuqing.track.run.overdue / `yuqing overdue --as-of`.)
 -- The overdue milestones are picked first; item links are gathered only for their events.
 CREATE OR REPLACE VIEW v_overdue AS
@@ -31,8 +31,10 @@ SELECT
     m.rule_id,
     m.rule_version,
     m.source_document,
-    m.status_as_of
+    m.status_as_of,
+    CASE WHEN op.issue THEN op.evidence -> 'issue' WHEN NOT op.issue THEN '[]'::JSON END AS opened_by
 FROM late AS m
 JOIN events AS e USING (event_id)
+LEFT JOIN items AS op ON op.item_id = e.opening_item_id
 LEFT JOIN override AS o USING (event_id)
 LEFT JOIN urls AS u USING (event_id);

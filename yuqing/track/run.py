@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 
 from warehouse import events as sql
-from warehouse.rows import into
+from warehouse.rows import into, opened_by
 from yuqing.errors import StorageError
 from yuqing.timeutil import fmt_local, to_utc, utcnow
 
@@ -66,6 +66,9 @@ class OverdueRow:
     rule_version: str
     source_document: str
     overdue_by: timedelta
+    # why the event's opening item opened it (``warehouse.rows.opened_by``): its issue evidence; () an official
+    # source's report of a major emergency elsewhere; None not recorded
+    opened_by: tuple[str, ...] | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -83,6 +86,7 @@ class OverdueRow:
             "rule_version": self.rule_version,
             "source_document": self.source_document,
             "overdue_hours": round(self.overdue_by.total_seconds() / 3600, 2),
+            "opened_by": None if self.opened_by is None else list(self.opened_by),
         }
 
 
@@ -212,6 +216,7 @@ def overdue(
             topics=tuple(r.topics),
             item_urls=tuple(r.item_urls),
             overdue_by=timedelta(seconds=int(r.overdue_seconds)),
+            opened_by=opened_by(r.opener_issue, r.opener_evidence),
         )
         for r in rows
     ]
