@@ -212,7 +212,7 @@ WITH chosen AS (
 ), members AS (
     SELECT ei.event_id, ei.item_id FROM event_items AS ei WHERE ei.event_id IN (SELECT event_id FROM chosen)
 ), it AS (
-    SELECT i.item_id, i.url, i.item_time, i.fetched_at
+    SELECT i.item_id, i.url, i.item_time, i.fetched_at, i.issue, i.evidence
     FROM items AS i
     WHERE i.item_time >= $earliest AND i.item_time <= $as_of
       AND i.item_id IN (SELECT item_id FROM members UNION ALL SELECT met_by_item_id FROM ms)
@@ -223,9 +223,9 @@ WITH chosen AS (
     WHERE it.fetched_at <= $as_of
     GROUP BY mb.event_id
 ), opener AS (
-    SELECT e.event_id, i.issue, CAST(i.evidence -> 'issue' AS VARCHAR) AS evidence
+    SELECT e.event_id, it.issue, CAST(it.evidence -> 'issue' AS VARCHAR) AS evidence
     FROM events AS e
-    JOIN items AS i ON i.item_id = e.opening_item_id
+    JOIN it ON it.item_id = e.opening_item_id
     WHERE e.event_id IN (SELECT event_id FROM chosen)
 )
 SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,

@@ -508,12 +508,18 @@ WITH recent AS (
       AND (list_contains(late.satisfied_by, '*') OR list_has_any(late.satisfied_by, r.milestone_kinds))
 ), overdue AS (
     SELECT late.* FROM late ANTI JOIN met USING (event_id, milestone)
+), late_events AS (
+    SELECT e.event_id, e.opening_item_id FROM events AS e SEMI JOIN overdue AS o ON o.event_id = e.event_id
 ), urls AS (
+    -- the opening item is one of the event's items: why it opened the event is read in the same pass
     SELECT ei.event_id,
-           list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
+           list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls,
+           any_value(i.issue) FILTER (WHERE i.item_id = le.opening_item_id) AS opener_issue,
+           any_value(CAST(i.evidence -> 'issue' AS VARCHAR)) FILTER (WHERE i.item_id = le.opening_item_id)
+               AS opener_evidence
     FROM event_items AS ei
     JOIN items AS i USING (item_id)
-    SEMI JOIN overdue AS o ON o.event_id = ei.event_id
+    JOIN late_events AS le ON le.event_id = ei.event_id
     WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND i.item_time >= $horizon
     GROUP BY ei.event_id
 ), override AS (
@@ -525,10 +531,9 @@ SELECT od.event_id, e.topics, od.event_started_at AS started_at, od.milestone, o
        coalesce(u.item_urls, []::VARCHAR[]) AS item_urls, e.region_code, e.region_name,
        od.rule_id, od.rule_version, od.source_document,
        date_diff('second', od.due_at, $as_of) AS overdue_seconds,
-       op.issue AS opener_issue, CAST(op.evidence -> 'issue' AS VARCHAR) AS opener_evidence
+       u.opener_issue, u.opener_evidence
 FROM overdue AS od
 JOIN events AS e USING (event_id)
-LEFT JOIN items AS op ON op.item_id = e.opening_item_id
 LEFT JOIN urls AS u USING (event_id)
 LEFT JOIN override AS o USING (event_id)
 ORDER BY od.due_at, od.event_id, od.milestone

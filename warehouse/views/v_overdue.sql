@@ -9,11 +9,16 @@ WITH late AS (
     SELECT event_id, severity
     FROM severity_overrides
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+), late_events AS (
+    SELECT e.event_id, e.opening_item_id FROM events AS e SEMI JOIN late AS l ON l.event_id = e.event_id
 ), urls AS (
-    SELECT ei.event_id, list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls
+    -- the opening item is one of the event's items: why it opened the event is read in the same pass
+    SELECT ei.event_id, list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls,
+           any_value(CASE WHEN i.issue THEN i.evidence -> 'issue' ELSE '[]'::JSON END)
+               FILTER (WHERE i.item_id = le.opening_item_id) AS opened_by
     FROM event_items AS ei
     JOIN items AS i USING (item_id)
-    SEMI JOIN late AS l ON l.event_id = ei.event_id
+    JOIN late_events AS le ON le.event_id = ei.event_id
     GROUP BY ei.event_id
 )
 SELECT
@@ -32,9 +37,8 @@ SELECT
     m.rule_version,
     m.source_document,
     m.status_as_of,
-    CASE WHEN op.issue THEN op.evidence -> 'issue' WHEN NOT op.issue THEN '[]'::JSON END AS opened_by
+    u.opened_by
 FROM late AS m
 JOIN events AS e USING (event_id)
-LEFT JOIN items AS op ON op.item_id = e.opening_item_id
 LEFT JOIN override AS o USING (event_id)
 LEFT JOIN urls AS u USING (event_id);
