@@ -55,7 +55,6 @@ class Shown:
     opened_by: tuple[str, ...] | None
 
 
-
 @dataclass(frozen=True, slots=True)
 class MilestoneRecord:
     event_id: str
@@ -228,8 +227,9 @@ WITH chosen AS (
     JOIN it ON it.item_id = e.opening_item_id
     WHERE e.event_id IN (SELECT event_id FROM chosen)
 )
-SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at,
-       m.met_by_item_id, r.url AS met_by_url, coalesce(m.reported, false) AS reported,
+SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence,
+       m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id, r.url AS met_by_url,
+       coalesce(m.reported, false) AS reported,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
            AS met_visible_at
 FROM chosen AS c

@@ -215,7 +215,7 @@ def format_overdue(rows: Sequence[Any]) -> str:
     header = f"{'overdue by':>10}  {'milestone':<17} {'severity':<15} {'deadline (Asia/Shanghai)':<24} {'region':<14} event"
     lines = [header, "-" * (len(header) + 30)]
     for r in rows:
-        basis = opening_basis(r.opened_by)
+        basis = opening_basis(r.opened_by, r.severity)
         lines.append(
             f"{_hours(r.overdue_by):>10}  {r.milestone:<17} {r.severity:<15} {fmt_local(r.deadline_at):<24} "
             f"{pad_columns(r.region_name or '—', 14)}{r.title}  [{r.event_id}; {r.rule_id}]"

@@ -178,17 +178,17 @@ def test_each_event_says_why_it_was_opened(wh: Warehouse, world: World) -> None:
     }
     for item_id, value in evidence.items():
         wh.con.execute("UPDATE items SET evidence = ? WHERE item_id = ?", [value, item_id])
-    # an official source's report of a major emergency elsewhere opens an event though it is no issue
+    # an opening item re-classified as no issue since it opened its event (a general one) says so
     wh.con.execute("UPDATE items SET issue = false WHERE item_id = 'ev-food-1'")
     rendered = render(collect(wh, AS_OF, Route.catch_all()))
     text = rendered.text
     blast = text.index("广州某化工厂发生爆炸")
     assert text.index("立案依据：规则（事故事件：爆炸）", blast) < text.index("\n", text.index("原文", blast))
     assert "立案依据：模型（概率 0.46）" in text
-    assert "立案依据：官方来源转述外地重大突发事件" in text
+    assert "立案依据：开启事件的条目已改判为非问题" in text
     # the other events' opening items carry no recorded issue evidence: no line rather than a guess
     lines = {line.strip() for line in text.splitlines() if "立案依据" in line}
-    assert lines == {"立案依据：规则（事故事件：爆炸）", "立案依据：模型（概率 0.46）", "立案依据：官方来源转述外地重大突发事件"}
+    assert lines == {"立案依据：规则（事故事件：爆炸）", "立案依据：模型（概率 0.46）", "立案依据：开启事件的条目已改判为非问题"}
     assert "立案依据：规则（事故事件：爆炸）" in rendered.html and "立案依据：模型（概率 0.46）" in rendered.html
 
 
@@ -199,10 +199,16 @@ def test_each_event_says_why_it_was_opened(wh: Warehouse, world: World) -> None:
         (("p=0.59", "issue_rule +1.16", "rule: outbreak: 本土病例; count: 32人"), "规则（本地病例：本土病例）"),
         (("p=0.99", "rule: complaint: 讨薪; person: 农民工"), "规则（投诉诉求：讨薪）"),
         (("p=0.63", "title:业主 +0.14"), "模型（概率 0.63）"),
-        ((), "官方来源转述外地重大突发事件"),
         (None, ""),
         (("rules: on a topic, not official, not a response",), ""),
     ],
 )
 def test_opening_basis(evidence: tuple[str, ...] | None, expected: str) -> None:
     assert opening_basis(evidence) == expected
+
+
+def test_an_opening_item_that_is_no_issue() -> None:
+    # only an official source's report of a major emergency elsewhere opens an event without being an issue; a
+    # general event's opening item that is no issue now was re-classified since
+    assert opening_basis((), "major_emergency") == "官方来源转述外地重大突发事件"
+    assert opening_basis((), "general") == "开启事件的条目已改判为非问题"

@@ -14,7 +14,7 @@ WITH late AS (
 ), urls AS (
     -- the opening item is one of the event's items: why it opened the event is read in the same pass
     SELECT ei.event_id, list(i.url ORDER BY i.item_time, i.item_id) FILTER (WHERE i.url IS NOT NULL) AS item_urls,
-           any_value(CASE WHEN i.issue THEN i.evidence -> 'issue' ELSE '[]'::JSON END)
+           any_value(CASE WHEN i.issue THEN i.evidence -> 'issue' WHEN NOT i.issue THEN '[]'::JSON END)
                FILTER (WHERE i.item_id = le.opening_item_id) AS opened_by
     FROM event_items AS ei
     JOIN items AS i USING (item_id)

@@ -43,15 +43,16 @@ RULE_KIND_LABELS: dict[str, str] = {
 }
 
 
-def opening_basis(evidence: tuple[str, ...] | None) -> str:
+def opening_basis(evidence: tuple[str, ...] | None, severity: str = "") -> str:
     """Why an event was opened, from its opening item's issue evidence (``EventRef.opened_by``): the incident rule and
     the wording it found, else the model's probability that the item raises an issue, so a reader can tell a
-    reported explosion from the model's guess at 0.46; an official source's report of a major emergency elsewhere
-    where the item is no issue (``()``); '' where it is not known."""
+    reported explosion from the model's guess at 0.46. An opening item that is no issue (``()``) is an official
+    source's report of a major emergency elsewhere when the event is a major emergency, else an item re-classified
+    since it opened the event; '' where it is not known."""
     if evidence is None:
         return ""
     if not evidence:
-        return "官方来源转述外地重大突发事件"
+        return "官方来源转述外地重大突发事件" if severity == Severity.MAJOR else "开启事件的条目已改判为非问题"
     for e in evidence:
         if e.startswith("rule: "):
             kind, _, rest = e.removeprefix("rule: ").partition(": ")

@@ -144,7 +144,7 @@ def _event_view(e: EventRef) -> EventView:
         detected=fmt_local(e.first_detected_at),
         counts=f"{e.item_count} 条 / {e.source_count} 个来源",
         link=_link(e.url),
-        basis=plain_text(opening_basis(e.opened_by), limit=80),
+        basis=plain_text(opening_basis(e.opened_by, e.severity), limit=80),
     )
 
 
