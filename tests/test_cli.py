@@ -73,6 +73,16 @@ def test_track_overdue_json_and_event(db: Path) -> None:
             assert ("立案依据：" in line) == (opened[event_id] is not None), line
     assert "立案依据：规则（事故事件：" in table.stdout
 
+    # A reader that goes away (`| head`) ends the command quietly, without a traceback: here the reader has gone
+    # before the command writes its first line, so its first write finds the pipe closed.
+    cmd = [sys.executable, "-m", "yuqing.cli", "--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=120)
+    assert proc.returncode == 141 and "Traceback" not in err, (proc.returncode, err)
+
     event = yq("--db", str(db), "event", rows[0]["event_id"])
     assert event.returncode == 0, event.stderr
     assert rows[0]["title"] in event.stdout and rows[0]["milestone"] in event.stdout
