@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ahocorasick_rs as acr
 
+from classifiers._text import REPOST_LINK
 from yuqing.vocab import RegionLevel
 
 GAZETTEER = Path(__file__).with_name("data") / "gazetteer.tsv"
@@ -532,17 +533,13 @@ def branch_parents(text: str, places: list[tuple[str, _Name, int]]) -> list[tupl
     return [place for place in places if place[2] not in dropped] if dropped else places
 
 
-# A user's name in a repost chain or a reply («//@山东就是老家:», «回复@武汉小王:»): who passed the post on, not a place.
-_HANDLE = re.compile(r"(?://|回复)@([^:：\s@/#，。！？,【】]{1,30})[:：]")
-
-
 def outside_handles(text: str, places: list[tuple[str, _Name, int]]) -> list[tuple[str, _Name, int]]:
     """``places`` without a name inside a user's name that a repost chain or a reply quotes («//@山东就是老家:» is
     someone who passed the post on). A name someone is addressed by («@武汉发布 请问…», «据@青岛交通运输消息») stays: the
     body asked, or the account relayed, is the place's."""
     if "@" not in text:
         return places
-    spans = [m.span(1) for m in _HANDLE.finditer(text)]
+    spans = [m.span() for m in REPOST_LINK.finditer(text)]
     if not spans:
         return places
     return [p for p in places if not any(s <= p[2] < e for s, e in spans)]
