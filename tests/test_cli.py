@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -131,3 +131,34 @@ def test_a_severity_override_is_seen_by_readers_at_once(db: Path) -> None:
     assert proc.returncode == 0 and "snapshot republished" in proc.stdout, proc.stderr
     after = [json.loads(line) for line in yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json").stdout.splitlines()]
     assert {r["severity"] for r in after if r["event_id"] == general["event_id"]} == {"major_emergency"}
+
+
+def test_a_dismissed_event_leaves_the_overdue_list_until_taken_back(db: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+
+    def flagged(as_of: datetime) -> set[str]:
+        proc = yq("--db", str(db), "overdue", "--as-of", as_of.isoformat(), "--json")
+        assert proc.returncode == 0, proc.stderr
+        return {json.loads(line)["event_id"] for line in proc.stdout.splitlines()}
+
+    at = AS_OF + timedelta(hours=1)
+    later = AS_OF + timedelta(hours=2)
+    rows, later_rows = flagged(AS_OF), flagged(later)
+    event_id = sorted(rows)[-1]
+    proc = yq("--db", str(db), "dismiss", event_id, "--analyst", "王分析", "--reason", "广告软文", "--at", at.isoformat())
+    assert proc.returncode == 0 and "snapshot republished" in proc.stdout, proc.stderr
+    assert flagged(later) == later_rows - {event_id}
+    assert flagged(AS_OF) == rows  # before the dismissal takes effect
+    event = yq("--db", str(db), "event", event_id)
+    assert "status: dismissed" in event.stdout and "by 王分析" in event.stdout and "广告软文" in event.stdout
+
+    undo = yq("--db", str(db), "dismiss", event_id, "--undo", "--analyst", "王分析", "--reason", "看错了")
+    assert undo.returncode == 0 and "taken back" in undo.stdout, undo.stderr
+    now = yq("--db", str(db), "overdue", "--as-of", datetime.now(UTC).isoformat(), "--lookback-days", "0", "--json")
+    assert event_id in {json.loads(line)["event_id"] for line in now.stdout.splitlines()}
+
+    missing = yq("--db", str(db), "dismiss", "ev-does-not-exist", "--analyst", "a", "--reason", "b")
+    assert missing.returncode == 2 and "no event" in missing.stderr
+    bad = yq("--db", str(db), "dismiss", event_id, "--analyst", "a", "--reason", "b", "--at", "2021-06-18 08:00")
+    assert bad.returncode == 2 and "offset" in bad.stderr

@@ -22,7 +22,8 @@ from yuqing.models import EventFacts
 Key = tuple[str, str, str, str, str]  # event_id, milestone, condition, route, channel
 
 # Each event's milestones with what an alert says about them: the effective severity (an analyst's
-# override wins), the clock's basis, the rule, and whether (and by what) the milestone was met.
+# override wins), the clock's basis, the rule, and whether (and by what) the milestone was met. An event an
+# analyst's dismissal holds for at $as_of raises nothing.
 _CANDIDATES_SQL = """
 WITH override AS (
     SELECT event_id, severity FROM severity_overrides
@@ -38,6 +39,7 @@ JOIN events AS e USING (event_id)
 LEFT JOIN override AS o USING (event_id)
 LEFT JOIN items AS mi ON mi.item_id = m.met_by_item_id
 WHERE e.first_detected_at <= $as_of
+  AND e.event_id NOT IN (SELECT event_id FROM dismissed_as_of($as_of))
   AND (m.deadline_at >= $since OR m.met_at >= $since OR e.first_detected_at >= $since)
 ORDER BY m.deadline_at, e.event_id, m.milestone
 """
@@ -142,6 +144,7 @@ class DueRow:
     deadline_at: datetime | None
     content: dict[str, Any]
     met_at: datetime | None  # the milestone's, now
+    dismissed: bool = False  # an analyst's dismissal holds for the event as of the run that would send it
 
 
 def due(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[DueRow]:
@@ -149,9 +152,10 @@ def due(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[DueRow]:
     rows = con.execute(
         """
         SELECT a.event_id, a.milestone, a.condition, a.route, a.channel, a.state, a.attempts, a.deadline_at,
-               a.content, m.met_at
+               a.content, m.met_at, d.event_id IS NOT NULL AS dismissed
         FROM alerts AS a
         LEFT JOIN milestones AS m ON m.event_id = a.event_id AND m.milestone = a.milestone
+        LEFT JOIN dismissed_as_of($as_of) AS d ON d.event_id = a.event_id
         WHERE a.state = 'pending' OR (a.state = 'failed' AND coalesce(a.next_try_at, a.raised_as_of) <= $as_of)
         ORDER BY a.route, a.channel, a.raised_as_of, a.event_id, a.milestone, a.condition
         """,
@@ -165,6 +169,7 @@ def due(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[DueRow]:
             deadline_at=r[7],
             content=json.loads(r[8]),
             met_at=r[9],
+            dismissed=bool(r[10]),
         )
         for r in rows
     ]

@@ -97,15 +97,17 @@ def _utc_opt(value: datetime | None) -> datetime | None:
 # Events and milestones as of T
 # ---------------------------------------------------------------------------------------------
 
-# The events a digest as of $as_of may mention: they exist at $as_of (first detected by then) and are
-# recent (started after $horizon) or new since the last digest; {route} narrows them to the route's
+# The events a digest as of $as_of may mention: they exist at $as_of (first detected by then), are
+# recent (started after $horizon) or new since the last digest, and no analyst's dismissal holds for them
+# at $as_of; {route} narrows them to the route's
 # topics and regions ({sections}: a further condition; tests/digest/reference.py, the reference read, narrows
 # them to the events that can appear in a section).
 # The stored events are filtered first; the first item's link is then looked up for them only: the
 # earliest item of the event that existed at $as_of (items of an event are never before its start).
 _EVENTS_WHERE = """
     WHERE e.first_detected_at <= $as_of
-      AND (e.started_at >= $horizon OR e.first_detected_at > $since){route}{sections}
+      AND (e.started_at >= $horizon OR e.first_detected_at > $since)
+      AND e.event_id NOT IN (SELECT event_id FROM dismissed_as_of($as_of)){route}{sections}
 """
 # An event can appear in a digest section only through a milestone open as of $as_of and due by
 # $due_until (overdue or due soon), a milestone answered after $since (its response item's time or

@@ -168,8 +168,10 @@ def write_grouping(
             con.execute("DELETE FROM events WHERE event_id IN (SELECT id FROM gone_ids)")
     for old, new in sorted(retired.items()):
         con.execute("INSERT OR REPLACE INTO event_aliases VALUES (?, ?, ?)", [old, new, as_of])
-        # an analyst's override follows the event it merged into
+        # an analyst's override and dismissal follow the event it merged into (a dismissal covers only the members
+        # it was made on: the merged event's other reports that are issues reopen it)
         con.execute("UPDATE severity_overrides SET event_id = ? WHERE event_id = ?", [new, old])
+        con.execute("UPDATE event_dismissals SET event_id = ? WHERE event_id = ?", [new, old])
         con.execute("DELETE FROM responses WHERE event_id = ?", [old])
         con.execute("DELETE FROM milestones WHERE event_id = ?", [old])
     if not events:
@@ -461,6 +463,42 @@ def add_severity_override(
     return True
 
 
+def add_dismissal(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    dismissed: bool,
+    analyst: str,
+    reason: str,
+    at: datetime,
+    recorded_at: datetime,
+) -> int | None:
+    """Record an analyst's decision on an event; it covers the event's members now. Returns how many members it
+    covers, ``None`` when there is no such event."""
+    rows = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchall()
+    if not rows or not rows[0][0]:
+        return None
+    members = con.execute("SELECT item_id FROM event_items WHERE event_id = ? ORDER BY item_id", [event_id])
+    covers = [r[0] for r in members.fetchall()]
+    con.execute(
+        "INSERT INTO event_dismissals VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event_id, dismissed, covers, analyst, reason, at, recorded_at],
+    )
+    return len(covers)
+
+
+def open_milestones(con: duckdb.DuckDBPyConnection, event_id: str, as_of: datetime) -> int:
+    """How many of the event's milestones no response had met by ``as_of``."""
+    row = con.execute(
+        "SELECT count(*) FROM milestones WHERE event_id = ? AND (met_at IS NULL OR met_at > ?)", [event_id, as_of]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def dismissed_ids(con: duckdb.DuckDBPyConnection, as_of: datetime) -> set[str]:
+    """The events an analyst's dismissal holds for as of ``as_of`` (the ``dismissed_as_of`` macro)."""
+    return {r[0] for r in con.execute("SELECT event_id FROM dismissed_as_of(?)", [as_of]).fetchall()}
+
+
 def resolve_event_id(con: duckdb.DuckDBPyConnection, event_id: str) -> str:
     """Follow merges: an id that was retired points at the event it merged into."""
     seen = {event_id}
@@ -476,11 +514,12 @@ def resolve_event_id(con: duckdb.DuckDBPyConnection, event_id: str) -> str:
 # rule rows (hours, clock, kinds that satisfy them). Status depends on as_of, so nothing stored is reused.
 # Only events whose stored start is at or after $horizon are considered (the lookback; a stored start is
 # the earliest item_time of the event's items, so their items and responses all lie after $horizon too,
-# which lets the scans of items skip older data). The item links are gathered last, only for the
-# (event, milestone) pairs that are overdue.
+# which lets the scans of items skip older data); an event an analyst's dismissal holds for at $as_of is not. The
+# item links are gathered last, only for the (event, milestone) pairs that are overdue.
 _OVERDUE_SQL = """
 WITH recent AS (
     SELECT event_id FROM events WHERE started_at >= $horizon AND started_at <= $as_of
+    EXCEPT SELECT event_id FROM dismissed_as_of($as_of)  -- an analyst's word: no answer needed
 ), vis AS (
     -- the clock starts at the earliest visible member, or earlier where a member states the incident's time
     SELECT ei.event_id, min(least(i.item_time, coalesce(ti.incident_at, i.item_time))) AS started_at,
@@ -583,6 +622,12 @@ def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, lis
         "overrides": named(
             con,
             'SELECT severity, analyst, reason, "at" FROM severity_overrides WHERE event_id = ? ORDER BY "at"',
+            [event_id],
+        ),
+        "dismissals": named(
+            con,
+            'SELECT dismissed, analyst, reason, "at", len(covers) AS covered FROM event_dismissals '
+            'WHERE event_id = ? ORDER BY "at", recorded_at',
             [event_id],
         ),
     }

@@ -129,6 +129,18 @@ def _severity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reason", required=True, help="why")
 
 
+def _dismiss_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("event_id")
+    p.add_argument("--analyst", required=True, help="who decided")
+    p.add_argument("--reason", required=True, help="why the event needs no answer (or, with --undo, why it does)")
+    p.add_argument("--undo", action="store_true", help="take an earlier dismissal back")
+    p.add_argument(
+        "--at",
+        metavar="TS",
+        help="when it takes effect (ISO 8601 with an offset; default now): flags as of TS or later follow it",
+    )
+
+
 def _retag_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=5000)
 
@@ -226,6 +238,15 @@ def _run_severity(args: argparse.Namespace, db: Path) -> int:
     return 0
 
 
+def _run_dismiss(args: argparse.Namespace, db: Path) -> int:
+    from yuqing import pipeline
+    from yuqing.timeutil import parse_as_of
+
+    at = parse_as_of(args.at) if args.at else None
+    print(pipeline.dismiss(db, args.event_id, analyst=args.analyst, reason=args.reason, undo=args.undo, at=at))
+    return 0
+
+
 def _run_retag(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
 
@@ -280,6 +301,11 @@ COMMANDS: dict[str, Command] = {
     ),
     "severity": Command(
         "an analyst's severity for an event (wins over the proposal)", _severity_args, _run_severity
+    ),
+    "dismiss": Command(
+        "an analyst's word that an event needs no answer: no flags, alerts or digest until a new report",
+        _dismiss_args,
+        _run_dismiss,
     ),
     "retag": Command("re-classify stored items (after lexicon changes)", _retag_args, _run_retag),
     "serve": Command(

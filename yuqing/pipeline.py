@@ -191,6 +191,29 @@ def set_severity(db_path: Path, event_id: str, severity: str, *, analyst: str, r
     return f"{event_id}: severity set to {severity} by {analyst} ({reason}); snapshot republished"
 
 
+def dismiss(
+    db_path: Path, event_id: str, *, analyst: str, reason: str, undo: bool = False, at: datetime | None = None
+) -> str:
+    """An analyst's word that an event needs no answer (or, ``undo``, that it does after all); a new snapshot is
+    published, so every reader sees it at once."""
+    from yuqing.track.run import dismiss as record
+
+    with Warehouse.open(db_path) as wh:
+        d = record(wh, event_id, analyst, reason, undo=undo, at=at)
+        publish_snapshot(wh)
+    when = fmt_local(d.at)
+    if not d.dismissed:
+        return (
+            f"{d.event_id}: dismissal taken back by {analyst} as of {when} ({reason}); open milestones flagged "
+            f"again: {d.open_milestones}; snapshot republished"
+        )
+    return (
+        f"{d.event_id}: dismissed by {analyst} as of {when} ({reason}); open milestones no longer flagged: "
+        f"{d.open_milestones}; members covered: {d.covered} (a report that is an issue joining it later reopens "
+        "it); snapshot republished"
+    )
+
+
 def explain_event(db_path: Path, event_id: str) -> str:
     from yuqing.track.run import explain_event as explain
 

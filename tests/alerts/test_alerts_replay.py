@@ -125,3 +125,16 @@ def test_a_backfill_sends_nothing_unless_asked(world: World) -> None:
         assert wh.con.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
     world.track(sh(6, 14, 9, 30))  # asked: --alerts
     assert headings(world)["email"] == ["新的重大突发事件"]
+
+
+@pytest.mark.parametrize("world", [False], indirect=True)
+def test_an_event_an_analyst_dismissed_raises_no_more_alerts(world: World) -> None:
+    world.cycle(sh(6, 14, 9, 30))
+    with Warehouse.open(world.db) as wh:
+        (event_id,) = wh.con.execute("SELECT event_id FROM events").fetchone() or ()
+    proc = yq("--db", str(world.db), "dismiss", event_id, "--analyst", "值班员", "--reason", "演练，非真实事故",
+              "--at", sh(6, 14, 10).isoformat(), env=world.env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    world.cycle(sh(6, 14, 12, 30))  # would be due soon
+    world.cycle(sh(6, 14, 14, 30))  # would be overdue
+    assert headings(world) == {k: ["新的重大突发事件"] for k in ("email", "wecom", "dingtalk")} | {"hook": ["new_major"]}

@@ -212,3 +212,20 @@ def test_an_opening_item_that_is_no_issue() -> None:
     # general event's opening item that is no issue now was re-classified since
     assert opening_basis((), "major_emergency") == "官方来源转述外地重大突发事件"
     assert opening_basis((), "general") == "开启事件的条目已改判为非问题"
+
+
+def test_an_event_an_analyst_dismissed_leaves_the_digest(wh: Warehouse, world: World) -> None:
+    """``yuqing dismiss``: from the dismissal's time on, the event is in no section and no count."""
+    from datetime import timedelta
+
+    from yuqing.track.run import dismiss
+
+    before = render(collect(wh, AS_OF, Route.catch_all()))
+    assert "广州某化工厂发生爆炸" in before.text and before.subject == SUBJECT
+    (blast,) = wh.con.execute("SELECT event_id FROM event_items WHERE item_id = 'ev-blast-1'").fetchone() or ()
+    dismiss(wh, blast, "analyst-1", "a fire drill", at=AS_OF - timedelta(hours=1))
+    after = render(collect(wh, AS_OF, Route.catch_all()))
+    assert "广州某化工厂发生爆炸" not in after.text and "广州某化工厂发生爆炸" not in after.html
+    assert after.subject == SUBJECT.replace("逾期 2", "逾期 1").replace("新事件 4", "新事件 3")
+    # a digest as of before the dismissal still lists it
+    assert "广州某化工厂发生爆炸" in render(collect(wh, AS_OF - timedelta(hours=2), Route.catch_all())).text

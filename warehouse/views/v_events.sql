@@ -1,6 +1,7 @@
 -- v_events: one row per event; severity = the analyst's override when there is one, else the
 -- proposed one; heat and status are as of the last track run (runs.kind = 'track').
--- status: overdue (a milestone overdue) > pending (a milestone open) > met_late > met.
+-- status: dismissed (an analyst's word, dismissed_as_of) > overdue (a milestone overdue) > pending (a milestone
+-- open) > met_late > met.
 CREATE OR REPLACE VIEW v_events AS
 WITH last_run AS (
     SELECT coalesce(max(as_of), TIMESTAMPTZ '1970-01-01 00:00:00+00') AS as_of
@@ -9,6 +10,8 @@ WITH last_run AS (
     SELECT event_id, severity
     FROM severity_overrides
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+), dismissed AS (
+    SELECT event_id, dismissed_at FROM dismissed_as_of(now())
 ), recent AS (
     SELECT ei.event_id,
            count(*) FILTER (WHERE i.item_time > r.as_of - INTERVAL 6 HOUR AND i.item_time <= r.as_of) AS items_6h,
@@ -44,12 +47,14 @@ SELECT
     coalesce(rc.items_24h, 0) AS items_24h,
     -- yuqing.track.model.heat: item_count + 2·sources + 2·items_24h + 4·items_6h
     (e.item_count + 2 * e.source_count + 2 * coalesce(rc.items_24h, 0) + 4 * coalesce(rc.items_6h, 0))::DOUBLE AS heat,
-    coalesce(ms.status, 'pending') AS status,
+    CASE WHEN d.event_id IS NOT NULL THEN 'dismissed' ELSE coalesce(ms.status, 'pending') END AS status,
     e.opening_item_id,
     e.started_at AT TIME ZONE 'Asia/Shanghai' AS started_at_local,
     e.clock_basis,      -- why the clock starts at started_at: «stated …» (an item states the time) or earliest report
-    e.severity_basis    -- counts reported (at or under the thresholds), or the reports' wording
+    e.severity_basis,   -- counts reported (at or under the thresholds), or the reports' wording
+    d.dismissed_at      -- when an analyst dismissed it (yuqing dismiss), while the dismissal holds
 FROM events AS e
 LEFT JOIN override AS o USING (event_id)
 LEFT JOIN recent AS rc USING (event_id)
-LEFT JOIN ms USING (event_id);
+LEFT JOIN ms USING (event_id)
+LEFT JOIN dismissed AS d USING (event_id);

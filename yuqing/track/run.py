@@ -47,7 +47,7 @@ class TrackReport:
     events_retired: int
     responses_linked: int
     milestones: int
-    overdue: int  # (event, milestone) pairs overdue as of as_of among the recomputed events
+    overdue: int  # (event, milestone) pairs overdue as of as_of among the recomputed events (none dismissed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +163,7 @@ def run_track(
         sql.replace_responses(con, event_ids, links)
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
         sql.replace_milestones(con, event_ids, ms, rules.satisfied_by(), as_of)
+        dismissed = sql.dismissed_ids(con, as_of) if ms else set()
         report = TrackReport(
             run_id=run_id,
             as_of=as_of,
@@ -172,7 +173,7 @@ def run_track(
             events_retired=len(result.retired),
             responses_linked=len(links),
             milestones=len(ms),
-            overdue=sum(1 for m in ms if m.status == "overdue"),
+            overdue=sum(1 for m in ms if m.status == "overdue" and m.event_id not in dismissed),
         )
         sql.record_run(con, run_id, as_of, started, {k: v for k, v in _counts(report).items()})
     return report
@@ -251,6 +252,43 @@ def set_severity_override(
         sql.replace_milestones(con, [event_id], ms, rules.satisfied_by(), as_of)
 
 
+@dataclass(frozen=True, slots=True)
+class Dismissal:
+    event_id: str  # the event it was recorded on (a retired id resolved to the event it merged into)
+    dismissed: bool
+    covered: int  # members it covers
+    open_milestones: int  # unanswered milestones it stops flagging (or flags again, taken back)
+    at: datetime
+
+
+def dismiss(
+    wh: WarehouseLike,
+    event_id: str,
+    analyst: str,
+    reason: str,
+    *,
+    undo: bool = False,
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> Dismissal:
+    """Record an analyst's word that an event needs no answer (``undo``: take it back) as of ``at`` (default now):
+    from then on it is flagged neither overdue nor due, raises no alert and leaves the digest, until a member that
+    is an issue joins it that the dismissal did not cover. Nothing stored is recomputed: every reader applies it
+    as of its own time (``dismissed_as_of``)."""
+    if not analyst.strip() or not reason.strip():
+        raise ValueError("a dismissal needs the analyst's name and a reason")
+    recorded = to_utc(now or utcnow())
+    at = to_utc(at) if at is not None else recorded
+    with wh.transaction():
+        con = wh.con
+        event_id = sql.resolve_event_id(con, event_id)
+        covered = sql.add_dismissal(con, event_id, not undo, analyst, reason, at, recorded)
+        if covered is None:
+            raise StorageError(f"no event {event_id!r}")
+        open_milestones = sql.open_milestones(con, event_id, at)
+    return Dismissal(event_id, not undo, covered, open_milestones, at)
+
+
 def explain_event(wh: WarehouseLike, event_id: str) -> str:
     """A plain-text account of an event: items, responses (with evidence) and milestones."""
     con = wh.con
@@ -300,4 +338,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         )
     for o in parts["overrides"]:
         lines.append(f"override: {o.severity} by {o.analyst} at {fmt_local(o.at)}: {o.reason}")
+    for d in parts["dismissals"]:
+        what = f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back"
+        lines.append(f"{what} by {d.analyst} at {fmt_local(d.at)}: {d.reason}")
     return "\n".join(lines)

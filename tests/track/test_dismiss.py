@@ -1,0 +1,143 @@
+"""An analyst's dismissal (``yuqing dismiss``): an event the classifier opened that needs no answer is flagged
+neither overdue nor due from the dismissal's time on, until a new report that is an issue joins it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from warehouse import alerts as alert_sql
+from warehouse import events as sql
+from yuqing.alerts.run import _still_holds
+from yuqing.track.run import dismiss, explain_event, overdue, run_track
+
+from .helpers import T0, item, store, warehouse
+
+BOOM = "十堰市张湾区艳湖社区集贸市场发生燃气爆炸事故"
+WAGES = "东莞某工地数十名农民工讨薪无果，包工头失联"
+
+
+def _items() -> list:
+    return [
+        item("m1", BOOM, 0, source="m1", severity="major_emergency"),
+        item("w1", WAGES, 1, source="m1", topics=("wage_arrears",), region="441900"),
+    ]
+
+
+def _flagged(wh, hours: float) -> set[tuple[str, str]]:
+    return {(r.title[:2], r.milestone) for r in overdue(wh, T0 + timedelta(hours=hours))}
+
+
+def _event(wh, prefix: str) -> str:
+    return wh.con.execute("SELECT event_id FROM events WHERE title LIKE ?", [prefix + "%"]).fetchall()[0][0]
+
+
+def test_a_dismissed_event_is_not_flagged_from_the_dismissal_on() -> None:
+    with warehouse() as wh:
+        store(wh, _items())
+        run_track(wh, T0 + timedelta(hours=60))
+        assert _flagged(wh, 60) == {("十堰", "first_information"), ("十堰", "press_conference"), ("东莞", "first_response")}
+        wages = _event(wh, "东莞")
+        d = dismiss(wh, wages, "analyst-1", "a rumour, no such site", at=T0 + timedelta(hours=55))
+        assert (d.dismissed, d.covered, d.open_milestones) == (True, 1, 1)
+
+        # as of the dismissal and after it the event is not flagged; before it, it was (replays see what ops saw)
+        assert _flagged(wh, 60) == {("十堰", "first_information"), ("十堰", "press_conference")}
+        assert ("东莞", "first_response") in _flagged(wh, 54)
+        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=55)) == {wages}
+        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=54)) == set()
+
+        # the analyst views: the event and its open milestone say so at once; v_overdue leaves it out
+        assert wh.con.execute("SELECT status, dismissed_at FROM v_events WHERE event_id = ?", [wages]).fetchall() == [
+            ("dismissed", T0 + timedelta(hours=55))
+        ]
+        assert wh.con.execute("SELECT status FROM v_milestones WHERE event_id = ?", [wages]).fetchall() == [("dismissed",)]
+        assert {m for (m,) in wh.con.execute("SELECT title[:2] FROM v_overdue").fetchall()} == {"十堰"}
+        assert "dismissed (1 members covered) by analyst-1" in explain_event(wh, wages)
+
+        # a track run's count of overdue milestones leaves it out too
+        assert run_track(wh, T0 + timedelta(hours=61)).items_seen == 0
+        store(wh, [item("z1", "某县化工厂发生泄漏", 60.5, region="420300")])
+        report = run_track(wh, T0 + timedelta(hours=61))
+        assert report.milestones == 4  # 十堰's two, 东莞's, the new leak's (pending)
+        assert report.overdue == 2  # 十堰's two: 东莞's is left out
+
+        # taken back: flagged again from then on, still dismissed between the two
+        back = dismiss(wh, wages, "analyst-2", "the site exists", undo=True, at=T0 + timedelta(hours=62))
+        assert not back.dismissed and back.open_milestones == 1
+        assert ("东莞", "first_response") in _flagged(wh, 63)
+        assert ("东莞", "first_response") not in _flagged(wh, 61)
+
+
+def test_a_new_report_that_is_an_issue_reopens_a_dismissed_event() -> None:
+    with warehouse() as wh:
+        store(wh, _items())
+        run_track(wh, T0 + timedelta(hours=10))
+        boom = _event(wh, "十堰")
+        dismiss(wh, boom, "analyst-1", "drill, not an explosion", at=T0 + timedelta(hours=10))
+        assert _flagged(wh, 30) == set()
+
+        # an official notice answering it is no new report: it stays dismissed
+        store(wh, [item("g1", "关于艳湖社区集贸市场燃气爆炸事故的情况通报", 31, source="湖北发布", official=True,
+                        official_response=True, region="420000", kinds=("first_information",))])  # fmt: skip
+        run_track(wh, T0 + timedelta(hours=32))
+        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=32)) == {boom}
+
+        # a second outlet's report of the same explosion joins the event: it is flagged again
+        store(wh, [item("m2", "突发！" + BOOM + "，已致多人伤亡", 33, source="m2", severity="major_emergency")])
+        run_track(wh, T0 + timedelta(hours=34))
+        assert wh.con.execute("SELECT event_id FROM event_items WHERE item_id = 'm2'").fetchall() == [(boom,)]
+        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=34)) == set()
+        assert ("十堰", "press_conference") in _flagged(wh, 34)
+        # before the new report existed the dismissal held
+        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=32)) == {boom}
+
+
+def test_a_dismissal_follows_a_merge_and_covers_only_what_it_was_made_on() -> None:
+    with warehouse() as wh:
+        store(wh, _items())
+        run_track(wh, T0 + timedelta(hours=10))
+        boom, wages = _event(wh, "十堰"), _event(wh, "东莞")
+        dismiss(wh, wages, "analyst-1", "duplicate", at=T0 + timedelta(hours=10))
+        with wh.transaction():
+            sql.write_grouping(wh.con, [], {wages: boom}, T0 + timedelta(hours=11))
+        assert wh.con.execute("SELECT DISTINCT event_id FROM event_dismissals").fetchall() == [(boom,)]
+        # the surviving event's own report is not covered by the dismissal: it stays open
+        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=11)) == set()
+
+
+def test_an_unsent_alert_of_a_dismissed_event_expires() -> None:
+    with warehouse() as wh:
+        store(wh, _items())
+        run_track(wh, T0 + timedelta(hours=10))
+        boom = _event(wh, "十堰")
+        with wh.transaction():
+            raised = alert_sql.Raised(
+                (boom, "press_conference", "due_soon", "safety", "email"), T0 + timedelta(hours=10),
+                T0 + timedelta(hours=24), "即将到期", {},
+            )  # fmt: skip
+            alert_sql.insert_raised(wh.con, [raised])
+        at = T0 + timedelta(hours=12)
+        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [None]
+        assert alert_sql.candidates(wh.con, at, T0)
+        dismiss(wh, boom, "analyst-1", "drill", at=T0 + timedelta(hours=11))
+        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [
+            "the event was dismissed by an analyst before it could be sent"
+        ]
+        assert {r.event_id for r in alert_sql.candidates(wh.con, at, T0)} == {_event(wh, "东莞")}
+
+
+def test_a_dismissal_names_its_analyst_reason_and_event() -> None:
+    with warehouse() as wh:
+        store(wh, _items())
+        run_track(wh, T0 + timedelta(hours=10))
+        with pytest.raises(ValueError):
+            dismiss(wh, _event(wh, "十堰"), "analyst-1", " ")
+        with pytest.raises(ValueError):
+            dismiss(wh, _event(wh, "十堰"), "", "drill")
+        from yuqing.errors import StorageError
+
+        with pytest.raises(StorageError):
+            dismiss(wh, "ev-missing", "analyst-1", "drill")
+        assert wh.con.execute("SELECT count(*) FROM event_dismissals").fetchall() == [(0,)]
