@@ -162,3 +162,33 @@ def test_a_dismissed_event_leaves_the_overdue_list_until_taken_back(db: Path) ->
     assert missing.returncode == 2 and "no event" in missing.stderr
     bad = yq("--db", str(db), "dismiss", event_id, "--analyst", "a", "--reason", "b", "--at", "2021-06-18 08:00")
     assert bad.returncode == 2 and "offset" in bad.stderr
+
+
+def test_an_analyst_links_an_answer_and_removes_it(db: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    from warehouse.db import Warehouse
+
+    rows = [json.loads(line) for line in yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json").stdout.splitlines()]
+    general = next(r for r in rows if r["milestone"] == "first_response")
+    with Warehouse.open(db) as wh:  # an official item published after the event started
+        (item_id,) = wh.con.execute(
+            "SELECT item_id FROM items WHERE official_response AND item_time > ? ORDER BY item_time LIMIT 1",
+            [datetime.fromisoformat(general["started_at"])],
+        ).fetchone() or ()
+
+    def flagged() -> set[tuple[str, str]]:
+        proc = yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json")
+        return {(r["event_id"], r["milestone"]) for r in map(json.loads, proc.stdout.splitlines())}
+
+    key = (general["event_id"], "first_response")
+    proc = yq("--db", str(db), "link", general["event_id"], item_id, "--analyst", "王分析", "--reason", "答复即此事", "--kinds", "first_response")
+    assert proc.returncode == 0 and "first_response met by" in proc.stdout, proc.stderr
+    assert key not in flagged()
+    event = yq("--db", str(db), "event", general["event_id"])
+    assert "linked (first_response) by 王分析" in event.stdout
+    proc = yq("--db", str(db), "link", general["event_id"], item_id, "--remove", "--analyst", "王分析", "--reason", "看错了")
+    assert proc.returncode == 0 and "no longer answers" in proc.stdout, proc.stderr
+    assert key in flagged()
+    bad = yq("--db", str(db), "link", general["event_id"], item_id, "--analyst", "a", "--reason", "b", "--kinds", "reply")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from warehouse.db import attributes, registered
 from warehouse.rows import Row, into, named
-from yuqing.track.model import Authored, Event, EventProfile, Milestone, Response, TrackItem
+from yuqing.track.model import Authored, Event, EventProfile, Milestone, Response, ResponseDecision, TrackItem
 from yuqing.vocab import ReleaseRelay
 
 _ITEM_COLUMNS = """
@@ -168,10 +168,11 @@ def write_grouping(
             con.execute("DELETE FROM events WHERE event_id IN (SELECT id FROM gone_ids)")
     for old, new in sorted(retired.items()):
         con.execute("INSERT OR REPLACE INTO event_aliases VALUES (?, ?, ?)", [old, new, as_of])
-        # an analyst's override and dismissal follow the event it merged into (a dismissal covers only the members
-        # it was made on: the merged event's other reports that are issues reopen it)
+        # an analyst's override, dismissal and response decisions follow the event it merged into (a dismissal
+        # covers only the members it was made on: the merged event's other reports that are issues reopen it)
         con.execute("UPDATE severity_overrides SET event_id = ? WHERE event_id = ?", [new, old])
         con.execute("UPDATE event_dismissals SET event_id = ? WHERE event_id = ?", [new, old])
+        con.execute("UPDATE response_decisions SET event_id = ? WHERE event_id = ?", [new, old])
         con.execute("DELETE FROM responses WHERE event_id = ?", [old])
         con.execute("DELETE FROM milestones WHERE event_id = ?", [old])
     if not events:
@@ -364,6 +365,59 @@ def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -
         for r in rows
         for evidence in (json.loads(r.evidence),)
     ]
+
+
+def add_response_decision(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    item_id: str,
+    linked: bool,
+    kinds: Sequence[str],
+    analyst: str,
+    reason: str,
+    recorded_at: datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO response_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event_id, item_id, linked, list(kinds), analyst, reason, recorded_at],
+    )
+
+
+def response_decisions(
+    con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], as_of: datetime
+) -> list[ResponseDecision]:
+    """The latest analyst decision per (event, item) for the given events, whose item is visible as of ``as_of``."""
+    with registered(con, wanted_ids=ids_table(event_ids)):
+        rows = named(
+            con,
+            """
+            WITH latest AS (
+                SELECT * FROM response_decisions
+                WHERE event_id IN (SELECT id FROM wanted_ids)
+                QUALIFY row_number() OVER (PARTITION BY event_id, item_id ORDER BY recorded_at DESC) = 1
+            )
+            SELECT d.event_id, d.item_id, d.linked, d.kinds, d.analyst, d.reason, i.item_time,
+                   greatest(i.item_time, i.fetched_at) AS visible_at, i.official_response AS official
+            FROM latest AS d
+            JOIN items AS i ON i.item_id = d.item_id
+            WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of
+            ORDER BY d.event_id, d.item_id
+            """,
+            {"as_of": as_of},
+        )
+    return [into(ResponseDecision, r, kinds=tuple(r.kinds)) for r in rows]
+
+
+def item_facts(con: duckdb.DuckDBPyConnection, item_id: str) -> Row | None:
+    """An item's time, whether it is an official or reported response, and its response kinds (``None``: no such
+    item)."""
+    rows = named(
+        con,
+        "SELECT item_id, title, item_time, official_response, reported_response, response_kinds FROM items "
+        "WHERE item_id = ?",
+        [item_id],
+    )
+    return rows[0] if rows else None
 
 
 def replace_responses(
@@ -622,6 +676,12 @@ def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, lis
         "overrides": named(
             con,
             'SELECT severity, analyst, reason, "at" FROM severity_overrides WHERE event_id = ? ORDER BY "at"',
+            [event_id],
+        ),
+        "decisions": named(
+            con,
+            "SELECT d.item_id, d.linked, d.kinds, d.analyst, d.reason, d.recorded_at, i.title FROM response_decisions "
+            "AS d LEFT JOIN items AS i USING (item_id) WHERE d.event_id = ? ORDER BY d.recorded_at",
             [event_id],
         ),
         "dismissals": named(

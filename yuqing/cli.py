@@ -122,17 +122,37 @@ def _event_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("event_id")
 
 
+def _analyst_args(p: argparse.ArgumentParser, why: str = "why") -> None:
+    p.add_argument("--analyst", required=True, help="who decided")
+    p.add_argument("--reason", required=True, help=why)
+
+
 def _severity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("event_id")
     p.add_argument("severity", choices=SEVERITIES)
-    p.add_argument("--analyst", required=True, help="who decided")
-    p.add_argument("--reason", required=True, help="why")
+    _analyst_args(p)
+
+
+def _link_args(p: argparse.ArgumentParser) -> None:
+    from yuqing.vocab import MILESTONES
+
+    p.add_argument("event_id")
+    p.add_argument("item_id", help="the response item (items.item_id; `yuqing event` and v_items show them)")
+    _analyst_args(p, "why it answers the event (or, with --remove, why it does not)")
+    p.add_argument("--remove", action="store_true", help="it does not answer the event: remove the link")
+    p.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=MILESTONES,
+        metavar="KIND",
+        help=f"the milestones it meets ({', '.join(MILESTONES)}; default: the item's own response kinds, "
+        "else first_information and first_response)",
+    )
 
 
 def _dismiss_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("event_id")
-    p.add_argument("--analyst", required=True, help="who decided")
-    p.add_argument("--reason", required=True, help="why the event needs no answer (or, with --undo, why it does)")
+    _analyst_args(p, "why the event needs no answer (or, with --undo, why it does)")
     p.add_argument("--undo", action="store_true", help="take an earlier dismissal back")
     p.add_argument(
         "--at",
@@ -238,6 +258,16 @@ def _run_severity(args: argparse.Namespace, db: Path) -> int:
     return 0
 
 
+def _run_link(args: argparse.Namespace, db: Path) -> int:
+    from yuqing import pipeline
+    from yuqing.track.run import LinkDecision
+
+    kinds = tuple(args.kinds or ())
+    decision = LinkDecision(args.event_id, args.item_id, args.analyst, args.reason, args.remove, kinds)
+    print(pipeline.link_response(db, decision))
+    return 0
+
+
 def _run_dismiss(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
     from yuqing.timeutil import parse_as_of
@@ -301,6 +331,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "severity": Command(
         "an analyst's severity for an event (wins over the proposal)", _severity_args, _run_severity
+    ),
+    "link": Command(
+        "an analyst's word that an item answers an event (or, --remove, that it does not)", _link_args, _run_link
     ),
     "dismiss": Command(
         "an analyst's word that an event needs no answer: no flags, alerts or digest until a new report",

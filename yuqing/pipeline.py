@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse, snapshot_path_for
@@ -41,6 +41,9 @@ from yuqing.reports import TrackSummary as TrackSummary
 from yuqing.reports import format_overdue as format_overdue
 from yuqing.settings import Settings
 from yuqing.timeutil import fmt_local, to_utc
+
+if TYPE_CHECKING:
+    from yuqing.track.run import LinkDecision
 
 log = logging.getLogger("yuqing.pipeline")
 
@@ -189,6 +192,25 @@ def set_severity(db_path: Path, event_id: str, severity: str, *, analyst: str, r
         set_severity_override(wh, event_id, severity, analyst, reason)
         publish_snapshot(wh)
     return f"{event_id}: severity set to {severity} by {analyst} ({reason}); snapshot republished"
+
+
+def link_response(db_path: Path, decision: LinkDecision) -> str:
+    """An analyst's word that an item answers an event (or does not); the event's milestones are recomputed and a
+    new snapshot published, so every reader sees it at once."""
+    from yuqing.track.run import decide_response
+
+    with Warehouse.open(db_path) as wh:
+        event_id, ms = decide_response(wh, decision)
+        publish_snapshot(wh)
+    what = "no longer answers" if decision.remove else "answers"
+    states = "; ".join(
+        f"{m.milestone} {m.status}" + (f" by {m.met_by_item_id} at {fmt_local(m.met_at)}" if m.met_at else "")
+        for m in ms
+    )
+    return (
+        f"{event_id}: {decision.item_id} {what} it, by {decision.analyst} ({decision.reason}); milestones: {states}; "
+        "snapshot republished"
+    )
 
 
 def dismiss(

@@ -163,6 +163,21 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseDecision:
+    """An analyst's latest word on whether an item answers an event (``yuqing link``), with the item's times."""
+
+    event_id: str
+    item_id: str
+    linked: bool  # True: it answers the event; False: it does not (a link the matcher made is removed)
+    kinds: tuple[str, ...]  # milestone kinds it meets, when linked
+    analyst: str
+    reason: str
+    item_time: datetime
+    visible_at: datetime  # max(item_time, fetched_at)
+    official: bool  # the item is itself an official response (else a report of one)
+
+
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """One rule row: which milestone, how long, and the document it comes from."""
 

@@ -45,7 +45,7 @@ import numpy.typing as npt
 from yuqing.vocab import Milestone
 
 from . import incident
-from .model import Authored, Event, EventProfile, Response, TrackItem
+from .model import Authored, Event, EventProfile, Response, ResponseDecision, TrackItem
 from .regions import as_int, trimmed
 from .text import normalise
 
@@ -433,3 +433,18 @@ def event_profile(members: Sequence[TrackItem]) -> EventProfile:
 
 
 __all__ = ["Authored", "EventProfile", "LinkParams", "addressed", "as_int", "event_profile", "link", "place_parts"]
+
+
+def decided(links: Sequence[Response], decisions: Sequence[ResponseDecision]) -> list[Response]:
+    """The links with the analysts' decisions applied: a link an analyst removed goes, one an analyst made is
+    added (or replaces the matcher's) with the kinds the analyst gave, scored 1 and explained by who and why."""
+    by_key = {(d.event_id, d.item_id): d for d in decisions}
+    out = [r for r in links if (r.event_id, r.item_id) not in by_key]
+    for d in decisions:
+        if d.linked:
+            why = f"linked by analyst {d.analyst}: {d.reason}"
+            out.append(
+                Response(d.event_id, d.item_id, responded_at=d.item_time, visible_at=d.visible_at, score=1.0,
+                         matched_terms=(), reported=not d.official, kinds=d.kinds, rule=why)
+            )  # fmt: skip
+    return out

@@ -20,12 +20,14 @@ from warehouse import events as sql
 from warehouse.rows import into, opened_by
 from yuqing.errors import StorageError
 from yuqing.timeutil import fmt_local, to_utc, utcnow
+from yuqing.vocab import MILESTONES
+from yuqing.vocab import Milestone as Kind
 
 from . import text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
-from .model import GENERAL, MAJOR, TrackItem
-from .responses import LinkParams, addressed, link
+from .model import GENERAL, MAJOR, Milestone, TrackItem
+from .responses import LinkParams, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
@@ -158,8 +160,9 @@ def run_track(
         responses = sql.response_items(con, as_of, since)
         handles = {h for r in responses for h in addressed(r)}
         authors = sql.authored(con, handles, as_of, since) if handles and events else {}
-        links = link(events, responses, params=linking, authored=authors)
         event_ids = [ev.event_id for ev in events]
+        links = link(events, responses, params=linking, authored=authors)
+        links = decided(links, sql.response_decisions(con, event_ids, as_of))  # an analyst's word wins
         sql.replace_responses(con, event_ids, links)
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
         sql.replace_milestones(con, event_ids, ms, rules.satisfied_by(), as_of)
@@ -253,6 +256,68 @@ def set_severity_override(
 
 
 @dataclass(frozen=True, slots=True)
+class LinkDecision:
+    """An analyst's word that an item answers an event (``remove``: that it does not, though the matcher linked it).
+    ``kinds``: the milestones it meets (default: the item's own response kinds, else first information and first
+    response)."""
+
+    event_id: str
+    item_id: str
+    analyst: str
+    reason: str
+    remove: bool = False
+    kinds: tuple[str, ...] = ()
+
+
+def decide_response(
+    wh: WarehouseLike, decision: LinkDecision, *, rules: Rules | None = None, now: datetime | None = None
+) -> tuple[str, tuple[Milestone, ...]]:
+    """Record an analyst's link decision and recompute the event's responses and milestones as of the last track
+    run, so readers follow at once; every later track run applies it too. Returns the event's id (a retired id
+    resolved to the event it merged into) and its milestones."""
+    item_id, analyst, reason, remove = decision.item_id, decision.analyst, decision.reason, decision.remove
+    if not analyst.strip() or not reason.strip():
+        raise ValueError("a link decision needs the analyst's name and a reason")
+    kinds: tuple[str, ...] = decision.kinds
+    unknown = sorted(set(kinds) - set(MILESTONES))
+    if unknown:
+        raise ValueError(f"unknown milestone kinds {unknown}: use {', '.join(MILESTONES)}")
+    rules = rules or load_rules()
+    with wh.transaction():
+        con = wh.con
+        event_id = sql.resolve_event_id(con, decision.event_id)
+        item = sql.item_facts(con, item_id)
+        if item is None:
+            raise StorageError(f"no item {item_id!r}")
+        as_of = sql.last_track_as_of(con) or utcnow()
+        events = sql.events_since(con, as_of + timedelta(days=36500), [event_id])
+        if not events:
+            raise StorageError(f"no event {event_id!r}")
+        (event,) = events
+        if not remove and item.item_time < event.started_at:
+            raise ValueError(
+                f"item {item_id!r} ({fmt_local(item.item_time)}) is older than event {event_id!r}, which started "
+                f"{fmt_local(event.started_at)}: a response comes after what it answers"
+            )
+        is_response = item.official_response or item.reported_response
+        if not remove and not is_response and sql.memberships(con, [item_id]).get(item_id) == event_id:
+            raise ValueError(
+                f"item {item_id!r} is one of event {event_id!r}'s reports, and no response: a report of the matter "
+                "does not answer it"
+            )
+        if remove:
+            kinds = ()
+        elif not kinds:
+            kinds = tuple(item.response_kinds) or (Kind.FIRST_INFORMATION, Kind.FIRST_RESPONSE)
+        sql.add_response_decision(con, event_id, item_id, not remove, kinds, analyst, reason, to_utc(now or utcnow()))
+        links = decided(sql.stored_responses(con, [event_id]), sql.response_decisions(con, [event_id], as_of))
+        sql.replace_responses(con, [event_id], links)
+        ms = milestones(event, links, rules, as_of)
+        sql.replace_milestones(con, [event_id], ms, rules.satisfied_by(), as_of)
+    return event_id, tuple(ms)
+
+
+@dataclass(frozen=True, slots=True)
 class Dismissal:
     event_id: str  # the event it was recorded on (a retired id resolved to the event it merged into)
     dismissed: bool
@@ -338,6 +403,9 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         )
     for o in parts["overrides"]:
         lines.append(f"override: {o.severity} by {o.analyst} at {fmt_local(o.at)}: {o.reason}")
+    for d in parts["decisions"]:
+        what = f"linked ({', '.join(d.kinds)})" if d.linked else "link removed"
+        lines.append(f"{what} by {d.analyst} at {fmt_local(d.recorded_at)}: {d.item_id} {d.title or ''} — {d.reason}")
     for d in parts["dismissals"]:
         what = f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back"
         lines.append(f"{what} by {d.analyst} at {fmt_local(d.at)}: {d.reason}")

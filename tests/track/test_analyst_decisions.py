@@ -1,5 +1,7 @@
-"""An analyst's dismissal (``yuqing dismiss``): an event the classifier opened that needs no answer is flagged
-neither overdue nor due from the dismissal's time on, until a new report that is an issue joins it."""
+"""An analyst's word over the tracker's judgments: ``yuqing dismiss`` (an event the classifier opened needs no answer:
+flagged neither overdue nor due from the dismissal's time on, until a new report that is an issue joins it) and
+``yuqing link`` (an answer the matcher missed is linked, a wrong link removed, at once in the event's milestones and in
+every track run after)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import pytest
 from warehouse import alerts as alert_sql
 from warehouse import events as sql
 from yuqing.alerts.run import _still_holds
-from yuqing.track.run import dismiss, explain_event, overdue, run_track
+from yuqing.errors import StorageError
+from yuqing.track.run import LinkDecision, decide_response, dismiss, explain_event, overdue, run_track
 
 from .helpers import T0, item, store, warehouse
 
@@ -23,6 +26,18 @@ def _items() -> list:
         item("m1", BOOM, 0, source="m1", severity="major_emergency"),
         item("w1", WAGES, 1, source="m1", topics=("wage_arrears",), region="441900"),
     ]
+
+
+def _with_answers() -> list:
+    return [
+        *_items(),
+        # the board's reply to the workers names nothing of the matter: the matcher cannot link it
+        item("r1", "网友留言答复", 20, source="东莞人社", official=True, official_response=True, region="441900",
+             topics=(), kinds=("first_response",)),
+        # an official notice the matcher links to the explosion
+        item("g1", "关于艳湖社区集贸市场燃气爆炸事故的情况通报", 3, source="湖北发布", official=True,
+             official_response=True, region="420000", kinds=("first_information",)),
+    ]  # fmt: skip
 
 
 def _flagged(wh, hours: float) -> set[tuple[str, str]]:
@@ -136,8 +151,79 @@ def test_a_dismissal_names_its_analyst_reason_and_event() -> None:
             dismiss(wh, _event(wh, "十堰"), "analyst-1", " ")
         with pytest.raises(ValueError):
             dismiss(wh, _event(wh, "十堰"), "", "drill")
-        from yuqing.errors import StorageError
-
         with pytest.raises(StorageError):
             dismiss(wh, "ev-missing", "analyst-1", "drill")
         assert wh.con.execute("SELECT count(*) FROM event_dismissals").fetchall() == [(0,)]
+
+
+def test_an_answer_the_matcher_missed_is_linked_by_an_analyst() -> None:
+    with warehouse() as wh:
+        store(wh, _with_answers())
+        run_track(wh, T0 + timedelta(hours=60))
+        assert ("东莞", "first_response") in _flagged(wh, 60)
+        wages = _event(wh, "东莞")
+        event_id, ms = decide_response(wh, LinkDecision(wages, "r1", "analyst-1", "the reply to these workers' message"))
+        assert event_id == wages
+        assert [(m.milestone, m.status, m.met_by_item_id) for m in ms] == [("first_response", "met", "r1")]
+        assert ("东莞", "first_response") not in _flagged(wh, 60)
+        assert wh.con.execute("SELECT status, met_by_item_id FROM v_milestones WHERE event_id = ?", [wages]).fetchall() == [
+            ("met", "r1")
+        ]
+        # the next track runs keep it, whatever the matcher finds
+        store(wh, [item("z1", "某县化工厂发生泄漏", 61, region="420300")])
+        run_track(wh, T0 + timedelta(hours=62))
+        assert ("东莞", "first_response") not in _flagged(wh, 62)
+        (evidence,) = wh.con.execute("SELECT evidence->>'rule' FROM responses WHERE item_id = 'r1'").fetchone() or ()
+        assert evidence == "linked by analyst analyst-1: the reply to these workers' message"
+        assert "linked (first_response) by analyst-1" in explain_event(wh, wages)
+
+
+def test_a_wrong_link_is_removed_by_an_analyst() -> None:
+    with warehouse() as wh:
+        store(wh, _with_answers())
+        run_track(wh, T0 + timedelta(hours=10))
+        boom = _event(wh, "十堰")
+        assert wh.con.execute("SELECT item_id FROM responses WHERE event_id = ?", [boom]).fetchall() == [("g1",)]
+        assert ("十堰", "first_information") not in _flagged(wh, 10)
+        decide_response(wh, LinkDecision(boom, "g1", "analyst-1", "another market's fire", remove=True))
+        assert ("十堰", "first_information") in _flagged(wh, 10)
+        run_track(wh, T0 + timedelta(hours=12))
+        assert wh.con.execute("SELECT count(*) FROM responses WHERE event_id = ?", [boom]).fetchall() == [(0,)]
+        assert "link removed by analyst-1" in explain_event(wh, boom)
+        # taken back by linking again
+        decide_response(wh, LinkDecision(boom, "g1", "analyst-2", "it is this market after all"))
+        assert ("十堰", "first_information") not in _flagged(wh, 12)
+
+
+def test_a_decision_follows_a_merge() -> None:
+    with warehouse() as wh:
+        store(wh, _with_answers())
+        run_track(wh, T0 + timedelta(hours=60))
+        boom, wages = _event(wh, "十堰"), _event(wh, "东莞")
+        decide_response(wh, LinkDecision(wages, "r1", "analyst-1", "the reply"))
+        with wh.transaction():
+            sql.write_grouping(wh.con, [], {wages: boom}, T0 + timedelta(hours=61))
+        assert wh.con.execute("SELECT DISTINCT event_id FROM response_decisions").fetchall() == [(boom,)]
+        assert [d.item_id for d in sql.response_decisions(wh.con, [boom], T0 + timedelta(hours=61))] == ["r1"]
+
+
+@pytest.mark.parametrize(
+    ("event", "item_id", "kwargs", "error", "words"),
+    [
+        ("东莞", "nope", {}, StorageError, "no item"),
+        ("ev-missing", "r1", {}, StorageError, "no event"),
+        ("东莞", "o1", {}, ValueError, "older than event"),  # published at 0.5 h, before the wages (1 h)
+        ("十堰", "m1", {}, ValueError, "one of event"),
+        ("东莞", "r1", {"kinds": ("reply",)}, ValueError, "unknown milestone kinds"),
+        ("东莞", "r1", {"reason": " "}, ValueError, "needs the analyst's name and a reason"),
+    ],
+)
+def test_a_decision_that_cannot_be_right_is_refused(event, item_id, kwargs, error, words) -> None:
+    with warehouse() as wh:
+        store(wh, [*_with_answers(), item("o1", "某地通报", 0.5, source="湖北发布", official=True, official_response=True)])
+        run_track(wh, T0 + timedelta(hours=60))
+        event_id = _event(wh, event) if not event.startswith("ev-") else event
+        reason = kwargs.pop("reason", "because")
+        with pytest.raises(error, match=words):
+            decide_response(wh, LinkDecision(event_id, item_id, "analyst-1", reason, **kwargs))
+        assert wh.con.execute("SELECT count(*) FROM response_decisions").fetchall() == [(0,)]
