@@ -67,6 +67,7 @@ class MilestoneRecord:
     met_by_item_id: str | None
     met_by_url: str | None
     reported: bool
+    by_analyst: bool = False  # met by a response an analyst linked (``yuqing link``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,10 @@ WITH chosen AS (
     JOIN it ON it.item_id = mb.item_id
     WHERE it.fetched_at <= $as_of
     GROUP BY mb.event_id
+), decided AS (
+    SELECT event_id, item_id, linked FROM response_decisions
+    WHERE event_id IN (SELECT event_id FROM chosen)
+    QUALIFY row_number() OVER (PARTITION BY event_id, item_id ORDER BY recorded_at DESC) = 1
 ), opener AS (
     SELECT e.event_id, it.issue, CAST(it.evidence -> 'issue' AS VARCHAR) AS evidence
     FROM events AS e
@@ -231,7 +236,7 @@ WITH chosen AS (
 )
 SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence,
        m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id, r.url AS met_by_url,
-       coalesce(m.reported, false) AS reported,
+       coalesce(m.reported, false) AS reported, coalesce(d.linked, false) AS by_analyst,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
            AS met_visible_at
 FROM chosen AS c
@@ -239,6 +244,7 @@ LEFT JOIN first_item AS f ON f.event_id = c.event_id
 LEFT JOIN opener AS o ON o.event_id = c.event_id
 LEFT JOIN ms AS m ON m.event_id = c.event_id
 LEFT JOIN it AS r ON r.item_id = m.met_by_item_id
+LEFT JOIN decided AS d ON d.event_id = m.event_id AND d.item_id = m.met_by_item_id
 ORDER BY c.event_id, m.deadline_at, m.milestone
 """
 
@@ -291,6 +297,7 @@ def _milestone_record(r: Row) -> MilestoneRecord:
         met_by_item_id=r.met_by_item_id,
         met_by_url=r.met_by_url,
         reported=bool(r.reported),
+        by_analyst=bool(r.by_analyst),
         met_visible_at=_utc_opt(r.met_visible_at),
     )
 

@@ -79,6 +79,8 @@ _SECTIONS_SQL = """
 _MILESTONES_SQL = """
 SELECT m.event_id, m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id,
        i.url AS met_by_url, coalesce(m.reported, false) AS reported,
+       coalesce((SELECT arg_max(d.linked, d.recorded_at) FROM response_decisions AS d
+                 WHERE d.event_id = m.event_id AND d.item_id = m.met_by_item_id), false) AS by_analyst,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(i.fetched_at, m.met_at)) END
            AS met_visible_at
 FROM v_milestones AS m

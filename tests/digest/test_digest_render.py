@@ -229,3 +229,19 @@ def test_an_event_an_analyst_dismissed_leaves_the_digest(wh: Warehouse, world: W
     assert after.subject == SUBJECT.replace("逾期 2", "逾期 1").replace("新事件 4", "新事件 3")
     # a digest as of before the dismissal still lists it
     assert "广州某化工厂发生爆炸" in render(collect(wh, AS_OF - timedelta(hours=2), Route.catch_all())).text
+
+
+def test_a_response_an_analyst_linked_says_so(wh: Warehouse, world: World) -> None:
+    """A milestone met by a response an analyst linked (``yuqing link``) reads «人工关联» beside the response's kind."""
+    before = render(collect(wh, AS_OF, Route.catch_all())).text.splitlines()
+    answered = [x for x in before if "官方发布" in x]
+    assert answered and not any("人工关联" in x for x in before)
+    wh.con.execute(
+        "INSERT INTO response_decisions VALUES ('ev-food', 'ev-food-resp-first_response', true, "
+        "['first_response'], 'analyst-1', 'the reply', ?)",
+        [AS_OF],
+    )
+    after = render(collect(wh, AS_OF, Route.catch_all()))
+    linked = [x for x in after.text.splitlines() if "人工关联" in x]
+    assert len(linked) == 1 and linked[0].replace("官方发布，人工关联", "官方发布") in answered
+    assert "人工关联" in after.html

@@ -67,6 +67,7 @@ def _state(m: sql.MilestoneRecord, as_of: datetime) -> MilestoneState:
         met_at=m.met_at if met else None,
         reported=m.reported if met else False,
         evidence_url=m.met_by_url if met else None,
+        by_analyst=m.by_analyst and met,
     )
 
 

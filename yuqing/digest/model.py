@@ -103,6 +103,7 @@ class MilestoneState:
     met_visible_at: datetime | None  # when the response became known (fetched)
     reported: bool  # met by a media report of the response, not by the official release itself
     evidence_url: str | None  # the item that met it
+    by_analyst: bool = False  # the response that met it was linked by an analyst (``yuqing link``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,7 @@ def _line_view(line: OverdueLine | DueLine | ResponseLine) -> MilestoneView:
     return _milestone_view(
         line.milestone,
         _answered(line.milestone, line.on_time),
-        note="媒体转述" if line.milestone.reported else "官方发布",
+        note=("媒体转述" if line.milestone.reported else "官方发布") + ("，人工关联" if line.milestone.by_analyst else ""),
     )
 
 
