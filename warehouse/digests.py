@@ -44,15 +44,19 @@ class EventRecord(EventFacts):
     # Why the event's opening item opened it: the classifier's issue evidence («p=0.46», «rule: first case: …»);
     # () where the item is no issue (an official source's report of a major emergency elsewhere); None: not read.
     opened_by: tuple[str, ...] | None = None
+    # (analyst, reason) of a dismissal that a later report undid (dismissed_as_of): why the event is back; None: none
+    reopened: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Shown:
     """What a digest shows of an event beyond its record: the link of its first item (its earliest that existed at
-    the digest's as_of) and why its opening item opened it (``EventRecord.opened_by``)."""
+    the digest's as_of), why its opening item opened it (``EventRecord.opened_by``) and the dismissal a later report
+    undid (``EventRecord.reopened``)."""
 
     url: str | None
     opened_by: tuple[str, ...] | None
+    reopened: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +232,11 @@ WITH chosen AS (
     SELECT event_id, item_id, linked FROM response_decisions
     WHERE event_id IN (SELECT event_id FROM chosen)
     QUALIFY row_number() OVER (PARTITION BY event_id, item_id ORDER BY recorded_at DESC) = 1
+), lapsed AS (
+    -- the latest dismissal by $as_of, where it dismissed: a shown event is not dismissed, so a report undid it
+    SELECT event_id, analyst, reason FROM event_dismissals
+    WHERE event_id IN (SELECT event_id FROM chosen) AND "at" <= $as_of
+    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC, recorded_at DESC) = 1 AND dismissed
 ), opener AS (
     SELECT e.event_id, it.issue, CAST(it.evidence -> 'issue' AS VARCHAR) AS evidence
     FROM events AS e
@@ -235,6 +244,7 @@ WITH chosen AS (
     WHERE e.event_id IN (SELECT event_id FROM chosen)
 )
 SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence,
+       l.analyst AS lapsed_analyst, l.reason AS lapsed_reason,
        m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id, r.url AS met_by_url,
        coalesce(m.reported, false) AS reported, coalesce(d.linked, false) AS by_analyst,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
@@ -242,6 +252,7 @@ SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence 
 FROM chosen AS c
 LEFT JOIN first_item AS f ON f.event_id = c.event_id
 LEFT JOIN opener AS o ON o.event_id = c.event_id
+LEFT JOIN lapsed AS l ON l.event_id = c.event_id
 LEFT JOIN ms AS m ON m.event_id = c.event_id
 LEFT JOIN it AS r ON r.item_id = m.met_by_item_id
 LEFT JOIN decided AS d ON d.event_id = m.event_id AND d.item_id = m.met_by_item_id
@@ -368,6 +379,11 @@ def placed_events(
     )
 
 
+def reopened(r: Row) -> tuple[str, str] | None:
+    """``EventRecord.reopened`` from a row's ``lapsed_analyst`` and ``lapsed_reason``."""
+    return None if r.lapsed_analyst is None else (str(r.lapsed_analyst), str(r.lapsed_reason))
+
+
 def shown_details(
     con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, as_of: datetime, earliest: datetime
 ) -> tuple[dict[str, Shown], list[MilestoneRecord]]:
@@ -377,7 +393,10 @@ def shown_details(
         return {}, []
     params = {"event_ids": list(event_ids), "as_of": as_of, "earliest": earliest}
     rows = named(con, _SHOWN_SQL, params)
-    shown = {str(r.event_id): Shown(r.first_item_url, opened_by(r.opener_issue, r.opener_evidence)) for r in rows}
+    shown = {
+        str(r.event_id): Shown(r.first_item_url, opened_by(r.opener_issue, r.opener_evidence), reopened(r))
+        for r in rows
+    }
     milestones = [_milestone_record(r) for r in rows if r.milestone is not None]
     return shown, milestones
 

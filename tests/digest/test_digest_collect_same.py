@@ -107,6 +107,7 @@ def _build(wh: Warehouse, events: int = 2500, seed: int = 7) -> None:
         )
     }
     overrides: list[tuple[str, str, datetime]] = []
+    dismissals: list[tuple[str, bool, list[str], datetime]] = []
 
     def item(item_id: str, at: datetime, fetched: datetime, region: tuple[str, str] | None) -> None:
         items["id"].append(item_id)
@@ -148,6 +149,12 @@ def _build(wh: Warehouse, events: int = 2500, seed: int = 7) -> None:
             ("n", rnd.choice((1, 2, 2, 3, 5, 8))),
         ):
             ev[key].append(value)
+        if rnd.random() < 0.06:
+            # an analyst's dismissal: of every report (it holds), or of the first only (a later one undoes it)
+            at = started + timedelta(hours=rnd.uniform(0, 72))
+            dismissals.append((event_id, True, ids if rnd.random() < 0.5 else ids[:1], at))
+            if rnd.random() < 0.3:
+                dismissals.append((event_id, False, ids, at + timedelta(hours=rnd.uniform(1, 48))))  # taken back
         if rnd.random() < 0.03:
             for k in range(rnd.randint(1, 2)):
                 overrides.append(
@@ -194,6 +201,7 @@ def _build(wh: Warehouse, events: int = 2500, seed: int = 7) -> None:
         "severity": ("VARCHAR", ["general"] * n_items), "official_response": ("BOOLEAN", [False] * n_items),
         "reported_response": ("BOOLEAN", [False] * n_items), "response_kinds": ("VARCHAR[]", [[]] * n_items),
         "evidence": ("JSON", ["{}"] * n_items), "classifier_version": ("VARCHAR", ["test"] * n_items),
+        "issue": ("BOOLEAN", [True] * n_items),
     })  # fmt: skip
     _insert(wh, "item_topics", {
         "item_id": ("VARCHAR", [i for i, _t in topics_of]), "topic": ("VARCHAR", [t for _i, t in topics_of]),
@@ -230,6 +238,12 @@ def _build(wh: Warehouse, events: int = 2500, seed: int = 7) -> None:
         "analyst": ("VARCHAR", ["analyst"] * len(overrides)), "reason": ("VARCHAR", ["test"] * len(overrides)),
         "at": ("TIMESTAMPTZ", [o[2] for o in overrides]),
     })  # fmt: skip
+    _insert(wh, "event_dismissals", {
+        "event_id": ("VARCHAR", [d[0] for d in dismissals]), "dismissed": ("BOOLEAN", [d[1] for d in dismissals]),
+        "covers": ("VARCHAR[]", [d[2] for d in dismissals]), "analyst": ("VARCHAR", ["analyst"] * len(dismissals)),
+        "reason": ("VARCHAR", ["test"] * len(dismissals)), "at": ("TIMESTAMPTZ", [d[3] for d in dismissals]),
+        "recorded_at": ("TIMESTAMPTZ", [d[3] for d in dismissals]),
+    })  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -242,16 +256,22 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.mark.parametrize("as_of", [AS_OF, AS_OF - timedelta(days=6, hours=15, minutes=20)])
 def test_same_digest_as_the_full_read(generated: Warehouse, as_of: datetime) -> None:
     capped = 0
+    listed = []
     for route in ROUTES:
         for since in (None, as_of - timedelta(hours=1), as_of - timedelta(days=3)):
             full = collect_full(generated, as_of, route, since)
             assert collect(generated, as_of, route, since) == full, (route.name, since)
             capped += len(full.omitted)
+            listed += _events(full)
     # The sections overflow the cap, so the omitted counts are compared too.
     full = collect_full(generated, as_of, ROUTES[0], as_of - timedelta(days=3))
     assert {section for section, _n in full.omitted} == {"overdue", "due_soon", "new", "responses"}
     assert full.new_listed_above > 0
     assert capped > 4
+    # dismissed events are in neither; events a later report brought back say who had dismissed them, in both
+    assert any(e.reopened for e in listed)
+    dismissed = {r[0] for r in generated.con.execute("SELECT event_id FROM dismissed_as_of(?)", [as_of]).fetchall()}
+    assert dismissed and not dismissed & {e.event_id for e in listed}
 
 
 def test_same_digest_with_a_small_cap(generated: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -262,3 +282,10 @@ def test_same_digest_with_a_small_cap(generated: Warehouse, monkeypatch: pytest.
             full = collect_full(generated, AS_OF, route, since)
             assert collect(generated, AS_OF, route, since) == full, (route.name, since)
             assert full.omitted
+
+
+
+def _events(data: Any) -> list[Any]:
+    """Every event a digest lists, in any section."""
+    listed = [*data.overdue, *data.due_soon, *data.responses]
+    return [x.event for x in listed] + [e for group in data.new_events for e in group.events]

@@ -245,3 +245,22 @@ def test_a_response_an_analyst_linked_says_so(wh: Warehouse, world: World) -> No
     linked = [x for x in after.text.splitlines() if "人工关联" in x]
     assert len(linked) == 1 and linked[0].replace("官方发布，人工关联", "官方发布") in answered
     assert "人工关联" in after.html
+
+
+def test_an_event_a_new_report_brought_back_says_who_had_dismissed_it(wh: Warehouse, world: World) -> None:
+    """A dismissal covers the reports its event had; a later report that is an issue brings the event back, and the
+    digest says who had dismissed it and why, so the reader knows why it is listed again."""
+    from datetime import timedelta
+
+    from yuqing.track.run import dismiss
+
+    (blast,) = wh.con.execute("SELECT event_id FROM event_items WHERE item_id = 'ev-blast-1'").fetchone() or ()
+    dismiss(wh, blast, "analyst-1", "a fire drill", at=AS_OF - timedelta(hours=3))
+    assert "广州某化工厂发生爆炸" not in render(collect(wh, AS_OF, Route.catch_all())).text
+    world.item("ev-blast-late", "广州化工厂爆炸已致5人死亡", at=AS_OF - timedelta(hours=2), url=None)
+    wh.con.execute("INSERT INTO event_items VALUES ('ev-blast-late', ?)", [blast])
+    rendered = render(collect(wh, AS_OF, Route.catch_all()))
+    text = rendered.text
+    assert "广州某化工厂发生爆炸" in text
+    assert "重新列入：曾由 analyst-1 撤销（a fire drill），其后有新的报道" in text
+    assert text.count("重新列入") == 1 and "重新列入" in rendered.html

@@ -271,7 +271,10 @@ def collect(
     ids = [e.event_id for e in chosen]
     shown, milestones = sql.shown_details(wh.con, ids, as_of=as_of, earliest=earliest)
     events = [
-        replace(e, first_item_url=s.url, opened_by=s.opened_by) if (s := shown.get(e.event_id)) else e for e in chosen
+        replace(e, first_item_url=s.url, opened_by=s.opened_by, reopened=s.reopened)
+        if (s := shown.get(e.event_id))
+        else e
+        for e in chosen
     ]
     return assemble(
         route=route,

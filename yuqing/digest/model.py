@@ -89,6 +89,7 @@ class EventRef(EventFacts):
     source_count: int
     url: str | None  # link to the event's first item; unchecked here, checked by render
     opened_by: tuple[str, ...] | None = None  # why its opening item opened it (``opening_basis``); None: not known
+    reopened: tuple[str, str] | None = None  # (analyst, reason) of a dismissal a later report undid; None: none
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ class EventView:
     counts: str
     link: Link | None
     basis: str = ""  # why the event was opened (``opening_basis``); '' not known
+    reopened: str = ""  # who dismissed it and why, before a later report brought it back; '' never dismissed
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,16 @@ def _event_view(e: EventRef) -> EventView:
         counts=f"{e.item_count} 条 / {e.source_count} 个来源",
         link=_link(e.url),
         basis=plain_text(opening_basis(e.opened_by, e.severity), limit=80),
+        reopened=_reopened(e.reopened),
     )
+
+
+def _reopened(dismissal: tuple[str, str] | None) -> str:
+    if dismissal is None:
+        return ""
+    analyst, reason = (plain_text(x, limit=60) for x in dismissal)
+    return f"曾由 {analyst} 撤销（{reason}），其后有新的报道"
+
 
 
 def _milestone_label(m: MilestoneState) -> str:
