@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from warehouse import alerts as alert_sql
+from warehouse import decisions
 from warehouse import events as sql
 from yuqing.alerts.run import _still_holds
 from yuqing.errors import StorageError
@@ -60,8 +61,8 @@ def test_a_dismissed_event_is_not_flagged_from_the_dismissal_on() -> None:
         # as of the dismissal and after it the event is not flagged; before it, it was (replays see what ops saw)
         assert _flagged(wh, 60) == {("十堰", "first_information"), ("十堰", "press_conference")}
         assert ("东莞", "first_response") in _flagged(wh, 54)
-        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=55)) == {wages}
-        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=54)) == set()
+        assert decisions.dismissed_ids(wh.con, T0 + timedelta(hours=55)) == {wages}
+        assert decisions.dismissed_ids(wh.con, T0 + timedelta(hours=54)) == set()
 
         # the analyst views: the event and its open milestone say so at once; v_overdue leaves it out
         assert wh.con.execute("SELECT status, dismissed_at FROM v_events WHERE event_id = ?", [wages]).fetchall() == [
@@ -97,16 +98,16 @@ def test_a_new_report_that_is_an_issue_reopens_a_dismissed_event() -> None:
         store(wh, [item("g1", "关于艳湖社区集贸市场燃气爆炸事故的情况通报", 31, source="湖北发布", official=True,
                         official_response=True, region="420000", kinds=("first_information",))])  # fmt: skip
         run_track(wh, T0 + timedelta(hours=32))
-        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=32)) == {boom}
+        assert decisions.dismissed_ids(wh.con, T0 + timedelta(hours=32)) == {boom}
 
         # a second outlet's report of the same explosion joins the event: it is flagged again
         store(wh, [item("m2", "突发！" + BOOM + "，已致多人伤亡", 33, source="m2", severity="major_emergency")])
         run_track(wh, T0 + timedelta(hours=34))
         assert wh.con.execute("SELECT event_id FROM event_items WHERE item_id = 'm2'").fetchall() == [(boom,)]
-        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=34)) == set()
+        assert decisions.dismissed_ids(wh.con, T0 + timedelta(hours=34)) == set()
         assert ("十堰", "press_conference") in _flagged(wh, 34)
         # before the new report existed the dismissal held
-        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=32)) == {boom}
+        assert decisions.dismissed_ids(wh.con, T0 + timedelta(hours=32)) == {boom}
 
 
 def test_a_dismissal_follows_a_merge_and_covers_only_what_it_was_made_on() -> None:
@@ -119,7 +120,7 @@ def test_a_dismissal_follows_a_merge_and_covers_only_what_it_was_made_on() -> No
             sql.write_grouping(wh.con, [], {wages: boom}, T0 + timedelta(hours=11))
         assert wh.con.execute("SELECT DISTINCT event_id FROM event_dismissals").fetchall() == [(boom,)]
         # the surviving event's own report is not covered by the dismissal: it stays open
-        assert sql.dismissed_ids(wh.con, T0 + timedelta(hours=11)) == set()
+        assert decisions.dismissed_ids(wh.con, T0 + timedelta(hours=11)) == set()
 
 
 def test_an_unsent_alert_of_a_dismissed_event_expires() -> None:
@@ -204,7 +205,7 @@ def test_a_decision_follows_a_merge() -> None:
         with wh.transaction():
             sql.write_grouping(wh.con, [], {wages: boom}, T0 + timedelta(hours=61))
         assert wh.con.execute("SELECT DISTINCT event_id FROM response_decisions").fetchall() == [(boom,)]
-        assert [d.item_id for d in sql.response_decisions(wh.con, [boom], T0 + timedelta(hours=61))] == ["r1"]
+        assert [d.item_id for d in decisions.response_decisions(wh.con, [boom], T0 + timedelta(hours=61))] == ["r1"]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from warehouse import decisions
 from warehouse import events as sql
 from warehouse.rows import into, opened_by
 from yuqing.errors import StorageError
@@ -162,11 +163,11 @@ def run_track(
         authors = sql.authored(con, handles, as_of, since) if handles and events else {}
         event_ids = [ev.event_id for ev in events]
         links = link(events, responses, params=linking, authored=authors)
-        links = decided(links, sql.response_decisions(con, event_ids, as_of))  # an analyst's word wins
+        links = decided(links, decisions.response_decisions(con, event_ids, as_of))  # an analyst's word wins
         sql.replace_responses(con, event_ids, links)
         ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
         sql.replace_milestones(con, event_ids, ms, rules.satisfied_by(), as_of)
-        dismissed = sql.dismissed_ids(con, as_of) if ms else set()
+        dismissed = decisions.dismissed_ids(con, as_of) if ms else set()
         report = TrackReport(
             run_id=run_id,
             as_of=as_of,
@@ -246,7 +247,7 @@ def set_severity_override(
     with wh.transaction():
         con = wh.con
         event_id = sql.resolve_event_id(con, event_id)
-        if not sql.add_severity_override(con, event_id, severity, analyst, reason, to_utc(at or utcnow())):
+        if not decisions.add_severity_override(con, event_id, severity, analyst, reason, to_utc(at or utcnow())):
             raise StorageError(f"no event {event_id!r}")
         as_of = sql.last_track_as_of(con) or utcnow()
         events = [ev for ev in sql.events_since(con, as_of + timedelta(days=36500), [event_id])]
@@ -286,7 +287,7 @@ def decide_response(
     with wh.transaction():
         con = wh.con
         event_id = sql.resolve_event_id(con, decision.event_id)
-        item = sql.item_facts(con, item_id)
+        item = decisions.item_facts(con, item_id)
         if item is None:
             raise StorageError(f"no item {item_id!r}")
         as_of = sql.last_track_as_of(con) or utcnow()
@@ -309,8 +310,8 @@ def decide_response(
             kinds = ()
         elif not kinds:
             kinds = tuple(item.response_kinds) or (Kind.FIRST_INFORMATION, Kind.FIRST_RESPONSE)
-        sql.add_response_decision(con, event_id, item_id, not remove, kinds, analyst, reason, to_utc(now or utcnow()))
-        links = decided(sql.stored_responses(con, [event_id]), sql.response_decisions(con, [event_id], as_of))
+        decisions.add_response_decision(con, event_id, item_id, not remove, kinds, analyst, reason, to_utc(now or utcnow()))
+        links = decided(sql.stored_responses(con, [event_id]), decisions.response_decisions(con, [event_id], as_of))
         sql.replace_responses(con, [event_id], links)
         ms = milestones(event, links, rules, as_of)
         sql.replace_milestones(con, [event_id], ms, rules.satisfied_by(), as_of)
@@ -347,10 +348,10 @@ def dismiss(
     with wh.transaction():
         con = wh.con
         event_id = sql.resolve_event_id(con, event_id)
-        covered = sql.add_dismissal(con, event_id, not undo, analyst, reason, at, recorded)
+        covered = decisions.add_dismissal(con, event_id, not undo, analyst, reason, at, recorded)
         if covered is None:
             raise StorageError(f"no event {event_id!r}")
-        open_milestones = sql.open_milestones(con, event_id, at)
+        open_milestones = decisions.open_milestones(con, event_id, at)
     return Dismissal(event_id, not undo, covered, open_milestones, at)
 
 

@@ -1,0 +1,117 @@
+"""Every SQL statement of analysts' decisions, which win over the tracker's judgments: an event's severity
+(``severity_overrides``), that an event needs no answer (``event_dismissals``, applied by every reader through the
+``dismissed_as_of`` macro) and whether an item answers an event (``response_decisions``). Each is a log: nothing is
+overwritten, the latest decision wins. When events merge, ``events.write_grouping`` moves them to the survivor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import duckdb
+
+from warehouse.db import registered
+from warehouse.events import ids_table
+from warehouse.rows import Row, into, named
+from yuqing.track.model import ResponseDecision
+
+
+def add_severity_override(
+    con: duckdb.DuckDBPyConnection, event_id: str, severity: str, analyst: str, reason: str, at: datetime
+) -> bool:
+    rows = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchall()
+    if not rows or not rows[0][0]:
+        return False
+    con.execute(
+        "INSERT INTO severity_overrides VALUES (?, ?, ?, ?, ?)", [event_id, severity, analyst, reason, at]
+    )
+    return True
+
+
+def add_dismissal(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    dismissed: bool,
+    analyst: str,
+    reason: str,
+    at: datetime,
+    recorded_at: datetime,
+) -> int | None:
+    """Record an analyst's decision on an event; it covers the event's members now. Returns how many members it
+    covers, ``None`` when there is no such event."""
+    rows = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchall()
+    if not rows or not rows[0][0]:
+        return None
+    members = con.execute("SELECT item_id FROM event_items WHERE event_id = ? ORDER BY item_id", [event_id])
+    covers = [r[0] for r in members.fetchall()]
+    con.execute(
+        "INSERT INTO event_dismissals VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event_id, dismissed, covers, analyst, reason, at, recorded_at],
+    )
+    return len(covers)
+
+
+def open_milestones(con: duckdb.DuckDBPyConnection, event_id: str, as_of: datetime) -> int:
+    """How many of the event's milestones no response had met by ``as_of``."""
+    row = con.execute(
+        "SELECT count(*) FROM milestones WHERE event_id = ? AND (met_at IS NULL OR met_at > ?)", [event_id, as_of]
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def dismissed_ids(con: duckdb.DuckDBPyConnection, as_of: datetime) -> set[str]:
+    """The events an analyst's dismissal holds for as of ``as_of`` (the ``dismissed_as_of`` macro)."""
+    return {r[0] for r in con.execute("SELECT event_id FROM dismissed_as_of(?)", [as_of]).fetchall()}
+
+
+def add_response_decision(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    item_id: str,
+    linked: bool,
+    kinds: Sequence[str],
+    analyst: str,
+    reason: str,
+    recorded_at: datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO response_decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event_id, item_id, linked, list(kinds), analyst, reason, recorded_at],
+    )
+
+
+def response_decisions(
+    con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], as_of: datetime
+) -> list[ResponseDecision]:
+    """The latest analyst decision per (event, item) for the given events, whose item is visible as of ``as_of``."""
+    with registered(con, wanted_ids=ids_table(event_ids)):
+        rows = named(
+            con,
+            """
+            WITH latest AS (
+                SELECT * FROM response_decisions
+                WHERE event_id IN (SELECT id FROM wanted_ids)
+                QUALIFY row_number() OVER (PARTITION BY event_id, item_id ORDER BY recorded_at DESC) = 1
+            )
+            SELECT d.event_id, d.item_id, d.linked, d.kinds, d.analyst, d.reason, i.item_time,
+                   greatest(i.item_time, i.fetched_at) AS visible_at, i.official_response AS official
+            FROM latest AS d
+            JOIN items AS i ON i.item_id = d.item_id
+            WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of
+            ORDER BY d.event_id, d.item_id
+            """,
+            {"as_of": as_of},
+        )
+    return [into(ResponseDecision, r, kinds=tuple(r.kinds)) for r in rows]
+
+
+def item_facts(con: duckdb.DuckDBPyConnection, item_id: str) -> Row | None:
+    """An item's time, whether it is an official or reported response, and its response kinds (``None``: no such
+    item)."""
+    rows = named(
+        con,
+        "SELECT item_id, title, item_time, official_response, reported_response, response_kinds FROM items "
+        "WHERE item_id = ?",
+        [item_id],
+    )
+    return rows[0] if rows else None
