@@ -544,8 +544,34 @@ def overdue_rows(
     return named(con, _OVERDUE_SQL, params)
 
 
-def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, list[Row]]:
-    """Everything explain_event prints: the event, its items, responses and milestones."""
+# Responses an analyst might link (`yuqing link`): official or reported responses published in the link window after
+# the event started and not linked to it, in its province first, then those placed nowhere that share a topic with it
+# (an event placed nowhere: any place); earliest first within each.
+_UNLINKED_SQL = """
+WITH e AS (
+    SELECT started_at, left(coalesce(region_code, ''), 2) AS province, coalesce(topics, []::VARCHAR[]) AS topics
+    FROM events WHERE event_id = $event_id
+), near AS (
+    SELECT i.item_id, i.source, i.item_time, i.title, i.official_response,
+           e.province <> '' AND starts_with(coalesce(i.region_code, ''), e.province) AS in_province
+    FROM items AS i CROSS JOIN e
+    WHERE (i.official_response OR i.reported_response)
+      AND i.item_time >= e.started_at AND i.item_time <= e.started_at + to_days(CAST($days AS INTEGER))
+      AND i.item_id NOT IN (SELECT item_id FROM responses WHERE event_id = $event_id)
+      AND (e.province = '' OR starts_with(coalesce(i.region_code, ''), e.province) OR (i.region_code IS NULL
+           AND i.item_id IN (SELECT t.item_id FROM item_topics AS t, e WHERE list_contains(e.topics, t.topic))))
+)
+SELECT item_id, source, item_time, title, official_response FROM near
+ORDER BY in_province DESC, item_time, item_id
+LIMIT $limit
+"""
+
+
+def explain_rows(
+    con: duckdb.DuckDBPyConnection, event_id: str, *, window_days: int = 30, unlinked: int = 10
+) -> dict[str, list[Row]]:
+    """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, and the
+    first ``unlinked`` responses in its ``window_days`` that are not linked to it."""
     return {
         "event": named(
             con,
@@ -583,6 +609,7 @@ def explain_rows(con: duckdb.DuckDBPyConnection, event_id: str) -> dict[str, lis
             "AS d LEFT JOIN items AS i USING (item_id) WHERE d.event_id = ? ORDER BY d.recorded_at",
             [event_id],
         ),
+        "unlinked": named(con, _UNLINKED_SQL, {"event_id": event_id, "days": window_days, "limit": unlinked + 1}),
         "dismissals": named(
             con,
             'SELECT dismissed, analyst, reason, "at", len(covers) AS covered FROM event_dismissals '

@@ -163,6 +163,9 @@ def test_an_answer_the_matcher_missed_is_linked_by_an_analyst() -> None:
         run_track(wh, T0 + timedelta(hours=60))
         assert ("东莞", "first_response") in _flagged(wh, 60)
         wages = _event(wh, "东莞")
+        # `yuqing event` offers it: a response in the event's window and province that is not linked
+        unlinked = explain_event(wh, wages).split("responses not linked")[1].split("milestones:")[0]
+        assert "网友留言答复  (r1)" in unlinked and "(g1)" not in unlinked  # g1 is in 湖北
         event_id, ms = decide_response(wh, LinkDecision(wages, "r1", "analyst-1", "the reply to these workers' message"))
         assert event_id == wages
         assert [(m.milestone, m.status, m.met_by_item_id) for m in ms] == [("first_response", "met", "r1")]
@@ -176,7 +179,8 @@ def test_an_answer_the_matcher_missed_is_linked_by_an_analyst() -> None:
         assert ("东莞", "first_response") not in _flagged(wh, 62)
         (evidence,) = wh.con.execute("SELECT evidence->>'rule' FROM responses WHERE item_id = 'r1'").fetchone() or ()
         assert evidence == "linked by analyst analyst-1: the reply to these workers' message"
-        assert "linked (first_response) by analyst-1" in explain_event(wh, wages)
+        explained = explain_event(wh, wages)
+        assert "linked (first_response) by analyst-1" in explained and "responses not linked" not in explained
 
 
 def test_a_wrong_link_is_removed_by_an_analyst() -> None:

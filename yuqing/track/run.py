@@ -32,6 +32,7 @@ from .responses import LinkParams, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
+UNLINKED_SHOWN = 10  # responses not linked to an event that ``explain_event`` lists for an analyst to judge
 
 
 class WarehouseLike(Protocol):
@@ -359,7 +360,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     """A plain-text account of an event: items, responses (with evidence) and milestones."""
     con = wh.con
     event_id = sql.resolve_event_id(con, event_id)
-    parts = sql.explain_rows(con, event_id)
+    parts = sql.explain_rows(con, event_id, window_days=int(load_rules().link_window_days), unlinked=UNLINKED_SHOWN)
     if not parts["event"]:
         raise StorageError(f"no event {event_id!r}")
     e = parts["event"][0]
@@ -391,6 +392,16 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
             f"kinds {', '.join(r.milestone_kinds)}, matched {'、'.join(terms)}; {evidence.get('rule', '')}  "
             f"({r.item_id})"
         )
+    if parts["unlinked"]:
+        lines.append(
+            "responses not linked, from its window, in its province or placed nowhere on its topics "
+            "(`yuqing link EVENT ITEM` links one that answers it):"
+        )
+    for r in parts["unlinked"][:UNLINKED_SHOWN]:
+        how = "official" if r.official_response else "reported by"
+        lines.append(f"  {fmt_local(r.item_time)} {how} [{r.source}] {r.title}  ({r.item_id})")
+    if len(parts["unlinked"]) > UNLINKED_SHOWN:
+        lines.append(f"  … more after the first {UNLINKED_SHOWN} (v_items has them all)")
     lines.append("milestones:")
     for m in parts["milestones"]:
         met = (
