@@ -89,9 +89,7 @@ def response_decisions(
             con,
             """
             WITH latest AS (
-                SELECT * FROM response_decisions
-                WHERE event_id IN (SELECT id FROM wanted_ids)
-                QUALIFY row_number() OVER (PARTITION BY event_id, item_id ORDER BY recorded_at DESC) = 1
+                SELECT * FROM link_decisions() WHERE event_id IN (SELECT id FROM wanted_ids)
             )
             SELECT d.event_id, d.item_id, d.linked, d.kinds, d.analyst, d.reason, i.item_time,
                    greatest(i.item_time, i.fetched_at) AS visible_at, i.official_response AS official

@@ -229,14 +229,11 @@ WITH chosen AS (
     WHERE it.fetched_at <= $as_of
     GROUP BY mb.event_id
 ), decided AS (
-    SELECT event_id, item_id, linked FROM response_decisions
-    WHERE event_id IN (SELECT event_id FROM chosen)
-    QUALIFY row_number() OVER (PARTITION BY event_id, item_id ORDER BY recorded_at DESC) = 1
+    SELECT event_id, item_id, linked FROM link_decisions() WHERE event_id IN (SELECT event_id FROM chosen)
 ), lapsed AS (
-    -- the latest dismissal by $as_of, where it dismissed: a shown event is not dismissed, so a report undid it
-    SELECT event_id, analyst, reason FROM event_dismissals
-    WHERE event_id IN (SELECT event_id FROM chosen) AND "at" <= $as_of
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC, recorded_at DESC) = 1 AND dismissed
+    -- a dismissal a later report undid (dismissals_as_of)
+    SELECT event_id, analyst, reason FROM dismissals_as_of($as_of)
+    WHERE dismissed AND NOT holds AND event_id IN (SELECT event_id FROM chosen)
 ), opener AS (
     SELECT e.event_id, it.issue, CAST(it.evidence -> 'issue' AS VARCHAR) AS evidence
     FROM events AS e

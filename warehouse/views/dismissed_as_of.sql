@@ -1,9 +1,11 @@
--- dismissed_as_of(ts): the events an analyst had dismissed as of ts (`yuqing dismiss`) that stay dismissed: the
--- event's latest decision at or before ts dismisses it, and every member that is an issue and existed at ts is one
--- the decision covered (a new report of the incident reopens the event). A dismissed event is flagged neither
--- overdue nor due, raises no alert and is left out of the digest.
+-- Analysts' dismissals (`yuqing dismiss`) as of a time, in two table macros:
+-- dismissals_as_of(ts): per event with a decision at or before ts, the latest one (dismissed, analyst, reason,
+-- dismissed_at) and whether it holds: it dismisses, and every member that is an issue and existed at ts is one it
+-- covered (a new report of the incident reopens the event: dismissed and not holds).
+-- dismissed_as_of(ts): the events whose dismissal holds at ts. Such an event is flagged neither overdue nor due, raises
+-- no alert and is left out of the digest.
 --   SELECT * FROM dismissed_as_of(now());
-CREATE OR REPLACE MACRO dismissed_as_of(ts) AS TABLE
+CREATE OR REPLACE MACRO dismissals_as_of(ts) AS TABLE
     WITH latest AS (
         SELECT event_id, dismissed, covers, "at", analyst, reason
         FROM event_dismissals
@@ -17,6 +19,9 @@ CREATE OR REPLACE MACRO dismissed_as_of(ts) AS TABLE
         WHERE l.dismissed AND i.issue AND i.item_time <= ts AND i.fetched_at <= ts
           AND NOT list_contains(l.covers, ei.item_id)
     )
-    SELECT l.event_id, l."at" AS dismissed_at, l.analyst, l.reason
-    FROM latest AS l
-    WHERE l.dismissed AND l.event_id NOT IN (SELECT event_id FROM reopened);
+    SELECT l.event_id, l.dismissed, l.dismissed AND l.event_id NOT IN (SELECT event_id FROM reopened) AS holds,
+           l."at" AS dismissed_at, l.analyst, l.reason
+    FROM latest AS l;
+
+CREATE OR REPLACE MACRO dismissed_as_of(ts) AS TABLE
+    SELECT event_id, dismissed_at, analyst, reason FROM dismissals_as_of(ts) WHERE holds;
