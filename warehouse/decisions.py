@@ -16,11 +16,15 @@ from warehouse.rows import Row, into, named
 from yuqing.track.model import ResponseDecision
 
 
+def _exists(con: duckdb.DuckDBPyConnection, event_id: str) -> bool:
+    row = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchone()
+    return bool(row and row[0])
+
+
 def add_severity_override(
     con: duckdb.DuckDBPyConnection, event_id: str, severity: str, analyst: str, reason: str, at: datetime
 ) -> bool:
-    rows = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchall()
-    if not rows or not rows[0][0]:
+    if not _exists(con, event_id):
         return False
     con.execute(
         "INSERT INTO severity_overrides VALUES (?, ?, ?, ?, ?)", [event_id, severity, analyst, reason, at]
@@ -39,8 +43,7 @@ def add_dismissal(
 ) -> int | None:
     """Record an analyst's decision on an event; it covers the event's members now. Returns how many members it
     covers, ``None`` when there is no such event."""
-    rows = con.execute("SELECT count(*) FROM events WHERE event_id = ?", [event_id]).fetchall()
-    if not rows or not rows[0][0]:
+    if not _exists(con, event_id):
         return None
     members = con.execute("SELECT item_id FROM event_items WHERE event_id = ? ORDER BY item_id", [event_id])
     covers = [r[0] for r in members.fetchall()]

@@ -63,8 +63,8 @@ def into(cls: type[T], row: Any, **given: Any) -> T:
 def opened_by(issue: bool | None, evidence: str | None) -> tuple[str, ...] | None:
     """Why an event's opening item opened it, from the item's ``issue`` and the JSON of ``items.evidence->'issue'``:
     the classifier's issue evidence («p=0.46», «rule: first case: 确诊首例; place named»); ``()`` where the item is no
-    issue (an official source's report of a major emergency elsewhere, or an item re-classified since); None where the item is not found or is an
-    issue without recorded evidence."""
+    issue (an official source's report of a major emergency elsewhere, or an item re-classified since); None where the
+    item is not found or is an issue without recorded evidence."""
     if issue is None:
         return None
     if not issue:

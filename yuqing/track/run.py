@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import duckdb
@@ -27,11 +28,12 @@ from yuqing.vocab import Milestone as Kind
 from . import text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
-from .model import GENERAL, MAJOR, Milestone, TrackItem
+from .model import GENERAL, MAJOR, Event, Milestone, Response, TrackItem
 from .responses import LinkParams, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
+_NEVER = datetime.max.replace(tzinfo=UTC)  # ``events_since(con, _NEVER, ids)`` reads the listed events alone
 UNLINKED_SHOWN = 10  # responses not linked to an event that ``explain_event`` lists for an analyst to judge
 
 
@@ -250,11 +252,26 @@ def set_severity_override(
         event_id = sql.resolve_event_id(con, event_id)
         if not decisions.add_severity_override(con, event_id, severity, analyst, reason, to_utc(at or utcnow())):
             raise StorageError(f"no event {event_id!r}")
-        as_of = sql.last_track_as_of(con) or utcnow()
-        events = [ev for ev in sql.events_since(con, as_of + timedelta(days=36500), [event_id])]
-        links = sql.stored_responses(con, [event_id])
-        ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
-        sql.replace_milestones(con, [event_id], ms, rules.satisfied_by(), as_of)
+        _remeasure(con, _stored_event(con, event_id), sql.stored_responses(con, [event_id]), rules)
+
+
+def _stored_event(con: duckdb.DuckDBPyConnection, event_id: str) -> Event:
+    """One stored event by its id, with the analyst's severity applied."""
+    for event in sql.events_since(con, _NEVER, [event_id]):
+        return event
+    raise StorageError(f"no event {event_id!r}")
+
+
+def _remeasure(
+    con: duckdb.DuckDBPyConnection, event: Event, links: Sequence[Response], rules: Rules
+) -> list[Milestone]:
+    """Rewrite one event's responses and milestones as of the last track run, after an analyst's decision, so the
+    views and ``overdue`` follow it at once."""
+    as_of = sql.last_track_as_of(con) or utcnow()
+    sql.replace_responses(con, [event.event_id], links)
+    ms = milestones(event, links, rules, as_of)
+    sql.replace_milestones(con, [event.event_id], ms, rules.satisfied_by(), as_of)
+    return ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,11 +308,7 @@ def decide_response(
         item = decisions.item_facts(con, item_id)
         if item is None:
             raise StorageError(f"no item {item_id!r}")
-        as_of = sql.last_track_as_of(con) or utcnow()
-        events = sql.events_since(con, as_of + timedelta(days=36500), [event_id])
-        if not events:
-            raise StorageError(f"no event {event_id!r}")
-        (event,) = events
+        event = _stored_event(con, event_id)
         if not remove and item.item_time < event.started_at:
             raise ValueError(
                 f"item {item_id!r} ({fmt_local(item.item_time)}) is older than event {event_id!r}, which started "
@@ -312,10 +325,9 @@ def decide_response(
         elif not kinds:
             kinds = tuple(item.response_kinds) or (Kind.FIRST_INFORMATION, Kind.FIRST_RESPONSE)
         decisions.add_response_decision(con, event_id, item_id, not remove, kinds, analyst, reason, to_utc(now or utcnow()))
+        as_of = sql.last_track_as_of(con) or utcnow()
         links = decided(sql.stored_responses(con, [event_id]), decisions.response_decisions(con, [event_id], as_of))
-        sql.replace_responses(con, [event_id], links)
-        ms = milestones(event, links, rules, as_of)
-        sql.replace_milestones(con, [event_id], ms, rules.satisfied_by(), as_of)
+        ms = _remeasure(con, event, links, rules)
     return event_id, tuple(ms)
 
 
