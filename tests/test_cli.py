@@ -192,3 +192,36 @@ def test_an_analyst_links_an_answer_and_removes_it(db: Path) -> None:
     assert key in flagged()
     bad = yq("--db", str(db), "link", general["event_id"], item_id, "--analyst", "a", "--reason", "b", "--kinds", "reply")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_quality_reports_analysts_corrections_as_of_a_time(db: Path, tmp_path: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    overdue = yq("--db", str(db), "overdue", "--as-of", AS_OF.isoformat(), "--json")
+    event_id = sorted({json.loads(line)["event_id"] for line in overdue.stdout.splitlines()})[0]
+
+    def quality(as_of: datetime) -> dict:
+        proc = yq("--db", str(db), "quality", "--as-of", as_of.isoformat(), "--lookback-days", "0", "--json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    at = AS_OF + timedelta(hours=3)
+    before = quality(at - timedelta(minutes=30))
+    proc = yq("--db", str(db), "dismiss", event_id, "--analyst", "王分析", "--reason", "专家观点", "--at", at.isoformat())
+    assert proc.returncode == 0, proc.stderr
+    after = quality(at + timedelta(minutes=30))
+    assert after["events"]["events"] == before["events"]["events"] > 0
+    assert after["events"]["dismissed"] == before["events"]["dismissed"] + 1
+    changed = [
+        (a["key"], a["dismissed"] - b["dismissed"])
+        for a, b in zip(after["by_basis"], before["by_basis"], strict=True)
+        if a["dismissed"] != b["dismissed"]
+    ]
+    assert len(changed) == 1 and changed[0][1] == 1
+
+    text = yq("--db", str(db), "quality", "--as-of", (at + timedelta(minutes=30)).isoformat())
+    assert text.returncode == 0, text.stderr
+    assert "dismissed (needs no answer)" in text.stdout and changed[0][0] in text.stdout
+
+    missing = yq("--db", str(tmp_path / "nowhere.duckdb"), "quality")
+    assert missing.returncode != 0 and not (tmp_path / "nowhere.duckdb").exists()

@@ -116,3 +116,27 @@ def item_facts(con: duckdb.DuckDBPyConnection, item_id: str) -> Row | None:
         [item_id],
     )
     return rows[0] if rows else None
+
+
+def judgments(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) -> list[Row]:
+    """What analysts had said by ``as_of`` of the tracker's judgments on the events that started in [``since``,
+    ``as_of``] (the ``event_judgments`` macro), counted by what ``yuqing quality`` tells apart: the opening item's
+    source, the topics, the severities, whether the event is dismissed, and the opening evidence reduced to the incident
+    rule's kind and the model's probability (``opened_by``: None not recorded, [] no issue), with the events' count
+    and their links summed."""
+    return named(
+        con,
+        r"""
+        SELECT source, topics, severity_proposed, severity_override, dismissed, dismissal_holds, reviewed,
+               CASE WHEN NOT opener_issue THEN []::VARCHAR[]
+                    WHEN opener_issue THEN [regexp_replace(x, '^(rule: [^:;]+).*$', '\1')
+                                            FOR x IN CAST(opened_by AS VARCHAR[])
+                                            IF starts_with(x, 'rule: ') OR starts_with(x, 'p=')] END AS opened_by,
+               count(*) AS events, sum(links)::BIGINT AS links, sum(links_added)::BIGINT AS links_added,
+               sum(links_removed)::BIGINT AS links_removed
+        FROM event_judgments($since, $as_of)
+        GROUP BY ALL
+        ORDER BY ALL
+        """,
+        {"since": since, "as_of": as_of},
+    )

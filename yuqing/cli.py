@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from yuqing.errors import StorageError, YuqingError
 from yuqing.textsafe import TerminalWriter
@@ -105,17 +106,21 @@ def _digest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="send again even if today's digest was sent")
 
 
-def _overdue_args(p: argparse.ArgumentParser) -> None:
+def _window_args(p: argparse.ArgumentParser, json_help: str, window: str) -> None:
+    """--as-of, --json and --lookback-days: a read over the events that started in a window before TS."""
     _as_of_arg(p)
-    p.add_argument("--json", action="store_true", help="one JSON object per overdue milestone")
+    p.add_argument("--json", action="store_true", help=json_help)
     p.add_argument(
-        "--lookback-days",
-        dest="lookback_days",
-        type=int,
-        default=30,
-        metavar="N",
-        help="only events that started in the N days before TS (default 30, as the digest; 0 = no limit)",
+        "--lookback-days", dest="lookback_days", type=int, default=30, metavar="N", help=f"{window} (default 30)"
     )
+
+
+def _overdue_args(p: argparse.ArgumentParser) -> None:
+    _window_args(p, "one JSON object per overdue milestone", "only events that started in the N days before TS, as the digest; 0 = no limit")
+
+
+def _quality_args(p: argparse.ArgumentParser) -> None:
+    _window_args(p, "one JSON object", "events that started in the N days before TS; 0 = every stored event")
 
 
 def _event_args(p: argparse.ArgumentParser) -> None:
@@ -222,23 +227,41 @@ def _run_tag(args: argparse.Namespace, db: Path) -> int:
     return run_tag(sys.stdin, sys.stdout)
 
 
+def _lookback(args: argparse.Namespace) -> int | None:
+    if args.lookback_days < 0:
+        raise ValueError("--lookback-days must be >= 0 (0 = no limit)")
+    return args.lookback_days or None
+
+
+def _print_read(args: argparse.Namespace, db: Path, objects: Sequence[dict[str, Any]], text: Callable[[], str]) -> int:
+    """What a read command found: with --json one JSON object a line, else ``text()``; then the note of the snapshot
+    read (to stderr beside JSON)."""
+    from yuqing import pipeline
+
+    note = pipeline.snapshot_note(db)
+    if args.json:
+        for obj in objects:
+            print(json.dumps(obj, ensure_ascii=False))
+    else:
+        print(text())
+    if note:
+        print(note, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def _run_overdue(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
 
-    if args.lookback_days < 0:
-        raise ValueError("--lookback-days must be >= 0 (0 = no limit)")
-    rows = pipeline.overdue(db, as_of=_as_of(args), lookback_days=args.lookback_days or None)
-    note = pipeline.snapshot_note(db)
-    if args.json:
-        for row in rows:
-            print(json.dumps(row.as_json(), ensure_ascii=False))
-        if note:
-            print(note, file=sys.stderr)
-    else:
-        print(pipeline.format_overdue(rows))
-        if note:
-            print(note)
-    return 0
+    rows = pipeline.overdue(db, as_of=_as_of(args), lookback_days=_lookback(args))
+    return _print_read(args, db, [row.as_json() for row in rows], lambda: pipeline.format_overdue(rows))
+
+
+def _run_quality(args: argparse.Namespace, db: Path) -> int:
+    from yuqing import pipeline
+    from yuqing.reports import format_quality
+
+    report = pipeline.judgment_quality(db, as_of=_as_of(args), lookback_days=_lookback(args))
+    return _print_read(args, db, [report.as_json()], lambda: format_quality(report))
 
 
 def _run_event(args: argparse.Namespace, db: Path) -> int:
@@ -327,6 +350,13 @@ COMMANDS: dict[str, Command] = {
         "explain one event: items, responses, milestones, evidence",
         _event_args,
         _run_event,
+        lambda args: True,
+    ),
+    "quality": Command(
+        "analysts' corrections of the tracker's judgments: dismissed events, removed and added links, by what opened "
+        "each event, its source and topic",
+        _quality_args,
+        _run_quality,
         lambda args: True,
     ),
     "severity": Command(

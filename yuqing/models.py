@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from yuqing.vocab import Severity
+
 
 class FetchOutcome(enum.StrEnum):
     """Fixed vocabulary for every fetch attempt, stored in fetch_log.status and shown to ops."""
@@ -146,3 +148,35 @@ class EventFacts:
     region_code: str | None
     region_name: str | None
     severity: str
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """Why an event's opening item opened it, read from its issue evidence (``warehouse.rows.opened_by``): ``how`` is
+    ``rule`` (the incident rule: ``rule`` its kind, ``cue`` the wording it found), ``model`` (``p`` the model's
+    probability that the item raises an issue), ``official_major`` (an official source's report of a major emergency
+    elsewhere) or ``reclassified`` (the item is no issue now: re-classified since it opened the event)."""
+
+    how: str
+    rule: str = ""
+    cue: str = ""
+    p: float | None = None
+
+    @classmethod
+    def of(cls, evidence: tuple[str, ...] | None, severity: str = "") -> Opening | None:
+        """``None`` where the evidence is not known (no such item, or an issue with none recorded)."""
+        if evidence is None:
+            return None
+        if not evidence:
+            return cls("official_major" if severity == Severity.MAJOR else "reclassified")
+        for e in evidence:
+            if e.startswith("rule: "):
+                kind, _, rest = e.removeprefix("rule: ").partition(": ")
+                return cls("rule", rule=kind, cue=rest.split(";", 1)[0].strip())
+        for e in evidence:
+            if e.startswith("p="):
+                try:
+                    return cls("model", p=float(e.removeprefix("p=")))
+                except ValueError:
+                    return None
+        return None

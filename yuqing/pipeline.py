@@ -183,6 +183,13 @@ def overdue(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -
         return list(overdue_rows(wh, to_utc(as_of), lookback_days=lookback_days))
 
 
+def judgment_quality(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -> Any:
+    from yuqing.track.run import judgment_quality as report
+
+    with reader(db_path) as wh:
+        return report(wh, to_utc(as_of), lookback_days=lookback_days)
+
+
 def set_severity(db_path: Path, event_id: str, severity: str, *, analyst: str, reason: str) -> str:
     """An analyst's severity for an event; its milestones are recomputed and a new snapshot published, so every
     reader sees it at once."""

@@ -222,3 +222,45 @@ def format_overdue(rows: Sequence[Any]) -> str:
             + (f"  立案依据：{basis}" if basis else "")
         )
     return "\n".join(lines)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f} %" if whole else "      —"
+
+
+def format_quality(report: Any, *, top: int = 10) -> str:
+    """``yuqing quality``: a ``yuqing.track.quality.QualityReport`` as a text table."""
+    r, c = report, report.corrections
+    span = "every stored event" if r.since.year == 1 else f"events started since {fmt_local(r.since)}"
+    lines = [
+        f"Analysts' corrections of the tracker's judgments: {span}, as of {fmt_local(r.as_of)} (Asia/Shanghai).",
+        "An event or link nobody corrected counts as right: the shares are lower bounds on the errors.",
+        "",
+        f"{'events opened':<46}{r.events.events:>7}",
+        f"{'  reviewed (any analyst decision)':<46}{c.reviewed_events:>7}",
+        f"{'  dismissed (needs no answer)':<46}{r.events.dismissed:>7}  {_share(r.events.dismissed, r.events.events)}",
+        f"{'  dismissed, reopened by a later report':<46}{r.events.reopened:>7}",
+    ]
+
+    def table(title: str, tallies: dict[str, Any], limit: int | None = None) -> None:
+        shown = list(tallies.items())[:limit] if limit else list(tallies.items())
+        lines.extend(["", f"{title:<46}{'events':>7}  {'dismissed':>9}"])
+        for key, t in shown:
+            lines.append(f"  {pad_columns(key, 44)}{t.events:>7}  {t.dismissed:>9}  {_share(t.dismissed, t.events)}")
+        if len(shown) < len(tallies):
+            lines.append(f"  … {len(tallies) - len(shown)} more")
+
+    table("by what opened the event", r.by_basis)
+    table("by the opening item's source", r.by_source, top)
+    table("by topic", r.by_topic)
+    lines += [
+        "",
+        f"{'responses linked':<46}{c.links:>7}",
+        f"{'  links the matcher made':<46}{c.matcher_links:>7}",
+        f"{'    removed by analysts (no answer)':<46}{c.links_removed:>7}  {_share(c.links_removed, c.matcher_links)}",
+        f"{'  linked by analysts (the matcher missed them)':<46}{c.links_added:>7}  {_share(c.links_added, c.links)}",
+        "",
+        f"{'severity raised to major_emergency':<46}{c.severity_raised:>7}",
+        f"{'severity lowered from major_emergency':<46}{c.severity_lowered:>7}",
+    ]
+    return "\n".join(lines)

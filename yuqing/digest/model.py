@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from classifiers.lexicon import topic_vocabulary
-from yuqing.models import EventFacts
+from yuqing.models import EventFacts, Opening
 from yuqing.vocab import Milestone, Severity
 
 # Display order and Chinese names of the topics, from the topic files (``name``, ``order``): the priority topics
@@ -44,25 +44,22 @@ RULE_KIND_LABELS: dict[str, str] = {
 
 
 def opening_basis(evidence: tuple[str, ...] | None, severity: str = "") -> str:
-    """Why an event was opened, from its opening item's issue evidence (``EventRef.opened_by``): the incident rule and
-    the wording it found, else the model's probability that the item raises an issue, so a reader can tell a
-    reported explosion from the model's guess at 0.46. An opening item that is no issue (``()``) is an official
-    source's report of a major emergency elsewhere when the event is a major emergency, else an item re-classified
-    since it opened the event; '' where it is not known."""
-    if evidence is None:
+    """Why an event was opened, from its opening item's issue evidence (``EventRef.opened_by``, read by
+    ``Opening.of``): the incident rule and the wording it found, else the model's probability that the item raises an
+    issue, so a reader can tell a reported explosion from the model's guess at 0.46. An opening item that is no issue
+    is an official source's report of a major emergency elsewhere when the event is a major emergency, else an item
+    re-classified since it opened the event; '' where it is not known."""
+    opening = Opening.of(evidence, severity)
+    if opening is None:
         return ""
-    if not evidence:
-        return "官方来源转述外地重大突发事件" if severity == Severity.MAJOR else "开启事件的条目已改判为非问题"
-    for e in evidence:
-        if e.startswith("rule: "):
-            kind, _, rest = e.removeprefix("rule: ").partition(": ")
-            cue = rest.split(";", 1)[0].strip()
-            label = RULE_KIND_LABELS.get(kind, kind)
-            return f"规则（{label}：{cue}）" if cue else f"规则（{label}）"
-    for e in evidence:
-        if e.startswith("p="):
-            return f"模型（概率 {e.removeprefix('p=')}）"
-    return ""
+    if opening.how == "official_major":
+        return "官方来源转述外地重大突发事件"
+    if opening.how == "reclassified":
+        return "开启事件的条目已改判为非问题"
+    if opening.how == "rule":
+        label = RULE_KIND_LABELS.get(opening.rule, opening.rule)
+        return f"规则（{label}：{opening.cue}）" if opening.cue else f"规则（{label}）"
+    return f"模型（概率 {opening.p:.2f}）"
 
 
 def topic_label(slug: str) -> str:

@@ -29,6 +29,7 @@ from . import text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, Event, Milestone, Response, TrackItem
+from .quality import JudgmentGroup, QualityReport, summarise
 from .responses import LinkParams, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
@@ -228,6 +229,23 @@ def overdue(
         )
         for r in rows
     ]
+
+
+def judgment_quality(
+    wh: WarehouseLike, as_of: datetime | None = None, *, lookback_days: int | None = DEFAULT_OVERDUE_LOOKBACK_DAYS
+) -> QualityReport:
+    """What analysts had said, by ``as_of``, of the tracker's judgments on the events that started in the
+    ``lookback_days`` before it (``None``: every stored event): ``yuqing quality``."""
+    as_of = to_utc(as_of) if as_of is not None else utcnow()
+    if lookback_days is not None and lookback_days < 0:
+        raise ValueError(f"lookback_days must be >= 0 or None, not {lookback_days}")
+    since = datetime.min.replace(tzinfo=UTC) if lookback_days is None else as_of - timedelta(days=lookback_days)
+    rows = decisions.judgments(wh.con, since, as_of)
+    judged = [
+        into(JudgmentGroup, r, topics=tuple(r.topics or ()), opened_by=None if r.opened_by is None else tuple(r.opened_by))
+        for r in rows
+    ]
+    return summarise(judged, since, as_of)
 
 
 def set_severity_override(
