@@ -219,9 +219,15 @@ def test_quality_reports_analysts_corrections_as_of_a_time(db: Path, tmp_path: P
     ]
     assert len(changed) == 1 and changed[0][1] == 1
 
-    text = yq("--db", str(db), "quality", "--as-of", (at + timedelta(minutes=30)).isoformat())
+    out = tmp_path / "corrections.jsonl"
+    text = yq("--db", str(db), "quality", "--as-of", (at + timedelta(minutes=30)).isoformat(), "--export", str(out))
     assert text.returncode == 0, text.stderr
     assert "dismissed (needs no answer)" in text.stdout and changed[0][0] in text.stdout
+    assert "written to" in text.stdout
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    mine = [r for r in exported if r["meta"]["event_id"] == event_id]
+    assert mine and all(r["meta"]["decision"] == "dismissed" and r["meta"]["reason"] == "专家观点" for r in mine)
+    assert all(r["meta"]["classified"]["issue"] for r in mine)
 
     missing = yq("--db", str(tmp_path / "nowhere.duckdb"), "quality")
     assert missing.returncode != 0 and not (tmp_path / "nowhere.duckdb").exists()

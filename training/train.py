@@ -1,13 +1,14 @@
 """Train the classifier's model from the labels in ``training/labels/`` (``make train``).
 
     python -m training.train [--pool ../shared/train/pool.jsonl] [--out classifiers/data/model.npz]
-                             [--folds 5] [--report training/report.json] [--no-save]
+                             [--folds 5] [--report training/report.json] [--no-save] [--site DIR]
 
 Steps, all deterministic:
 
 1. Join every label (``training/labels/*.jsonl``) with its pool item (``id``); an item whose
    ``title``/``text`` no longer hashes to the label's ``sha1`` is refused (the pool changed). Add the items written
-   from the guide (``training/written/*.jsonl``, whole rows): learned from for ``WRITTEN_LABELS`` alone, never scored.
+   from the guide (``training/written/*.jsonl``, whole rows): learned from for ``WRITTEN_LABELS`` alone, never scored;
+   and, with ``--site DIR``, a deployment's own items labelled by reading: learned from for every label, never scored.
 2. Run the rule-based parts on each item (as ``yuqing tag`` does) and hash its features
    (``classifiers/model.py``): character n-grams of title, body and publisher, and the rules' signals.
 3. For each label (8 topics, official_response, issue) fit an L2 logistic regression.
@@ -73,6 +74,10 @@ WRITTEN_DIR = ROOT / "training" / "written"
 WRITTEN = "written"
 WRITTEN_WEIGHT = 1.0
 WRITTEN_LABELS = ("wage_arrears", "work_safety", "hardship_livelihood")  # the labels the written items are learned for
+# A deployment's own items, labelled by reading (``--site DIR``; training/README.md, "A deployment's own labels"): the
+# items behind its analysts' corrections (``yuqing quality --export``) in DIR/batches, their labels in DIR/labels.
+# Learned for every label, never scored: drawn by corrections, they over-represent the model's mistakes.
+SITE = "site"
 SAMPLE = ROOT / "training" / "sample.jsonl"
 # Rounds drawn at random from one source to teach one label, by their strata: their items are learned for that label
 # alone and choose no threshold (a one-source draw over-represents its source), take their fold from their id (so
@@ -113,6 +118,25 @@ def load_labels(label_dir: Path = LABEL_DIR) -> dict[str, dict[str, Any]]:
 def load_written(written_dir: Path = WRITTEN_DIR) -> list[dict[str, Any]]:
     """The written items, each a whole row: id, source_dataset, title, text, labels (and ``source_official``)."""
     return list(_rows(written_dir, "written").values())
+
+
+def load_site(site_dir: Path) -> list[dict[str, Any]]:
+    """A deployment's labelled items: each label of ``site_dir/labels`` (``LABELLING.md``'s output) joined with its item
+    in ``site_dir/batches`` (rows of ``yuqing quality --export``), as whole rows like the written items'."""
+    labels = _rows(site_dir / "labels", "labelled")
+    items: dict[str, dict[str, Any]] = {}
+    for path in sorted((site_dir / "batches").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                items[row["id"]] = row
+    missing = sorted(set(labels) - set(items))
+    if missing:
+        raise SystemExit(f"{len(missing)} labels of {site_dir / 'labels'} have no item in {site_dir / 'batches'}: {missing[:5]}")
+    return [
+        {**items[iid], "source_dataset": SITE, **{k: labels[iid][k] for k in ("topics", "official_response", "issue")}}
+        for iid in labels
+    ]
 
 
 def load_pool(path: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
@@ -164,10 +188,11 @@ def is_message(item: dict[str, Any]) -> bool:
 
 
 def build(
-    pool_path: Path, clf: Classifier, written: Sequence[dict[str, Any]] = ()
+    pool_path: Path, clf: Classifier, written: Sequence[dict[str, Any]] = (), site: Sequence[dict[str, Any]] = ()
 ) -> tuple[list[str], list[dict[str, Any]], list[ModelInput], np.ndarray, np.ndarray, list[str]]:
     """Ids, items, model inputs, gold labels (n × L, bool), the rules' own verdicts (``verdicts``), strata: the
-    labelled pool items, then the ``written`` ones (stratum ``WRITTEN``), read with what a row says of its source."""
+    labelled pool items, then the ``written`` ones (stratum ``WRITTEN``) and a deployment's (``SITE``), read with what
+    a row says of its source."""
     labels = load_labels()
     items = load_pool(pool_path, set(labels))
     missing = sorted(set(labels) - set(items))
@@ -179,6 +204,7 @@ def build(
             raise SystemExit(f"{iid}: the pool item changed since it was labelled")
     pairs = [(labels[iid], items[iid], items[iid]["source_dataset"]) for iid in sorted(labels)]
     pairs += [(row, row, WRITTEN) for row in written]
+    pairs += [(row, row, SITE) for row in site]
     ids = [lab["id"] for lab, _it, _stratum in pairs]
     inputs: list[ModelInput] = []
     y = np.zeros((len(ids), len(LABELS)), dtype=bool)
@@ -422,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--written-weight", type=float, default=WRITTEN_WEIGHT, help=f"a written item's weight (default {WRITTEN_WEIGHT})"
     )
+    ap.add_argument(
+        "--site", type=Path, default=None, metavar="DIR", help="also learn from a deployment's labelled items (DIR/labels, DIR/batches)"
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     spec = FeatureSpec(
@@ -429,27 +458,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     clf = Classifier(model=False)
     written = () if args.no_written else load_written()
-    ids, rows, inputs, y, rules, strata = build(args.pool, clf, written)
+    site = load_site(args.site) if args.site else []
+    ids, rows, inputs, y, rules, strata = build(args.pool, clf, written, site)
     x = design(inputs, spec)
     not_message = np.array([not is_message(it) for it in rows])
-    pool = np.array([st != WRITTEN for st in strata])  # what is scored: the written items are only learned from
+    # what is scored: the pool's items; the written ones and a deployment's are only learned from
+    pool = np.array([st not in (WRITTEN, SITE) for st in strata])
+    is_written = np.array([st == WRITTEN for st in strata])
     print(
-        f"{int(pool.sum())} labelled pool items and {len(written)} written ones, {x.nnz} feature entries, "
-        f"{time.perf_counter() - t0:.1f} s",
+        f"{int(pool.sum())} labelled pool items, {len(written)} written ones and {len(site)} of the deployment, "
+        f"{x.nnz} feature entries, {time.perf_counter() - t0:.1f} s",
         flush=True,
     )
     # The written items teach the thinnest topics' wording (WRITTEN_LABELS). The other labels are learned from the pool
     # alone: learned for them too, the written items moved food's and environment's thresholds across flat optima, and
     # half the written media headlines are issues against a few in a hundred of the feeds' (training/written/README.md).
     learn = np.ones(y.shape, dtype=bool)
-    learn[~pool] = [label in WRITTEN_LABELS for label in LABELS]
+    learn[is_written] = [label in WRITTEN_LABELS for label in LABELS]
     taught = label_round_ids()
     apart = np.array([i in taught for i in ids])
     for row in np.flatnonzero(apart):
         learn[row] = [label in taught[ids[row]] for label in LABELS]
     fixed = id_folds(ids, apart, args.folds)
     counts = {label: int(y[pool & learn[:, k], k].sum()) for k, label in enumerate(LABELS)}
-    weight = np.where(pool, 1.0, args.written_weight)
+    weight = np.where(is_written, args.written_weight, 1.0)
     print("positives: " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
 
     grid = (args.c,) if args.c else C_GRID
@@ -482,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         nm,
     )
     by_stratum: dict[str, Any] = {}
-    for name in sorted(set(strata) - {WRITTEN}):
+    for name in sorted(set(strata) - {WRITTEN, SITE}):
         m = np.array([st == name for st in strata])
         by_stratum[name] = {
             "n": int(m.sum()),
@@ -499,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         "written_items": len(written),
         "natural_items": int(natural.sum()),
         "positives": counts,
-        "by_source": dict(Counter(st for st in strata if st != WRITTEN)),
+        "by_source": dict(Counter(st for st in strata if st not in (WRITTEN, SITE))),
         "folds": args.folds,
         "C": c_best,
         "thresholds": {label: round(float(t), 4) for label, t in zip(LABELS, thr, strict=True)},
@@ -514,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         "rules_only": rules_only,
         "cross_validation_by_source": by_stratum,
     }
+    if site:
+        report["site_items"] = len(site)
     print(f"chosen C={c_best:g}")
     print(
         "the model overrules a lexicon's topic below margin: "
@@ -539,7 +573,9 @@ def main(argv: list[str] | None = None) -> int:
         bias[k] = b
     meta = {
         "trained_on": f"{int(pool.sum())} pool items labelled by reading (training/labels) and {len(written)} "
-        f"written from the guide (training/written), {args.folds}-fold CV",
+        f"written from the guide (training/written)"
+        + (f", {len(site)} of the deployment labelled by reading ({args.site})" if site else "")
+        + f", {args.folds}-fold CV",
         "C": c_best,
         "positives": counts,
     }

@@ -140,3 +140,38 @@ def judgments(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) 
         """,
         {"since": since, "as_of": as_of},
     )
+
+
+def corrected_items(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) -> list[Row]:
+    """The items behind analysts' corrections of the classifier, by ``as_of``, on the events that started in
+    [``since``, ``as_of``]: the members that are issues of an event whose dismissal holds (``decision`` 'dismissed':
+    the analyst found no matter to answer), and the items an analyst linked as an event's answer that the classifier
+    read as no response (``decision`` 'linked'). With the item's text and what the classifier said of it."""
+    return named(
+        con,
+        """
+        WITH ev AS (
+            SELECT event_id FROM events WHERE started_at >= $since AND started_at <= $as_of
+        ), corrected AS (
+            SELECT 'dismissed' AS decision, d.event_id, unnest(d.covers) AS item_id, d.analyst, d.reason
+            FROM dismissals_as_of($as_of) AS d
+            SEMI JOIN ev ON ev.event_id = d.event_id
+            WHERE d.holds
+            UNION ALL
+            SELECT 'linked', l.event_id, l.item_id, l.analyst, l.reason
+            FROM link_decisions() AS l
+            SEMI JOIN ev ON ev.event_id = l.event_id
+            WHERE l.linked AND l.recorded_at <= $as_of
+        )
+        SELECT c.decision, c.event_id, c.item_id, c.analyst, c.reason, i.source, i.title, i.summary, i.item_time,
+               i.issue, i.official_response, i.reported_response,
+               coalesce((SELECT list(t.topic ORDER BY t.topic) FROM item_topics AS t WHERE t.item_id = i.item_id),
+                        []::VARCHAR[]) AS topics
+        FROM corrected AS c
+        JOIN items AS i ON i.item_id = c.item_id
+        WHERE (c.decision = 'dismissed' AND i.issue)
+           OR (c.decision = 'linked' AND NOT i.official_response AND NOT i.reported_response)
+        ORDER BY c.decision, i.item_time, c.item_id
+        """,
+        {"since": since, "as_of": as_of},
+    )

@@ -284,12 +284,23 @@ def migrate(
     )
 
 
-def verify(con: duckdb.DuckDBPyConnection, *, migrations_dir: Path | None = None) -> int:
-    """Read-only check: the schema must be exactly what this code knows. Returns the version."""
+def verify(
+    con: duckdb.DuckDBPyConnection, *, migrations_dir: Path | None = None, views_dir: Path | None = None
+) -> int:
+    """Read-only check: the schema, and the views and macros, must be exactly what this code knows (after an upgrade a
+    reader would otherwise fail on a view's missing column). Returns the version."""
     pending = pending_migrations(con, discover_migrations(migrations_dir))
     if pending:
         names = ", ".join(m.name for m in pending)
         raise SchemaError(
             f"the database needs migrations {names}; open it once read-write (any yuqing command) to apply them"
+        )
+    recorded = dict(con.execute("SELECT file, checksum FROM schema_views").fetchall())
+    wanted = {v.file: v.checksum for v in discover_views(views_dir)}
+    stale = sorted(f for f in wanted.keys() | recorded.keys() if recorded.get(f) != wanted.get(f))
+    if stale:
+        raise SchemaError(
+            f"the database's views are older than this code ({', '.join(stale)}); open it once read-write (any yuqing "
+            "command that writes, such as yuqing track) to apply them and publish its snapshot again"
         )
     return schema_version(con)

@@ -121,6 +121,11 @@ def _overdue_args(p: argparse.ArgumentParser) -> None:
 
 def _quality_args(p: argparse.ArgumentParser) -> None:
     _window_args(p, "one JSON object", "events that started in the N days before TS; 0 = every stored event")
+    p.add_argument(
+        "--export",
+        metavar="FILE",
+        help="also write the items behind the corrections of the classifier (JSON lines) for labelling",
+    )
 
 
 def _event_args(p: argparse.ArgumentParser) -> None:
@@ -260,7 +265,11 @@ def _run_quality(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
     from yuqing.reports import format_quality
 
-    report = pipeline.judgment_quality(db, as_of=_as_of(args), lookback_days=_lookback(args))
+    as_of, lookback = _as_of(args), _lookback(args)
+    report = pipeline.judgment_quality(db, as_of=as_of, lookback_days=lookback)
+    if args.export:
+        done = pipeline.export_label_candidates(db, Path(args.export), as_of=as_of, lookback_days=lookback)
+        print(done, file=sys.stderr if args.json else sys.stdout)
     return _print_read(args, db, [report.as_json()], lambda: format_quality(report))
 
 

@@ -7,6 +7,7 @@ so the CLI and the flows call every step through this module.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -188,6 +189,19 @@ def judgment_quality(db_path: Path, *, as_of: datetime, lookback_days: int | Non
 
     with reader(db_path) as wh:
         return report(wh, to_utc(as_of), lookback_days=lookback_days)
+
+
+def export_label_candidates(db_path: Path, out: Path, *, as_of: datetime, lookback_days: int | None = 30) -> str:
+    """Write the items behind analysts' corrections of the classifier as a labelling batch (JSON lines) to ``out``."""
+    from yuqing.track.run import label_candidates
+
+    with reader(db_path) as wh:
+        rows = label_candidates(wh, to_utc(as_of), lookback_days=lookback_days)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return (
+        f"{len(rows)} items behind analysts' corrections written to {out}: label them by reading "
+        "(training/LABELLING.md), then retrain with them (training/README.md, \"A deployment's own labels\")"
+    )
 
 
 def set_severity(db_path: Path, event_id: str, severity: str, *, analyst: str, reason: str) -> str:

@@ -16,6 +16,7 @@ from yuqing.track.run import (
     decide_response,
     dismiss,
     judgment_quality,
+    label_candidates,
     run_track,
     set_severity_override,
 )
@@ -195,3 +196,34 @@ def test_an_opening_without_recorded_evidence_is_told_apart_from_one_that_is_no_
 def test_a_negative_lookback_is_refused() -> None:
     with warehouse() as wh, pytest.raises(ValueError, match="lookback_days"):
         judgment_quality(wh, T0, lookback_days=-1)
+
+
+def test_the_export_holds_the_items_behind_corrections_of_the_classifier() -> None:
+    with warehouse() as wh:
+        store(wh, [
+            item("w1", WAGES, 1, source="m2", topics=("wage_arrears",), region="441900"),
+            item("w2", "东莞某工地农民工讨薪无果", 2, source="m3", topics=("wage_arrears",), region="441900"),
+            # a bureau's post the classifier read as no response: the analyst links it as the answer
+            item("n1", "市人社局：已督促总包单位结清东莞工地工资", 10, source="东莞人社", official=True, region="441900",
+                 topics=("wage_arrears",), issue=False),
+            item("m1", BOOM, 0, source="m1", severity="major_emergency"),
+        ])  # fmt: skip
+        run_track(wh, T0 + timedelta(hours=12))
+        (wages,) = wh.con.execute("SELECT event_id FROM events WHERE title LIKE '东莞%'").fetchone()
+        assert {r[0] for r in wh.con.execute("SELECT item_id FROM event_items WHERE event_id = ?", [wages]).fetchall()} == {
+            "w1", "w2"
+        }
+        assert label_candidates(wh, T0 + timedelta(hours=12)) == []  # no correction yet
+
+        dismiss(wh, wages, "analyst-1", "a rumour, no such site", at=T0 + timedelta(hours=12))
+        decide_response(wh, LinkDecision(wages, "n1", "analyst-1", "the bureau's answer"))
+        rows = label_candidates(wh, datetime.now(UTC), lookback_days=None)
+        assert [(r["id"], r["meta"]["decision"]) for r in rows] == [("w1", "dismissed"), ("w2", "dismissed"), ("n1", "linked")]
+        w1 = rows[0]
+        assert w1["source_dataset"] == "site" and w1["title"] == WAGES
+        assert w1["meta"]["classified"] == {
+            "topics": ["wage_arrears"], "official_response": False, "reported_response": False, "issue": True,
+        }  # fmt: skip
+        assert w1["meta"]["event_id"] == wages and w1["meta"]["reason"] == "a rumour, no such site"
+        # as of before the decisions, there was nothing to export
+        assert label_candidates(wh, T0 + timedelta(hours=11)) == []

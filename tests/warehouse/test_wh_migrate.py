@@ -151,6 +151,22 @@ def test_read_only_open_verifies_without_writing(db_path: Path) -> None:
         assert wh.con.execute("SELECT count(*) FROM v_items").fetchone() == (0,)
 
 
+def test_read_only_open_refuses_views_older_than_the_code(db_path: Path) -> None:
+    """After an upgrade that changed only the views, a reader of a file (or a snapshot) no writer has opened since would
+    fail on a view's missing column; it is told to open the file read-write once instead."""
+    with Warehouse.open(db_path) as wh:
+        wh.con.execute("UPDATE schema_views SET checksum = 'old' WHERE file = 'v_overdue.sql'")
+    with (
+        pytest.raises(SchemaError, match=r"views are older than this code \(v_overdue.sql\)"),
+        Warehouse.open(db_path, read_only=True),
+    ):
+        pass
+    with Warehouse.open(db_path) as wh:  # a writer applies them
+        assert wh.con.execute("SELECT checksum != 'old' FROM schema_views WHERE file = 'v_overdue.sql'").fetchone() == (True,)
+    with Warehouse.open(db_path, read_only=True) as wh:
+        assert wh.con.execute("SELECT count(*) FROM v_overdue").fetchone() == (0,)
+
+
 def test_timestamps_round_trip_as_aware_utc(db_path: Path) -> None:
     moment = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
     with Warehouse.open(db_path) as wh:

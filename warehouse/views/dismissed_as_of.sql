@@ -1,6 +1,6 @@
 -- Analysts' dismissals (`yuqing dismiss`) as of a time, in two table macros:
 -- dismissals_as_of(ts): per event with a decision at or before ts, the latest one (dismissed, analyst, reason,
--- dismissed_at) and whether it holds: it dismisses, and every member that is an issue and existed at ts is one it
+-- dismissed_at, the members it covers) and whether it holds: it dismisses, and every member that is an issue and existed at ts is one it
 -- covered (a new report of the incident reopens the event: dismissed and not holds).
 -- dismissed_as_of(ts): the events whose dismissal holds at ts. Such an event is flagged neither overdue nor due, raises
 -- no alert and is left out of the digest.
@@ -20,7 +20,7 @@ CREATE OR REPLACE MACRO dismissals_as_of(ts) AS TABLE
           AND NOT list_contains(l.covers, ei.item_id)
     )
     SELECT l.event_id, l.dismissed, l.dismissed AND l.event_id NOT IN (SELECT event_id FROM reopened) AS holds,
-           l."at" AS dismissed_at, l.analyst, l.reason
+           l."at" AS dismissed_at, l.analyst, l.reason, l.covers
     FROM latest AS l;
 
 CREATE OR REPLACE MACRO dismissed_as_of(ts) AS TABLE

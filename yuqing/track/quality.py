@@ -166,3 +166,32 @@ def summarise(rows: Iterable[JudgmentGroup], since: datetime, as_of: datetime) -
             by_topic.setdefault(topic, Tally()).add(j)
     basis_ordered = dict(sorted(by_basis.items(), key=lambda kv: _basis_order(kv[0])))
     return QualityReport(since, as_of, total, basis_ordered, _by_dismissals(by_source), _by_dismissals(by_topic), corrections)
+
+
+SITE_SOURCE = "site"  # the ``source_dataset`` of a deployment's own items in a labelling batch
+
+
+def label_candidate(row: Any) -> dict[str, Any]:
+    """An item behind an analyst's correction (a row of ``warehouse.decisions.corrected_items``) as a row of a
+    labelling batch (``training/LABELLING.md``): what the analyst decided and what the classifier had said are context
+    for the reader, not labels."""
+    return {
+        "id": row.item_id,
+        "source_dataset": SITE_SOURCE,
+        "title": row.title,
+        "text": row.summary or "",
+        "meta": {
+            "source": row.source,
+            "published": row.item_time.isoformat(),
+            "decision": row.decision,
+            "event_id": row.event_id,
+            "analyst": row.analyst,
+            "reason": row.reason,
+            "classified": {
+                "topics": list(row.topics),
+                "official_response": bool(row.official_response),
+                "reported_response": bool(row.reported_response),
+                "issue": bool(row.issue),
+            },
+        },
+    }
