@@ -64,7 +64,7 @@ def render(artifact: Any, run_name: str | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m flows.artifacts", description=__doc__.split("\n\n")[0])
-    ap.add_argument("key", help="artifact key: ingest-report, track-report, digest-report, alerts-report")
+    ap.add_argument("key", help="artifact key: ingest-report, track-report, digest-report, alerts-report, judgment-quality")
     ap.add_argument("--limit", type=int, default=1, help="latest versions to print (default 1)")
     args = ap.parse_args(argv)
 

@@ -37,6 +37,7 @@ def _digest_retry_condition(task: Any, task_run: Any, state: Any) -> bool:
 
 
 ARTIFACT_KEY = "digest-report"
+QUALITY_KEY = "judgment-quality"
 
 
 @step("digest", retries=DIGEST_RETRIES, delay=DIGEST_RETRY_DELAY_SECONDS, condition=_digest_retry_condition)
@@ -79,4 +80,22 @@ def digest(
     logger = get_run_logger()
     for line in result.splitlines() or ["digest: nothing to report"]:
         logger.info("%s", line)  # every route's outcome
+    publish_quality(db, when)
     return result
+
+
+def publish_quality(db: Path, when: datetime) -> None:
+    """Beside the digest, what analysts have corrected of the judgments over the last 30 days (``yuqing quality``), as
+    a markdown artifact: the day's versions show ops leads where the overdue list is weakest and whether it drifts. A
+    report that cannot be read is logged, and the digest's run stays as it was."""
+    from yuqing.reports import format_quality
+
+    try:
+        report = pipeline.judgment_quality(db, as_of=when)
+    except Exception as exc:  # a side report: the digest has been sent either way
+        get_run_logger().warning("judgment quality not reported: %s", exc)
+        return
+    text = format_quality(report)
+    create_markdown_artifact(
+        markdown=f"```\n{text}\n```", key=QUALITY_KEY, description="analysts' corrections of the judgments, 30 days"
+    )

@@ -114,7 +114,9 @@ def test_digest_flow_writes_the_digest(ingest_state: Any, flow_db: Path, tmp_pat
     assert out.is_file() and out.with_suffix(".html").is_file()
     run, artifacts, _ = _run_records(state.state_details.flow_run_id)
     assert run.name == "digest-2021-06-18T08:00"
-    assert [a.key for a in artifacts if a.type == "markdown"] == ["digest-report"]
+    assert sorted({a.key for a in artifacts if a.type == "markdown"}) == ["digest-report", "judgment-quality"]
+    quality = the_artifact(artifacts, "judgment-quality")
+    assert "events opened" in quality.data and "by what opened the event" in quality.data
 
 
 def test_the_fetch_tasks_of_a_run_share_one_set_of_worker_processes(
