@@ -237,16 +237,18 @@ def format_quality(report: Any, *, top: int = 10) -> str:
         "An event or link nobody corrected counts as right: the shares are lower bounds on the errors.",
         "",
         f"{'events opened':<46}{r.events.events:>7}",
-        f"{'  reviewed (any analyst decision)':<46}{c.reviewed_events:>7}",
+        f"{'  reviewed (any analyst decision)':<46}{r.events.reviewed:>7}",
         f"{'  dismissed (needs no answer)':<46}{r.events.dismissed:>7}  {_share(r.events.dismissed, r.events.events)}",
         f"{'  dismissed, reopened by a later report':<46}{r.events.reopened:>7}",
     ]
 
     def table(title: str, tallies: dict[str, Any], limit: int | None = None) -> None:
         shown = list(tallies.items())[:limit] if limit else list(tallies.items())
-        lines.extend(["", f"{title:<46}{'events':>7}  {'dismissed':>9}"])
+        lines.extend(["", f"{title:<46}{'events':>7}  {'reviewed':>8}  {'dismissed':>9}"])
         for key, t in shown:
-            lines.append(f"  {pad_columns(key, 44)}{t.events:>7}  {t.dismissed:>9}  {_share(t.dismissed, t.events)}")
+            lines.append(
+                f"  {pad_columns(key, 44)}{t.events:>7}  {t.reviewed:>8}  {t.dismissed:>9}  {_share(t.dismissed, t.events)}"
+            )
         if len(shown) < len(tallies):
             lines.append(f"  … {len(tallies) - len(shown)} more")
 

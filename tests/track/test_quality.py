@@ -74,7 +74,7 @@ def test_summarise_counts_corrections_by_basis_source_and_topic() -> None:
     ]
     r = summarise(rows, T0 - timedelta(days=30), T0)
     assert (r.events.events, r.events.dismissed, r.events.reopened) == (7, 1, 1)
-    assert r.corrections.reviewed_events == 6  # all but e2
+    assert r.events.reviewed == 6  # all but e2
     assert list(r.by_basis) == [
         "rule: incident", "model, p ≥ 0.8", "model, 0.6 ≤ p < 0.8", "model, p < 0.6", "not recorded",
     ]  # fmt: skip
@@ -92,7 +92,7 @@ def test_summarise_counts_corrections_by_basis_source_and_topic() -> None:
     out = r.as_json()
     assert json.loads(json.dumps(out)) == out
     assert out["links"] == {"linked": 4, "by_matcher": 5, "added_by_analysts": 1, "removed_by_analysts": 2}
-    assert out["by_basis"][3] == {"key": "model, p < 0.6", "events": 2, "dismissed": 1, "reopened": 0}
+    assert out["by_basis"][3] == {"key": "model, p < 0.6", "events": 2, "reviewed": 1, "dismissed": 1, "reopened": 0}
     text = format_quality(r)
     assert "model, p < 0.6" in text and " 50.0 %" in text
     assert "removed by analysts (no answer)                 2   40.0 %" in text
@@ -130,7 +130,7 @@ def test_the_report_reads_analysts_decisions_as_of_its_time() -> None:
         )
 
         before = judgment_quality(wh, T0 + timedelta(hours=30))
-        assert (before.events.events, before.events.dismissed, before.corrections.reviewed_events) == (2, 0, 0)
+        assert (before.events.events, before.events.dismissed, before.events.reviewed) == (2, 0, 0)
         assert before.corrections.links == before.corrections.matcher_links == 1  # the notice answers the explosion
         assert {k: t.events for k, t in before.by_basis.items()} == {"rule: incident": 1, "model, p < 0.6": 1}
 
@@ -141,7 +141,7 @@ def test_the_report_reads_analysts_decisions_as_of_its_time() -> None:
         now = datetime.now(UTC)
 
         after = judgment_quality(wh, now, lookback_days=None)
-        assert (after.events.events, after.events.dismissed, after.corrections.reviewed_events) == (2, 1, 2)
+        assert (after.events.events, after.events.dismissed, after.events.reviewed) == (2, 1, 2)
         assert after.by_basis["model, p < 0.6"].dismissed == 1 and after.by_basis["rule: incident"].dismissed == 0
         assert after.by_source["m2"].dismissed == 1 and list(after.by_source) == ["m2", "m1"]
         c = after.corrections

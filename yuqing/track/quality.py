@@ -61,14 +61,17 @@ def basis(j: JudgmentGroup) -> str:
 
 @dataclass(slots=True)
 class Tally:
-    """Events, and of them those analysts dismissed (the dismissal holds) and those a later report reopened."""
+    """Events; of them those an analyst made any decision on, those analysts dismissed (the dismissal holds) and those
+    a later report reopened."""
 
     events: int = 0
+    reviewed: int = 0
     dismissed: int = 0
     reopened: int = 0
 
     def add(self, j: JudgmentGroup) -> None:
         self.events += j.events
+        self.reviewed += j.events if j.reviewed else 0
         self.dismissed += j.events if j.dismissal_holds else 0
         self.reopened += j.events if j.dismissed and not j.dismissal_holds else 0
 
@@ -77,19 +80,18 @@ class Tally:
         return self.dismissed / self.events if self.events else None
 
     def as_json(self) -> dict[str, Any]:
-        return {"events": self.events, "dismissed": self.dismissed, "reopened": self.reopened}
+        return {"events": self.events, "reviewed": self.reviewed, "dismissed": self.dismissed, "reopened": self.reopened}
 
 
 @dataclass(slots=True)
 class Corrections:
-    """Analysts' corrections beyond dismissals: links, severities, and how many events they made any decision on."""
+    """Analysts' corrections beyond dismissals: links and severities."""
 
     links: int = 0  # responses linked (the matcher's standing and the analysts')
     links_added: int = 0  # of them, by analysts: the matcher missed them
     links_removed: int = 0  # links the matcher made that analysts removed
     severity_raised: int = 0  # proposals an analyst raised to a major emergency
     severity_lowered: int = 0  # … or lowered from one
-    reviewed_events: int = 0  # events with any analyst decision
 
     def add(self, j: JudgmentGroup) -> None:
         self.links += j.links
@@ -98,7 +100,6 @@ class Corrections:
         if j.severity_override is not None and j.severity_override != j.severity_proposed:
             self.severity_raised += j.events if j.severity_override == Severity.MAJOR else 0
             self.severity_lowered += j.events if j.severity_proposed == Severity.MAJOR else 0
-        self.reviewed_events += j.events if j.reviewed else 0
 
     @property
     def matcher_links(self) -> int:
@@ -125,7 +126,6 @@ class QualityReport:
             "since": self.since.isoformat(),
             "as_of": self.as_of.isoformat(),
             "events": self.events.as_json(),
-            "reviewed_events": c.reviewed_events,
             "by_basis": tallies(self.by_basis),
             "by_source": tallies(self.by_source),
             "by_topic": tallies(self.by_topic),
