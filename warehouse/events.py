@@ -552,8 +552,8 @@ WITH e AS (
     SELECT started_at, left(coalesce(region_code, ''), 2) AS province, coalesce(topics, []::VARCHAR[]) AS topics
     FROM events WHERE event_id = $event_id
 ), near AS (
-    SELECT i.item_id, i.source, i.item_time, i.title, i.official_response,
-           e.province <> '' AND starts_with(coalesce(i.region_code, ''), e.province) AS in_province
+    SELECT i.item_id, i.source, i.item_time, i.title, left(coalesce(i.summary, ''), $chars) AS summary,
+           i.official_response, e.province <> '' AND starts_with(coalesce(i.region_code, ''), e.province) AS in_province
     FROM items AS i CROSS JOIN e
     WHERE (i.official_response OR i.reported_response)
       AND i.item_time >= e.started_at AND i.item_time <= e.started_at + to_days(CAST($days AS INTEGER))
@@ -561,17 +561,23 @@ WITH e AS (
       AND (e.province = '' OR starts_with(coalesce(i.region_code, ''), e.province) OR (i.region_code IS NULL
            AND i.item_id IN (SELECT t.item_id FROM item_topics AS t, e WHERE list_contains(e.topics, t.topic))))
 )
-SELECT item_id, source, item_time, title, official_response FROM near
+SELECT item_id, source, item_time, title, summary, official_response, in_province FROM near
 ORDER BY in_province DESC, item_time, item_id
 LIMIT $limit
 """
 
 
 def explain_rows(
-    con: duckdb.DuckDBPyConnection, event_id: str, *, window_days: int = 30, unlinked: int = 10
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    *,
+    window_days: int = 30,
+    unlinked: int = 10,
+    response_chars: int = 800,
 ) -> dict[str, list[Row]]:
     """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, and the
-    first ``unlinked`` responses in its ``window_days`` that are not linked to it."""
+    first ``unlinked`` responses in its ``window_days`` that are not linked to it, those of its province first, with
+    the first ``response_chars`` of their text."""
     return {
         "event": named(
             con,
@@ -609,7 +615,11 @@ def explain_rows(
             "AS d LEFT JOIN items AS i USING (item_id) WHERE d.event_id = ? ORDER BY d.recorded_at",
             [event_id],
         ),
-        "unlinked": named(con, _UNLINKED_SQL, {"event_id": event_id, "days": window_days, "limit": unlinked + 1}),
+        "unlinked": named(
+            con,
+            _UNLINKED_SQL,
+            {"event_id": event_id, "days": window_days, "limit": unlinked, "chars": response_chars},
+        ),
         "dismissals": named(
             con,
             'SELECT dismissed, analyst, reason, "at", len(covers) AS covered FROM event_dismissals '

@@ -157,6 +157,23 @@ def test_a_dismissal_names_its_analyst_reason_and_event() -> None:
         assert wh.con.execute("SELECT count(*) FROM event_dismissals").fetchall() == [(0,)]
 
 
+def test_the_unlinked_responses_whose_text_holds_the_events_wording_come_first() -> None:
+    with warehouse() as wh:
+        store(wh, [
+            *_with_answers(),
+            # a bureau's notice with a headline of its own: the matcher reads its headline, which shares nothing
+            item("r2", "东莞市人力资源和社会保障局关于近期劳动保障监察工作的通报", 30, source="东莞人社", official=True,
+                 official_response=True, region="441900", topics=(), kinds=("first_response",),
+                 summary="针对网传东莞某工地数十名农民工讨薪无果、包工头失联一事，我局已责令总包单位垫付工资。"),
+        ])  # fmt: skip
+        run_track(wh, T0 + timedelta(hours=60))
+        wages = _event(wh, "东莞")
+        listed = explain_event(wh, wages).split("responses not linked")[1].split("milestones:")[0].splitlines()[1:]
+        assert [line.rsplit("(", 1)[1] for line in listed] == ["r2)", "r1)"]
+        held = int(listed[0].split(" holds ")[1].split("%")[0])
+        assert held >= 50, listed[0]
+
+
 def test_an_answer_the_matcher_missed_is_linked_by_an_analyst() -> None:
     with warehouse() as wh:
         store(wh, _with_answers())
@@ -165,7 +182,7 @@ def test_an_answer_the_matcher_missed_is_linked_by_an_analyst() -> None:
         wages = _event(wh, "东莞")
         # `yuqing event` offers it: a response in the event's window and province that is not linked
         unlinked = explain_event(wh, wages).split("responses not linked")[1].split("milestones:")[0]
-        assert "网友留言答复  (r1)" in unlinked and "(g1)" not in unlinked  # g1 is in 湖北
+        assert "网友留言答复  holds 0% of its wording  (r1)" in unlinked and "(g1)" not in unlinked  # g1 is in 湖北
         event_id, ms = decide_response(wh, LinkDecision(wages, "r1", "analyst-1", "the reply to these workers' message"))
         assert event_id == wages
         assert [(m.milestone, m.status, m.met_by_item_id) for m in ms] == [("first_response", "met", "r1")]

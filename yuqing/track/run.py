@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import duckdb
+import numpy as np
 
 from warehouse import decisions
 from warehouse import events as sql
@@ -25,17 +26,18 @@ from yuqing.timeutil import fmt_local, to_utc, utcnow
 from yuqing.vocab import MILESTONES
 from yuqing.vocab import Milestone as Kind
 
-from . import text
+from . import incident, text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, Event, Milestone, Response, TrackItem
 from .quality import JudgmentGroup, QualityReport, label_candidate, summarise
-from .responses import LinkParams, addressed, decided, link
+from .responses import LinkParams, Reading, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
 _NEVER = datetime.max.replace(tzinfo=UTC)  # ``events_since(con, _NEVER, ids)`` reads the listed events alone
 UNLINKED_SHOWN = 10  # responses not linked to an event that ``explain_event`` lists for an analyst to judge
+UNLINKED_READ = 500  # of them, how many are read for the event's wording (its province's first, then by time)
 
 
 class WarehouseLike(Protocol):
@@ -402,13 +404,34 @@ def dismiss(
     return Dismissal(event_id, not undo, covered, open_milestones, at)
 
 
+def _by_wording_held(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any]]:
+    """Responses not linked to ``event``, each with the share of the event's wording its headline and text hold (the
+    measure by which the matcher reads a reply whose headline says little, ``responses.Reading``): the likeliest
+    answers first, then those of the event's province, then by time."""
+    if not rows:
+        return []
+    p = event.profile
+    terms, weights = incident.term_matrix([(np.asarray(p.term_codes, dtype=np.int64), np.asarray(p.term_weights, dtype=np.float32))])
+    held = [float(incident.held(terms, weights, Reading.of(f"{r.title}。{r.summary}").codes)[0]) for r in rows]
+    ranked = sorted(range(len(rows)), key=lambda k: (-round(held[k], 2), not rows[k].in_province, rows[k].item_time))
+    return [(held[k], rows[k]) for k in ranked]
+
+
 def explain_event(wh: WarehouseLike, event_id: str) -> str:
     """A plain-text account of an event: items, responses (with evidence) and milestones."""
     con = wh.con
     event_id = sql.resolve_event_id(con, event_id)
-    parts = sql.explain_rows(con, event_id, window_days=int(load_rules().link_window_days), unlinked=UNLINKED_SHOWN)
+    link_params = LinkParams()
+    parts = sql.explain_rows(
+        con,
+        event_id,
+        window_days=int(load_rules().link_window_days),
+        unlinked=UNLINKED_READ,
+        response_chars=link_params.response_chars,
+    )
     if not parts["event"]:
         raise StorageError(f"no event {event_id!r}")
+    unlinked = _by_wording_held(_stored_event(con, event_id), parts["unlinked"])
     e = parts["event"][0]
     lines = [
         f"event {e.event_id}: {e.title}",
@@ -438,16 +461,19 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
             f"kinds {', '.join(r.milestone_kinds)}, matched {'、'.join(terms)}; {evidence.get('rule', '')}  "
             f"({r.item_id})"
         )
-    if parts["unlinked"]:
+    if unlinked:
         lines.append(
-            "responses not linked, from its window, in its province or placed nowhere on its topics "
-            "(`yuqing link EVENT ITEM` links one that answers it):"
+            "responses not linked, from its window, in its province or placed nowhere on its topics, those whose "
+            "text holds most of its wording first (`yuqing link EVENT ITEM` links one that answers it):"
         )
-    for r in parts["unlinked"][:UNLINKED_SHOWN]:
+    for share, r in unlinked[:UNLINKED_SHOWN]:
         how = "official" if r.official_response else "reported by"
-        lines.append(f"  {fmt_local(r.item_time)} {how} [{r.source}] {r.title}  ({r.item_id})")
-    if len(parts["unlinked"]) > UNLINKED_SHOWN:
-        lines.append(f"  … more after the first {UNLINKED_SHOWN} (v_items has them all)")
+        lines.append(
+            f"  {fmt_local(r.item_time)} {how} [{r.source}] {r.title}  holds {share:.0%} of its wording  ({r.item_id})"
+        )
+    if len(unlinked) > UNLINKED_SHOWN:
+        more = "" if len(unlinked) < UNLINKED_READ else f" of the first {UNLINKED_READ} read"
+        lines.append(f"  … {len(unlinked) - UNLINKED_SHOWN} more{more} (v_items has them all)")
     lines.append("milestones:")
     for m in parts["milestones"]:
         met = (
