@@ -185,7 +185,7 @@ def overdue(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -
 
 
 def judgment_quality(db_path: Path, *, as_of: datetime, lookback_days: int | None = 30) -> Any:
-    from yuqing.track.run import judgment_quality as report
+    from yuqing.track.quality import judgment_quality as report
 
     with reader(db_path) as wh:
         return report(wh, to_utc(as_of), lookback_days=lookback_days)
@@ -193,7 +193,7 @@ def judgment_quality(db_path: Path, *, as_of: datetime, lookback_days: int | Non
 
 def export_label_candidates(db_path: Path, out: Path, *, as_of: datetime, lookback_days: int | None = 30) -> str:
     """Write the items behind analysts' corrections of the classifier as a labelling batch (JSON lines) to ``out``."""
-    from yuqing.track.run import label_candidates
+    from yuqing.track.quality import label_candidates
 
     with reader(db_path) as wh:
         rows = label_candidates(wh, to_utc(as_of), lookback_days=lookback_days)

@@ -10,13 +10,11 @@ import pytest
 
 from warehouse import decisions
 from yuqing.reports import format_quality
-from yuqing.track.quality import JudgmentGroup, basis, summarise
+from yuqing.track.quality import JudgmentGroup, basis, judgment_quality, label_candidates, summarise
 from yuqing.track.run import (
     LinkDecision,
     decide_response,
     dismiss,
-    judgment_quality,
-    label_candidates,
     run_track,
     set_severity_override,
 )

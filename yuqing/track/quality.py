@@ -1,4 +1,5 @@
-"""How the tracker's judgments fare with the analysts who read them: a pure summary of ``warehouse.decisions.judgments``.
+"""How the tracker's judgments fare with the analysts who read them: ``yuqing quality``, a summary of
+``warehouse.decisions.judgments`` (``summarise`` is pure), and the items behind the corrections for labelling.
 
 An analyst corrects a judgment by dismissing an event that needs no answer (the ``issue`` that opened it was wrong),
 by linking a response the matcher missed or removing one it made wrongly, and by overriding a proposed severity
@@ -12,16 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from warehouse import decisions
+from warehouse.rows import into
 from yuqing.models import Opening
+from yuqing.timeutil import to_utc, utcnow
 from yuqing.vocab import Severity
 
 # The model's probability bands, as a reader weighs an event it opened: near the threshold its issues are right about
 # half the time (docs/design.md "Measuring events"), well above it nearly always.
 MODEL_BANDS: tuple[tuple[float, str], ...] = ((0.8, "model, p ≥ 0.8"), (0.6, "model, 0.6 ≤ p < 0.8"), (0.0, "model, p < 0.6"))
 NOT_RECORDED = "not recorded"
+LOOKBACK_DAYS = 30  # the events read by default: those that started in the 30 days before the report, as the digest
 NO_TOPIC = "(no topic)"
 
 
@@ -195,3 +200,36 @@ def label_candidate(row: Any) -> dict[str, Any]:
             },
         },
     }
+
+
+def _window(as_of: datetime | None, lookback_days: int | None) -> tuple[datetime, datetime]:
+    """(as_of, the earliest start of an event it reads): ``lookback_days`` before ``as_of`` (default now); ``None``:
+    every stored event."""
+    as_of = to_utc(as_of) if as_of is not None else utcnow()
+    if lookback_days is not None and lookback_days < 0:
+        raise ValueError(f"lookback_days must be >= 0 or None, not {lookback_days}")
+    return as_of, datetime.min.replace(tzinfo=UTC) if lookback_days is None else as_of - timedelta(days=lookback_days)
+
+
+def judgment_quality(
+    wh: Any, as_of: datetime | None = None, *, lookback_days: int | None = LOOKBACK_DAYS
+) -> QualityReport:
+    """What analysts had said, by ``as_of``, of the tracker's judgments on the events that started in the
+    ``lookback_days`` before it (``None``: every stored event): ``yuqing quality``."""
+    as_of, since = _window(as_of, lookback_days)
+    rows = decisions.judgments(wh.con, since, as_of)
+    judged = [
+        into(JudgmentGroup, r, topics=tuple(r.topics or ()), opened_by=None if r.opened_by is None else tuple(r.opened_by))
+        for r in rows
+    ]
+    return summarise(judged, since, as_of)
+
+
+def label_candidates(
+    wh: Any, as_of: datetime | None = None, *, lookback_days: int | None = LOOKBACK_DAYS
+) -> list[dict[str, Any]]:
+    """The items behind analysts' corrections of the classifier on the events that started in the ``lookback_days``
+    before ``as_of``, as rows of a labelling batch (``quality.label_candidate``): ``yuqing quality --export``."""
+    as_of, since = _window(as_of, lookback_days)
+    rows = decisions.corrected_items(wh.con, since, as_of)
+    return list({c["id"]: c for c in map(label_candidate, rows)}.values())  # an item behind two corrections, once

@@ -30,7 +30,6 @@ from . import incident, text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, Event, Milestone, Response, TrackItem
-from .quality import JudgmentGroup, QualityReport, label_candidate, summarise
 from .responses import LinkParams, Reading, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
@@ -231,39 +230,6 @@ def overdue(
         )
         for r in rows
     ]
-
-
-def _window(as_of: datetime | None, lookback_days: int | None) -> tuple[datetime, datetime]:
-    """(as_of, the earliest start of an event it reads): ``lookback_days`` before ``as_of`` (default now); ``None``:
-    every stored event."""
-    as_of = to_utc(as_of) if as_of is not None else utcnow()
-    if lookback_days is not None and lookback_days < 0:
-        raise ValueError(f"lookback_days must be >= 0 or None, not {lookback_days}")
-    return as_of, datetime.min.replace(tzinfo=UTC) if lookback_days is None else as_of - timedelta(days=lookback_days)
-
-
-def judgment_quality(
-    wh: WarehouseLike, as_of: datetime | None = None, *, lookback_days: int | None = DEFAULT_OVERDUE_LOOKBACK_DAYS
-) -> QualityReport:
-    """What analysts had said, by ``as_of``, of the tracker's judgments on the events that started in the
-    ``lookback_days`` before it (``None``: every stored event): ``yuqing quality``."""
-    as_of, since = _window(as_of, lookback_days)
-    rows = decisions.judgments(wh.con, since, as_of)
-    judged = [
-        into(JudgmentGroup, r, topics=tuple(r.topics or ()), opened_by=None if r.opened_by is None else tuple(r.opened_by))
-        for r in rows
-    ]
-    return summarise(judged, since, as_of)
-
-
-def label_candidates(
-    wh: WarehouseLike, as_of: datetime | None = None, *, lookback_days: int | None = DEFAULT_OVERDUE_LOOKBACK_DAYS
-) -> list[dict[str, Any]]:
-    """The items behind analysts' corrections of the classifier on the events that started in the ``lookback_days``
-    before ``as_of``, as rows of a labelling batch (``quality.label_candidate``): ``yuqing quality --export``."""
-    as_of, since = _window(as_of, lookback_days)
-    rows = decisions.corrected_items(wh.con, since, as_of)
-    return list({c["id"]: c for c in map(label_candidate, rows)}.values())  # an item behind two corrections, once
 
 
 def set_severity_override(
