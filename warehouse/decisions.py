@@ -129,9 +129,10 @@ def judgments(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) 
         r"""
         SELECT source, topics, severity_proposed, severity_override, dismissed, dismissal_holds, reviewed,
                CASE WHEN NOT opener_issue THEN []::VARCHAR[]
-                    WHEN opener_issue THEN [regexp_replace(x, '^(rule: [^:;]+).*$', '\1')
-                                            FOR x IN CAST(opened_by AS VARCHAR[])
-                                            IF starts_with(x, 'rule: ') OR starts_with(x, 'p=')] END AS opened_by,
+                    WHEN opener_issue THEN nullif([regexp_replace(x, '^(rule: [^:;]+).*$', '\1')
+                                                   FOR x IN CAST(opened_by AS VARCHAR[])
+                                                   IF starts_with(x, 'rule: ') OR starts_with(x, 'p=')], [])
+               END AS opened_by,
                count(*) AS events, sum(links)::BIGINT AS links, sum(links_added)::BIGINT AS links_added,
                sum(links_removed)::BIGINT AS links_removed
         FROM event_judgments($since, $as_of)

@@ -180,14 +180,16 @@ def test_an_opening_without_recorded_evidence_is_told_apart_from_one_that_is_no_
     with warehouse() as wh:
         store(wh, [
             item("a1", WAGES, 0, source="m1", topics=("wage_arrears",), region="441900"),  # an issue, no evidence kept
+            item("c1", "某县化工厂发生泄漏", 0, region="420300"),  # an issue whose evidence holds neither p nor a rule
             item("b1", BOOM, 0, source="gov", severity="major_emergency", official=True,
                  issue=False),  # an official source's report of a major emergency: no issue
         ])  # fmt: skip
+        _evidence(wh, "c1", ["title:泄漏 +1.10"])
         run_track(wh, T0 + timedelta(hours=2))
         report = judgment_quality(wh, T0 + timedelta(hours=2))
         assert {k: t.events for k, t in report.by_basis.items()} == {
             "official source: major emergency elsewhere": 1,
-            "not recorded": 1,
+            "not recorded": 2,
         }
 
 

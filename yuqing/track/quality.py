@@ -108,7 +108,8 @@ class Corrections:
 
     @property
     def matcher_links(self) -> int:
-        """The links the matcher made: those standing that no analyst added, and those analysts removed."""
+        """The links the matcher made: those standing that no analyst added, and those analysts removed (a removal
+        made before the matcher linked the item, as a precaution, counts as one of its links too)."""
         return self.links - self.links_added + self.links_removed
 
 
