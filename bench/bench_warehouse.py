@@ -32,7 +32,8 @@ verifies their keys.
 
 Queries, at ``as_of`` = the middle of the year (08:00 Asia/Shanghai), each timed ``--repeat`` times
 (the first right after opening the file; the median is printed): ``overdue_rows`` (the SQL of
-``yuqing overdue``, with its default 30-day lookback), ``yuqing.track.run.overdue``, the digest's ``collect`` for the catch-all route
+``yuqing overdue``, with its default 30-day lookback), ``yuqing.track.run.overdue``, ``yuqing quality`` (30 days), the digest's
+``collect`` for the catch-all route
 and for a topic + region route, each beside ``collect_full`` (tests/digest/reference.py, the reference read of every event; the
 two digests are compared), ``collect``'s queries alone and those of the full read, ``v_overdue`` and
 queries from docs/analyst.md. A query taking 0.5 s or more gets its hottest operators printed from DuckDB's profile.
@@ -77,6 +78,7 @@ from warehouse.events import overdue_rows  # noqa: E402
 from yuqing.digest.collect import TREND_DAYS, collect, digest_date  # noqa: E402
 from yuqing.digest.routes import Route  # noqa: E402
 from yuqing.models import SourceConfig, SourceResult, SourceState  # noqa: E402
+from yuqing.track.quality import judgment_quality  # noqa: E402
 from yuqing.track.run import DEFAULT_OVERDUE_LOOKBACK_DAYS, overdue  # noqa: E402
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -697,6 +699,8 @@ ANALYST_QUERIES = {
         FROM v_overdue
         ORDER BY severity = 'major_emergency' DESC, overdue_by DESC""",
     "v_overdue count(*)": "SELECT count(*) FROM v_overdue",
+    # docs/analyst.md "How the judgments fare"
+    "v_event_judgments count(*)": "SELECT count(*) FROM v_event_judgments",
     # docs/analyst.md "Response rate ... by topic and region"
     "analyst: response rate by topic/region": """
         SELECT topic, coalesce(region_name, '(unknown)') AS region, count(DISTINCT event_id) AS events,
@@ -862,6 +866,8 @@ def run_queries(db: Path, repeat: int, world_events: int, *, full_size: bool = T
             ("overdue_rows (yuqing overdue SQL)", lambda: overdue_rows(con, AS_OF, overdue_horizon), GOAL_QUERY_S,
              [(events_sql._OVERDUE_SQL, {"as_of": AS_OF, "horizon": overdue_horizon})], lambda r: f"{len(r):,} rows"),
             ("yuqing.track.run.overdue", lambda: overdue(wh, AS_OF), GOAL_QUERY_S, [], lambda r: f"{len(r):,} rows"),
+            ("yuqing quality (30 days)", lambda: judgment_quality(wh, AS_OF), GOAL_QUERY_S, [],
+             lambda r: f"{r.events.events:,} events, {len(r.by_source):,} sources"),
             ("collect: route all", lambda: collect(wh, AS_OF, all_route), GOAL_QUERY_S, [], digest_summary),
             ("collect_full: route all (reference)", lambda: collect_full(wh, AS_OF, all_route), None, [],
              digest_summary),
