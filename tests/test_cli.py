@@ -229,5 +229,10 @@ def test_quality_reports_analysts_corrections_as_of_a_time(db: Path, tmp_path: P
     assert mine and all(r["meta"]["decision"] == "dismissed" and r["meta"]["reason"] == "专家观点" for r in mine)
     assert all(r["meta"]["classified"]["issue"] for r in mine)
 
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
+    bad = yq("--db", str(db), "quality", "--export", str(blocked / "corrections.jsonl"))
+    assert bad.returncode == 2 and "cannot write" in bad.stderr, bad.stderr
+
     missing = yq("--db", str(tmp_path / "nowhere.duckdb"), "quality")
     assert missing.returncode != 0 and not (tmp_path / "nowhere.duckdb").exists()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from warehouse import checks as wh_checks
 from warehouse.db import Warehouse, snapshot_path_for
 from warehouse.snapshot import publish_snapshot, snapshot_published_at
-from yuqing.errors import ConfigError
+from yuqing.errors import ConfigError, StorageError
 from yuqing.ingest import DEFAULT_GROUP_SIZE as DEFAULT_GROUP_SIZE
 from yuqing.ingest import DEFAULT_SNAPSHOT_MAX_AGE as DEFAULT_SNAPSHOT_MAX_AGE
 from yuqing.ingest import FetchJob as FetchJob
@@ -197,7 +197,11 @@ def export_label_candidates(db_path: Path, out: Path, *, as_of: datetime, lookba
 
     with reader(db_path) as wh:
         rows = label_candidates(wh, to_utc(as_of), lookback_days=lookback_days)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    except OSError as e:
+        raise StorageError(f"cannot write {out}: {e.strerror or e}") from e
     return (
         f"{len(rows)} items behind analysts' corrections written to {out}: label them by reading "
         "(training/LABELLING.md), then retrain with them (training/README.md, \"A deployment's own labels\")"
