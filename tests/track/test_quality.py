@@ -15,6 +15,7 @@ from yuqing.track.run import (
     LinkDecision,
     decide_response,
     dismiss,
+    explain_event,
     run_track,
     set_severity_override,
 )
@@ -131,6 +132,9 @@ def test_the_report_reads_analysts_decisions_as_of_its_time() -> None:
         assert (before.events.events, before.events.dismissed, before.events.reviewed) == (2, 0, 0)
         assert before.corrections.links == before.corrections.matcher_links == 1  # the notice answers the explosion
         assert {k: t.events for k, t in before.by_basis.items()} == {"rule: incident": 1, "model, p < 0.6": 1}
+        # `yuqing event` says the same of each event, as the digest does
+        assert "立案依据 (why it was opened): 模型（概率 0.52）" in explain_event(wh, wages)
+        assert "立案依据 (why it was opened): 规则（事故事件：爆炸）" in explain_event(wh, boom)
 
         dismiss(wh, wages, "analyst-1", "a rumour, no such site", at=T0 + timedelta(hours=31))
         set_severity_override(wh, boom, "general", "analyst-1", "a small stall fire", at=T0 + timedelta(hours=31))

@@ -385,6 +385,8 @@ def _by_wording_held(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any
 
 def explain_event(wh: WarehouseLike, event_id: str) -> str:
     """A plain-text account of an event: items, responses (with evidence) and milestones."""
+    from yuqing.digest.model import opening_basis
+
     con = wh.con
     event_id = sql.resolve_event_id(con, event_id)
     link_params = LinkParams()
@@ -407,6 +409,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         f"  started {fmt_local(e.started_at)} ({e.clock_basis}), first detected {fmt_local(e.first_detected_at)}, "
         f"last item {fmt_local(e.last_item_at)} (Asia/Shanghai)",
         f"  severity basis: {e.severity_basis or '—'}",
+        f"  立案依据 (why it was opened): {opening_basis(opened_by(e.opener_issue, e.opener_evidence), e.severity_proposed) or '—'}",
         f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
         "items:",
     ]
