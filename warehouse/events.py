@@ -581,17 +581,16 @@ def explain_rows(
     return {
         "event": named(
             con,
-            "SELECT v.event_id, v.title, v.topics, v.region_code, v.region_name, v.severity, v.severity_proposed, "
-            "v.severity_override, v.started_at, v.first_detected_at, v.last_item_at, v.item_count, v.source_count, "
-            "v.heat, v.status, v.clock_basis, v.severity_basis, i.issue AS opener_issue, "
-            "CAST(i.evidence -> 'issue' AS VARCHAR) AS opener_evidence "
-            "FROM v_events AS v JOIN events AS e USING (event_id) LEFT JOIN items AS i ON i.item_id = e.opening_item_id "
-            "WHERE v.event_id = ?",
-            [event_id],
+            "SELECT event_id, title, topics, region_code, region_name, severity, severity_proposed, "
+            "severity_override, started_at, first_detected_at, last_item_at, item_count, source_count, heat, status, "
+            "clock_basis, severity_basis, (SELECT opening_item_id FROM events WHERE event_id = $event_id) AS opener "
+            "FROM v_events WHERE event_id = $event_id",
+            {"event_id": event_id},
         ),
         "items": named(
             con,
-            "SELECT i.item_id, i.source, i.item_time, i.fetched_at, i.title, i.url FROM event_items AS ei "
+            "SELECT i.item_id, i.source, i.item_time, i.fetched_at, i.title, i.url, i.issue, "
+            "CAST(i.evidence -> 'issue' AS VARCHAR) AS issue_evidence FROM event_items AS ei "
             "JOIN items AS i USING (item_id) WHERE ei.event_id = ? ORDER BY i.item_time, i.item_id",
             [event_id],
         ),

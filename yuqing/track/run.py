@@ -401,6 +401,8 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         raise StorageError(f"no event {event_id!r}")
     unlinked = _by_wording_held(_stored_event(con, event_id), parts["unlinked"])
     e = parts["event"][0]
+    # why the opening item (one of its items) opened it
+    opener = next((opened_by(r.issue, r.issue_evidence) for r in parts["items"] if r.item_id == e.opener), None)
     lines = [
         f"event {e.event_id}: {e.title}",
         f"  topics: {', '.join(e.topics)}   region: {e.region_name or '—'} ({e.region_code or '—'})",
@@ -409,7 +411,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         f"  started {fmt_local(e.started_at)} ({e.clock_basis}), first detected {fmt_local(e.first_detected_at)}, "
         f"last item {fmt_local(e.last_item_at)} (Asia/Shanghai)",
         f"  severity basis: {e.severity_basis or '—'}",
-        f"  立案依据 (why it was opened): {opening_basis(opened_by(e.opener_issue, e.opener_evidence), e.severity_proposed) or '—'}",
+        f"  立案依据 (why it was opened): {opening_basis(opener, e.severity_proposed) or '—'}",
         f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
         "items:",
     ]
