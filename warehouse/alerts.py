@@ -26,8 +26,7 @@ Key = tuple[str, str, str, str, str]  # event_id, milestone, condition, route, c
 # analyst's dismissal holds for at $as_of raises nothing.
 _CANDIDATES_SQL = """
 WITH override AS (
-    SELECT event_id, severity FROM severity_overrides
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+    SELECT event_id, severity FROM severity_overrides_as_of()
 )
 SELECT e.event_id, e.title, e.topics, e.region_code, e.region_name,
        coalesce(o.severity, e.severity_proposed) AS severity, e.started_at, e.first_detected_at,

@@ -157,8 +157,7 @@ WITH ev AS (
     FROM state
     GROUP BY event_id
 ), override AS (
-    SELECT event_id, severity FROM severity_overrides
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+    SELECT event_id, severity FROM severity_overrides_as_of()
 ), placed AS (
     SELECT e.*, o.severity AS severity_override, p.late_deadline, p.due_deadline, p.answered_on_time,
            CASE WHEN p.late_deadline IS NOT NULL THEN 'overdue'

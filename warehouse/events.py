@@ -296,8 +296,7 @@ def events_since(
                    e.severity_basis,
                    e.kinds, e.place_codes, e.place_levels, e.term_codes, e.term_weights, e.key_terms
             FROM events AS e
-            LEFT JOIN (SELECT event_id, severity FROM severity_overrides
-                       QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1) AS o USING (event_id)
+            LEFT JOIN severity_overrides_as_of() AS o USING (event_id)
             WHERE e.started_at >= $since OR e.event_id IN (SELECT id FROM wanted_ids)
             ORDER BY e.started_at, e.event_id
             """,
@@ -515,8 +514,7 @@ WITH recent AS (
     WHERE i.item_time <= $as_of AND i.fetched_at <= $as_of AND i.item_time >= $horizon
     GROUP BY ei.event_id
 ), override AS (
-    SELECT event_id, severity FROM severity_overrides
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+    SELECT event_id, severity FROM severity_overrides_as_of()
 )
 SELECT od.event_id, e.topics, od.event_started_at AS started_at, od.milestone, od.due_at AS deadline_at,
        coalesce(o.severity, e.severity_proposed) AS severity, e.title,

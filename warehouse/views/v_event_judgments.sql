@@ -13,11 +13,6 @@ CREATE OR REPLACE MACRO event_judgments(since, ts) AS TABLE
         SELECT event_id, title, started_at, topics, region_code, severity_proposed, opening_item_id
         FROM events
         WHERE started_at >= since AND started_at <= ts
-    ), override AS (
-        SELECT event_id, severity
-        FROM severity_overrides
-        WHERE "at" <= ts
-        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
     ), links AS (
         SELECT r.event_id, count(*) AS links
         FROM responses AS r
@@ -41,7 +36,7 @@ CREATE OR REPLACE MACRO event_judgments(since, ts) AS TABLE
            ds.event_id IS NOT NULL OR o.event_id IS NOT NULL OR dc.event_id IS NOT NULL AS reviewed
     FROM ev
     LEFT JOIN items AS i ON i.item_id = ev.opening_item_id
-    LEFT JOIN override AS o ON o.event_id = ev.event_id
+    LEFT JOIN severity_overrides_as_of(ts := ts) AS o ON o.event_id = ev.event_id
     LEFT JOIN dismissals_as_of(ts) AS ds ON ds.event_id = ev.event_id
     LEFT JOIN links AS l ON l.event_id = ev.event_id
     LEFT JOIN decided AS dc ON dc.event_id = ev.event_id;

@@ -7,9 +7,7 @@ WITH last_run AS (
     SELECT coalesce(max(as_of), TIMESTAMPTZ '1970-01-01 00:00:00+00') AS as_of
     FROM runs WHERE kind = 'track' AND status = 'ok'
 ), override AS (
-    SELECT event_id, severity
-    FROM severity_overrides
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+    SELECT event_id, severity FROM severity_overrides_as_of()
 ), dismissed AS (
     SELECT event_id, dismissed_at FROM dismissed_as_of(now())
 ), recent AS (

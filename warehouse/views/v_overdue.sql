@@ -6,9 +6,7 @@ CREATE OR REPLACE VIEW v_overdue AS
 WITH late AS (
     SELECT * FROM v_milestones WHERE status = 'overdue'
 ), override AS (
-    SELECT event_id, severity
-    FROM severity_overrides
-    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY "at" DESC) = 1
+    SELECT event_id, severity FROM severity_overrides_as_of()
 ), late_events AS (
     SELECT e.event_id, e.opening_item_id FROM events AS e SEMI JOIN late AS l ON l.event_id = e.event_id
 ), urls AS (
