@@ -236,3 +236,35 @@ def test_quality_reports_analysts_corrections_as_of_a_time(db: Path, tmp_path: P
 
     missing = yq("--db", str(tmp_path / "nowhere.duckdb"), "quality")
     assert missing.returncode != 0 and not (tmp_path / "nowhere.duckdb").exists()
+
+
+def test_an_analyst_merges_two_events_and_takes_it_back(db: Path, tmp_path: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    mine = tmp_path / "m.duckdb"  # the other tests read the shared file's events
+    mine.write_bytes(db.read_bytes())
+
+    def flagged() -> set[tuple[str, str]]:
+        proc = yq("--db", str(mine), "overdue", "--as-of", AS_OF.isoformat(), "--json")
+        assert proc.returncode == 0, proc.stderr
+        return {(r["event_id"], r["milestone"]) for r in map(json.loads, proc.stdout.splitlines())}
+
+    before = flagged()
+    first, second = sorted({e for e, _m in before})[:2]
+    proc = yq("--db", str(mine), "merge", first, second, "--analyst", "王分析", "--reason", "同一事件")
+    assert proc.returncode == 0 and "merged into" in proc.stdout and "snapshot republished" in proc.stdout, proc.stderr
+    survivor = proc.stdout.split(" merged into ")[1].split()[0]
+    retired = first if survivor == second else second
+    assert survivor in {first, second} and retired not in {e for e, _m in flagged()}
+    event = yq("--db", str(mine), "event", retired)  # the retired id still answers
+    assert event.returncode == 0 and f"event {survivor}" in event.stdout, event.stderr
+    quality = yq("--db", str(mine), "quality", "--lookback-days", "0", "--json")
+    assert json.loads(quality.stdout.splitlines()[0])["merges"] == {"merges": 1, "events_merged": 2}
+
+    undo = yq("--db", str(mine), "merge", survivor, "--undo", "--analyst", "王分析", "--reason", "两件事")
+    assert undo.returncode == 0 and "merge taken back" in undo.stdout, undo.stderr
+    assert flagged() == before
+    again = yq("--db", str(mine), "merge", survivor, "--undo", "--analyst", "王分析", "--reason", "两件事")
+    assert again.returncode == 2 and "no analyst's merge stands" in again.stderr
+    one = yq("--db", str(mine), "merge", survivor, "--analyst", "a", "--reason", "b")
+    assert one.returncode == 2 and "two events or more" in one.stderr

@@ -176,3 +176,64 @@ def corrected_items(con: duckdb.DuckDBPyConnection, since: datetime, as_of: date
         """,
         {"since": since, "as_of": as_of},
     )
+
+
+def add_merge(
+    con: duckdb.DuckDBPyConnection,
+    merge_id: str,
+    merged: bool,
+    event_ids: Sequence[str],
+    items: Sequence[str],
+    event_id: str,
+    analyst: str,
+    reason: str,
+    recorded_at: datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO event_merges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [merge_id, merged, list(event_ids), sorted(items), event_id, analyst, reason, recorded_at],
+    )
+
+
+_STANDING_MERGES = """
+    SELECT * FROM event_merges
+    QUALIFY row_number() OVER (PARTITION BY merge_id ORDER BY recorded_at DESC, merged) = 1
+"""
+
+
+def standing_merges(con: duckdb.DuckDBPyConnection, item_ids: Iterable[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The analysts' merges that stand (the latest row of each merges) holding any of ``item_ids``: (merge_id, its
+    items), oldest first."""
+    if not con.execute("SELECT count(*) FROM event_merges").fetchone()[0]:  # type: ignore[index]
+        return []  # most warehouses: no table of a run's items to register
+    with registered(con, wanted_ids=ids_table(item_ids)):
+        rows = con.execute(
+            f"""
+            WITH standing AS ({_STANDING_MERGES})
+            SELECT merge_id, items FROM standing AS m
+            WHERE merged AND EXISTS (SELECT 1 FROM unnest(m.items) AS u(id) SEMI JOIN wanted_ids USING (id))
+            ORDER BY recorded_at, merge_id
+            """
+        ).fetchall()
+    return [(r[0], tuple(r[1])) for r in rows]
+
+
+def merges_in(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) -> tuple[int, int]:
+    """(merges, events merged) of the analysts' merges recorded by ``as_of`` that stood then, whose events started in
+    [``since``, ``as_of``]: each merge joined events the grouper had kept apart."""
+    row = con.execute(
+        """
+        WITH standing AS (
+            SELECT * FROM event_merges WHERE recorded_at <= $as_of
+            QUALIFY row_number() OVER (PARTITION BY merge_id ORDER BY recorded_at DESC, merged) = 1
+        )
+        SELECT count(*), coalesce(sum(len(event_ids)), 0)::BIGINT
+        FROM standing AS m
+        WHERE merged AND EXISTS (
+            SELECT 1 FROM event_items AS ei JOIN events AS e USING (event_id)
+            WHERE ei.item_id = m.items[1] AND e.started_at >= $since AND e.started_at <= $as_of
+        )
+        """,
+        {"since": since, "as_of": as_of},
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)

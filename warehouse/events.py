@@ -451,6 +451,13 @@ def last_track_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return rows[0][0] if rows else None
 
 
+def revive(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> None:
+    """Events standing again under ids that had been retired (an analyst's merge taken back): their ids no longer point
+    at the event they had merged into."""
+    with registered(con, wanted_ids=ids_table(event_ids)):
+        con.execute("DELETE FROM event_aliases WHERE old_event_id IN (SELECT id FROM wanted_ids)")
+
+
 def resolve_event_id(con: duckdb.DuckDBPyConnection, event_id: str) -> str:
     """Follow merges: an id that was retired points at the event it merged into."""
     seen = {event_id}
@@ -625,5 +632,12 @@ def explain_rows(
             'SELECT dismissed, analyst, reason, "at", len(covers) AS covered FROM event_dismissals '
             'WHERE event_id = ? ORDER BY "at", recorded_at',
             [event_id],
+        ),
+        "merges": named(
+            con,
+            "SELECT m.merge_id, m.merged, m.event_ids, m.analyst, m.reason, m.recorded_at FROM event_merges AS m "
+            "WHERE m.event_id = $event_id OR EXISTS (SELECT 1 FROM event_items AS ei WHERE ei.event_id = $event_id "
+            "AND list_contains(m.items, ei.item_id)) ORDER BY m.recorded_at",
+            {"event_id": event_id},
         ),
     }

@@ -171,6 +171,14 @@ def _dismiss_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _merge_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("event_ids", nargs="+", metavar="EVENT_ID", help="the events that are one incident (two or more)")
+    _analyst_args(p, "why they are one incident (or, with --undo, why not)")
+    p.add_argument(
+        "--undo", action="store_true", help="take back the merges that made EVENT_ID: the grouper reads its reports again"
+    )
+
+
 def _retag_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=5000)
 
@@ -309,6 +317,13 @@ def _run_dismiss(args: argparse.Namespace, db: Path) -> int:
     return 0
 
 
+def _run_merge(args: argparse.Namespace, db: Path) -> int:
+    from yuqing import pipeline
+
+    print(pipeline.merge(db, args.event_ids, analyst=args.analyst, reason=args.reason, undo=args.undo))
+    return 0
+
+
 def _run_retag(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
 
@@ -378,6 +393,11 @@ COMMANDS: dict[str, Command] = {
         "an analyst's word that an event needs no answer: no flags, alerts or digest until a new report",
         _dismiss_args,
         _run_dismiss,
+    ),
+    "merge": Command(
+        "an analyst's word that events are one incident: one event, one clock, in every track run after (--undo: not)",
+        _merge_args,
+        _run_merge,
     ),
     "retag": Command("re-classify stored items (after lexicon changes)", _retag_args, _run_retag),
     "serve": Command(

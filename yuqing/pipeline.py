@@ -238,6 +238,40 @@ def link_response(db_path: Path, decision: LinkDecision) -> str:
     )
 
 
+def _milestone_states(ms: Sequence[Any]) -> str:
+    return "; ".join(
+        f"{m.event_id} {m.milestone} {m.status}" + (f" by {m.met_by_item_id} at {fmt_local(m.met_at)}" if m.met_at else "")
+        for m in ms
+    )
+
+
+def merge(db_path: Path, event_ids: Sequence[str], *, analyst: str, reason: str, undo: bool = False) -> str:
+    """An analyst's word that events are one incident (or, ``undo``, taking back the merges that made one event); the
+    events' responses and milestones are recomputed and a new snapshot published, so every reader sees it at once."""
+    from yuqing.track.merges import merge as join
+    from yuqing.track.merges import unmerge
+
+    with Warehouse.open(db_path) as wh:
+        if undo:
+            if len(event_ids) != 1:
+                raise ValueError("--undo takes one event: the one the merge made")
+            r = unmerge(wh, event_ids[0], analyst, reason)
+        else:
+            r = join(wh, event_ids, analyst, reason)
+        publish_snapshot(wh)
+    if not r.merged:
+        return (
+            f"{r.from_ids[0]}: merge taken back by {analyst} ({reason}; {', '.join(r.merge_ids)}); its {r.items} reports "
+            f"read again: {', '.join(r.event_ids)}; milestones: {_milestone_states(r.milestones) or 'none'}; "
+            "snapshot republished"
+        )
+    return (
+        f"{', '.join(r.from_ids)} merged into {r.event_ids[0]} by {analyst} ({reason}; {r.merge_ids[0]}): {r.items} "
+        f"reports, one incident in every track run after; milestones: {_milestone_states(r.milestones) or 'none'}; "
+        "snapshot republished"
+    )
+
+
 def dismiss(
     db_path: Path, event_id: str, *, analyst: str, reason: str, undo: bool = False, at: datetime | None = None
 ) -> str:

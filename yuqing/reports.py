@@ -264,5 +264,7 @@ def format_quality(report: Any, *, top: int = 10) -> str:
         "",
         f"{'severity raised to major_emergency':<46}{c.severity_raised:>7}",
         f"{'severity lowered from major_emergency':<46}{c.severity_lowered:>7}",
+        "",
+        f"{'merged by analysts (one incident, kept apart)':<46}{r.merges:>7}  merges of {r.merged_events} events",
     ]
     return "\n".join(lines)

@@ -344,11 +344,13 @@ def group(
     *,
     prior: Mapping[str, str] | None = None,
     params: GroupingParams = GroupingParams(),
+    joined: Sequence[Sequence[str]] = (),
 ) -> Grouping:
     """Group ``items`` (new items plus the stored members of events they may join) into events.
 
-    ``prior`` maps already-grouped item ids to their stored event id; those stay together. Items
-    that cannot be members are ignored here: responses are linked separately.
+    ``prior`` maps already-grouped item ids to their stored event id; those stay together. ``joined``: groups of item
+    ids an analyst said are one incident (``yuqing merge``); those present stay together too. Items that cannot be
+    members are ignored here: responses are linked separately.
     """
     prior = prior or {}
     members = [it for it in items if eligible(it, params) or it.item_id in prior]
@@ -361,7 +363,7 @@ def group(
     keys = item_keys(members, sig, prof)
     a, b = candidate_edges(members, sig, keys, prof, params)
     del sig, keys
-    # keep stored events together
+    # keep stored events together, and what analysts merged
     first_of: dict[str, int] = {}
     pa: list[int] = []
     pb: list[int] = []
@@ -374,6 +376,12 @@ def group(
             pb.append(idx)
         else:
             first_of[ev] = idx
+    if joined:
+        index = {it.item_id: idx for idx, it in enumerate(members)}
+        for together in joined:
+            present = [index[i] for i in together if i in index]
+            pa.extend(present[:1] * (len(present) - 1))
+            pb.extend(present[1:])
     if pa:
         a = np.concatenate([a, np.array(pa, np.int64)])
         b = np.concatenate([b, np.array(pb, np.int64)])

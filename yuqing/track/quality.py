@@ -2,8 +2,8 @@
 ``warehouse.decisions.judgments`` (``summarise`` is pure), and the items behind the corrections for labelling.
 
 An analyst corrects a judgment by dismissing an event that needs no answer (the ``issue`` that opened it was wrong),
-by linking a response the matcher missed or removing one it made wrongly, and by overriding a proposed severity
-(``docs/analyst.md``). Counted over the events that started in a window, and split by what opened each event (the
+by linking a response the matcher missed or removing one it made wrongly, by overriding a proposed severity and by
+merging events the grouper kept apart (``docs/analyst.md``). Counted over the events that started in a window, and split by what opened each event (the
 incident rule, or the model at its probability), by the source of its opening item and by topic, these corrections
 say where the overdue list is weakest. An event or link nobody corrected counts as right, so every share is a lower
 bound on the errors: it measures what analysts found, not what they did not read.
@@ -12,7 +12,7 @@ bound on the errors: it measures what analysts found, not what they did not read
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,6 +122,8 @@ class QualityReport:
     by_source: dict[str, Tally]  # most dismissed first, then most events
     by_topic: dict[str, Tally]  # the same order
     corrections: Corrections
+    merges: int = 0  # analysts' merges standing: each joined events the grouper kept apart (one incident)
+    merged_events: int = 0  # the events they joined
 
     def as_json(self) -> dict[str, Any]:
         def tallies(d: Mapping[str, Tally]) -> list[dict[str, Any]]:
@@ -142,6 +144,7 @@ class QualityReport:
                 "removed_by_analysts": c.links_removed,
             },
             "severity": {"raised": c.severity_raised, "lowered": c.severity_lowered},
+            "merges": {"merges": self.merges, "events_merged": self.merged_events},
         }
 
 
@@ -223,7 +226,8 @@ def judgment_quality(
         into(JudgmentGroup, r, topics=tuple(r.topics or ()), opened_by=None if r.opened_by is None else tuple(r.opened_by))
         for r in rows
     ]
-    return summarise(judged, since, as_of)
+    merges, merged_events = decisions.merges_in(wh.con, since, as_of)
+    return replace(summarise(judged, since, as_of), merges=merges, merged_events=merged_events)
 
 
 def label_candidates(

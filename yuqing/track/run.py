@@ -145,10 +145,14 @@ def run_track(
         prof = profiles(new_members)
         keys = item_keys(new_members, sig, prof)
         cand_ids = sql.band_candidates(con, [it.item_time for it in new_members], keys, grouping.window_hours)
+        # what analysts merged stays one event: a new member's partners in a merge bring their event in
+        merged = decisions.standing_merges(con, [it.item_id for it in new_members]) if new_members else []
+        cand_ids = [*cand_ids, *(i for _id, items in merged for i in items)]
         touched_before = set(sql.memberships(con, cand_ids).values())
         prior = sql.members_of(con, touched_before)
         old_items = sql.items_by_id(con, prior, as_of)
-        result = group([*new_members, *old_items], as_of, prior=prior, params=grouping)
+        joined = [items for _id, items in decisions.standing_merges(con, prior)] if prior else []
+        result = group([*new_members, *old_items], as_of, prior=prior, params=grouping, joined=joined)
         sql.write_grouping(con, result.events, dict(result.retired), as_of)
         sql.write_bands(con, new_members, keys)
         member_ids = {iid for ev in result.events for iid in ev.item_ids}
@@ -160,18 +164,9 @@ def run_track(
         sql.write_tracked(con, {it.item_id: _role(it, member_ids, grouping) for it in new}, as_of, stated)
 
         # Link responses in the window to the events that started in it (plus the touched ones).
-        since = as_of - timedelta(days=linking.window_days)
         touched = {ev.event_id for ev in result.events}
-        events = sql.events_since(con, since, touched)
-        responses = sql.response_items(con, as_of, since)
-        handles = {h for r in responses for h in addressed(r)}
-        authors = sql.authored(con, handles, as_of, since) if handles and events else {}
-        event_ids = [ev.event_id for ev in events]
-        links = link(events, responses, params=linking, authored=authors)
-        links = decided(links, decisions.response_decisions(con, event_ids, as_of))  # an analyst's word wins
-        sql.replace_responses(con, event_ids, links)
-        ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
-        sql.replace_milestones(con, event_ids, ms, rules.satisfied_by(), as_of)
+        events = sql.events_since(con, as_of - timedelta(days=linking.window_days), touched)
+        links, ms = link_events(con, events, as_of, rules, linking)
         dismissed = decisions.dismissed_ids(con, as_of) if ms else set()
         report = TrackReport(
             run_id=run_id,
@@ -186,6 +181,24 @@ def run_track(
         )
         sql.record_run(con, run_id, as_of, started, {k: v for k, v in _counts(report).items()})
     return report
+
+
+def link_events(
+    con: duckdb.DuckDBPyConnection, events: Sequence[Event], as_of: datetime, rules: Rules, linking: LinkParams
+) -> tuple[list[Response], list[Milestone]]:
+    """Link the responses of the window before ``as_of`` to ``events``, apply the analysts' link decisions, and write
+    the events' responses and milestones as of ``as_of``."""
+    since = as_of - timedelta(days=linking.window_days)
+    responses = sql.response_items(con, as_of, since)
+    handles = {h for r in responses for h in addressed(r)}
+    authors = sql.authored(con, handles, as_of, since) if handles and events else {}
+    event_ids = [ev.event_id for ev in events]
+    links = link(events, responses, params=linking, authored=authors)
+    links = decided(links, decisions.response_decisions(con, event_ids, as_of))  # an analyst's word wins
+    sql.replace_responses(con, event_ids, links)
+    ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
+    sql.replace_milestones(con, event_ids, ms, rules.satisfied_by(), as_of)
+    return links, ms
 
 
 def _counts(report: TrackReport) -> dict[str, int]:
@@ -464,4 +477,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     for d in parts["dismissals"]:
         what = f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back"
         lines.append(f"{what} by {d.analyst} at {fmt_local(d.at)}: {d.reason}")
+    for g in parts["merges"]:
+        what = f"merged ({', '.join(g.event_ids)})" if g.merged else "merge taken back"
+        lines.append(f"{what} by {g.analyst} at {fmt_local(g.recorded_at)}: {g.reason}  ({g.merge_id})")
     return "\n".join(lines)

@@ -1,0 +1,156 @@
+"""An analyst's word on grouping (``yuqing merge``): reports of one incident the grouper kept apart become one event, with
+one clock, at once and in every track run after; taken back (``--undo``), the grouper reads them again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from warehouse import decisions
+from warehouse import events as sql
+from yuqing.errors import StorageError
+from yuqing.track.merges import merge, unmerge
+from yuqing.track.quality import judgment_quality
+from yuqing.track.run import dismiss, explain_event, overdue, run_track
+
+from .helpers import T0, item, store, warehouse
+
+FOOD = ("food_drug_safety",)
+
+
+def _reports() -> list:
+    # One ice-pop maker's exposé, told by a Beijing paper and by a reprint whose dateline the classifier read as 江苏:
+    # places in two provinces, which the grouper keeps apart.
+    return [
+        item("bj", "北京瑞华老冰棍菌落超标1767倍专家：受粪便污染", 0, source="新京报", topics=FOOD, region="110113"),
+        item("js", "瑞华老冰棍菌落总数超标1767倍专家:太脏了", 20, source="江苏网络电视台", topics=FOOD, region="320000"),
+    ]  # fmt: skip
+
+
+def _answer(hours: float) -> list:
+    return [
+        item("bjr", "关于瑞华冷饮厂老冰棍菌落总数超标的情况通报", hours, source="北京市食药监", official=True,
+             official_response=True, topics=FOOD, region="110000", source_region="110000", kinds=("first_response",)),
+    ]  # fmt: skip
+
+
+def _events(wh) -> dict[str, list[str]]:
+    rows = wh.con.execute("SELECT event_id, list(item_id ORDER BY item_id) FROM event_items GROUP BY 1").fetchall()
+    return {e: items for e, items in rows}
+
+
+def _flagged(wh, hours: float) -> set[tuple[str, str]]:
+    return {(r.event_id, r.milestone) for r in overdue(wh, T0 + timedelta(hours=hours))}
+
+
+def test_two_outlets_kept_apart_become_one_event_with_one_clock() -> None:
+    with warehouse() as wh:
+        store(wh, [*_reports(), *_answer(10)])
+        run_track(wh, T0 + timedelta(hours=70))
+        apart = _events(wh)
+        assert sorted(apart.values()) == [["bj"], ["js"]]
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        # the city's notice answers the Beijing report; the reprint placed in 江苏 runs a clock of its own
+        assert _flagged(wh, 70) == {(js, "first_response")}
+
+        r = merge(wh, [js, bj], "analyst-1", "one ice-pop maker: a reprint's dateline")
+        assert r.merged and r.event_ids == (bj,) and set(r.from_ids) == {bj, js} and r.items == 2
+        assert _events(wh) == {bj: ["bj", "js"]}
+        assert sql.resolve_event_id(wh.con, js) == bj
+        assert f"merged ({js}, {bj}) by analyst-1" in explain_event(wh, js)
+        # one event, one clock: the notice answers the incident, nothing is overdue
+        assert [(m.milestone, m.status, m.met_by_item_id) for m in r.milestones] == [("first_response", "met", "bjr")]
+        assert _flagged(wh, 70) == set()
+
+        # every track run after keeps it one, a new report of it included
+        store(wh, [item("js2", "瑞华老冰棍被曝菌落超标 江苏超市下架", 75, source="扬子晚报", topics=FOOD, region="320100")])
+        run_track(wh, T0 + timedelta(hours=80))
+        assert _events(wh)[bj][:2] == ["bj", "js"]
+        assert _flagged(wh, 80) == set()
+
+
+def test_a_merge_taken_back_lets_the_grouper_read_the_reports_again() -> None:
+    with warehouse() as wh:
+        store(wh, [*_reports(), *_answer(10)])
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        merge(wh, [bj, js], "analyst-1", "one maker")
+        back = unmerge(wh, js, "analyst-2", "two batches, two makers")  # the retired id names the merged event
+        assert not back.merged and back.from_ids == (bj,) and set(back.event_ids) == {bj, js}
+        assert sorted(_events(wh).values()) == [["bj"], ["js"]]
+        assert sql.resolve_event_id(wh.con, js) == js  # its id stands again
+        assert "merge taken back by analyst-2" in explain_event(wh, bj)
+        assert _flagged(wh, 70) == {(js, "first_response")}
+        assert decisions.standing_merges(wh.con, ["bj", "js"]) == []
+        # and the next run does not merge them again
+        run_track(wh, T0 + timedelta(hours=71))
+        assert sorted(_events(wh).values()) == [["bj"], ["js"]]
+        with pytest.raises(ValueError, match="no analyst's merge stands"):
+            unmerge(wh, js, "analyst-2", "again")
+
+
+def test_a_merge_holds_when_the_events_are_built_again() -> None:
+    # A backfill that builds the events again from the stored items (the analysts' decisions kept): the two reports,
+    # tracked in two runs and worded apart (no bucket of the grouper's holds both), are one event again.
+    with warehouse() as wh:
+        store(wh, [
+            item("bj", "北京一冷饮厂老冰棍被曝用自来水勾兑", 0, source="新京报", topics=FOOD, region="110113"),
+            item("js", "瑞华菌落总数超标千余倍 专家:太脏了", 20, source="江苏网络电视台", topics=FOOD, region="320000"),
+        ])  # fmt: skip
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        assert bj != js
+        merge(wh, [bj, js], "analyst-1", "one maker")
+        with wh.transaction() as con:
+            for table in ("event_items", "events", "event_aliases", "responses", "milestones", "track_items",
+                          "track_bands", "runs"):  # fmt: skip
+                con.execute(f"DELETE FROM {table}")
+        run_track(wh, T0 + timedelta(hours=10))  # the Beijing report alone
+        assert _events(wh) == {bj: ["bj"]}
+        run_track(wh, T0 + timedelta(hours=70))  # the reprint joins it
+        assert _events(wh) == {bj: ["bj", "js"]}
+
+
+def test_a_dismissal_on_a_merged_event_follows_it() -> None:
+    with warehouse() as wh:
+        store(wh, _reports())
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        dismiss(wh, js, "analyst-1", "a reprint of old news", at=T0 + timedelta(hours=70))
+        merge(wh, [bj, js], "analyst-1", "one maker")
+        assert wh.con.execute("SELECT DISTINCT event_id FROM event_dismissals").fetchall() == [(bj,)]
+        # the Beijing report was not covered by the dismissal: the merged event stays open
+        assert _flagged(wh, 70) == {(bj, "first_response")}
+
+
+def test_merges_are_counted_among_the_analysts_corrections() -> None:
+    with warehouse() as wh:
+        store(wh, _reports())
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        merge(wh, [bj, js], "analyst-1", "one maker", now=T0 + timedelta(hours=71))
+        report = judgment_quality(wh, T0 + timedelta(hours=72))
+        assert (report.merges, report.merged_events, report.events.events) == (1, 2, 1)
+        assert report.as_json()["merges"] == {"merges": 1, "events_merged": 2}
+        # as of before the merge was recorded, it had not happened
+        assert judgment_quality(wh, T0 + timedelta(hours=70, minutes=30)).merges == 0
+
+
+@pytest.mark.parametrize(
+    ("ids", "error", "words"),
+    [
+        (["bj"], ValueError, "two events or more"),
+        (["bj", "bj"], ValueError, "two events or more"),
+        (["bj", "ev-0000000000000000"], StorageError, "no event"),
+    ],
+)
+def test_a_merge_that_cannot_be_right_is_refused(ids, error, words) -> None:
+    with warehouse() as wh:
+        store(wh, _reports())
+        run_track(wh, T0 + timedelta(hours=70))
+        event_of = {"bj": sql.memberships(wh.con, ["bj"])["bj"]}
+        with pytest.raises(error, match=words):
+            merge(wh, [event_of.get(i, i) for i in ids], "analyst-1", "why")
+        with pytest.raises(ValueError, match="name and a reason"):
+            merge(wh, [event_of["bj"], sql.memberships(wh.con, ["js"])["js"]], "analyst-1", " ")
