@@ -268,3 +268,34 @@ def test_an_analyst_merges_two_events_and_takes_it_back(db: Path, tmp_path: Path
     assert again.returncode == 2 and "no analyst's merge stands" in again.stderr
     one = yq("--db", str(mine), "merge", survivor, "--analyst", "a", "--reason", "b")
     assert one.returncode == 2 and "two events or more" in one.stderr
+
+
+def test_an_analyst_splits_another_matter_off_an_event_and_takes_it_back(db: Path, tmp_path: Path) -> None:
+    track = yq("--db", str(db), "track", "--as-of", AS_OF.isoformat())
+    assert track.returncode == 0, track.stderr
+    mine = tmp_path / "s.duckdb"
+    mine.write_bytes(db.read_bytes())
+    import duckdb
+
+    with duckdb.connect(str(mine), read_only=True) as con:
+        event_id, items = con.execute(  # the opening report first: the event's id stays with it
+            "SELECT ei.event_id, list(ei.item_id ORDER BY ei.item_id = e.opening_item_id DESC, ei.item_id) "
+            "FROM event_items AS ei JOIN events AS e USING (event_id) GROUP BY 1 HAVING count(*) >= 2 ORDER BY 1 LIMIT 1"
+        ).fetchone() or ("", [])
+    proc = yq("--db", str(mine), "split", event_id, items[-1], "--analyst", "王分析", "--reason", "另一件事")
+    assert proc.returncode == 0 and f"{event_id} split into" in proc.stdout, proc.stderr
+    event = yq("--db", str(mine), "event", event_id)
+    assert "split (1 reports of" in event.stdout
+
+    def members() -> set[str]:
+        with duckdb.connect(str(mine), read_only=True) as con:
+            return {i for (i,) in con.execute("SELECT item_id FROM event_items WHERE event_id = ?", [event_id]).fetchall()}
+
+    assert members() == set(items[:-1])
+    quality = yq("--db", str(mine), "quality", "--lookback-days", "0", "--json")
+    assert json.loads(quality.stdout.splitlines()[0])["splits"] == 1
+    undo = yq("--db", str(mine), "split", event_id, "--undo", "--analyst", "王分析", "--reason", "同一件事")
+    assert undo.returncode == 0 and "split taken back" in undo.stdout, undo.stderr
+    assert members() == set(items)
+    bad = yq("--db", str(mine), "split", event_id, *items, "--analyst", "a", "--reason", "b")
+    assert bad.returncode == 2 and "not all" in bad.stderr

@@ -237,3 +237,65 @@ def merges_in(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) 
         {"since": since, "as_of": as_of},
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def add_split(
+    con: duckdb.DuckDBPyConnection,
+    split_id: str,
+    split: bool,
+    event_id: str,
+    items: Sequence[str],
+    rest: Sequence[str],
+    analyst: str,
+    reason: str,
+    recorded_at: datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO event_splits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [split_id, split, event_id, sorted(items), sorted(rest), analyst, reason, recorded_at],
+    )
+
+
+def standing_splits(
+    con: duckdb.DuckDBPyConnection, item_ids: Iterable[str]
+) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """The analysts' splits that stand (the latest row of each splits) holding any of ``item_ids``: (split_id, the
+    reports taken out, the rest), oldest first."""
+    if not con.execute("SELECT count(*) FROM event_splits").fetchone()[0]:  # type: ignore[index]
+        return []
+    with registered(con, wanted_ids=ids_table(item_ids)):
+        rows = con.execute(
+            """
+            WITH standing AS (
+                SELECT * FROM event_splits
+                QUALIFY row_number() OVER (PARTITION BY split_id ORDER BY recorded_at DESC, split) = 1
+            )
+            SELECT split_id, items, rest FROM standing AS s
+            WHERE split AND EXISTS (
+                SELECT 1 FROM unnest(list_concat(s.items, s.rest)) AS u(id) SEMI JOIN wanted_ids USING (id)
+            )
+            ORDER BY recorded_at, split_id
+            """
+        ).fetchall()
+    return [(r[0], tuple(r[1]), tuple(r[2])) for r in rows]
+
+
+def splits_in(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) -> int:
+    """The analysts' splits recorded by ``as_of`` that stood then, of events whose reports started in [``since``,
+    ``as_of``]: each took another matter out of an event the grouper had joined."""
+    row = con.execute(
+        """
+        WITH standing AS (
+            SELECT * FROM event_splits WHERE recorded_at <= $as_of
+            QUALIFY row_number() OVER (PARTITION BY split_id ORDER BY recorded_at DESC, split) = 1
+        )
+        SELECT count(*) FROM standing AS s
+        WHERE split AND EXISTS (
+            SELECT 1 FROM event_items AS ei JOIN events AS e USING (event_id)
+            WHERE list_contains(list_concat(s.items, s.rest), ei.item_id)
+              AND e.started_at >= $since AND e.started_at <= $as_of
+        )
+        """,
+        {"since": since, "as_of": as_of},
+    ).fetchone()
+    return int(row[0]) if row else 0

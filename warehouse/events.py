@@ -640,4 +640,12 @@ def explain_rows(
             "AND list_contains(m.items, ei.item_id)) ORDER BY m.recorded_at",
             {"event_id": event_id},
         ),
+        "splits": named(
+            con,
+            "SELECT s.split_id, s.split, s.event_id, len(s.items) AS taken_out, s.analyst, s.reason, s.recorded_at "
+            "FROM event_splits AS s WHERE s.event_id = $event_id OR EXISTS (SELECT 1 FROM event_items AS ei "
+            "WHERE ei.event_id = $event_id AND list_contains(list_concat(s.items, s.rest), ei.item_id)) "
+            "ORDER BY s.recorded_at",
+            {"event_id": event_id},
+        ),
     }

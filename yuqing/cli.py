@@ -179,6 +179,15 @@ def _merge_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _split_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("event_id")
+    p.add_argument("item_ids", nargs="*", metavar="ITEM_ID", help="its reports that are another matter (`yuqing event` lists them)")
+    _analyst_args(p, "why they are another matter (or, with --undo, why not)")
+    p.add_argument(
+        "--undo", action="store_true", help="take back the splits standing on EVENT_ID's reports: the grouper reads them again"
+    )
+
+
 def _retag_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=5000)
 
@@ -324,6 +333,13 @@ def _run_merge(args: argparse.Namespace, db: Path) -> int:
     return 0
 
 
+def _run_split(args: argparse.Namespace, db: Path) -> int:
+    from yuqing import pipeline
+
+    print(pipeline.split(db, args.event_id, args.item_ids, analyst=args.analyst, reason=args.reason, undo=args.undo))
+    return 0
+
+
 def _run_retag(args: argparse.Namespace, db: Path) -> int:
     from yuqing import pipeline
 
@@ -398,6 +414,12 @@ COMMANDS: dict[str, Command] = {
         "an analyst's word that events are one incident: one event, one clock, in every track run after (--undo: not)",
         _merge_args,
         _run_merge,
+    ),
+    "split": Command(
+        "an analyst's word that reports of an event are another matter: they leave it, in every track run after "
+        "(--undo: not)",
+        _split_args,
+        _run_split,
     ),
     "retag": Command("re-classify stored items (after lexicon changes)", _retag_args, _run_retag),
     "serve": Command(

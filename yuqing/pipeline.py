@@ -238,13 +238,6 @@ def link_response(db_path: Path, decision: LinkDecision) -> str:
     )
 
 
-def _milestone_states(ms: Sequence[Any]) -> str:
-    return "; ".join(
-        f"{m.event_id} {m.milestone} {m.status}" + (f" by {m.met_by_item_id} at {fmt_local(m.met_at)}" if m.met_at else "")
-        for m in ms
-    )
-
-
 def merge(db_path: Path, event_ids: Sequence[str], *, analyst: str, reason: str, undo: bool = False) -> str:
     """An analyst's word that events are one incident (or, ``undo``, taking back the merges that made one event); the
     events' responses and milestones are recomputed and a new snapshot published, so every reader sees it at once."""
@@ -259,15 +252,38 @@ def merge(db_path: Path, event_ids: Sequence[str], *, analyst: str, reason: str,
         else:
             r = join(wh, event_ids, analyst, reason)
         publish_snapshot(wh)
-    if not r.merged:
-        return (
-            f"{r.from_ids[0]}: merge taken back by {analyst} ({reason}; {', '.join(r.merge_ids)}); its {r.items} reports "
-            f"read again: {', '.join(r.event_ids)}; milestones: {_milestone_states(r.milestones) or 'none'}; "
-            "snapshot republished"
-        )
+    return _regrouped(r, analyst, reason)
+
+
+def split(db_path: Path, event_id: str, item_ids: Sequence[str], *, analyst: str, reason: str, undo: bool = False) -> str:
+    """An analyst's word that reports of an event are another matter (or, ``undo``, taking back the splits that stand on
+    its reports); the events' responses and milestones are recomputed and a new snapshot published."""
+    from yuqing.track.merges import split as part
+    from yuqing.track.merges import unsplit
+
+    with Warehouse.open(db_path) as wh:
+        if undo:
+            if item_ids:
+                raise ValueError("--undo takes the event alone: every split standing on its reports is taken back")
+            r = unsplit(wh, event_id, analyst, reason)
+        else:
+            r = part(wh, event_id, item_ids, analyst, reason)
+        publish_snapshot(wh)
+    return _regrouped(r, analyst, reason)
+
+
+def _regrouped(r: Any, analyst: str, reason: str) -> str:
+    """One line on what a ``yuqing.track.merges.Regrouping`` did."""
+    states = "; ".join(
+        f"{m.event_id} {m.milestone} {m.status}" + (f" by {m.met_by_item_id} at {fmt_local(m.met_at)}" if m.met_at else "")
+        for m in r.milestones
+    )
+    what = {
+        "merged": f"{', '.join(r.from_ids)} merged into {r.event_ids[0]}",
+        "split": f"{r.from_ids[0]} split into {', '.join(r.event_ids)}",
+    }.get(r.decision, f"{', '.join(r.from_ids)}: {r.decision}; the grouper read the reports again: {', '.join(r.event_ids)}")
     return (
-        f"{', '.join(r.from_ids)} merged into {r.event_ids[0]} by {analyst} ({reason}; {r.merge_ids[0]}): {r.items} "
-        f"reports, one incident in every track run after; milestones: {_milestone_states(r.milestones) or 'none'}; "
+        f"{what} by {analyst} ({reason}; {', '.join(r.decision_ids)}): {r.items} reports; milestones: {states or 'none'}; "
         "snapshot republished"
     )
 

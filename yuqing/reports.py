@@ -266,5 +266,6 @@ def format_quality(report: Any, *, top: int = 10) -> str:
         f"{'severity lowered from major_emergency':<46}{c.severity_lowered:>7}",
         "",
         f"{'merged by analysts (one incident, kept apart)':<46}{r.merges:>7}  merges of {r.merged_events} events",
+        f"{'split by analysts (another matter, joined)':<46}{r.splits:>7}",
     ]
     return "\n".join(lines)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from warehouse import decisions
 from warehouse import events as sql
 from yuqing.errors import StorageError
-from yuqing.track.merges import merge, unmerge
+from yuqing.track.components import components, kept_apart
+from yuqing.track.merges import merge, split, unmerge, unsplit
 from yuqing.track.quality import judgment_quality
 from yuqing.track.run import dismiss, explain_event, overdue, run_track
 
@@ -55,7 +57,7 @@ def test_two_outlets_kept_apart_become_one_event_with_one_clock() -> None:
         assert _flagged(wh, 70) == {(js, "first_response")}
 
         r = merge(wh, [js, bj], "analyst-1", "one ice-pop maker: a reprint's dateline")
-        assert r.merged and r.event_ids == (bj,) and set(r.from_ids) == {bj, js} and r.items == 2
+        assert r.decision == "merged" and r.event_ids == (bj,) and set(r.from_ids) == {bj, js} and r.items == 2
         assert _events(wh) == {bj: ["bj", "js"]}
         assert sql.resolve_event_id(wh.con, js) == bj
         assert f"merged ({js}, {bj}) by analyst-1" in explain_event(wh, js)
@@ -77,7 +79,7 @@ def test_a_merge_taken_back_lets_the_grouper_read_the_reports_again() -> None:
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
         merge(wh, [bj, js], "analyst-1", "one maker")
         back = unmerge(wh, js, "analyst-2", "two batches, two makers")  # the retired id names the merged event
-        assert not back.merged and back.from_ids == (bj,) and set(back.event_ids) == {bj, js}
+        assert back.decision == "merge taken back" and back.from_ids == (bj,) and set(back.event_ids) == {bj, js}
         assert sorted(_events(wh).values()) == [["bj"], ["js"]]
         assert sql.resolve_event_id(wh.con, js) == js  # its id stands again
         assert "merge taken back by analyst-2" in explain_event(wh, bj)
@@ -154,3 +156,95 @@ def test_a_merge_that_cannot_be_right_is_refused(ids, error, words) -> None:
             merge(wh, [event_of.get(i, i) for i in ids], "analyst-1", "why")
         with pytest.raises(ValueError, match="name and a reason"):
             merge(wh, [event_of["bj"], sql.memberships(wh.con, ["js"])["js"]], "analyst-1", " ")
+
+
+def _joined_matters() -> list:
+    # A chemical plant's explosion and, five hours later, a gas explosion in a block of flats of the same district:
+    # one county, one kind, shared wording, so the grouper joins them.
+    return [
+        item("f1", "张湾区一化工厂发生爆炸 致2人受伤", 0),
+        item("x1", "张湾区一居民楼发生燃气爆炸 致1人受伤", 5),
+        item("f2", "张湾区化工厂爆炸事故 周边居民已疏散", 10),
+    ]
+
+
+def test_a_report_of_another_matter_is_split_off_and_kept_apart() -> None:
+    with warehouse() as wh:
+        store(wh, _joined_matters())
+        run_track(wh, T0 + timedelta(hours=20))
+        (event,) = _events(wh)
+        assert _events(wh)[event] == ["f1", "f2", "x1"]
+
+        r = split(wh, event, ["x1"], "analyst-1", "a block of flats, not the plant")
+        assert r.decision == "split" and r.from_ids == (event,) and r.items == 3
+        after = _events(wh)
+        assert sorted(after.values()) == [["f1", "f2"], ["x1"]] and after[event] == ["f1", "f2"]
+        flats = next(e for e, items in after.items() if items == ["x1"])
+        assert {m.event_id for m in r.milestones} == {event, flats}  # each runs its own clock
+        assert "split (1 reports of" in explain_event(wh, flats)
+
+        # a later report of the plant joins the plant's event; one that reads like both joins one side only
+        store(wh, [item("f3", "张湾区化工厂爆炸 2名伤者已脱离危险", 25),
+                   item("b1", "张湾区发生爆炸 致多人受伤", 26)])  # fmt: skip
+        run_track(wh, T0 + timedelta(hours=30))
+        after = _events(wh)
+        assert "f3" in after[event] and after[flats][0] == "x1"
+        assert not any({"x1", "f1"} <= set(items) for items in after.values())
+        assert judgment_quality(wh, T0 + timedelta(hours=30), lookback_days=None).splits == 0  # recorded later
+
+        # taken back, the grouper reads the reports again and joins them, as it did
+        back = unsplit(wh, flats, "analyst-2", "one explosion after all")
+        assert back.decision == "split taken back" and len(back.event_ids) == 1
+        assert set(_events(wh)[back.event_ids[0]]) == {"f1", "f2", "f3", "x1", "b1"}
+        with pytest.raises(ValueError, match="no analyst's split stands"):
+            unsplit(wh, back.event_ids[0], "analyst-2", "again")
+
+
+def test_a_split_takes_back_the_merge_that_joined_its_reports() -> None:
+    with warehouse() as wh:
+        store(wh, _reports())
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        merge(wh, [bj, js], "analyst-1", "one maker", now=T0 + timedelta(hours=70, minutes=30))
+        split(wh, bj, ["js"], "analyst-2", "two makers", now=T0 + timedelta(hours=71))
+        assert sorted(_events(wh).values()) == [["bj"], ["js"]]
+        assert decisions.standing_merges(wh.con, ["bj", "js"]) == []
+        report = judgment_quality(wh, T0 + timedelta(hours=72))
+        assert (report.merges, report.splits) == (0, 1)
+        assert report.as_json()["splits"] == 1
+
+
+@pytest.mark.parametrize(
+    ("items", "words"),
+    [(["nope"], "not among the reports"), ([], "name at least one, not all"), (["f1", "f2", "x1"], "not all")],
+)
+def test_a_split_that_cannot_be_right_is_refused(items, words) -> None:
+    with warehouse() as wh:
+        store(wh, _joined_matters())
+        run_track(wh, T0 + timedelta(hours=20))
+        (event,) = _events(wh)
+        with pytest.raises(ValueError, match=words):
+            split(wh, event, items, "analyst-1", "why")
+
+
+def test_kept_apart_refuses_only_the_edges_that_would_join_both_sides() -> None:
+    # a chain 0-1-2-3 with 0 and 3 apart, beside a pair 4-5: in time order 1 and 2 join 0, and 3's edge to 2 is refused
+    a, b = np.array([1, 2, 3, 5]), np.array([0, 1, 2, 4])
+    ids = ["i0", "i1", "i2", "i3", "i4", "i5"]
+    labels = components(6, a, b)
+    assert labels.tolist() == [0, 0, 0, 0, 4, 4]
+    assert kept_apart(labels, a, b, ids, [(["i0"], ["i3"])]).tolist() == [0, 0, 0, 3, 4, 4]
+    assert kept_apart(labels, a, b, ids, [(["i0", "i1"], ["i2"])]).tolist() == [0, 0, 2, 2, 4, 4]
+    assert kept_apart(labels, a, b, ids, [(["i4"], ["i9"])]).tolist() == labels.tolist()  # nothing to keep apart
+
+
+def test_a_merge_takes_back_the_split_that_kept_its_reports_apart() -> None:
+    with warehouse() as wh:
+        store(wh, _joined_matters())
+        run_track(wh, T0 + timedelta(hours=20))
+        (event,) = _events(wh)
+        split(wh, event, ["x1"], "analyst-1", "the flats", now=T0 + timedelta(hours=21))
+        flats = sql.memberships(wh.con, ["x1"])["x1"]
+        r = merge(wh, [flats, event], "analyst-2", "one explosion", now=T0 + timedelta(hours=22))
+        assert r.event_ids == (event,) and _events(wh) == {event: ["f1", "f2", "x1"]}
+        assert decisions.standing_splits(wh.con, ["x1"]) == []

@@ -39,6 +39,7 @@ import numpy.typing as npt
 from classifiers._text import HASHTAG, REPOST_LINK, parse
 
 from . import incident, text
+from .components import components, kept_apart
 from .model import GENERAL, MAJOR, Event, EventProfile, TrackItem, event_id_for, max_severity
 from .regions import as_int
 
@@ -319,25 +320,6 @@ def same_incident(
     return out
 
 
-def components(n: int, a: I64, b: I64) -> I64:
-    """Connected-component label (smallest member index) of each of n nodes, by label propagation."""
-    labels = np.arange(n, dtype=np.int64)
-    if a.size == 0:
-        return labels
-    while True:
-        before = labels.copy()
-        low = np.minimum(labels[a], labels[b])
-        np.minimum.at(labels, a, low)
-        np.minimum.at(labels, b, low)
-        while True:  # pointer jumping
-            jumped = labels[labels]
-            if np.array_equal(jumped, labels):
-                break
-            labels = jumped
-        if np.array_equal(before, labels):
-            return labels
-
-
 def group(
     items: Sequence[TrackItem],
     as_of: datetime,
@@ -345,12 +327,14 @@ def group(
     prior: Mapping[str, str] | None = None,
     params: GroupingParams = GroupingParams(),
     joined: Sequence[Sequence[str]] = (),
+    apart: Sequence[tuple[Sequence[str], Sequence[str]]] = (),
 ) -> Grouping:
     """Group ``items`` (new items plus the stored members of events they may join) into events.
 
     ``prior`` maps already-grouped item ids to their stored event id; those stay together. ``joined``: groups of item
-    ids an analyst said are one incident (``yuqing merge``); those present stay together too. Items that cannot be
-    members are ignored here: responses are linked separately.
+    ids an analyst said are one incident (``yuqing merge``); those present stay together too. ``apart``: pairs of
+    groups an analyst said are two matters (``yuqing split``); no event holds items of both (``kept_apart``). Items
+    that cannot be members are ignored here: responses are linked separately.
     """
     prior = prior or {}
     members = [it for it in items if eligible(it, params) or it.item_id in prior]
@@ -386,6 +370,8 @@ def group(
         a = np.concatenate([a, np.array(pa, np.int64)])
         b = np.concatenate([b, np.array(pb, np.int64)])
     labels = components(n, a, b)
+    if apart:
+        labels = kept_apart(labels, a, b, [it.item_id for it in members], apart)
     return _events(members, prof, labels, as_of, prior)
 
 

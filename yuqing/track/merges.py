@@ -1,19 +1,26 @@
-"""An analyst's word on grouping: these events are one incident (``yuqing merge``), or, taken back, that the grouper
-should read their reports again (``yuqing merge --undo``).
+"""An analyst's word on grouping: these events are one incident (``yuqing merge``), these reports of an event are
+another matter (``yuqing split``), or, either taken back (``--undo``), that the grouper should read the reports again.
 
 The grouper keeps apart reports of one incident whose places or wording it reads apart (two outlets' headlines, a
 reprint's dateline); each then runs its own clock, and a response linked to one leaves the other overdue. A merge makes
 them one event at once, with its responses and milestones linked again, and keeps them one in every track run after
 (``grouping.group``'s ``joined``), as the members of a stored event are kept together. The events merged are retired
 into the one the earliest report opens, and the analysts' other decisions on them follow it (``write_grouping``).
+
+The grouper also joins, more rarely, two matters (two estates' complaints a week apart, one place's two incidents), and
+a merged event hides a matter. A split takes the reports named out of the event into one of their own, and in every
+track run after no event holds both them and the event's other reports (``components.kept_apart``): a later report that
+would bridge them joins the side it meets first.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from warehouse import decisions
 from warehouse import events as sql
@@ -28,9 +35,11 @@ from .run import _NEVER, DEFAULT_GROUPING, WarehouseLike, link_events
 
 
 @dataclass(frozen=True, slots=True)
-class MergeResult:
-    merge_ids: tuple[str, ...]  # the merge recorded, or the merges taken back
-    merged: bool  # False: taken back
+class Regrouping:
+    """What an analyst's decision on grouping did."""
+
+    decision: str  # merged, merge taken back, split, split taken back
+    decision_ids: tuple[str, ...]  # the merge or split recorded, or those taken back
     event_ids: tuple[str, ...]  # the events there are now (one when merged)
     from_ids: tuple[str, ...]  # the events there were
     items: int  # their reports
@@ -55,34 +64,30 @@ def merge(
     *,
     rules: Rules | None = None,
     now: datetime | None = None,
-) -> MergeResult:
+) -> Regrouping:
     """Record an analyst's word that ``event_ids`` are one incident and make them one event, as of the last track run:
     its responses are linked again and its milestones recomputed, so the views, ``overdue`` and the digest follow at
-    once; every track run after keeps them one."""
-    _check(analyst, reason)
-    rules = rules or load_rules()
-    recorded = to_utc(now or utcnow())
-    with wh.transaction():
-        con = wh.con
-        ids = tuple(dict.fromkeys(sql.resolve_event_id(con, e) for e in event_ids))
+    once; every track run after keeps them one. A split that had kept their reports apart is taken back."""
+    first, *others = event_ids or [""]
+    with _deciding(wh, first, analyst, reason, now) as (con, first, _members, recorded):
+        ids = tuple(dict.fromkeys([first, *(sql.resolve_event_id(con, e) for e in others)]))
         if len(ids) < 2:
-            raise ValueError(f"a merge needs two events or more, not {', '.join(ids) or 'none'}")
+            raise ValueError(f"a merge needs two events or more, not {', '.join(ids)}")
         prior = sql.members_of(con, ids)
         missing = sorted(set(ids) - set(prior.values()))
         if missing:
             raise StorageError(f"no event {', '.join(map(repr, missing))}")
-        as_of = sql.last_track_as_of(con) or recorded
-        items = sql.items_by_id(con, prior, as_of)
-        joined = [list(prior), *(together for _id, together in decisions.standing_merges(con, prior))]
-        result = group(items, as_of, prior=prior, params=DEFAULT_GROUPING, joined=joined)
-        if len(result.events) != 1:  # an item not visible as of the last run: it joins when a run sees it
-            raise StorageError(f"events {', '.join(ids)} hold reports not visible as of the last track run")
-        event = result.events[0]
-        sql.write_grouping(con, result.events, dict(result.retired), as_of)
         merge_id = _merge_id(ids, recorded)
-        decisions.add_merge(con, merge_id, True, ids, list(prior), event.event_id, analyst, reason, recorded)
-        _links, ms = link_events(con, sql.events_since(con, _NEVER, [event.event_id]), as_of, rules, _linking(rules))
-    return MergeResult((merge_id,), True, (event.event_id,), ids, len(prior), tuple(ms))
+        for split_id, out, rest in decisions.standing_splits(con, prior):
+            if set(out) & set(prior) and set(rest) & set(prior):
+                why = f"merge {merge_id}: {reason}"
+                decisions.add_split(con, split_id, False, first, [], [], analyst, why, recorded)
+        joined = [list(prior), *(together for _id, together in decisions.standing_merges(con, prior))]
+        new_ids, ms = _regroup(con, prior, recorded, rules, first, prior=prior, joined=joined)
+        if len(new_ids) != 1:  # a report not visible as of the last run: it joins when a run sees it
+            raise StorageError(f"events {', '.join(ids)} hold reports not visible as of the last track run")
+        decisions.add_merge(con, merge_id, True, ids, list(prior), new_ids[0], analyst, reason, recorded)
+    return Regrouping("merged", (merge_id,), new_ids, ids, len(prior), ms)
 
 
 def unmerge(
@@ -93,12 +98,87 @@ def unmerge(
     *,
     rules: Rules | None = None,
     now: datetime | None = None,
-) -> MergeResult:
+) -> Regrouping:
     """Take back every analyst's merge that stands on ``event_id``: the grouper reads its reports again, as of the last
     track run, and the events it finds are linked again. The analysts' other decisions stay with the event that keeps
     the id."""
+    with _deciding(wh, event_id, analyst, reason, now) as (con, event_id, members, recorded):
+        standing = decisions.standing_merges(con, members)
+        if not standing:
+            raise ValueError(f"no analyst's merge stands on event {event_id!r}: the grouper made it")
+        for merge_id, _items in standing:
+            decisions.add_merge(con, merge_id, False, [event_id], [], event_id, analyst, reason, recorded)
+        # the other merges of the same reports stand (none: each one undone here holds some of them)
+        new_ids, ms = _regroup(con, members, recorded, rules, event_id)
+    return Regrouping("merge taken back", tuple(m for m, _ in standing), new_ids, (event_id,), len(members), ms)
+
+
+def split(
+    wh: WarehouseLike,
+    event_id: str,
+    item_ids: Sequence[str],
+    analyst: str,
+    reason: str,
+    *,
+    rules: Rules | None = None,
+    now: datetime | None = None,
+) -> Regrouping:
+    """Record an analyst's word that ``item_ids``, reports of ``event_id``, are another matter: they leave it for an
+    event of their own, as of the last track run, both events linked again; every track run after keeps them apart.
+    A merge that had joined them to the others is taken back."""
+    with _deciding(wh, event_id, analyst, reason, now) as (con, event_id, members, recorded):
+        out = tuple(dict.fromkeys(item_ids))
+        strangers = sorted(set(out) - set(members))
+        if strangers:
+            raise ValueError(f"{', '.join(strangers)} not among the reports of event {event_id!r}")
+        rest = tuple(i for i in members if i not in set(out))
+        if not out or not rest:
+            raise ValueError("a split takes some of the event's reports out and leaves the others: name at least one, not all")
+        split_id = "sp-" + hashlib.sha1("\x00".join([event_id, *sorted(out), recorded.isoformat()]).encode()).hexdigest()[:16]
+        for merge_id, together in decisions.standing_merges(con, members):
+            if set(together) & set(out) and set(together) & set(rest):
+                why = f"split {split_id}: {reason}"
+                decisions.add_merge(con, merge_id, False, [event_id], [], event_id, analyst, why, recorded)
+        decisions.add_split(con, split_id, True, event_id, out, rest, analyst, reason, recorded)
+        # the event's other reports stay one event; those taken out go together
+        kept = {i: event_id for i in rest}
+        new_ids, ms = _regroup(con, members, recorded, rules, event_id, prior=kept, joined=[out])
+    return Regrouping("split", (split_id,), new_ids, (event_id,), len(members), ms)
+
+
+def unsplit(
+    wh: WarehouseLike,
+    event_id: str,
+    analyst: str,
+    reason: str,
+    *,
+    rules: Rules | None = None,
+    now: datetime | None = None,
+) -> Regrouping:
+    """Take back every analyst's split that stands on the reports of ``event_id``: the grouper reads the reports of
+    both sides again, as of the last track run (they become one event again only if it joins them)."""
+    with _deciding(wh, event_id, analyst, reason, now) as (con, event_id, members, recorded):
+        standing = decisions.standing_splits(con, members)
+        if not standing:
+            raise ValueError(f"no analyst's split stands on event {event_id!r}")
+        for split_id, _out, _rest in standing:
+            decisions.add_split(con, split_id, False, event_id, [], [], analyst, reason, recorded)
+        both = {i for _id, out, rest in standing for i in (*out, *rest)}
+        events = {event_id, *sql.memberships(con, both).values()}
+        prior = sql.members_of(con, events)
+        joined = [together for _id, together in decisions.standing_merges(con, prior)]
+        new_ids, ms = _regroup(con, prior, recorded, rules, event_id, prior=prior, joined=joined)
+    taken_back = tuple(s for s, _o, _r in standing)
+    return Regrouping("split taken back", taken_back, new_ids, tuple(sorted(events)), len(prior), ms)
+
+
+@contextmanager
+def _deciding(
+    wh: WarehouseLike, event_id: str, analyst: str, reason: str, now: datetime | None
+) -> Iterator[tuple[Any, str, dict[str, str], datetime]]:
+    """One analyst's decision on an event's reports, in one transaction: (connection, the event's id with merges
+    followed, its members, when it is recorded)."""
     _check(analyst, reason)
-    rules = rules or load_rules()
     recorded = to_utc(now or utcnow())
     with wh.transaction():
         con = wh.con
@@ -106,23 +186,37 @@ def unmerge(
         members = sql.members_of(con, [event_id])
         if not members:
             raise StorageError(f"no event {event_id!r}")
-        standing = decisions.standing_merges(con, members)
-        if not standing:
-            raise ValueError(f"no analyst's merge stands on event {event_id!r}: the grouper made it")
-        for merge_id, _items in standing:
-            decisions.add_merge(con, merge_id, False, [event_id], [], event_id, analyst, reason, recorded)
-        as_of = sql.last_track_as_of(con) or recorded
-        # the other merges of the same reports stand (none: each one undone here holds some of them)
-        result = group(sql.items_by_id(con, members, as_of), as_of, params=DEFAULT_GROUPING)
-        if not result.events:
-            raise StorageError(f"event {event_id!r} holds no report visible as of the last track run")
-        new_ids = [ev.event_id for ev in result.events]
-        # its opening report no longer visible (a backfill's earlier run): the id retires into the earliest event
-        retired = {} if event_id in new_ids else {event_id: new_ids[0]}
-        sql.write_grouping(con, result.events, retired, as_of)
-        sql.revive(con, new_ids)
-        _links, ms = link_events(con, sql.events_since(con, _NEVER, new_ids), as_of, rules, _linking(rules))
-    return MergeResult(tuple(m for m, _ in standing), False, tuple(new_ids), (event_id,), len(members), tuple(ms))
+        yield con, event_id, members, recorded
+
+
+def _regroup(
+    con: Any,
+    item_ids: Iterable[str],
+    recorded: datetime,
+    rules: Rules | None,
+    event_id: str,
+    *,
+    prior: Mapping[str, str] | None = None,
+    joined: Sequence[Sequence[str]] = (),
+) -> tuple[tuple[str, ...], tuple[Milestone, ...]]:
+    """Group these reports again as of the last track run, under the splits standing on them, write the events (an id
+    that stands again is no longer an alias; ``event_id``, when no event keeps it, retires into the earliest), and link
+    them again. Returns the events' ids and milestones."""
+    rules = rules or load_rules()
+    as_of = sql.last_track_as_of(con) or recorded
+    ids = list(item_ids)
+    apart = [(a, b) for _id, a, b in decisions.standing_splits(con, ids)]
+    result = group(sql.items_by_id(con, ids, as_of), as_of, prior=prior, params=DEFAULT_GROUPING, joined=joined, apart=apart)
+    if not result.events:
+        raise StorageError(f"event {event_id!r} holds no report visible as of the last track run")
+    new_ids = [ev.event_id for ev in result.events]
+    retired = {old: new for old, new in result.retired.items() if old not in set(new_ids)}
+    if event_id not in new_ids:  # its opening report no longer visible (a backfill's earlier run)
+        retired.setdefault(event_id, new_ids[0])
+    sql.write_grouping(con, result.events, retired, as_of)
+    sql.revive(con, new_ids)
+    _links, ms = link_events(con, sql.events_since(con, _NEVER, new_ids), as_of, rules, _linking(rules))
+    return tuple(new_ids), tuple(ms)
 
 
 def _linking(rules: Rules) -> LinkParams:

@@ -2,8 +2,8 @@
 ``warehouse.decisions.judgments`` (``summarise`` is pure), and the items behind the corrections for labelling.
 
 An analyst corrects a judgment by dismissing an event that needs no answer (the ``issue`` that opened it was wrong),
-by linking a response the matcher missed or removing one it made wrongly, by overriding a proposed severity and by
-merging events the grouper kept apart (``docs/analyst.md``). Counted over the events that started in a window, and split by what opened each event (the
+by linking a response the matcher missed or removing one it made wrongly, by overriding a proposed severity, by
+merging events the grouper kept apart and by splitting off reports it joined (``docs/analyst.md``). Counted over the events that started in a window, and split by what opened each event (the
 incident rule, or the model at its probability), by the source of its opening item and by topic, these corrections
 say where the overdue list is weakest. An event or link nobody corrected counts as right, so every share is a lower
 bound on the errors: it measures what analysts found, not what they did not read.
@@ -124,6 +124,7 @@ class QualityReport:
     corrections: Corrections
     merges: int = 0  # analysts' merges standing: each joined events the grouper kept apart (one incident)
     merged_events: int = 0  # the events they joined
+    splits: int = 0  # analysts' splits standing: each took another matter out of an event the grouper joined
 
     def as_json(self) -> dict[str, Any]:
         def tallies(d: Mapping[str, Tally]) -> list[dict[str, Any]]:
@@ -145,6 +146,7 @@ class QualityReport:
             },
             "severity": {"raised": c.severity_raised, "lowered": c.severity_lowered},
             "merges": {"merges": self.merges, "events_merged": self.merged_events},
+            "splits": self.splits,
         }
 
 
@@ -227,7 +229,8 @@ def judgment_quality(
         for r in rows
     ]
     merges, merged_events = decisions.merges_in(wh.con, since, as_of)
-    return replace(summarise(judged, since, as_of), merges=merges, merged_events=merged_events)
+    splits = decisions.splits_in(wh.con, since, as_of)
+    return replace(summarise(judged, since, as_of), merges=merges, merged_events=merged_events, splits=splits)
 
 
 def label_candidates(

@@ -152,7 +152,9 @@ def run_track(
         prior = sql.members_of(con, touched_before)
         old_items = sql.items_by_id(con, prior, as_of)
         joined = [items for _id, items in decisions.standing_merges(con, prior)] if prior else []
-        result = group([*new_members, *old_items], as_of, prior=prior, params=grouping, joined=joined)
+        run_ids = [*(it.item_id for it in new_members), *prior]
+        apart = [(a, b) for _id, a, b in decisions.standing_splits(con, run_ids)] if run_ids else []
+        result = group([*new_members, *old_items], as_of, prior=prior, params=grouping, joined=joined, apart=apart)
         sql.write_grouping(con, result.events, dict(result.retired), as_of)
         sql.write_bands(con, new_members, keys)
         member_ids = {iid for ev in result.events for iid in ev.item_ids}
@@ -480,4 +482,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     for g in parts["merges"]:
         what = f"merged ({', '.join(g.event_ids)})" if g.merged else "merge taken back"
         lines.append(f"{what} by {g.analyst} at {fmt_local(g.recorded_at)}: {g.reason}  ({g.merge_id})")
+    for p in parts["splits"]:
+        what = f"split ({p.taken_out} reports of {p.event_id} are another matter)" if p.split else "split taken back"
+        lines.append(f"{what} by {p.analyst} at {fmt_local(p.recorded_at)}: {p.reason}  ({p.split_id})")
     return "\n".join(lines)
