@@ -241,16 +241,16 @@ def link_response(db_path: Path, decision: LinkDecision) -> str:
 def merge(db_path: Path, event_ids: Sequence[str], *, analyst: str, reason: str, undo: bool = False) -> str:
     """An analyst's word that events are one incident (or, ``undo``, taking back the merges that made one event); the
     events' responses and milestones are recomputed and a new snapshot published, so every reader sees it at once."""
+    from yuqing.track.merges import Word, unmerge
     from yuqing.track.merges import merge as join
-    from yuqing.track.merges import unmerge
 
     with Warehouse.open(db_path) as wh:
         if undo:
             if len(event_ids) != 1:
                 raise ValueError("--undo takes one event: the one the merge made")
-            r = unmerge(wh, event_ids[0], analyst, reason)
+            r = unmerge(wh, event_ids[0], Word(analyst, reason))
         else:
-            r = join(wh, event_ids, analyst, reason)
+            r = join(wh, event_ids, Word(analyst, reason))
         publish_snapshot(wh)
     return _regrouped(r, analyst, reason)
 
@@ -258,16 +258,16 @@ def merge(db_path: Path, event_ids: Sequence[str], *, analyst: str, reason: str,
 def split(db_path: Path, event_id: str, item_ids: Sequence[str], *, analyst: str, reason: str, undo: bool = False) -> str:
     """An analyst's word that reports of an event are another matter (or, ``undo``, taking back the splits that stand on
     its reports); the events' responses and milestones are recomputed and a new snapshot published."""
+    from yuqing.track.merges import Word, unsplit
     from yuqing.track.merges import split as part
-    from yuqing.track.merges import unsplit
 
     with Warehouse.open(db_path) as wh:
         if undo:
             if item_ids:
                 raise ValueError("--undo takes the event alone: every split standing on its reports is taken back")
-            r = unsplit(wh, event_id, analyst, reason)
+            r = unsplit(wh, event_id, Word(analyst, reason))
         else:
-            r = part(wh, event_id, item_ids, analyst, reason)
+            r = part(wh, event_id, item_ids, Word(analyst, reason))
         publish_snapshot(wh)
     return _regrouped(r, analyst, reason)
 

@@ -12,7 +12,7 @@ from warehouse import decisions
 from warehouse import events as sql
 from yuqing.errors import StorageError
 from yuqing.track.components import components, kept_apart
-from yuqing.track.merges import merge, split, unmerge, unsplit
+from yuqing.track.merges import Word, merge, split, unmerge, unsplit
 from yuqing.track.quality import judgment_quality
 from yuqing.track.run import dismiss, explain_event, overdue, run_track
 
@@ -56,7 +56,7 @@ def test_two_outlets_kept_apart_become_one_event_with_one_clock() -> None:
         # the city's notice answers the Beijing report; the reprint placed in 江苏 runs a clock of its own
         assert _flagged(wh, 70) == {(js, "first_response")}
 
-        r = merge(wh, [js, bj], "analyst-1", "one ice-pop maker: a reprint's dateline")
+        r = merge(wh, [js, bj], Word("analyst-1", "one ice-pop maker: a reprint's dateline"))
         assert r.decision == "merged" and r.event_ids == (bj,) and set(r.from_ids) == {bj, js} and r.items == 2
         assert _events(wh) == {bj: ["bj", "js"]}
         assert sql.resolve_event_id(wh.con, js) == bj
@@ -77,8 +77,8 @@ def test_a_merge_taken_back_lets_the_grouper_read_the_reports_again() -> None:
         store(wh, [*_reports(), *_answer(10)])
         run_track(wh, T0 + timedelta(hours=70))
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
-        merge(wh, [bj, js], "analyst-1", "one maker")
-        back = unmerge(wh, js, "analyst-2", "two batches, two makers")  # the retired id names the merged event
+        merge(wh, [bj, js], Word("analyst-1", "one maker"))
+        back = unmerge(wh, js, Word("analyst-2", "two batches, two makers"))  # the retired id names the merged event
         assert back.decision == "merge taken back" and back.from_ids == (bj,) and set(back.event_ids) == {bj, js}
         assert sorted(_events(wh).values()) == [["bj"], ["js"]]
         assert sql.resolve_event_id(wh.con, js) == js  # its id stands again
@@ -89,7 +89,7 @@ def test_a_merge_taken_back_lets_the_grouper_read_the_reports_again() -> None:
         run_track(wh, T0 + timedelta(hours=71))
         assert sorted(_events(wh).values()) == [["bj"], ["js"]]
         with pytest.raises(ValueError, match="no analyst's merge stands"):
-            unmerge(wh, js, "analyst-2", "again")
+            unmerge(wh, js, Word("analyst-2", "again"))
 
 
 def test_a_merge_holds_when_the_events_are_built_again() -> None:
@@ -103,7 +103,7 @@ def test_a_merge_holds_when_the_events_are_built_again() -> None:
         run_track(wh, T0 + timedelta(hours=70))
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
         assert bj != js
-        merge(wh, [bj, js], "analyst-1", "one maker")
+        merge(wh, [bj, js], Word("analyst-1", "one maker"))
         with wh.transaction() as con:
             for table in ("event_items", "events", "event_aliases", "responses", "milestones", "track_items",
                           "track_bands", "runs"):  # fmt: skip
@@ -120,7 +120,7 @@ def test_a_dismissal_on_a_merged_event_follows_it() -> None:
         run_track(wh, T0 + timedelta(hours=70))
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
         dismiss(wh, js, "analyst-1", "a reprint of old news", at=T0 + timedelta(hours=70))
-        merge(wh, [bj, js], "analyst-1", "one maker")
+        merge(wh, [bj, js], Word("analyst-1", "one maker"))
         assert wh.con.execute("SELECT DISTINCT event_id FROM event_dismissals").fetchall() == [(bj,)]
         # the Beijing report was not covered by the dismissal: the merged event stays open
         assert _flagged(wh, 70) == {(bj, "first_response")}
@@ -131,7 +131,7 @@ def test_merges_are_counted_among_the_analysts_corrections() -> None:
         store(wh, _reports())
         run_track(wh, T0 + timedelta(hours=70))
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
-        merge(wh, [bj, js], "analyst-1", "one maker", now=T0 + timedelta(hours=71))
+        merge(wh, [bj, js], Word("analyst-1", "one maker", T0 + timedelta(hours=71)))
         report = judgment_quality(wh, T0 + timedelta(hours=72))
         assert (report.merges, report.merged_events, report.events.events) == (1, 2, 1)
         assert report.as_json()["merges"] == {"merges": 1, "events_merged": 2}
@@ -153,9 +153,9 @@ def test_a_merge_that_cannot_be_right_is_refused(ids, error, words) -> None:
         run_track(wh, T0 + timedelta(hours=70))
         event_of = {"bj": sql.memberships(wh.con, ["bj"])["bj"]}
         with pytest.raises(error, match=words):
-            merge(wh, [event_of.get(i, i) for i in ids], "analyst-1", "why")
+            merge(wh, [event_of.get(i, i) for i in ids], Word("analyst-1", "why"))
         with pytest.raises(ValueError, match="name and a reason"):
-            merge(wh, [event_of["bj"], sql.memberships(wh.con, ["js"])["js"]], "analyst-1", " ")
+            merge(wh, [event_of["bj"], sql.memberships(wh.con, ["js"])["js"]], Word("analyst-1", " "))
 
 
 def _joined_matters() -> list:
@@ -175,7 +175,7 @@ def test_a_report_of_another_matter_is_split_off_and_kept_apart() -> None:
         (event,) = _events(wh)
         assert _events(wh)[event] == ["f1", "f2", "x1"]
 
-        r = split(wh, event, ["x1"], "analyst-1", "a block of flats, not the plant")
+        r = split(wh, event, ["x1"], Word("analyst-1", "a block of flats, not the plant"))
         assert r.decision == "split" and r.from_ids == (event,) and r.items == 3
         after = _events(wh)
         assert sorted(after.values()) == [["f1", "f2"], ["x1"]] and after[event] == ["f1", "f2"]
@@ -193,11 +193,11 @@ def test_a_report_of_another_matter_is_split_off_and_kept_apart() -> None:
         assert judgment_quality(wh, T0 + timedelta(hours=30), lookback_days=None).splits == 0  # recorded later
 
         # taken back, the grouper reads the reports again and joins them, as it did
-        back = unsplit(wh, flats, "analyst-2", "one explosion after all")
+        back = unsplit(wh, flats, Word("analyst-2", "one explosion after all"))
         assert back.decision == "split taken back" and len(back.event_ids) == 1
         assert set(_events(wh)[back.event_ids[0]]) == {"f1", "f2", "f3", "x1", "b1"}
         with pytest.raises(ValueError, match="no analyst's split stands"):
-            unsplit(wh, back.event_ids[0], "analyst-2", "again")
+            unsplit(wh, back.event_ids[0], Word("analyst-2", "again"))
 
 
 def test_a_split_takes_back_the_merge_that_joined_its_reports() -> None:
@@ -205,8 +205,8 @@ def test_a_split_takes_back_the_merge_that_joined_its_reports() -> None:
         store(wh, _reports())
         run_track(wh, T0 + timedelta(hours=70))
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
-        merge(wh, [bj, js], "analyst-1", "one maker", now=T0 + timedelta(hours=70, minutes=30))
-        split(wh, bj, ["js"], "analyst-2", "two makers", now=T0 + timedelta(hours=71))
+        merge(wh, [bj, js], Word("analyst-1", "one maker", T0 + timedelta(hours=70, minutes=30)))
+        split(wh, bj, ["js"], Word("analyst-2", "two makers", T0 + timedelta(hours=71)))
         assert sorted(_events(wh).values()) == [["bj"], ["js"]]
         assert decisions.standing_merges(wh.con, ["bj", "js"]) == []
         report = judgment_quality(wh, T0 + timedelta(hours=72))
@@ -224,7 +224,7 @@ def test_a_split_that_cannot_be_right_is_refused(items, words) -> None:
         run_track(wh, T0 + timedelta(hours=20))
         (event,) = _events(wh)
         with pytest.raises(ValueError, match=words):
-            split(wh, event, items, "analyst-1", "why")
+            split(wh, event, items, Word("analyst-1", "why"))
 
 
 def test_kept_apart_refuses_only_the_edges_that_would_join_both_sides() -> None:
@@ -243,8 +243,8 @@ def test_a_merge_takes_back_the_split_that_kept_its_reports_apart() -> None:
         store(wh, _joined_matters())
         run_track(wh, T0 + timedelta(hours=20))
         (event,) = _events(wh)
-        split(wh, event, ["x1"], "analyst-1", "the flats", now=T0 + timedelta(hours=21))
+        split(wh, event, ["x1"], Word("analyst-1", "the flats", T0 + timedelta(hours=21)))
         flats = sql.memberships(wh.con, ["x1"])["x1"]
-        r = merge(wh, [flats, event], "analyst-2", "one explosion", now=T0 + timedelta(hours=22))
+        r = merge(wh, [flats, event], Word("analyst-2", "one explosion", T0 + timedelta(hours=22)))
         assert r.event_ids == (event,) and _events(wh) == {event: ["f1", "f2", "x1"]}
         assert decisions.standing_splits(wh.con, ["x1"]) == []

@@ -35,6 +35,15 @@ from .run import _NEVER, DEFAULT_GROUPING, WarehouseLike, link_events
 
 
 @dataclass(frozen=True, slots=True)
+class Word:
+    """An analyst's word: who decided, why, and when it is recorded (default now)."""
+
+    analyst: str
+    reason: str
+    now: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Regrouping:
     """What an analyst's decision on grouping did."""
 
@@ -51,25 +60,12 @@ def _merge_id(event_ids: Sequence[str], recorded: datetime) -> str:
     return "mg-" + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def _check(analyst: str, reason: str) -> None:
-    if not analyst.strip() or not reason.strip():
-        raise ValueError("a merge needs the analyst's name and a reason")
-
-
-def merge(
-    wh: WarehouseLike,
-    event_ids: Sequence[str],
-    analyst: str,
-    reason: str,
-    *,
-    rules: Rules | None = None,
-    now: datetime | None = None,
-) -> Regrouping:
+def merge(wh: WarehouseLike, event_ids: Sequence[str], word: Word, rules: Rules | None = None) -> Regrouping:
     """Record an analyst's word that ``event_ids`` are one incident and make them one event, as of the last track run:
     its responses are linked again and its milestones recomputed, so the views, ``overdue`` and the digest follow at
     once; every track run after keeps them one. A split that had kept their reports apart is taken back."""
     first, *others = event_ids or [""]
-    with _deciding(wh, first, analyst, reason, now) as (con, first, _members, recorded):
+    with _deciding(wh, first, word) as (con, first, _members, recorded):
         ids = tuple(dict.fromkeys([first, *(sql.resolve_event_id(con, e) for e in others)]))
         if len(ids) < 2:
             raise ValueError(f"a merge needs two events or more, not {', '.join(ids)}")
@@ -80,53 +76,36 @@ def merge(
         merge_id = _merge_id(ids, recorded)
         for split_id, out, rest in decisions.standing_splits(con, prior):
             if set(out) & set(prior) and set(rest) & set(prior):
-                why = f"merge {merge_id}: {reason}"
-                decisions.add_split(con, split_id, False, first, [], [], analyst, why, recorded)
+                why = f"merge {merge_id}: {word.reason}"
+                decisions.add_split(con, split_id, False, first, [], [], word.analyst, why, recorded)
         joined = [list(prior), *(together for _id, together in decisions.standing_merges(con, prior))]
         new_ids, ms = _regroup(con, prior, recorded, rules, first, prior=prior, joined=joined)
         if len(new_ids) != 1:  # a report not visible as of the last run: it joins when a run sees it
             raise StorageError(f"events {', '.join(ids)} hold reports not visible as of the last track run")
-        decisions.add_merge(con, merge_id, True, ids, list(prior), new_ids[0], analyst, reason, recorded)
+        decisions.add_merge(con, merge_id, True, ids, list(prior), new_ids[0], word.analyst, word.reason, recorded)
     return Regrouping("merged", (merge_id,), new_ids, ids, len(prior), ms)
 
 
-def unmerge(
-    wh: WarehouseLike,
-    event_id: str,
-    analyst: str,
-    reason: str,
-    *,
-    rules: Rules | None = None,
-    now: datetime | None = None,
-) -> Regrouping:
+def unmerge(wh: WarehouseLike, event_id: str, word: Word, rules: Rules | None = None) -> Regrouping:
     """Take back every analyst's merge that stands on ``event_id``: the grouper reads its reports again, as of the last
     track run, and the events it finds are linked again. The analysts' other decisions stay with the event that keeps
     the id."""
-    with _deciding(wh, event_id, analyst, reason, now) as (con, event_id, members, recorded):
+    with _deciding(wh, event_id, word) as (con, event_id, members, recorded):
         standing = decisions.standing_merges(con, members)
         if not standing:
             raise ValueError(f"no analyst's merge stands on event {event_id!r}: the grouper made it")
         for merge_id, _items in standing:
-            decisions.add_merge(con, merge_id, False, [event_id], [], event_id, analyst, reason, recorded)
+            decisions.add_merge(con, merge_id, False, [event_id], [], event_id, word.analyst, word.reason, recorded)
         # the other merges of the same reports stand (none: each one undone here holds some of them)
         new_ids, ms = _regroup(con, members, recorded, rules, event_id)
     return Regrouping("merge taken back", tuple(m for m, _ in standing), new_ids, (event_id,), len(members), ms)
 
 
-def split(
-    wh: WarehouseLike,
-    event_id: str,
-    item_ids: Sequence[str],
-    analyst: str,
-    reason: str,
-    *,
-    rules: Rules | None = None,
-    now: datetime | None = None,
-) -> Regrouping:
+def split(wh: WarehouseLike, event_id: str, item_ids: Sequence[str], word: Word, rules: Rules | None = None) -> Regrouping:
     """Record an analyst's word that ``item_ids``, reports of ``event_id``, are another matter: they leave it for an
     event of their own, as of the last track run, both events linked again; every track run after keeps them apart.
     A merge that had joined them to the others is taken back."""
-    with _deciding(wh, event_id, analyst, reason, now) as (con, event_id, members, recorded):
+    with _deciding(wh, event_id, word) as (con, event_id, members, recorded):
         out = tuple(dict.fromkeys(item_ids))
         strangers = sorted(set(out) - set(members))
         if strangers:
@@ -137,32 +116,24 @@ def split(
         split_id = "sp-" + hashlib.sha1("\x00".join([event_id, *sorted(out), recorded.isoformat()]).encode()).hexdigest()[:16]
         for merge_id, together in decisions.standing_merges(con, members):
             if set(together) & set(out) and set(together) & set(rest):
-                why = f"split {split_id}: {reason}"
-                decisions.add_merge(con, merge_id, False, [event_id], [], event_id, analyst, why, recorded)
-        decisions.add_split(con, split_id, True, event_id, out, rest, analyst, reason, recorded)
+                why = f"split {split_id}: {word.reason}"
+                decisions.add_merge(con, merge_id, False, [event_id], [], event_id, word.analyst, why, recorded)
+        decisions.add_split(con, split_id, True, event_id, out, rest, word.analyst, word.reason, recorded)
         # the event's other reports stay one event; those taken out go together
         kept = {i: event_id for i in rest}
         new_ids, ms = _regroup(con, members, recorded, rules, event_id, prior=kept, joined=[out])
     return Regrouping("split", (split_id,), new_ids, (event_id,), len(members), ms)
 
 
-def unsplit(
-    wh: WarehouseLike,
-    event_id: str,
-    analyst: str,
-    reason: str,
-    *,
-    rules: Rules | None = None,
-    now: datetime | None = None,
-) -> Regrouping:
+def unsplit(wh: WarehouseLike, event_id: str, word: Word, rules: Rules | None = None) -> Regrouping:
     """Take back every analyst's split that stands on the reports of ``event_id``: the grouper reads the reports of
     both sides again, as of the last track run (they become one event again only if it joins them)."""
-    with _deciding(wh, event_id, analyst, reason, now) as (con, event_id, members, recorded):
+    with _deciding(wh, event_id, word) as (con, event_id, members, recorded):
         standing = decisions.standing_splits(con, members)
         if not standing:
             raise ValueError(f"no analyst's split stands on event {event_id!r}")
         for split_id, _out, _rest in standing:
-            decisions.add_split(con, split_id, False, event_id, [], [], analyst, reason, recorded)
+            decisions.add_split(con, split_id, False, event_id, [], [], word.analyst, word.reason, recorded)
         both = {i for _id, out, rest in standing for i in (*out, *rest)}
         events = {event_id, *sql.memberships(con, both).values()}
         prior = sql.members_of(con, events)
@@ -173,13 +144,12 @@ def unsplit(
 
 
 @contextmanager
-def _deciding(
-    wh: WarehouseLike, event_id: str, analyst: str, reason: str, now: datetime | None
-) -> Iterator[tuple[Any, str, dict[str, str], datetime]]:
+def _deciding(wh: WarehouseLike, event_id: str, word: Word) -> Iterator[tuple[Any, str, dict[str, str], datetime]]:
     """One analyst's decision on an event's reports, in one transaction: (connection, the event's id with merges
     followed, its members, when it is recorded)."""
-    _check(analyst, reason)
-    recorded = to_utc(now or utcnow())
+    if not word.analyst.strip() or not word.reason.strip():
+        raise ValueError("a decision on grouping needs the analyst's name and a reason")
+    recorded = to_utc(word.now or utcnow())
     with wh.transaction():
         con = wh.con
         event_id = sql.resolve_event_id(con, event_id)

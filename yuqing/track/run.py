@@ -471,18 +471,29 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
             f"  {m.milestone}: {m.status} — deadline {fmt_local(m.deadline_at)}{met}; rule {m.rule_id} "
             f"v{m.rule_version}, {m.source_document}"
         )
-    for o in parts["overrides"]:
-        lines.append(f"override: {o.severity} by {o.analyst} at {fmt_local(o.at)}: {o.reason}")
-    for d in parts["decisions"]:
-        what = f"linked ({', '.join(d.kinds)})" if d.linked else "link removed"
-        lines.append(f"{what} by {d.analyst} at {fmt_local(d.recorded_at)}: {d.item_id} {d.title or ''} — {d.reason}")
-    for d in parts["dismissals"]:
-        what = f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back"
-        lines.append(f"{what} by {d.analyst} at {fmt_local(d.at)}: {d.reason}")
-    for g in parts["merges"]:
-        what = f"merged ({', '.join(g.event_ids)})" if g.merged else "merge taken back"
-        lines.append(f"{what} by {g.analyst} at {fmt_local(g.recorded_at)}: {g.reason}  ({g.merge_id})")
-    for p in parts["splits"]:
-        what = f"split ({p.taken_out} reports of {p.event_id} are another matter)" if p.split else "split taken back"
-        lines.append(f"{what} by {p.analyst} at {fmt_local(p.recorded_at)}: {p.reason}  ({p.split_id})")
+    # the analysts' decisions on it, each kind in the order they were made: (what, who, when, why)
+    decided = [
+        *((f"override: {o.severity}", o.analyst, o.at, o.reason) for o in parts["overrides"]),
+        *(
+            (f"linked ({', '.join(d.kinds)})" if d.linked else "link removed", d.analyst, d.recorded_at,
+             f"{d.item_id} {d.title or ''} — {d.reason}")
+            for d in parts["decisions"]
+        ),
+        *(
+            (f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back", d.analyst, d.at,
+             d.reason)
+            for d in parts["dismissals"]
+        ),
+        *(
+            (f"merged ({', '.join(g.event_ids)})" if g.merged else "merge taken back", g.analyst, g.recorded_at,
+             f"{g.reason}  ({g.merge_id})")
+            for g in parts["merges"]
+        ),
+        *(
+            (f"split ({p.taken_out} reports of {p.event_id} are another matter)" if p.split else "split taken back",
+             p.analyst, p.recorded_at, f"{p.reason}  ({p.split_id})")
+            for p in parts["splits"]
+        ),
+    ]  # fmt: skip
+    lines += [f"{what} by {who} at {fmt_local(when)}: {why}" for what, who, when, why in decided]
     return "\n".join(lines)
