@@ -226,13 +226,14 @@ def merges_in(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) 
         WITH standing AS (
             SELECT * FROM event_merges WHERE recorded_at <= $as_of
             QUALIFY row_number() OVER (PARTITION BY merge_id ORDER BY recorded_at DESC, merged) = 1
+        ), inside AS (
+            SELECT DISTINCT s.merge_id, len(s.event_ids) AS events
+            FROM (SELECT merge_id, event_ids, unnest(items) AS item_id FROM standing WHERE merged) AS s
+            JOIN event_items AS ei USING (item_id)
+            JOIN events AS e USING (event_id)
+            WHERE e.started_at >= $since AND e.started_at <= $as_of
         )
-        SELECT count(*), coalesce(sum(len(event_ids)), 0)::BIGINT
-        FROM standing AS m
-        WHERE merged AND EXISTS (
-            SELECT 1 FROM event_items AS ei JOIN events AS e USING (event_id)
-            WHERE ei.item_id = m.items[1] AND e.started_at >= $since AND e.started_at <= $as_of
-        )
+        SELECT count(*), coalesce(sum(events), 0)::BIGINT FROM inside
         """,
         {"since": since, "as_of": as_of},
     ).fetchone()
@@ -289,12 +290,11 @@ def splits_in(con: duckdb.DuckDBPyConnection, since: datetime, as_of: datetime) 
             SELECT * FROM event_splits WHERE recorded_at <= $as_of
             QUALIFY row_number() OVER (PARTITION BY split_id ORDER BY recorded_at DESC, split) = 1
         )
-        SELECT count(*) FROM standing AS s
-        WHERE split AND EXISTS (
-            SELECT 1 FROM event_items AS ei JOIN events AS e USING (event_id)
-            WHERE list_contains(list_concat(s.items, s.rest), ei.item_id)
-              AND e.started_at >= $since AND e.started_at <= $as_of
-        )
+        SELECT count(DISTINCT s.split_id)
+        FROM (SELECT split_id, unnest(list_concat(items, rest)) AS item_id FROM standing WHERE split) AS s
+        JOIN event_items AS ei USING (item_id)
+        JOIN events AS e USING (event_id)
+        WHERE e.started_at >= $since AND e.started_at <= $as_of
         """,
         {"since": since, "as_of": as_of},
     ).fetchone()

@@ -248,3 +248,23 @@ def test_a_merge_takes_back_the_split_that_kept_its_reports_apart() -> None:
         r = merge(wh, [flats, event], Word("analyst-2", "one explosion", T0 + timedelta(hours=22)))
         assert r.event_ids == (event,) and _events(wh) == {event: ["f1", "f2", "x1"]}
         assert decisions.standing_splits(wh.con, ["x1"]) == []
+
+
+def test_an_event_an_analyst_merged_or_split_counts_as_reviewed() -> None:
+    with warehouse() as wh:
+        store(wh, [*_reports(), *_joined_matters()])
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js, plant = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js", "f1"))
+        merge(wh, [bj, js], Word("analyst-1", "one maker", T0 + timedelta(hours=71)))
+        split(wh, plant, ["x1"], Word("analyst-1", "the flats", T0 + timedelta(hours=71)))
+        rows = wh.con.execute(
+            "SELECT list(item_id ORDER BY item_id), regrouped, reviewed FROM event_judgments(?, ?) "
+            "JOIN event_items USING (event_id) GROUP BY event_id, regrouped, reviewed ORDER BY 1",
+            [T0 - timedelta(days=1), T0 + timedelta(hours=72)],
+        ).fetchall()
+        assert rows == [(["bj", "js"], True, True), (["f1", "f2"], True, True), (["x1"], True, True)]
+        before = wh.con.execute(
+            "SELECT bool_or(reviewed) FROM event_judgments(?, ?)", [T0 - timedelta(days=1), T0 + timedelta(hours=70)]
+        ).fetchone()
+        assert before == (False,)
+        assert judgment_quality(wh, T0 + timedelta(hours=72)).events.reviewed == 3
