@@ -55,9 +55,10 @@ class Regrouping:
     milestones: tuple[Milestone, ...]  # the events' milestones now
 
 
-def _merge_id(event_ids: Sequence[str], recorded: datetime) -> str:
-    key = "\x00".join([*sorted(event_ids), recorded.isoformat()])
-    return "mg-" + hashlib.sha1(key.encode()).hexdigest()[:16]
+def _decision_id(prefix: str, ids: Iterable[str], recorded: datetime) -> str:
+    """``mg-`` or ``sp-`` and 16 hex digits of the ids it is on and when it was recorded."""
+    key = "\x00".join([*sorted(ids), recorded.isoformat()])
+    return prefix + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def merge(wh: WarehouseLike, event_ids: Sequence[str], word: Word, rules: Rules | None = None) -> Regrouping:
@@ -73,7 +74,7 @@ def merge(wh: WarehouseLike, event_ids: Sequence[str], word: Word, rules: Rules 
         missing = sorted(set(ids) - set(prior.values()))
         if missing:
             raise StorageError(f"no event {', '.join(map(repr, missing))}")
-        merge_id = _merge_id(ids, recorded)
+        merge_id = _decision_id("mg-", ids, recorded)
         for split_id, out, rest in decisions.standing_splits(con, prior):
             if set(out) & set(prior) and set(rest) & set(prior):
                 why = f"merge {merge_id}: {word.reason}"
@@ -113,7 +114,7 @@ def split(wh: WarehouseLike, event_id: str, item_ids: Sequence[str], word: Word,
         rest = tuple(i for i in members if i not in set(out))
         if not out or not rest:
             raise ValueError("a split takes some of the event's reports out and leaves the others: name at least one, not all")
-        split_id = "sp-" + hashlib.sha1("\x00".join([event_id, *sorted(out), recorded.isoformat()]).encode()).hexdigest()[:16]
+        split_id = _decision_id("sp-", [event_id, *out], recorded)
         for merge_id, together in decisions.standing_merges(con, members):
             if set(together) & set(out) and set(together) & set(rest):
                 why = f"split {split_id}: {word.reason}"

@@ -472,7 +472,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
             f"v{m.rule_version}, {m.source_document}"
         )
     # the analysts' decisions on it, each kind in the order they were made: (what, who, when, why)
-    decided = [
+    words = [
         *((f"override: {o.severity}", o.analyst, o.at, o.reason) for o in parts["overrides"]),
         *(
             (f"linked ({', '.join(d.kinds)})" if d.linked else "link removed", d.analyst, d.recorded_at,
@@ -495,5 +495,5 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
             for p in parts["splits"]
         ),
     ]  # fmt: skip
-    lines += [f"{what} by {who} at {fmt_local(when)}: {why}" for what, who, when, why in decided]
+    lines += [f"{what} by {who} at {fmt_local(when)}: {why}" for what, who, when, why in words]
     return "\n".join(lines)
