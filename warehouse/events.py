@@ -572,6 +572,21 @@ LIMIT $limit
 """
 
 
+# Events that may be the same incident as $event_id: on one of its topics (or, like it, on none), started within the
+# grouping window of it, nearest in time first.
+_TWINS_SQL = """
+WITH e AS (SELECT started_at, coalesce(topics, []::VARCHAR[]) AS topics FROM events WHERE event_id = $event_id)
+SELECT o.event_id, o.title, o.started_at, o.region_name, o.item_count, o.term_codes, o.term_weights
+FROM events AS o, e
+WHERE o.event_id <> $event_id
+  AND o.started_at >= e.started_at - to_hours(CAST($hours AS BIGINT))
+  AND o.started_at <= e.started_at + to_hours(CAST($hours AS BIGINT))
+  AND (list_has_any(coalesce(o.topics, []::VARCHAR[]), e.topics) OR (len(coalesce(o.topics, [])) = 0 AND len(e.topics) = 0))
+ORDER BY abs(epoch(o.started_at) - epoch(e.started_at)), o.event_id
+LIMIT $limit
+"""
+
+
 def explain_rows(
     con: duckdb.DuckDBPyConnection,
     event_id: str,
@@ -579,10 +594,13 @@ def explain_rows(
     window_days: int = 30,
     unlinked: int = 10,
     response_chars: int = 800,
+    twin_hours: int = 168,
+    twins: int = 10,
 ) -> dict[str, list[Row]]:
-    """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, and the
+    """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, the
     first ``unlinked`` responses in its ``window_days`` that are not linked to it, those of its province first, with
-    the first ``response_chars`` of their text."""
+    the first ``response_chars`` of their text, and the first ``twins`` events on its topics within ``twin_hours`` of
+    it, nearest in time first, with their wording."""
     return {
         "event": named(
             con,
@@ -633,6 +651,7 @@ def explain_rows(
             'WHERE event_id = ? ORDER BY "at", recorded_at',
             [event_id],
         ),
+        "twins": named(con, _TWINS_SQL, {"event_id": event_id, "hours": twin_hours, "limit": twins}),
         "merges": named(
             con,
             "SELECT m.merge_id, m.merged, m.event_ids, m.analyst, m.reason, m.recorded_at FROM event_merges AS m "

@@ -312,7 +312,7 @@ def dismiss(
 
 
 def explain_event(db_path: Path, event_id: str) -> str:
-    from yuqing.track.run import explain_event as explain
+    from yuqing.track.explain import explain_event as explain
 
     with reader(db_path) as wh:
         return explain(wh, event_id)

@@ -14,7 +14,8 @@ from warehouse import decisions
 from warehouse import events as sql
 from yuqing.alerts.run import _still_holds
 from yuqing.errors import StorageError
-from yuqing.track.run import LinkDecision, decide_response, dismiss, explain_event, overdue, run_track
+from yuqing.track.explain import explain_event
+from yuqing.track.run import LinkDecision, decide_response, dismiss, overdue, run_track
 
 from .helpers import T0, item, store, warehouse
 

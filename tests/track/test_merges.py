@@ -12,9 +12,10 @@ from warehouse import decisions
 from warehouse import events as sql
 from yuqing.errors import StorageError
 from yuqing.track.components import components, kept_apart
+from yuqing.track.explain import explain_event
 from yuqing.track.merges import Word, merge, split, unmerge, unsplit
 from yuqing.track.quality import judgment_quality
-from yuqing.track.run import dismiss, explain_event, overdue, run_track
+from yuqing.track.run import dismiss, overdue, run_track
 
 from .helpers import T0, item, store, warehouse
 
@@ -55,6 +56,9 @@ def test_two_outlets_kept_apart_become_one_event_with_one_clock() -> None:
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
         # the city's notice answers the Beijing report; the reprint placed in 江苏 runs a clock of its own
         assert _flagged(wh, 70) == {(js, "first_response")}
+        # the analyst reading either finds the other among the events that may be the same incident
+        twins = explain_event(wh, bj).split("may be the same incident")[1].split("milestones:")[0]
+        assert js in twins and "shares" in twins
 
         r = merge(wh, [js, bj], Word("analyst-1", "one ice-pop maker: a reprint's dateline"))
         assert r.decision == "merged" and r.event_ids == (bj,) and set(r.from_ids) == {bj, js} and r.items == 2

@@ -10,15 +10,9 @@ import pytest
 
 from warehouse import decisions
 from yuqing.reports import format_quality
+from yuqing.track.explain import explain_event
 from yuqing.track.quality import JudgmentGroup, basis, judgment_quality, label_candidates, summarise
-from yuqing.track.run import (
-    LinkDecision,
-    decide_response,
-    dismiss,
-    explain_event,
-    run_track,
-    set_severity_override,
-)
+from yuqing.track.run import LinkDecision, decide_response, dismiss, run_track, set_severity_override
 
 from .helpers import T0, item, store, warehouse
 

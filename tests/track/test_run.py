@@ -6,7 +6,8 @@ import pytest
 
 from yuqing.errors import StorageError
 from yuqing.track.deadlines import RULES_PATH, parse_rules
-from yuqing.track.run import explain_event, overdue, run_track, set_severity_override
+from yuqing.track.explain import explain_event
+from yuqing.track.run import overdue, run_track, set_severity_override
 
 from .helpers import T0, item, store, warehouse
 

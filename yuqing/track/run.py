@@ -8,7 +8,6 @@ item_time ≤ T and fetched_at ≤ T (docs/design.md "Time"), and re-running it 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -16,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import duckdb
-import numpy as np
 
 from warehouse import decisions
 from warehouse import events as sql
@@ -26,17 +24,15 @@ from yuqing.timeutil import fmt_local, to_utc, utcnow
 from yuqing.vocab import MILESTONES
 from yuqing.vocab import Milestone as Kind
 
-from . import incident, text
+from . import text
 from .deadlines import Rules, load_rules, milestones
 from .grouping import GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, Event, Milestone, Response, TrackItem
-from .responses import LinkParams, Reading, addressed, decided, link
+from .responses import LinkParams, addressed, decided, link
 
 SEVERITIES = (GENERAL, MAJOR)
 DEFAULT_GROUPING = GroupingParams()
 _NEVER = datetime.max.replace(tzinfo=UTC)  # ``events_since(con, _NEVER, ids)`` reads the listed events alone
-UNLINKED_SHOWN = 10  # responses not linked to an event that ``explain_event`` lists for an analyst to judge
-UNLINKED_READ = 500  # of them, how many are read for the event's wording (its province's first, then by time)
 
 
 class WarehouseLike(Protocol):
@@ -269,10 +265,10 @@ def set_severity_override(
         event_id = sql.resolve_event_id(con, event_id)
         if not decisions.add_severity_override(con, event_id, severity, analyst, reason, to_utc(at or utcnow())):
             raise StorageError(f"no event {event_id!r}")
-        _remeasure(con, _stored_event(con, event_id), sql.stored_responses(con, [event_id]), rules)
+        _remeasure(con, stored_event(con, event_id), sql.stored_responses(con, [event_id]), rules)
 
 
-def _stored_event(con: duckdb.DuckDBPyConnection, event_id: str) -> Event:
+def stored_event(con: duckdb.DuckDBPyConnection, event_id: str) -> Event:
     """One stored event by its id, with the analyst's severity applied."""
     for event in sql.events_since(con, _NEVER, [event_id]):
         return event
@@ -325,7 +321,7 @@ def decide_response(
         item = decisions.item_facts(con, item_id)
         if item is None:
             raise StorageError(f"no item {item_id!r}")
-        event = _stored_event(con, event_id)
+        event = stored_event(con, event_id)
         if not remove and item.item_time < event.started_at:
             raise ValueError(
                 f"item {item_id!r} ({fmt_local(item.item_time)}) is older than event {event_id!r}, which started "
@@ -383,117 +379,3 @@ def dismiss(
             raise StorageError(f"no event {event_id!r}")
         open_milestones = decisions.open_milestones(con, event_id, at)
     return Dismissal(event_id, not undo, covered, open_milestones, at)
-
-
-def _by_wording_held(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any]]:
-    """Responses not linked to ``event``, each with the share of the event's wording its headline and text hold (the
-    measure by which the matcher reads a reply whose headline says little, ``responses.Reading``): the likeliest
-    answers first, then those of the event's province, then by time."""
-    if not rows:
-        return []
-    p = event.profile
-    terms, weights = incident.term_matrix([(np.asarray(p.term_codes, dtype=np.int64), np.asarray(p.term_weights, dtype=np.float32))])
-    held = [float(incident.held(terms, weights, Reading.of(f"{r.title}。{r.summary}").codes)[0]) for r in rows]
-    ranked = sorted(range(len(rows)), key=lambda k: (-round(held[k], 2), not rows[k].in_province, rows[k].item_time))
-    return [(held[k], rows[k]) for k in ranked]
-
-
-def explain_event(wh: WarehouseLike, event_id: str) -> str:
-    """A plain-text account of an event: items, responses (with evidence) and milestones."""
-    from yuqing.digest.model import opening_basis
-
-    con = wh.con
-    event_id = sql.resolve_event_id(con, event_id)
-    link_params = LinkParams()
-    parts = sql.explain_rows(
-        con,
-        event_id,
-        window_days=int(load_rules().link_window_days),
-        unlinked=UNLINKED_READ,
-        response_chars=link_params.response_chars,
-    )
-    if not parts["event"]:
-        raise StorageError(f"no event {event_id!r}")
-    unlinked = _by_wording_held(_stored_event(con, event_id), parts["unlinked"])
-    e = parts["event"][0]
-    # why the opening item (one of its items) opened it
-    opener = next((opened_by(r.issue, r.issue_evidence) for r in parts["items"] if r.item_id == e.opener), None)
-    lines = [
-        f"event {e.event_id}: {e.title}",
-        f"  topics: {', '.join(e.topics)}   region: {e.region_name or '—'} ({e.region_code or '—'})",
-        f"  severity: {e.severity} (proposed {e.severity_proposed}, override {e.severity_override or '—'})   "
-        f"status: {e.status}",
-        f"  started {fmt_local(e.started_at)} ({e.clock_basis}), first detected {fmt_local(e.first_detected_at)}, "
-        f"last item {fmt_local(e.last_item_at)} (Asia/Shanghai)",
-        f"  severity basis: {e.severity_basis or '—'}",
-        f"  立案依据 (why it was opened): {opening_basis(opener, e.severity_proposed) or '—'}",
-        f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
-        "items:",
-    ]
-    lines += [
-        f"  {fmt_local(r.item_time)} [{r.source}] {r.title}  ({r.item_id}; fetched {fmt_local(r.fetched_at)}) "
-        f"{r.url or ''}"
-        for r in parts["items"]
-    ]
-    lines.append("responses:")
-    if not parts["responses"]:
-        lines.append("  none linked")
-    for r in parts["responses"]:
-        evidence = json.loads(r.evidence)
-        terms = evidence.get("matched_terms", [])
-        how = "reported by" if r.reported else "official"
-        lines.append(
-            f"  {fmt_local(r.responded_at)} {how} [{r.source}] {r.title}  score {r.score:.2f}, "
-            f"kinds {', '.join(r.milestone_kinds)}, matched {'、'.join(terms)}; {evidence.get('rule', '')}  "
-            f"({r.item_id})"
-        )
-    if unlinked:
-        lines.append(
-            "responses not linked, from its window, in its province or placed nowhere on its topics, those whose "
-            "text holds most of its wording first (`yuqing link EVENT ITEM` links one that answers it):"
-        )
-    for share, r in unlinked[:UNLINKED_SHOWN]:
-        how = "official" if r.official_response else "reported by"
-        lines.append(
-            f"  {fmt_local(r.item_time)} {how} [{r.source}] {r.title}  holds {share:.0%} of its wording  ({r.item_id})"
-        )
-    if len(unlinked) > UNLINKED_SHOWN:
-        more = "" if len(unlinked) < UNLINKED_READ else f" of the first {UNLINKED_READ} read"
-        lines.append(f"  … {len(unlinked) - UNLINKED_SHOWN} more{more} (v_items has them all)")
-    lines.append("milestones:")
-    for m in parts["milestones"]:
-        met = (
-            f", met {fmt_local(m.met_at)} by {m.met_by_item_id}{' (reported)' if m.reported else ''}"
-            if m.met_at
-            else ""
-        )
-        lines.append(
-            f"  {m.milestone}: {m.status} — deadline {fmt_local(m.deadline_at)}{met}; rule {m.rule_id} "
-            f"v{m.rule_version}, {m.source_document}"
-        )
-    # the analysts' decisions on it, each kind in the order they were made: (what, who, when, why)
-    words = [
-        *((f"override: {o.severity}", o.analyst, o.at, o.reason) for o in parts["overrides"]),
-        *(
-            (f"linked ({', '.join(d.kinds)})" if d.linked else "link removed", d.analyst, d.recorded_at,
-             f"{d.item_id} {d.title or ''} — {d.reason}")
-            for d in parts["decisions"]
-        ),
-        *(
-            (f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back", d.analyst, d.at,
-             d.reason)
-            for d in parts["dismissals"]
-        ),
-        *(
-            (f"merged ({', '.join(g.event_ids)})" if g.merged else "merge taken back", g.analyst, g.recorded_at,
-             f"{g.reason}  ({g.merge_id})")
-            for g in parts["merges"]
-        ),
-        *(
-            (f"split ({p.taken_out} reports of {p.event_id} are another matter)" if p.split else "split taken back",
-             p.analyst, p.recorded_at, f"{p.reason}  ({p.split_id})")
-            for p in parts["splits"]
-        ),
-    ]  # fmt: skip
-    lines += [f"{what} by {who} at {fmt_local(when)}: {why}" for what, who, when, why in words]
-    return "\n".join(lines)

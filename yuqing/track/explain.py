@@ -1,0 +1,174 @@
+"""``yuqing event``: one event told to an analyst: its reports, responses, milestones and every decision on it, and
+what an analyst might correct: the responses not linked to it that hold its wording (``yuqing link``), and the events
+that may be the same incident (``yuqing merge``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from warehouse import events as sql
+from warehouse.rows import opened_by
+from yuqing.errors import StorageError
+from yuqing.timeutil import fmt_local
+
+from . import incident
+from .deadlines import load_rules
+from .grouping import GroupingParams
+from .model import Event
+from .responses import LinkParams, Reading
+from .run import WarehouseLike, stored_event
+
+UNLINKED_SHOWN = 10  # responses not linked to an event that ``explain_event`` lists for an analyst to judge
+UNLINKED_READ = 500  # of them, how many are read for the event's wording (its province's first, then by time)
+TWINS_SHOWN = 5  # events that may be the same incident, listed for an analyst to judge
+TWINS_READ = 2000  # of them, how many are read: those on its topics nearest in time, within the grouping window
+
+
+def _by_wording_held(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any]]:
+    """Responses not linked to ``event``, each with the share of the event's wording its headline and text hold (the
+    measure by which the matcher reads a reply whose headline says little, ``responses.Reading``): the likeliest
+    answers first, then those of the event's province, then by time."""
+    if not rows:
+        return []
+    p = event.profile
+    terms, weights = incident.term_matrix([(np.asarray(p.term_codes, dtype=np.int64), np.asarray(p.term_weights, dtype=np.float32))])
+    held = [float(incident.held(terms, weights, Reading.of(f"{r.title}。{r.summary}").codes)[0]) for r in rows]
+    ranked = sorted(range(len(rows)), key=lambda k: (-round(held[k], 2), not rows[k].in_province, rows[k].item_time))
+    return [(held[k], rows[k]) for k in ranked]
+
+
+def explain_event(wh: WarehouseLike, event_id: str) -> str:
+    """A plain-text account of an event: items, responses (with evidence) and milestones."""
+    from yuqing.digest.model import opening_basis
+
+    con = wh.con
+    event_id = sql.resolve_event_id(con, event_id)
+    link_params = LinkParams()
+    twin_hours = int(GroupingParams().window_hours)
+    parts = sql.explain_rows(
+        con,
+        event_id,
+        window_days=int(load_rules().link_window_days),
+        unlinked=UNLINKED_READ,
+        response_chars=link_params.response_chars,
+        twin_hours=twin_hours,
+        twins=TWINS_READ,
+    )
+    if not parts["event"]:
+        raise StorageError(f"no event {event_id!r}")
+    event = stored_event(con, event_id)
+    unlinked = _by_wording_held(event, parts["unlinked"])
+    twins = _by_wording_shared(event, parts["twins"])
+    e = parts["event"][0]
+    # why the opening item (one of its items) opened it
+    opener = next((opened_by(r.issue, r.issue_evidence) for r in parts["items"] if r.item_id == e.opener), None)
+    lines = [
+        f"event {e.event_id}: {e.title}",
+        f"  topics: {', '.join(e.topics)}   region: {e.region_name or '—'} ({e.region_code or '—'})",
+        f"  severity: {e.severity} (proposed {e.severity_proposed}, override {e.severity_override or '—'})   "
+        f"status: {e.status}",
+        f"  started {fmt_local(e.started_at)} ({e.clock_basis}), first detected {fmt_local(e.first_detected_at)}, "
+        f"last item {fmt_local(e.last_item_at)} (Asia/Shanghai)",
+        f"  severity basis: {e.severity_basis or '—'}",
+        f"  立案依据 (why it was opened): {opening_basis(opener, e.severity_proposed) or '—'}",
+        f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
+        "items:",
+    ]
+    lines += [
+        f"  {fmt_local(r.item_time)} [{r.source}] {r.title}  ({r.item_id}; fetched {fmt_local(r.fetched_at)}) "
+        f"{r.url or ''}"
+        for r in parts["items"]
+    ]
+    lines.append("responses:")
+    if not parts["responses"]:
+        lines.append("  none linked")
+    for r in parts["responses"]:
+        evidence = json.loads(r.evidence)
+        terms = evidence.get("matched_terms", [])
+        how = "reported by" if r.reported else "official"
+        lines.append(
+            f"  {fmt_local(r.responded_at)} {how} [{r.source}] {r.title}  score {r.score:.2f}, "
+            f"kinds {', '.join(r.milestone_kinds)}, matched {'、'.join(terms)}; {evidence.get('rule', '')}  "
+            f"({r.item_id})"
+        )
+    if unlinked:
+        lines.append(
+            "responses not linked, from its window, in its province or placed nowhere on its topics, those whose "
+            "text holds most of its wording first (`yuqing link EVENT ITEM` links one that answers it):"
+        )
+    for share, r in unlinked[:UNLINKED_SHOWN]:
+        how = "official" if r.official_response else "reported by"
+        lines.append(
+            f"  {fmt_local(r.item_time)} {how} [{r.source}] {r.title}  holds {share:.0%} of its wording  ({r.item_id})"
+        )
+    if len(unlinked) > UNLINKED_SHOWN:
+        more = "" if len(unlinked) < UNLINKED_READ else f" of the first {UNLINKED_READ} read"
+        lines.append(f"  … {len(unlinked) - UNLINKED_SHOWN} more{more} (v_items has them all)")
+    if twins:
+        lines.append(
+            f"events that may be the same incident, on its topics within {twin_hours / 24:g} days, those sharing most of "
+            "its wording first (`yuqing merge EVENT OTHER` joins one):"
+        )
+    for share, t in twins[:TWINS_SHOWN]:
+        lines.append(
+            f"  {fmt_local(t.started_at)} [{t.region_name or '—'}] {t.title}  {t.item_count} reports, shares "
+            f"{share:.0%} of its wording  ({t.event_id})"
+        )
+    lines.append("milestones:")
+    for m in parts["milestones"]:
+        met = (
+            f", met {fmt_local(m.met_at)} by {m.met_by_item_id}{' (reported)' if m.reported else ''}"
+            if m.met_at
+            else ""
+        )
+        lines.append(
+            f"  {m.milestone}: {m.status} — deadline {fmt_local(m.deadline_at)}{met}; rule {m.rule_id} "
+            f"v{m.rule_version}, {m.source_document}"
+        )
+    # the analysts' decisions on it, each kind in the order they were made: (what, who, when, why)
+    words = [
+        *((f"override: {o.severity}", o.analyst, o.at, o.reason) for o in parts["overrides"]),
+        *(
+            (f"linked ({', '.join(d.kinds)})" if d.linked else "link removed", d.analyst, d.recorded_at,
+             f"{d.item_id} {d.title or ''} — {d.reason}")
+            for d in parts["decisions"]
+        ),
+        *(
+            (f"dismissed ({d.covered} members covered)" if d.dismissed else "dismissal taken back", d.analyst, d.at,
+             d.reason)
+            for d in parts["dismissals"]
+        ),
+        *(
+            (f"merged ({', '.join(g.event_ids)})" if g.merged else "merge taken back", g.analyst, g.recorded_at,
+             f"{g.reason}  ({g.merge_id})")
+            for g in parts["merges"]
+        ),
+        *(
+            (f"split ({p.taken_out} reports of {p.event_id} are another matter)" if p.split else "split taken back",
+             p.analyst, p.recorded_at, f"{p.reason}  ({p.split_id})")
+            for p in parts["splits"]
+        ),
+    ]  # fmt: skip
+    lines += [f"{what} by {who} at {fmt_local(when)}: {why}" for what, who, when, why in words]
+    return "\n".join(lines)
+
+
+def _by_wording_shared(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any]]:
+    """Events that may be the same incident as ``event``, each with the share of wording the two share (the grouper's
+    own measure, ``incident.overlap``): most shared first, then nearest in time; those sharing none are left out."""
+    if not rows:
+        return []
+    p = event.profile
+    mine = (np.asarray(p.term_codes, dtype=np.int64), np.asarray(p.term_weights, dtype=np.float32))
+    ta, wa = incident.term_matrix([mine] * len(rows))
+    tb, wb = incident.term_matrix(
+        [(np.asarray(r.term_codes or [], dtype=np.int64), np.asarray(r.term_weights or [], dtype=np.float32)) for r in rows]
+    )
+    shares = incident.overlap(ta, wa, tb, wb)
+    near = [k for k in range(len(rows)) if shares[k] > 0]
+    near.sort(key=lambda k: (-round(float(shares[k]), 2), abs(rows[k].started_at - event.started_at)))
+    return [(float(shares[k]), rows[k]) for k in near]
