@@ -204,6 +204,18 @@ def test_a_report_of_another_matter_is_split_off_and_kept_apart() -> None:
             unsplit(wh, back.event_ids[0], Word("analyst-2", "again"))
 
 
+def test_a_report_matching_both_sides_of_a_split_joins_the_one_it_shares_most_with() -> None:
+    with warehouse() as wh:
+        store(wh, _joined_matters())
+        run_track(wh, T0 + timedelta(hours=20))
+        (event,) = _events(wh)
+        split(wh, event, ["x1"], Word("analyst-1", "the flats"))
+        # another block-of-flats report, worded like the plant's first one too («致2人受伤»), which it met first
+        store(wh, [item("x2", "张湾区一居民楼发生燃气爆炸 致2人受伤", 25)])
+        run_track(wh, T0 + timedelta(hours=30))
+        assert sorted(_events(wh).values()) == [["f1", "f2"], ["x1", "x2"]]
+
+
 def test_a_split_takes_back_the_merge_that_joined_its_reports() -> None:
     with warehouse() as wh:
         store(wh, _reports())
@@ -240,6 +252,9 @@ def test_kept_apart_refuses_only_the_edges_that_would_join_both_sides() -> None:
     assert kept_apart(labels, a, b, ids, [(["i0"], ["i3"])]).tolist() == [0, 0, 0, 3, 4, 4]
     assert kept_apart(labels, a, b, ids, [(["i0", "i1"], ["i2"])]).tolist() == [0, 0, 2, 2, 4, 4]
     assert kept_apart(labels, a, b, ids, [(["i4"], ["i9"])]).tolist() == labels.tolist()  # nothing to keep apart
+    # strongest first: 1 shares most with 3's side through 2, so 0 is left alone
+    strength = lambda edges: np.array([0.1, 0.9, 0.8, 0.5])[edges]  # noqa: E731
+    assert kept_apart(labels, a, b, ids, [(["i0"], ["i3"])], strength).tolist() == [0, 1, 1, 1, 4, 4]
 
 
 def test_a_merge_takes_back_the_split_that_kept_its_reports_apart() -> None:

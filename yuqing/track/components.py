@@ -3,7 +3,7 @@ analyst said are two matters kept apart (``yuqing split``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -31,11 +31,17 @@ def components(n: int, a: I64, b: I64) -> I64:
 
 
 def kept_apart(
-    labels: I64, a: I64, b: I64, ids: Sequence[str], apart: Sequence[tuple[Sequence[str], Sequence[str]]]
+    labels: I64,
+    a: I64,
+    b: I64,
+    ids: Sequence[str],
+    apart: Sequence[tuple[Sequence[str], Sequence[str]]],
+    strength: Callable[[I64], npt.NDArray[np.float64]] | None = None,
 ) -> I64:
     """``labels`` with every component that holds both sides of a pair in ``apart`` built again: its edges are taken
-    in time order (members are sorted by time), and one that would put both sides of a pair in one event is refused,
-    so each report joins the side it meets first. Components that hold no such pair keep their labels."""
+    strongest first (``strength`` of the edges' indices; without it, or on ties, in time order: members are sorted by
+    time), and one that would put both sides of a pair in one event is refused, so a report that matches both sides
+    joins the one it shares most with. Components that hold no such pair keep their labels."""
     index = {item_id: k for k, item_id in enumerate(ids)}
     sides: dict[int, set[tuple[int, int]]] = {}  # member -> (pair, side) it is on
     for p, pair in enumerate(apart):
@@ -52,9 +58,10 @@ def kept_apart(
     if not torn:
         return labels
     labels = labels.copy()
-    inside = np.isin(labels[a], list(torn))
-    ea, eb = np.maximum(a[inside], b[inside]), np.minimum(a[inside], b[inside])
-    order = np.lexsort((eb, ea))  # by the later member, then the earlier: time order
+    edges = np.flatnonzero(np.isin(labels[a], list(torn)))
+    ea, eb = np.maximum(a[edges], b[edges]), np.minimum(a[edges], b[edges])
+    weight = strength(edges) if strength is not None else np.zeros(edges.size)
+    order = np.lexsort((eb, ea, -weight))  # strongest first, then by the later member and the earlier: time order
     nodes = np.flatnonzero(np.isin(labels, list(torn)))
     root = {int(k): int(k) for k in nodes}
     tags = {int(k): set(sides.get(int(k), ())) for k in nodes}

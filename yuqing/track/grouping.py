@@ -347,6 +347,7 @@ def group(
     keys = item_keys(members, sig, prof)
     a, b = candidate_edges(members, sig, keys, prof, params)
     del sig, keys
+    accepted = a.size  # the pairs the rule accepted; the edges added below must hold
     # keep stored events together, and what analysts merged
     first_of: dict[str, int] = {}
     pa: list[int] = []
@@ -371,7 +372,14 @@ def group(
         b = np.concatenate([b, np.array(pb, np.int64)])
     labels = components(n, a, b)
     if apart:
-        labels = kept_apart(labels, a, b, [it.item_id for it in members], apart)
+
+        def strength(edges: I64) -> npt.NDArray[np.float64]:
+            """The wording each edge's two reports share; an edge that keeps a stored event or a merge together, 2."""
+            ea, eb = a[edges], b[edges]
+            shared = incident.overlap(prof.term_codes[ea], prof.term_weights[ea], prof.term_codes[eb], prof.term_weights[eb])
+            return np.where(edges >= accepted, 2.0, shared)
+
+        labels = kept_apart(labels, a, b, [it.item_id for it in members], apart, strength)
     return _events(members, prof, labels, as_of, prior)
 
 

@@ -10,7 +10,7 @@ into the one the earliest report opens, and the analysts' other decisions on the
 The grouper also joins, more rarely, two matters (two estates' complaints a week apart, one place's two incidents), and
 a merged event hides a matter. A split takes the reports named out of the event into one of their own, and in every
 track run after no event holds both them and the event's other reports (``components.kept_apart``): a later report that
-would bridge them joins the side it meets first.
+would bridge them joins the side it shares most wording with.
 """
 
 from __future__ import annotations
