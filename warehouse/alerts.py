@@ -144,6 +144,7 @@ class DueRow:
     content: dict[str, Any]
     met_at: datetime | None  # the milestone's, now
     dismissed: bool = False  # an analyst's dismissal holds for the event as of the run that would send it
+    merged_into: str | None = None  # the event it merged into since it was raised (a late report, an analyst's merge)
 
 
 def due(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[DueRow]:
@@ -151,10 +152,11 @@ def due(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[DueRow]:
     rows = con.execute(
         """
         SELECT a.event_id, a.milestone, a.condition, a.route, a.channel, a.state, a.attempts, a.deadline_at,
-               a.content, m.met_at, d.event_id IS NOT NULL AS dismissed
+               a.content, m.met_at, d.event_id IS NOT NULL AS dismissed, x.event_id AS merged_into
         FROM alerts AS a
         LEFT JOIN milestones AS m ON m.event_id = a.event_id AND m.milestone = a.milestone
         LEFT JOIN dismissed_as_of($as_of) AS d ON d.event_id = a.event_id
+        LEFT JOIN event_aliases AS x ON x.old_event_id = a.event_id
         WHERE a.state = 'pending' OR (a.state = 'failed' AND coalesce(a.next_try_at, a.raised_as_of) <= $as_of)
         ORDER BY a.route, a.channel, a.raised_as_of, a.event_id, a.milestone, a.condition
         """,
@@ -169,6 +171,7 @@ def due(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[DueRow]:
             content=json.loads(r[8]),
             met_at=r[9],
             dismissed=bool(r[10]),
+            merged_into=r[11],
         )
         for r in rows
     ]

@@ -8,8 +8,10 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from warehouse import alerts as alert_sql
 from warehouse import decisions
 from warehouse import events as sql
+from yuqing.alerts.run import _still_holds
 from yuqing.errors import StorageError
 from yuqing.track.components import components, kept_apart
 from yuqing.track.explain import explain_event
@@ -287,3 +289,23 @@ def test_an_event_an_analyst_merged_or_split_counts_as_reviewed() -> None:
         ).fetchone()
         assert before == (False,)
         assert judgment_quality(wh, T0 + timedelta(hours=72)).events.reviewed == 3
+
+
+def test_an_unsent_alert_of_an_event_merged_away_expires() -> None:
+    with warehouse() as wh:
+        store(wh, _reports())
+        run_track(wh, T0 + timedelta(hours=70))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        with wh.transaction():
+            raised = alert_sql.Raised(
+                (js, "first_response", "overdue", "food", "email"), T0 + timedelta(hours=70),
+                T0 + timedelta(hours=68), "已逾期", {},
+            )  # fmt: skip
+            alert_sql.insert_raised(wh.con, [raised])
+        at = T0 + timedelta(hours=71)
+        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [None]
+        merge(wh, [bj, js], Word("analyst-1", "one maker"))
+        # the event it merged into raises its own alerts
+        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [
+            f"the event merged into {bj} before it could be sent"
+        ]

@@ -94,6 +94,8 @@ def _still_holds(row: sql.DueRow, as_of: datetime) -> str | None:
     """Why an unsent alert no longer makes sense as of ``as_of`` (None: send it)."""
     if row.dismissed:
         return "the event was dismissed by an analyst before it could be sent"
+    if row.merged_into is not None:  # the event it merged into raises its own alerts
+        return f"the event merged into {row.merged_into} before it could be sent"
     condition = row.key[2]
     met = row.met_at is not None and row.met_at <= as_of
     if condition == DUE_SOON and (met or (row.deadline_at is not None and row.deadline_at <= as_of)):
