@@ -244,10 +244,10 @@ def merge(db_path: Path, event_ids: Sequence[str], *, analyst: str, reason: str,
     from yuqing.track.merges import Word, unmerge
     from yuqing.track.merges import merge as join
 
+    if undo and len(event_ids) != 1:
+        raise ValueError("--undo takes one event: the one the merge made")
     with Warehouse.open(db_path) as wh:
         if undo:
-            if len(event_ids) != 1:
-                raise ValueError("--undo takes one event: the one the merge made")
             r = unmerge(wh, event_ids[0], Word(analyst, reason))
         else:
             r = join(wh, event_ids, Word(analyst, reason))
@@ -261,10 +261,10 @@ def split(db_path: Path, event_id: str, item_ids: Sequence[str], *, analyst: str
     from yuqing.track.merges import Word, unsplit
     from yuqing.track.merges import split as part
 
+    if undo and item_ids:
+        raise ValueError("--undo takes the event alone: every split standing on its reports is taken back")
     with Warehouse.open(db_path) as wh:
         if undo:
-            if item_ids:
-                raise ValueError("--undo takes the event alone: every split standing on its reports is taken back")
             r = unsplit(wh, event_id, Word(analyst, reason))
         else:
             r = part(wh, event_id, item_ids, Word(analyst, reason))

@@ -3,9 +3,10 @@
 
 An analyst corrects a judgment by dismissing an event that needs no answer (the ``issue`` that opened it was wrong),
 by linking a response the matcher missed or removing one it made wrongly, by overriding a proposed severity, by
-merging events the grouper kept apart and by splitting off reports it joined (``docs/analyst.md``). Counted over the events that started in a window, and split by what opened each event (the
-incident rule, or the model at its probability), by the source of its opening item and by topic, these corrections
-say where the overdue list is weakest. An event or link nobody corrected counts as right, so every share is a lower
+merging events the grouper kept apart and by splitting off reports it joined (``docs/analyst.md``). Counted over the
+events that started in a window, and split by what opened each event (the incident rule, or the model at its
+probability), by the source of its opening item and by topic, these corrections say where the overdue list is
+weakest. An event or link nobody corrected counts as right, so every share is a lower
 bound on the errors: it measures what analysts found, not what they did not read.
 """
 
