@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -573,18 +573,40 @@ LIMIT $limit
 
 
 # Events that may be the same incident as $event_id: on one of its topics (or, like it, on none), started within the
-# grouping window of it, nearest in time first.
+# grouping window of it ($lo, $hi), nearest in time first, with their opening report's headline and text. An opening
+# report is no earlier than its event's start and no later than a week after it (an incident time stated more than 7
+# days before a report is background), so the items read lie in [$lo, $hi + 7 days]: the bounds let the scan of items
+# skip what lies outside them.
 _TWINS_SQL = """
-WITH e AS (SELECT started_at, coalesce(topics, []::VARCHAR[]) AS topics FROM events WHERE event_id = $event_id)
-SELECT o.event_id, o.title, o.started_at, o.region_name, o.item_count, o.term_codes, o.term_weights
-FROM events AS o, e
-WHERE o.event_id <> $event_id
-  AND o.started_at >= e.started_at - to_hours(CAST($hours AS BIGINT))
-  AND o.started_at <= e.started_at + to_hours(CAST($hours AS BIGINT))
-  AND (list_has_any(coalesce(o.topics, []::VARCHAR[]), e.topics) OR (len(coalesce(o.topics, [])) = 0 AND len(e.topics) = 0))
-ORDER BY abs(epoch(o.started_at) - epoch(e.started_at)), o.event_id
-LIMIT $limit
+WITH e AS (SELECT coalesce(topics, []::VARCHAR[]) AS topics FROM events WHERE event_id = $event_id), near AS (
+    SELECT o.event_id, o.title, o.started_at, o.region_name, o.item_count, o.term_codes, o.term_weights,
+           o.opening_item_id
+    FROM events AS o CROSS JOIN e
+    WHERE o.event_id <> $event_id AND o.started_at >= $lo AND o.started_at <= $hi
+      AND (list_has_any(coalesce(o.topics, []::VARCHAR[]), e.topics)
+           OR (len(coalesce(o.topics, [])) = 0 AND len(e.topics) = 0))
+    ORDER BY abs(epoch(o.started_at) - epoch($at)), o.event_id
+    LIMIT $limit
+)
+SELECT near.* EXCLUDE (opening_item_id), i.title AS opener_title,
+       left(coalesce(i.summary, ''), $chars) AS opener_summary
+FROM near
+LEFT JOIN (
+    SELECT item_id, title, summary FROM items
+    WHERE item_time >= $lo AND item_time <= $hi + INTERVAL 7 DAY
+) AS i ON i.item_id = near.opening_item_id
+ORDER BY abs(epoch(near.started_at) - epoch($at)), near.event_id
 """
+
+
+def _twins(con: duckdb.DuckDBPyConnection, event_id: str, hours: int, limit: int, chars: int) -> list[Row]:
+    row = con.execute("SELECT started_at FROM events WHERE event_id = ?", [event_id]).fetchone()
+    if row is None:
+        return []
+    at, span = row[0], timedelta(hours=hours)
+    return named(
+        con, _TWINS_SQL, {"event_id": event_id, "at": at, "lo": at - span, "hi": at + span, "limit": limit, "chars": chars}
+    )
 
 
 def explain_rows(
@@ -600,7 +622,7 @@ def explain_rows(
     """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, the
     first ``unlinked`` responses in its ``window_days`` that are not linked to it, those of its province first, with
     the first ``response_chars`` of their text, and the first ``twins`` events on its topics within ``twin_hours`` of
-    it, nearest in time first, with their wording."""
+    it, nearest in time first, with their wording and their opening report's headline and text."""
     return {
         "event": named(
             con,
@@ -613,9 +635,10 @@ def explain_rows(
         "items": named(
             con,
             "SELECT i.item_id, i.source, i.item_time, i.fetched_at, i.title, i.url, i.issue, "
-            "CAST(i.evidence -> 'issue' AS VARCHAR) AS issue_evidence FROM event_items AS ei "
-            "JOIN items AS i USING (item_id) WHERE ei.event_id = ? ORDER BY i.item_time, i.item_id",
-            [event_id],
+            "CAST(i.evidence -> 'issue' AS VARCHAR) AS issue_evidence, left(coalesce(i.summary, ''), $chars) AS summary "
+            "FROM event_items AS ei JOIN items AS i USING (item_id) WHERE ei.event_id = $event_id "
+            "ORDER BY i.item_time, i.item_id",
+            {"event_id": event_id, "chars": response_chars},
         ),
         "responses": named(
             con,
@@ -651,7 +674,7 @@ def explain_rows(
             'WHERE event_id = ? ORDER BY "at", recorded_at',
             [event_id],
         ),
-        "twins": named(con, _TWINS_SQL, {"event_id": event_id, "hours": twin_hours, "limit": twins}),
+        "twins": _twins(con, event_id, twin_hours, twins, response_chars),
         "merges": named(
             con,
             "SELECT m.merge_id, m.merged, m.event_ids, m.analyst, m.reason, m.recorded_at FROM event_merges AS m "

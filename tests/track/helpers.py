@@ -245,3 +245,25 @@ def training_pool() -> Path:
     if not pool.is_file():
         pytest.skip(f"needs the training pool, not found at {pool}", allow_module_level=True)
     return pool
+
+
+def twins_named(db: Path, incident: Mapping[str, str]) -> tuple[int, int]:
+    """(pairs, lists naming the other): the pairs of events holding labelled reports of one incident within 7 days of
+    each other (the grouper kept them apart), and how many of their ``yuqing event`` lists of events that may be the
+    same incident name the other, of twice the pairs."""
+    from yuqing.track.explain import explain_event
+
+    members = {item_id: m for item_id, m in memberships(db).items() if item_id in incident}
+    apart = {
+        tuple(sorted((members[a][0], members[b][0])))
+        for a, b in itertools.combinations(sorted(members), 2)
+        if incident[a] == incident[b] and members[a][0] != members[b][0]
+        and abs(members[a][1] - members[b][1]) <= timedelta(days=7)
+    }  # fmt: skip
+    named = 0
+    with Warehouse.open(db, read_only=True) as wh:
+        for one, other in [*apart, *((b, a) for a, b in apart)]:
+            text = explain_event(wh, one)
+            listed = text.split("may be the same incident")[1].split("milestones:")[0] if "may be the same" in text else ""
+            named += other in listed
+    return len(apart), named
