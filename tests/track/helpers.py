@@ -267,3 +267,22 @@ def twins_named(db: Path, incident: Mapping[str, str]) -> tuple[int, int]:
             listed = text.split("may be the same incident")[1].split("milestones:")[0] if "may be the same" in text else ""
             named += other in listed
     return len(apart), named
+
+
+def raise_alert(wh: Warehouse, key: tuple[str, str, str, str, str], hours: float, deadline_hours: float, text: str) -> None:
+    """An alert raised ``hours`` after T0 and not yet sent: (event, milestone, condition, route, channel)."""
+    from warehouse import alerts
+
+    with wh.transaction():
+        alerts.insert_raised(
+            wh.con, [alerts.Raised(key, T0 + timedelta(hours=hours), T0 + timedelta(hours=deadline_hours), text, {})]
+        )
+
+
+def unsent_alerts_hold(wh: Warehouse, hours: float) -> list[str | None]:
+    """For each alert due ``hours`` after T0, why it no longer makes sense (None: it would be sent)."""
+    from warehouse import alerts
+    from yuqing.alerts.run import _still_holds
+
+    at = T0 + timedelta(hours=hours)
+    return [_still_holds(r, at) for r in alerts.due(wh.con, at)]

@@ -12,12 +12,11 @@ import pytest
 from warehouse import alerts as alert_sql
 from warehouse import decisions
 from warehouse import events as sql
-from yuqing.alerts.run import _still_holds
 from yuqing.errors import StorageError
 from yuqing.track.explain import explain_event
 from yuqing.track.run import LinkDecision, decide_response, dismiss, overdue, run_track
 
-from .helpers import T0, item, store, warehouse
+from .helpers import T0, item, raise_alert, store, unsent_alerts_hold, warehouse
 
 BOOM = "十堰市张湾区艳湖社区集贸市场发生燃气爆炸事故"
 WAGES = "东莞某工地数十名农民工讨薪无果，包工头失联"
@@ -129,19 +128,12 @@ def test_an_unsent_alert_of_a_dismissed_event_expires() -> None:
         store(wh, _items())
         run_track(wh, T0 + timedelta(hours=10))
         boom = _event(wh, "十堰")
-        with wh.transaction():
-            raised = alert_sql.Raised(
-                (boom, "press_conference", "due_soon", "safety", "email"), T0 + timedelta(hours=10),
-                T0 + timedelta(hours=24), "即将到期", {},
-            )  # fmt: skip
-            alert_sql.insert_raised(wh.con, [raised])
+        raise_alert(wh, (boom, "press_conference", "due_soon", "safety", "email"), 10, 24, "即将到期")
         at = T0 + timedelta(hours=12)
-        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [None]
+        assert unsent_alerts_hold(wh, 12) == [None]
         assert alert_sql.candidates(wh.con, at, T0)
         dismiss(wh, boom, "analyst-1", "drill", at=T0 + timedelta(hours=11))
-        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [
-            "the event was dismissed by an analyst before it could be sent"
-        ]
+        assert unsent_alerts_hold(wh, 12) == ["the event was dismissed by an analyst before it could be sent"]
         assert {r.event_id for r in alert_sql.candidates(wh.con, at, T0)} == {_event(wh, "东莞")}
 
 

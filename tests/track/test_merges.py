@@ -8,10 +8,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from warehouse import alerts as alert_sql
 from warehouse import decisions
 from warehouse import events as sql
-from yuqing.alerts.run import _still_holds
 from yuqing.errors import StorageError
 from yuqing.track.components import components, kept_apart
 from yuqing.track.explain import explain_event
@@ -19,7 +17,7 @@ from yuqing.track.merges import Word, merge, split, unmerge, unsplit
 from yuqing.track.quality import judgment_quality
 from yuqing.track.run import dismiss, overdue, run_track
 
-from .helpers import T0, item, store, warehouse
+from .helpers import T0, item, raise_alert, store, unsent_alerts_hold, warehouse
 
 FOOD = ("food_drug_safety",)
 
@@ -296,16 +294,8 @@ def test_an_unsent_alert_of_an_event_merged_away_expires() -> None:
         store(wh, _reports())
         run_track(wh, T0 + timedelta(hours=70))
         bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
-        with wh.transaction():
-            raised = alert_sql.Raised(
-                (js, "first_response", "overdue", "food", "email"), T0 + timedelta(hours=70),
-                T0 + timedelta(hours=68), "已逾期", {},
-            )  # fmt: skip
-            alert_sql.insert_raised(wh.con, [raised])
-        at = T0 + timedelta(hours=71)
-        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [None]
+        raise_alert(wh, (js, "first_response", "overdue", "food", "email"), 70, 68, "已逾期")
+        assert unsent_alerts_hold(wh, 71) == [None]
         merge(wh, [bj, js], Word("analyst-1", "one maker"))
         # the event it merged into raises its own alerts
-        assert [_still_holds(r, at) for r in alert_sql.due(wh.con, at)] == [
-            f"the event merged into {bj} before it could be sent"
-        ]
+        assert unsent_alerts_hold(wh, 71) == [f"the event merged into {bj} before it could be sent"]
