@@ -31,7 +31,7 @@ from .deadlines import Rules, load_rules
 from .grouping import group
 from .model import Milestone
 from .responses import LinkParams
-from .run import _NEVER, DEFAULT_GROUPING, WarehouseLike, link_events
+from .run import DEFAULT_GROUPING, WarehouseLike, link_events, stored_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +186,7 @@ def _regroup(
         retired.setdefault(event_id, new_ids[0])
     sql.write_grouping(con, result.events, retired, as_of)
     sql.revive(con, new_ids)
-    _links, ms = link_events(con, sql.events_since(con, _NEVER, new_ids), as_of, rules, _linking(rules))
+    _links, ms = link_events(con, stored_events(con, new_ids), as_of, rules, _linking(rules))
     return tuple(new_ids), tuple(ms)
 
 

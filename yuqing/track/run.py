@@ -268,9 +268,14 @@ def set_severity_override(
         _remeasure(con, stored_event(con, event_id), sql.stored_responses(con, [event_id]), rules)
 
 
+def stored_events(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) -> list[Event]:
+    """The stored events listed, with the analyst's severity applied."""
+    return sql.events_since(con, _NEVER, event_ids)
+
+
 def stored_event(con: duckdb.DuckDBPyConnection, event_id: str) -> Event:
     """One stored event by its id, with the analyst's severity applied."""
-    for event in sql.events_since(con, _NEVER, [event_id]):
+    for event in stored_events(con, [event_id]):
         return event
     raise StorageError(f"no event {event_id!r}")
 
