@@ -105,8 +105,12 @@ def band_candidates(
     keys: np.ndarray,
     window_hours: float,
     per_item: int = 64,
+    *,
+    long_from: int | None = None,
+    long_hours: float = 0.0,
 ) -> list[str]:
-    """Stored items sharing an LSH bucket with a new item and within the grouping window of it."""
+    """Stored items sharing an LSH bucket with a new item and within the grouping window of it; in the buckets from
+    band ``long_from`` on, within ``long_hours`` (an estate's reports, for a matter raised again)."""
     if keys.size == 0:
         return []
     n, bands = keys.shape
@@ -127,10 +131,16 @@ def band_candidates(
                        row_number() OVER (PARTITION BY n.row ORDER BY abs(epoch(b.item_time) - n.t), b.item_id) AS k
                 FROM new_bands AS n
                 JOIN track_bands AS b ON b.band = n.band AND b.band_key = n.band_key
-                WHERE n.band_key <> 0 AND abs(epoch(b.item_time) - n.t) <= $window
+                WHERE n.band_key <> 0
+                  AND abs(epoch(b.item_time) - n.t) <= CASE WHEN n.band >= $long_from THEN $long ELSE $window END
             ) WHERE k <= $per_item
             """,
-            {"window": window_hours * 3600, "per_item": per_item},
+            {
+                "window": window_hours * 3600,
+                "long_from": bands if long_from is None else long_from,
+                "long": max(long_hours, window_hours) * 3600,
+                "per_item": per_item,
+            },
         ).fetchall()
     return [r[0] for r in rows]
 

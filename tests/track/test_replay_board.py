@@ -13,7 +13,7 @@ so the gazetteer places almost none of them: they are held to the bar for report
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_messages_on_one_matter_are_one_event(db: Path) -> None:
     """Pairwise against the labels, over the labelled messages that are event members (on a priority topic), pairs
-    within 7 days of each other (a report later than that opens another event by design)."""
+    within 7 days of each other (the grouping window; later ones below)."""
     incident = helpers.incident_labels(INCIDENTS)
     members = {item_id: m for item_id, m in helpers.memberships(db).items() if item_id in incident}
     assert len(members) >= 150  # measured 160 of 179 (the rest have no priority topic: a road, a bus line)
@@ -76,3 +76,18 @@ def test_messages_on_one_matter_are_one_event_on_a_set_no_rule_was_tuned_on(db: 
     # restaurant without a flue, told as a licence, a lease and a false certificate)
     assert precision >= 0.85, (precision, recall)
     assert recall >= 0.45, (precision, recall)
+
+
+def test_a_matter_raised_again_weeks_later_is_one_event(db: Path) -> None:
+    """Residents come back to an estate's unsettled matter weeks later (``grouping.reraised``): pairs within 60 days,
+    on both sets. Before a matter could be raised again past the 7-day window: 1.000 and 0.639 on the first set,
+    0.909 and 0.260 on the second, and the sets' incidents spread over 39 and 49 more events than they are; now 30
+    and 39. Across the 4,110 messages it joined 37 events into others, all of one matter by a reader who saw the
+    events' messages and not the rule (training/incidents/README.md, "Matters raised again")."""
+    members = helpers.memberships(db)
+    for labels, min_precision, min_recall in ((INCIDENTS, 0.95, 0.67), (INCIDENTS_B, 0.9, 0.35)):
+        incident = helpers.incident_labels(labels)
+        labelled = {item_id: m for item_id, m in members.items() if item_id in incident}
+        precision, recall = helpers.pairwise_grouping(labelled, incident, timedelta(days=60))
+        # measured 1.000 and 0.698; 0.939 and 0.403
+        assert precision >= min_precision and recall >= min_recall, (labels.name, precision, recall)

@@ -10,12 +10,16 @@ lookback when it was first fetched (a source's back catalogue) is not a member e
 Two members belong to one event when they are linked by a chain of pairs that are each one incident
 (``incident.decide``): compatible places, kinds not all different, and enough rare wording in common for
 how precisely the places agree, within ``window_hours`` of each other; or near-duplicate headlines
-(MinHash estimate of the Jaccard similarity of their bigrams ≥ 0.5) in compatible places. Candidate
+(MinHash estimate of the Jaccard similarity of their bigrams ≥ 0.5) in compatible places. A matter at one
+estate raised again later than that, up to ``reraise_days`` after the report before it, is one incident too while
+its event is unanswered (``reraised``): a board's residents come back to an unsettled matter weeks later; once an
+answer came, the next message says it did not settle it, and opens an event with a clock of its own. Candidate
 pairs come from buckets (items sorted by bucket and time; each item is compared with its few nearest
-predecessors in every bucket), never from all pairs: the MinHash bands, a kind in a province, and each
-item's three rarest headline terms. Events are connected components, so the result does not
+predecessors in every bucket), never from all pairs: the MinHash bands, a kind in a province, each
+item's three rarest headline terms, and the estates it names. Events are connected components, so the result does not
 depend on the order items arrive in: grouping incrementally gives the same events as grouping everything
-at once. An event's id derives from its opening item, its earliest member.
+at once (but for a matter raised again: whether its event was answered is known from the responses earlier
+runs linked). An event's id derives from its opening item, its earliest member.
 
 An event starts when its incident happened, where a member states it («6月13日6时40分许», «今晨6时40分»,
 «13日凌晨», resolved against the item's date), else at its earliest member; ``clock_basis`` says which.
@@ -54,6 +58,9 @@ class GroupingParams:
     thresholds: incident.Thresholds = field(default_factory=incident.Thresholds)
     # Items older than this when first fetched (a new source's back catalogue) open no event; None: no limit.
     open_lookback_days: float | None = 30.0
+    # A matter at one estate raised again after the window, up to this long after the report before it, joins that
+    # report's event while the event is unanswered (``reraised``); 0: never.
+    reraise_days: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +191,8 @@ def _region_parts(region_name: str | None) -> tuple[str, ...]:
 MINHASH_BANDS = text.NUM_BANDS
 KIND_KEYS = 2  # kinds per item with a key in its province
 TERM_KEYS = 3  # rarest headline terms per item with a key
-NUM_KEYS = MINHASH_BANDS + KIND_KEYS + TERM_KEYS + incident.LOCALITIES_PER_ITEM
+LOCALITY_BANDS = MINHASH_BANDS + KIND_KEYS + TERM_KEYS  # the first of the estates' keys
+NUM_KEYS = LOCALITY_BANDS + incident.LOCALITIES_PER_ITEM
 _MASK63 = (1 << 63) - 1
 _SALT = {
     "kind_place": 0x5EED_1C1D_E47B_A4D5,
@@ -228,8 +236,7 @@ def item_keys(items: Sequence[TrackItem], sig: text.U32, prof: Profiles) -> text
             if code:
                 keys[row, col] = _key("term", int(code))
                 col += 1
-        col = MINHASH_BANDS + KIND_KEYS + TERM_KEYS
-        keys[row, col : col + incident.LOCALITIES_PER_ITEM] = prof.localities[row].astype(np.uint64)
+        keys[row, LOCALITY_BANDS:] = prof.localities[row].astype(np.uint64)
     return keys
 
 
@@ -238,15 +245,23 @@ def _epoch(values: Sequence[datetime]) -> I64:
 
 
 def candidate_edges(
-    items: Sequence[TrackItem], sig: text.U32, keys: text.U64, prof: Profiles, params: GroupingParams
+    items: Sequence[TrackItem],
+    sig: text.U32,
+    keys: text.U64,
+    prof: Profiles,
+    params: GroupingParams,
+    answered_at: I64 | None = None,
 ) -> tuple[I64, I64]:
     """Pairs (i, j) of row indices that are one incident (module docstring), i < j, sorted: enough of them
-    to connect every two items that are (a spanning forest of the components)."""
+    to connect every two items that are (a spanning forest of the components). ``answered_at``: per row, when the
+    stored event it belongs to was first answered (epoch seconds; ``NEVER`` for none), which ends re-raising."""
     n = len(items)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     t = _epoch([it.item_time for it in items])
     window = int(params.window_hours * 3600)
+    reraise = max(window, int(params.reraise_days * 86400))
+    answered = answered_at if answered_at is not None else np.full(n, NEVER, np.int64)
     accepted = np.empty(0, np.int64)  # verified edges as i * n + j (i < j), sorted and unique
     labels = np.arange(n, dtype=np.int64)  # components of the accepted edges so far
     # Band by band: a band's candidate pairs are deduplicated, pairs already joined (by an accepted edge or
@@ -261,12 +276,14 @@ def candidate_edges(
         found: list[I64] = []
         # Near-duplicates share most of the 16 MinHash bands, so fewer predecessors per band find them.
         reach = params.neighbours // 2 if b < MINHASH_BANDS else params.neighbours
+        # An estate's bucket reaches as far back as a matter may be raised again.
+        span = reraise if b >= LOCALITY_BANDS else window
         for s in range(1, min(reach, n - 1) + 1):
             ok = (ks[s:] == ks[:-s]) & (ks[s:] != 0)
             if not ok.any():
                 break
             i, j = order[s:][ok], order[:-s][ok]
-            keep = (np.abs(t[i] - t[j]) <= window) & (labels[i] != labels[j])
+            keep = (np.abs(t[i] - t[j]) <= span) & (labels[i] != labels[j])
             i, j = i[keep].astype(np.int64), j[keep].astype(np.int64)
             found.append(np.minimum(i, j) * n + np.maximum(i, j))
         if not found:
@@ -274,7 +291,15 @@ def candidate_edges(
         pairs = np.unique(np.concatenate(found))
         if pairs.size == 0:
             continue
-        ok = same_incident(pairs // n, pairs % n, sig, prof, params)
+        pi, pj = pairs // n, pairs % n
+        late = np.abs(t[pi] - t[pj]) > window
+        ok = np.zeros(pairs.size, dtype=bool)
+        ok[~late] = same_incident(pi[~late], pj[~late], sig, prof, params)
+        if late.any():
+            li, lj = pi[late], pj[late]
+            first, then = np.where(t[li] <= t[lj], li, lj), np.where(t[li] <= t[lj], lj, li)
+            open_then = answered[first] > t[then]
+            ok[late] = open_then & reraised(li, lj, prof) & same_incident(li, lj, sig, prof, params)
         if ok.any():
             accepted = np.union1d(accepted, pairs[ok])
             labels = components(n, accepted // n, accepted % n)
@@ -286,6 +311,20 @@ PAIR_CHUNK = 200_000  # pairs compared at once (bounds the temporaries: a pair's
 
 ESTATE_LEAD_CHARS = 60  # a headline that names no estate takes the one its report's opening names («我是伊景园…的业主»)
 ESTATE_MATTER = 0.3  # wording of the matter two reports naming one estate must share to agree on its place
+RERAISE_MATTER = 0.45  # ... and to be one matter raised again weeks later (``reraised``)
+NEVER = np.iinfo(np.int64).max  # ``answered_at`` of a row whose event has no response
+
+
+def reraised(i: I64, j: I64, prof: Profiles) -> npt.NDArray[np.bool_]:
+    """Whether each pair (i[k], j[k]), further apart than the window, is one matter raised again: both name one
+    estate and share at least ``RERAISE_MATTER`` of the matter's wording beyond its name. A board's residents come
+    back to an unsettled matter weeks later («…至今未解决»); other reports that far apart are other incidents."""
+    out = incident.one_estate(prof.localities[i], prof.localities[j])
+    e = np.flatnonzero(out)
+    if e.size:
+        (ma, wa), (mb, wb) = (incident.term_matrix([prof.matter[r] for r in rows]) for rows in (i[e], j[e]))
+        out[e] = incident.overlap(ma, wa, mb, wb) >= RERAISE_MATTER
+    return out
 
 
 def same_incident(
@@ -328,13 +367,15 @@ def group(
     params: GroupingParams = GroupingParams(),
     joined: Sequence[Sequence[str]] = (),
     apart: Sequence[tuple[Sequence[str], Sequence[str]]] = (),
+    answered: Mapping[str, datetime] | None = None,
 ) -> Grouping:
     """Group ``items`` (new items plus the stored members of events they may join) into events.
 
     ``prior`` maps already-grouped item ids to their stored event id; those stay together. ``joined``: groups of item
     ids an analyst said are one incident (``yuqing merge``); those present stay together too. ``apart``: pairs of
-    groups an analyst said are two matters (``yuqing split``); no event holds items of both (``kept_apart``). Items
-    that cannot be members are ignored here: responses are linked separately.
+    groups an analyst said are two matters (``yuqing split``); no event holds items of both (``kept_apart``).
+    ``answered``: stored event id -> its first response's time; a matter raised again after that opens an event of
+    its own (``reraised``). Items that cannot be members are ignored here: responses are linked separately.
     """
     prior = prior or {}
     members = [it for it in items if eligible(it, params) or it.item_id in prior]
@@ -345,7 +386,11 @@ def group(
     sig = text.signatures([text.shingle_text(it.title, it.summary) for it in members])
     prof = profiles(members)
     keys = item_keys(members, sig, prof)
-    a, b = candidate_edges(members, sig, keys, prof, params)
+    answered_at = None
+    if answered:
+        epoch = {ev: int(at.timestamp()) for ev, at in answered.items()}
+        answered_at = np.array([epoch.get(prior.get(it.item_id, ""), NEVER) for it in members], np.int64)
+    a, b = candidate_edges(members, sig, keys, prof, params, answered_at)
     del sig, keys
     accepted = a.size  # the pairs the rule accepted; the edges added below must hold
     # keep stored events together, and what analysts merged

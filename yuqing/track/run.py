@@ -26,7 +26,7 @@ from yuqing.vocab import Milestone as Kind
 
 from . import text
 from .deadlines import Rules, load_rules, milestones
-from .grouping import GroupingParams, eligible, group, item_keys, profiles
+from .grouping import LOCALITY_BANDS, GroupingParams, eligible, group, item_keys, profiles
 from .model import GENERAL, MAJOR, Event, Milestone, Response, TrackItem
 from .responses import LinkParams, addressed, decided, link
 
@@ -111,6 +111,15 @@ def _role(item: TrackItem, member_ids: set[str], params: GroupingParams) -> str:
     return "unopened"
 
 
+def _first_answers(responses: Sequence[Response]) -> dict[str, datetime]:
+    """event id -> when its first linked response came (a matter raised again after it opens its own event)."""
+    first: dict[str, datetime] = {}
+    for r in responses:
+        if r.event_id not in first or r.responded_at < first[r.event_id]:
+            first[r.event_id] = r.responded_at
+    return first
+
+
 def run_track(
     wh: WarehouseLike,
     as_of: datetime | None = None,
@@ -140,7 +149,14 @@ def run_track(
         sig = text.signatures([text.shingle_text(it.title, it.summary) for it in new_members])
         prof = profiles(new_members)
         keys = item_keys(new_members, sig, prof)
-        cand_ids = sql.band_candidates(con, [it.item_time for it in new_members], keys, grouping.window_hours)
+        cand_ids = sql.band_candidates(
+            con,
+            [it.item_time for it in new_members],
+            keys,
+            grouping.window_hours,
+            long_from=LOCALITY_BANDS,
+            long_hours=grouping.reraise_days * 24,
+        )
         # what analysts merged stays one event: a new member's partners in a merge bring their event in
         merged = decisions.standing_merges(con, [it.item_id for it in new_members]) if new_members else []
         cand_ids = [*cand_ids, *(i for _id, items in merged for i in items)]
@@ -150,7 +166,10 @@ def run_track(
         joined = [items for _id, items in decisions.standing_merges(con, prior)] if prior else []
         run_ids = [*(it.item_id for it in new_members), *prior]
         apart = [(a, b) for _id, a, b in decisions.standing_splits(con, run_ids)] if run_ids else []
-        result = group([*new_members, *old_items], as_of, prior=prior, params=grouping, joined=joined, apart=apart)
+        answered = _first_answers(sql.stored_responses(con, touched_before)) if touched_before else {}
+        result = group(
+            [*new_members, *old_items], as_of, prior=prior, params=grouping, joined=joined, apart=apart, answered=answered
+        )
         sql.write_grouping(con, result.events, dict(result.retired), as_of)
         sql.write_bands(con, new_members, keys)
         member_ids = {iid for ev in result.events for iid in ev.item_ids}

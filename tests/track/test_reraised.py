@@ -1,0 +1,97 @@
+"""A matter raised again weeks later (``grouping.reraised``): residents come back to an estate's unsettled problem
+after the grouping window, and the board's later voices belong to the event the first opened, while it is
+unanswered. Each scenario runs daily through the real classifier, a DuckDB file and ``run_track`` (the later
+messages meet the earlier ones as stored reports, through the estates' buckets), and is written from the rule
+(training/incidents/README.md: one matter at one place, however far apart), not from a run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from tests.track import helpers
+from warehouse.db import Warehouse
+from yuqing.models import Item, SourceConfig
+from yuqing.track import grouping
+
+SH = ZoneInfo("Asia/Shanghai")
+BOARD = SourceConfig("问政湖南", "https://board.example/messages")
+BUREAU = SourceConfig("长沙市岳麓区人民政府", "https://gov.example/replies", official=True, region="430104")
+DAY0 = datetime(2021, 3, 1, 10, tzinfo=SH)
+
+PLANT = "岳麓区枫林绿洲小区旁搅拌站噪音粉尘扰民"
+PLANT_TEXT = "枫林绿洲小区旁的搅拌站每天夜里施工，噪音和粉尘严重影响居民休息，请有关部门查处。"
+AGAIN = "岳麓区枫林绿洲小区旁搅拌站噪音粉尘问题至今未解决"
+AGAIN_TEXT = "上月反映枫林绿洲小区旁搅拌站夜间噪音和粉尘扰民，至今仍在施工，居民无法休息，请有关部门查处。"
+PARKING = "岳麓区枫林绿洲小区开发商捆绑销售车位"
+PARKING_TEXT = "枫林绿洲小区开发商要求业主购房必须同时购买车位，否则不予交房，请住建部门查处。"
+
+
+def _message(n: int, title: str, text: str, at: datetime) -> Item:
+    return helpers.feed_item(f"m{n}", BOARD.name, title, text, at)
+
+
+def _events(db: Path) -> list[list[str]]:
+    """The events' members' titles, each event's in time order, events in order of their first member."""
+    with Warehouse.open(db, read_only=True) as wh:
+        rows = wh.con.execute(
+            "SELECT ei.event_id, i.title FROM event_items AS ei JOIN items AS i USING (item_id) ORDER BY i.item_time"
+        ).fetchall()
+    out: dict[str, list[str]] = {}
+    for event_id, title in rows:
+        out.setdefault(event_id, []).append(title)
+    return list(out.values())
+
+
+def test_a_matter_raised_again_weeks_later_joins_its_unanswered_event(tmp_path: Path) -> None:
+    db = tmp_path / "y.duckdb"
+    board = [
+        _message(1, PLANT, PLANT_TEXT, DAY0),
+        _message(2, AGAIN, AGAIN_TEXT, DAY0 + timedelta(days=24)),  # past the 7-day window, within 60 days
+        _message(3, PARKING, PARKING_TEXT, DAY0 + timedelta(days=24, hours=2)),  # another matter at the estate
+    ]
+    helpers.load_and_track_daily(db, {BOARD: board}, SH)
+    assert _events(db) == [[PLANT, AGAIN], [PARKING]]
+
+
+def test_a_matter_raised_again_after_its_answer_opens_its_own_event(tmp_path: Path) -> None:
+    """The answer did not settle it: the new message gets a clock of its own rather than joining an answered event."""
+    db = tmp_path / "y.duckdb"
+    board = [_message(1, PLANT, PLANT_TEXT, DAY0), _message(2, AGAIN, AGAIN_TEXT, DAY0 + timedelta(days=24))]
+    reply = helpers.feed_item(
+        "r1", BUREAU.name, "答复：" + PLANT,
+        "网友您好！您反映的岳麓区枫林绿洲小区旁搅拌站噪音粉尘扰民问题已收悉。经核查，已责令搅拌站停止夜间施工。",
+        DAY0 + timedelta(days=3),
+    )  # fmt: skip
+    helpers.load_and_track_daily(db, {BOARD: board, BUREAU: [reply]}, SH)
+    assert _events(db) == [[PLANT], [AGAIN]]
+    with Warehouse.open(db, read_only=True) as wh:
+        linked = wh.con.execute("SELECT DISTINCT item_id FROM responses").fetchall()
+    assert linked == [("r1",)]
+
+
+def test_a_matter_raised_again_after_sixty_days_opens_its_own_event(tmp_path: Path) -> None:
+    db = tmp_path / "y.duckdb"
+    board = [_message(1, PLANT, PLANT_TEXT, DAY0), _message(2, AGAIN, AGAIN_TEXT, DAY0 + timedelta(days=75))]
+    helpers.load_and_track_daily(db, {BOARD: board}, SH)
+    assert _events(db) == [[PLANT], [AGAIN]]
+
+
+ON_BOARD: dict[str, Any] = {"source": BOARD.name, "topics": ("environment",), "region": "430104"}
+
+
+def test_reraised_needs_one_estate_and_most_of_the_matters_wording() -> None:
+    items = [
+        helpers.item("a", PLANT, summary=PLANT_TEXT, **ON_BOARD),
+        helpers.item("b", AGAIN, 24 * 24, summary=AGAIN_TEXT, **ON_BOARD),
+        helpers.item("c", PARKING, 24 * 24, summary=PARKING_TEXT, **ON_BOARD),
+        helpers.item("d", AGAIN.replace("枫林绿洲", "桃花岭"), 24 * 24, summary=AGAIN_TEXT.replace("枫林绿洲", "桃花岭"), **ON_BOARD),
+    ]
+    prof = grouping.profiles(items)
+    i, j = np.array([0, 0, 0]), np.array([1, 2, 3])
+    assert grouping.reraised(i, j, prof).tolist() == [True, False, False]
