@@ -860,7 +860,9 @@ def run_queries(db: Path, repeat: int, world_events: int, *, full_size: bool = T
             return placed
 
         def shown_details() -> Any:
-            return digest_sql.shown_details(con, shown_ids, as_of=AS_OF, earliest=shown_params["earliest"])
+            return digest_sql.shown_details(
+                con, shown_ids, as_of=AS_OF, earliest=shown_params["earliest"], since=since
+            )
 
         cases: list[Case] = [
             ("overdue_rows (yuqing overdue SQL)", lambda: overdue_rows(con, AS_OF, overdue_horizon), GOAL_QUERY_S,

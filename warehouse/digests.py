@@ -46,17 +46,21 @@ class EventRecord(EventFacts):
     opened_by: tuple[str, ...] | None = None
     # (analyst, reason) of a dismissal that a later report undid (dismissed_as_of): why the event is back; None: none
     reopened: tuple[str, str] | None = None
+    # (reports, the latest one's time) that joined an event already known at the last digest since then: its matter is
+    # raised again, or followed up; None: none, or the event is new
+    raised: tuple[int, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Shown:
     """What a digest shows of an event beyond its record: the link of its first item (its earliest that existed at
-    the digest's as_of), why its opening item opened it (``EventRecord.opened_by``) and the dismissal a later report
-    undid (``EventRecord.reopened``)."""
+    the digest's as_of), why its opening item opened it (``EventRecord.opened_by``), the dismissal a later report
+    undid (``EventRecord.reopened``) and the reports since the last digest (``EventRecord.raised``)."""
 
     url: str | None
     opened_by: tuple[str, ...] | None
     reopened: tuple[str, str] | None = None
+    raised: tuple[int, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,13 +238,22 @@ WITH chosen AS (
     SELECT event_id, analyst, reason FROM dismissals_as_of($as_of)
     WHERE dismissed AND NOT holds AND event_id IN (SELECT event_id FROM chosen)
 ), opener AS (
-    SELECT e.event_id, it.issue, CAST(it.evidence -> 'issue' AS VARCHAR) AS evidence
+    SELECT e.event_id, e.first_detected_at, it.issue, CAST(it.evidence -> 'issue' AS VARCHAR) AS evidence
     FROM events AS e
     JOIN it ON it.item_id = e.opening_item_id
     WHERE e.event_id IN (SELECT event_id FROM chosen)
+), raised AS (
+    -- reports first seen since the last digest ($since, $as_of] of an event already known then
+    SELECT mb.event_id, count(*) AS raised_count, max(it.item_time) AS raised_last
+    FROM members AS mb
+    JOIN it ON it.item_id = mb.item_id
+    JOIN opener AS o ON o.event_id = mb.event_id
+    WHERE greatest(it.item_time, it.fetched_at) > $since AND it.fetched_at <= $as_of
+      AND o.first_detected_at <= $since
+    GROUP BY mb.event_id
 )
 SELECT c.event_id, f.url AS first_item_url, o.issue AS opener_issue, o.evidence AS opener_evidence,
-       l.analyst AS lapsed_analyst, l.reason AS lapsed_reason,
+       l.analyst AS lapsed_analyst, l.reason AS lapsed_reason, ra.raised_count, ra.raised_last,
        m.milestone, m.rule_id, m.source_document, m.deadline_at, m.met_at, m.met_by_item_id, r.url AS met_by_url,
        coalesce(m.reported, false) AS reported, coalesce(d.linked, false) AS by_analyst,
        CASE WHEN m.met_at IS NULL THEN NULL ELSE greatest(m.met_at, coalesce(r.fetched_at, m.met_at)) END
@@ -249,6 +262,7 @@ FROM chosen AS c
 LEFT JOIN first_item AS f ON f.event_id = c.event_id
 LEFT JOIN opener AS o ON o.event_id = c.event_id
 LEFT JOIN lapsed AS l ON l.event_id = c.event_id
+LEFT JOIN raised AS ra ON ra.event_id = c.event_id
 LEFT JOIN ms AS m ON m.event_id = c.event_id
 LEFT JOIN it AS r ON r.item_id = m.met_by_item_id
 LEFT JOIN decided AS d ON d.event_id = m.event_id AND d.item_id = m.met_by_item_id
@@ -380,17 +394,22 @@ def reopened(r: Row) -> tuple[str, str] | None:
     return None if r.lapsed_analyst is None else (str(r.lapsed_analyst), str(r.lapsed_reason))
 
 
+def raised(r: Row) -> tuple[int, datetime] | None:
+    """``EventRecord.raised`` from a row's ``raised_count`` and ``raised_last``."""
+    return None if not r.raised_count else (int(r.raised_count), _utc(r.raised_last))
+
+
 def shown_details(
-    con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, as_of: datetime, earliest: datetime
+    con: duckdb.DuckDBPyConnection, event_ids: Sequence[str], *, as_of: datetime, earliest: datetime, since: datetime
 ) -> tuple[dict[str, Shown], list[MilestoneRecord]]:
-    """The link of each event's first item, why it was opened, and the events' milestones, as of ``as_of`` (see
-    ``_SHOWN_SQL``; ``earliest``: at or before the events' starts)."""
+    """The link of each event's first item, why it was opened, the reports since the last digest (``since``), and
+    the events' milestones, as of ``as_of`` (see ``_SHOWN_SQL``; ``earliest``: at or before the events' starts)."""
     if not event_ids:
         return {}, []
-    params = {"event_ids": list(event_ids), "as_of": as_of, "earliest": earliest}
+    params = {"event_ids": list(event_ids), "as_of": as_of, "earliest": earliest, "since": since}
     rows = named(con, _SHOWN_SQL, params)
     shown = {
-        str(r.event_id): Shown(r.first_item_url, opened_by(r.opener_issue, r.opener_evidence), reopened(r))
+        str(r.event_id): Shown(r.first_item_url, opened_by(r.opener_issue, r.opener_evidence), reopened(r), raised(r))
         for r in rows
     }
     milestones = [_milestone_record(r) for r in rows if r.milestone is not None]

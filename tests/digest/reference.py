@@ -24,6 +24,7 @@ from warehouse.digests import (
     _event_record,
     _milestone_record,
     _route_sql,
+    raised,
     reopened,
 )
 from warehouse.rows import named, opened_by
@@ -55,19 +56,29 @@ WITH ev AS (
     SELECT event_id, arg_max(analyst, ("at", recorded_at)) AS analyst, arg_max(reason, ("at", recorded_at)) AS reason,
            arg_max(dismissed, ("at", recorded_at)) AS dismissed
     FROM event_dismissals WHERE "at" <= $as_of GROUP BY event_id
+), raised AS (
+    SELECT ei.event_id, count(*) AS raised_count, max(i.item_time) AS raised_last
+    FROM event_items AS ei
+    JOIN items AS i ON i.item_id = ei.item_id
+    JOIN ev ON ev.event_id = ei.event_id
+    WHERE ev.first_detected_at <= $since AND i.item_time <= $as_of AND i.fetched_at <= $as_of
+      AND (i.item_time > $since OR i.fetched_at > $since)
+    GROUP BY ei.event_id
 )
 SELECT
     e.event_id, e.title, coalesce(e.topics, []::VARCHAR[]) AS topics, e.region_code, e.region_name,
     coalesce(o.severity, e.severity_proposed) AS severity, o.severity AS severity_override,
     e.started_at, e.first_detected_at, e.item_count, e.source_count, f.url AS first_item_url,
     op.issue AS opener_issue, CAST(op.evidence -> 'issue' AS VARCHAR) AS opener_evidence,
-    CASE WHEN l.dismissed THEN l.analyst END AS lapsed_analyst, l.reason AS lapsed_reason
+    CASE WHEN l.dismissed THEN l.analyst END AS lapsed_analyst, l.reason AS lapsed_reason,
+    ra.raised_count, ra.raised_last
 FROM ev AS e
 JOIN events AS ev_row ON ev_row.event_id = e.event_id
 LEFT JOIN items AS op ON op.item_id = ev_row.opening_item_id
 LEFT JOIN override AS o ON o.event_id = e.event_id
 LEFT JOIN first_item AS f ON f.event_id = e.event_id
 LEFT JOIN lapsed AS l ON l.event_id = e.event_id
+LEFT JOIN raised AS ra ON ra.event_id = e.event_id
 ORDER BY e.started_at, e.event_id
 """
 )
@@ -129,6 +140,7 @@ def events_as_of(
             _event_record(r, first_item_url=r.first_item_url),
             opened_by=opened_by(r.opener_issue, r.opener_evidence),
             reopened=reopened(r),
+            raised=raised(r),
         )
         for r in rows
     ]

@@ -270,6 +270,7 @@ def test_same_digest_as_the_full_read(generated: Warehouse, as_of: datetime) -> 
     assert capped > 4
     # dismissed events are in neither; events a later report brought back say who had dismissed them, in both
     assert any(e.reopened for e in listed)
+    assert any(e.raised for e in listed)  # and events known at the last digest count the reports since, in both
     dismissed = {r[0] for r in generated.con.execute("SELECT event_id FROM dismissed_as_of(?)", [as_of]).fetchall()}
     assert dismissed and not dismissed & {e.event_id for e in listed}
 

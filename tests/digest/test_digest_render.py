@@ -264,3 +264,25 @@ def test_an_event_a_new_report_brought_back_says_who_had_dismissed_it(wh: Wareho
     assert "广州某化工厂发生爆炸" in text
     assert "重新列入：曾由 analyst-1 撤销（a fire drill），其后有新的报道" in text
     assert text.count("重新列入") == 1 and "重新列入" in rendered.html
+
+
+def test_a_report_since_the_last_digest_on_an_event_known_then_is_counted(wh: Warehouse, world: World) -> None:
+    """An event already known at the last digest that has reports since (its matter raised again while overdue, a
+    follow-up) says how many and when the latest came, so the reader sees it is still being raised; a new event does
+    not (all its reports are new)."""
+    from datetime import timedelta
+
+    known = wh.con.execute(
+        "SELECT e.event_id, e.title FROM events AS e WHERE e.first_detected_at <= ? ORDER BY e.started_at LIMIT 1",
+        [AS_OF - timedelta(days=1)],
+    ).fetchone()
+    assert known is not None
+    before = render(collect(wh, AS_OF, Route.catch_all()))
+    assert known[1] in before.text and "新增报道/反映" not in before.text
+    world.item("ev-raised-again", "化工厂爆炸周边居民再次反映异味", at=AS_OF - timedelta(hours=2), url=None)
+    wh.con.execute("INSERT INTO event_items VALUES ('ev-raised-again', ?)", [known[0]])
+    after = render(collect(wh, AS_OF, Route.catch_all()))
+    lines = [x.strip() for x in after.text.splitlines() if "新增报道/反映" in x]
+    assert lines == ["新增报道/反映：1 条，最近 2021-06-15 06:00（自上次提醒以来）"]
+    assert after.text.index(known[1]) < after.text.index(lines[0])
+    assert "新增报道/反映：1 条" in after.html

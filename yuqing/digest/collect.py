@@ -269,9 +269,9 @@ def collect(
     chosen = shown_events(placed, route, as_of=as_of, since=since)
     earliest = min((e.started_at for e in chosen), default=as_of)
     ids = [e.event_id for e in chosen]
-    shown, milestones = sql.shown_details(wh.con, ids, as_of=as_of, earliest=earliest)
+    shown, milestones = sql.shown_details(wh.con, ids, as_of=as_of, earliest=earliest, since=since)
     events = [
-        replace(e, first_item_url=s.url, opened_by=s.opened_by, reopened=s.reopened)
+        replace(e, first_item_url=s.url, opened_by=s.opened_by, reopened=s.reopened, raised=s.raised)
         if (s := shown.get(e.event_id))
         else e
         for e in chosen

@@ -87,6 +87,8 @@ class EventRef(EventFacts):
     url: str | None  # link to the event's first item; unchecked here, checked by render
     opened_by: tuple[str, ...] | None = None  # why its opening item opened it (``opening_basis``); None: not known
     reopened: tuple[str, str] | None = None  # (analyst, reason) of a dismissal a later report undid; None: none
+    # (reports, the latest one's time) that joined it since the last digest, when it was known then; None: none
+    raised: tuple[int, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)

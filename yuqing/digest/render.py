@@ -66,6 +66,7 @@ class EventView:
     link: Link | None
     basis: str = ""  # why the event was opened (``opening_basis``); '' not known
     reopened: str = ""  # who dismissed it and why, before a later report brought it back; '' never dismissed
+    raised: str = ""  # the reports since the last digest of an event known then; '' none
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ def _event_view(e: EventRef) -> EventView:
         link=_link(e.url),
         basis=plain_text(opening_basis(e.opened_by, e.severity), limit=80),
         reopened=_reopened(e.reopened),
+        raised=f"{e.raised[0]} 条，最近 {fmt_local(e.raised[1])}（自上次提醒以来）" if e.raised else "",
     )
 
 
