@@ -95,3 +95,18 @@ def test_reraised_needs_one_estate_and_most_of_the_matters_wording() -> None:
     prof = grouping.profiles(items)
     i, j = np.array([0, 0, 0]), np.array([1, 2, 3])
     assert grouping.reraised(i, j, prof).tolist() == [True, False, False]
+
+
+def test_a_second_fire_at_the_estate_weeks_later_is_another_incident() -> None:
+    """A fire happens once (``incidents.toml`` ``once``): a report of one weeks later at the same estate is another
+    fire, though the two share their wording; a complaint that only mentions a kind in its text is still a matter."""
+    fire = "岳麓区枫林绿洲小区一居民楼发生火灾"
+    hazard = "岳麓区枫林绿洲小区旁搅拌站噪音粉尘问题至今未解决"
+    items = [
+        helpers.item("a", fire, summary="枫林绿洲小区一居民楼发生火灾，消防赶到扑救。", **ON_BOARD),
+        helpers.item("b", fire, 24 * 24, summary="枫林绿洲小区一居民楼发生火灾，消防赶到扑救。", **ON_BOARD),
+        helpers.item("c", PLANT, summary=PLANT_TEXT + "居民担心粉尘引发火灾。", **ON_BOARD),
+        helpers.item("d", hazard, 24 * 24, summary=AGAIN_TEXT, **ON_BOARD),
+    ]
+    prof = grouping.profiles(items)
+    assert grouping.reraised(np.array([0, 2]), np.array([1, 3]), prof).tolist() == [False, True]

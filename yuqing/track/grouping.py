@@ -97,6 +97,9 @@ class Profiles:
     localities: I64  # per item, the codes of the estates its headline names (``incident.localities``; 0-padded)
     # per row that names an estate, its terms with the estates' names cut out: what it says of the matter
     matter: Mapping[int, tuple[I64, npt.NDArray[np.float32]]]
+    # per row that names an estate, the kinds its headline names (``incident.kinds``; the row's ``kinds`` read its
+    # text's opening too): what it reports, rather than what it mentions
+    headline_kinds: Mapping[int, int] = field(default_factory=dict)
 
     def counts(self, row: int) -> dict[str, int]:
         return {k: int(n) for k, n in zip(CASUALTY_KINDS, self.casualties[row], strict=True) if n}
@@ -145,6 +148,7 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
     kt = np.zeros((n, incident.KEY_TERMS), dtype=np.int64)
     lc = np.zeros((n, incident.LOCALITIES_PER_ITEM), dtype=np.int64)
     matter: dict[int, tuple[I64, npt.NDArray[np.float32]]] = {}
+    headline_kinds: dict[int, int] = {}
     counts = np.zeros((n, len(CASUALTY_KINDS)), dtype=np.int32)
     column = {k: c for c, k in enumerate(CASUALTY_KINDS)}
     stated: list[incident.Stated | None] = []
@@ -171,13 +175,14 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         kt[row, : len(key_terms)] = key_terms
         if estates:
             matter[row] = incident.terms(title, summary, [*names, *estates])
+            headline_kinds[row] = kinds.mask(text.normalise(title))
         masks[row] = kinds.mask(text.normalise(body))
         stated.append(incident.stated_time(body, it.item_time))
         for kind, count, _w in casualties(body) if _CASUALTY_HINT.search(body) else ():
             col = column.get(kind)
             if col is not None:
                 counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
-    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, matter)
+    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, matter, headline_kinds)
 
 
 def _region_parts(region_name: str | None) -> tuple[str, ...]:
@@ -318,9 +323,16 @@ NEVER = np.iinfo(np.int64).max  # ``answered_at`` of a row whose event has no re
 def reraised(i: I64, j: I64, prof: Profiles) -> npt.NDArray[np.bool_]:
     """Whether each pair (i[k], j[k]), further apart than the window, is one matter raised again: both name one
     estate and share at least ``RERAISE_MATTER`` of the matter's wording beyond its name. A board's residents come
-    back to an unsettled matter weeks later («…至今未解决»); other reports that far apart are other incidents."""
+    back to an unsettled matter weeks later («…至今未解决»); other reports that far apart are other incidents, and so
+    are two whose headline reports a kind that happens once (``incidents.toml`` ``once``: a second fire at the
+    estate)."""
     out = incident.one_estate(prof.localities[i], prof.localities[j])
     e = np.flatnonzero(out)
+    if e.size:
+        once = incident.kinds().once
+        heads = prof.headline_kinds
+        out[e] = [not ((heads.get(int(a), 0) | heads.get(int(b), 0)) & once) for a, b in zip(i[e], j[e], strict=True)]
+        e = np.flatnonzero(out)
     if e.size:
         (ma, wa), (mb, wb) = (incident.term_matrix([prof.matter[r] for r in rows]) for rows in (i[e], j[e]))
         out[e] = incident.overlap(ma, wa, mb, wb) >= RERAISE_MATTER

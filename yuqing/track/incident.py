@@ -68,6 +68,7 @@ class Kinds:
     version: str
     citywide: int  # mask of the kinds whose incident is the whole city's (an outbreak)
     automaton: acr.AhoCorasick
+    once: int = 0  # mask of the kinds whose incident happens once (a fire): never raised again
 
     def mask(self, text: str) -> int:
         """Bit k set when a word of kind k is in ``text`` (normalised)."""
@@ -101,6 +102,7 @@ def kinds(path: Path = KINDS_PATH) -> Kinds:
         str(raw.get("version", "")),
         sum(1 << names.index(n) for n in raw.get("citywide", [])),
         acr.AhoCorasick(list(words) or ["\x00"]),
+        sum(1 << names.index(n) for n in raw.get("once", [])),
     )
 
 
