@@ -110,7 +110,8 @@ def band_candidates(
     long_hours: float = 0.0,
 ) -> list[str]:
     """Stored items sharing an LSH bucket with a new item and within the grouping window of it; in the buckets from
-    band ``long_from`` on, within ``long_hours`` (an estate's reports, for a matter raised again)."""
+    band ``long_from`` on, within ``long_hours`` (an estate's reports, for a matter raised again). Per new item, the
+    ``per_item`` nearest in time of each: an estate's report weeks back is not crowded out by a busy week's."""
     if keys.size == 0:
         return []
     n, bands = keys.shape
@@ -128,7 +129,9 @@ def band_candidates(
             """
             SELECT DISTINCT item_id FROM (
                 SELECT b.item_id,
-                       row_number() OVER (PARTITION BY n.row ORDER BY abs(epoch(b.item_time) - n.t), b.item_id) AS k
+                       row_number() OVER (
+                           PARTITION BY n.row, n.band >= $long_from ORDER BY abs(epoch(b.item_time) - n.t), b.item_id
+                       ) AS k
                 FROM new_bands AS n
                 JOIN track_bands AS b ON b.band = n.band AND b.band_key = n.band_key
                 WHERE n.band_key <> 0
