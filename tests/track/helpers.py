@@ -125,10 +125,16 @@ def load_and_track(
         run_track(wh, as_of, rules=rules)
 
 
-def load_and_track_daily(db: Path, streams: Mapping[SourceConfig, Sequence[Item]], tz: ZoneInfo, hour: int = 8) -> int:
+def load_and_track_daily(
+    db: Path,
+    streams: Mapping[SourceConfig, Sequence[Item]],
+    tz: ZoneInfo,
+    hour: int = 8,
+    every: timedelta = timedelta(days=1),
+) -> int:
     """The streams as the product sees them run daily: each morning at ``hour`` (in ``tz``) an ingest run stores what
     was published since the last, then a track run, as of that morning, groups, links and flags, until every item
-    is in. Returns how many mornings ran."""
+    is in (``every``: another cadence of mornings). Returns how many mornings ran."""
     classified = _classified(streams)
     times = [i.item_time for items in streams.values() for i in items]
     first, last = min(times).astimezone(tz), max(times)
@@ -142,7 +148,7 @@ def load_and_track_daily(db: Path, streams: Mapping[SourceConfig, Sequence[Item]
         while since is None or since < last:
             _ingest(wh, f"replay-{days}", morning, classified, after=since, until=morning)
             run_track(wh, morning)
-            since, morning, days = morning, morning + timedelta(days=1), days + 1
+            since, morning, days = morning, morning + every, days + 1
     return days
 
 

@@ -37,15 +37,22 @@ def _posted(text: str) -> datetime:
     return datetime.strptime(text.replace("-", "/"), "%Y/%m/%d %H:%M:%S").replace(tzinfo=SH)
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    items: list[Item] = [
+BOARD = SourceConfig("问政西地省", "https://board.example/0")
+
+
+def _messages() -> list[Item]:
+    return [
         helpers.feed_item(r["id"], "问政西地省", r["title"], r["text"], _posted(r["meta"]["留言时间"]))
         for r in helpers.pool_records(POOL, "teddycup2020_smart_gov")
         if r["meta"].get("file") == "附件3"
     ]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    items = _messages()
     path = tmp_path_factory.mktemp("board") / "yuqing.duckdb"
-    helpers.load_and_track(path, {SourceConfig("问政西地省", "https://board.example/0"): items}, max(i.item_time for i in items))
+    helpers.load_and_track(path, {BOARD: items}, max(i.item_time for i in items))
     yield path
 
 
@@ -91,3 +98,21 @@ def test_a_matter_raised_again_weeks_later_is_one_event(db: Path) -> None:
         precision, recall = helpers.pairwise_grouping(labelled, incident, timedelta(days=60))
         # measured 1.000 and 0.698; 0.939 and 0.403
         assert precision >= min_precision and recall >= min_recall, (labels.name, precision, recall)
+
+
+def test_tracked_weekly_the_board_gives_the_events_it_gives_tracked_once(db: Path, tmp_path: Path) -> None:
+    """A matter raised again weeks later meets its event's stored reports through the estates' buckets, which a run
+    reads back over 60 days (``band_candidates``): tracked every week (the stored reports of earlier runs), the board
+    gives the same events as tracked in one run (measured: 1,900 both ways, and tracked daily, 963 runs, too)."""
+    weekly = tmp_path / "weekly.duckdb"
+    helpers.load_and_track_daily(weekly, {BOARD: _messages()}, SH, every=timedelta(days=7))
+
+    def events(path: Path) -> set[frozenset[str]]:
+        members: dict[str, set[str]] = {}
+        for item_id, (event_id, _at) in helpers.memberships(path).items():
+            members.setdefault(event_id, set()).add(item_id)
+        return {frozenset(m) for m in members.values()}
+
+    once = events(db)
+    assert len(once) >= 1800  # measured 1,900
+    assert events(weekly) == once
