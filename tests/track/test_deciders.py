@@ -434,3 +434,20 @@ def test_a_reply_addressing_a_messages_author_answers_that_message_whatever_it_s
     assert addressed(plain) == () and link(events, [plain], authored=wrote) == []
     for greeting in ("“A000112959”网友： 你好！", "“UU008580”您好！您通过平台", "网友「UU008」：你好"):
         assert len(addressed(replace(reply, summary=greeting))) == 1, greeting
+
+
+def test_reprints_worded_apart_with_texts_alike_are_one_incident() -> None:
+    """Papers retelling one exposé word their headlines apart and their texts alike: two reports placed alike, each of
+    whose texts holds enough of the other's wording, are one incident; another matter in the same city is not."""
+    as_of = T0 + timedelta(hours=80)
+    food = ("food_drug_safety",)
+    exposed = item("f1", "烟台红富士套药袋长大", 0, topics=food, region="370600",
+                   summary="烟台栖霞一带果农给红富士苹果幼果套上含福美胂等农药的药袋，套袋后药物直接接触幼果，苹果在药袋里长大直至成熟。")  # fmt: skip
+    retold = item("f2", "苹果套袋内藏农药", 20, source="m2", topics=food, region="370600",
+                  summary="烟台果农给红富士套上药袋，幼果在含福美胂的药袋里长大，药物直接接触果实，记者发现袋内藏农药。")  # fmt: skip
+    other = item("f3", "烟台一超市销售过期奶粉", 30, source="m3", topics=food, region="370600",
+                 summary="烟台市民在一家超市买到的婴儿奶粉已过保质期三个月，超市称系店员疏忽。")  # fmt: skip
+    assert sorted(ev.item_ids for ev in group([exposed, retold, other], as_of).events) == [("f1", "f2"), ("f3",)]
+    # by their headlines alone they are two: they share «药袋» and little else
+    headlines = [replace(exposed, summary=""), replace(retold, summary="")]
+    assert len(group(headlines, as_of).events) == 2

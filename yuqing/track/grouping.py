@@ -10,7 +10,9 @@ lookback when it was first fetched (a source's back catalogue) is not a member e
 Two members belong to one event when they are linked by a chain of pairs that are each one incident
 (``incident.decide``): compatible places, kinds not all different, and enough rare wording in common for
 how precisely the places agree, within ``window_hours`` of each other; or near-duplicate headlines
-(MinHash estimate of the Jaccard similarity of their bigrams ≥ 0.5) in compatible places. A matter at one
+(MinHash estimate of the Jaccard similarity of their bigrams ≥ 0.5) in compatible places; or, on a topic and placed
+alike at a province or finer, texts that each hold enough of the other's wording (a reprint worded apart:
+``TextReader``). A matter at one
 estate raised again later than that, up to ``reraise_days`` after the report before it, is one incident too while
 its event is unanswered (``reraised``): a board's residents come back to an unsettled matter weeks later; once an
 answer came, the next message says it did not settle it, and opens an event with a clock of its own. Candidate
@@ -82,6 +84,47 @@ def eligible(item: TrackItem, params: GroupingParams | None = None) -> bool:
 # ------------------------------------------------------------------------------------------ profiles
 
 
+TEXT_CHARS = 800  # how much of a report's text is read when its headline is worded apart from another's
+
+
+class TextReader:
+    """Each row's headline and text (its first ``TEXT_CHARS``) read in full (``incident.text_codes``), on first use and
+    once: only reports whose headlines another report's are worded apart from are read."""
+
+    def __init__(self, items: Sequence[TrackItem]) -> None:
+        self._items = items
+        self._read: dict[int, I64] = {}
+        # a report whose text says no more than its headline (a headline-only feed entry) has nothing more to read
+        self.said = np.array([item_text(it) != it.title for it in items], dtype=bool)
+
+    def __call__(self, row: int) -> I64:
+        codes = self._read.get(row)
+        if codes is None:
+            it = self._items[row]
+            codes = self._read[row] = incident.text_codes(it.title + "。" + it.summary[:TEXT_CHARS])
+        return codes
+
+    def held(self, xs: I64, ys: I64, codes: I64, weights: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Per pair k: the share of row ``xs[k]``'s wording (its ``codes`` and ``weights`` rows) that row ``ys[k]``'s
+        text holds (``incident.held``, for many pairs at once: each text's bigrams keyed by the text's place among
+        those read, and looked up in one sorted array)."""
+        if xs.size == 0:
+            return np.zeros(0)
+        texts, place = np.unique(ys, return_inverse=True)
+        keys = np.concatenate([(np.int64(k) << _CODE_BITS) | self(int(r)) for k, r in enumerate(texts)])
+        keys.sort()
+        wanted = codes[xs]
+        query = (place.astype(np.int64)[:, None] << _CODE_BITS) | wanted
+        hit = (keys[np.minimum(np.searchsorted(keys, query), max(keys.size - 1, 0))] == query) if keys.size else False
+        w = weights[xs].astype(np.float64)
+        total = w.sum(axis=1)
+        shared = np.where(hit & (wanted != 0), w, 0.0).sum(axis=1)
+        return np.where(total > 0, shared / np.maximum(total, 1e-9), 0.0)
+
+
+_CODE_BITS = 42  # a bigram's code is two 21-bit code points (``incident._code``)
+
+
 @dataclass(frozen=True, slots=True)
 class Profiles:
     """What grouping compares of each item, as arrays (row = item)."""
@@ -100,6 +143,8 @@ class Profiles:
     # per row that names an estate, the kinds its headline names (``incident.kinds``; the row's ``kinds`` read its
     # text's opening too): what it reports, rather than what it mentions
     headline_kinds: Mapping[int, int] = field(default_factory=dict)
+    texts: TextReader | None = None  # each row's text read in full, on first use (``same_incident``)
+    topics: I64 | None = None  # per row, its topics as bits (bit k: the k-th topic of the batch), for ``same_incident``
 
     def counts(self, row: int) -> dict[str, int]:
         return {k: int(n) for k, n in zip(CASUALTY_KINDS, self.casualties[row], strict=True) if n}
@@ -182,7 +227,11 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
             col = column.get(kind)
             if col is not None:
                 counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
-    return Profiles(masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, matter, headline_kinds)
+    bit: dict[str, int] = {}
+    topics = np.array([sum(1 << bit.setdefault(t, len(bit) % 63) for t in set(it.topics)) for it in items], np.int64)
+    return Profiles(
+        masks, pc, pl, tc, tw, tuple(stated), counts, kt, lc, matter, headline_kinds, TextReader(items), topics
+    )
 
 
 def _region_parts(region_name: str | None) -> tuple[str, ...]:
@@ -343,7 +392,7 @@ def same_incident(
     i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams
 ) -> npt.NDArray[np.bool_]:
     """Whether each pair (i[k], j[k]) is one incident: compatible places, then near-duplicate headlines or
-    the wording rule (cheapest test first: most candidate pairs fail on place)."""
+    the wording rule, then texts alike (cheapest test first: most candidate pairs fail on place)."""
     out = np.zeros(i.size, dtype=bool)
     for a in range(0, i.size, PAIR_CHUNK):
         ci, cj = i[a : a + PAIR_CHUNK], j[a : a + PAIR_CHUNK]
@@ -367,8 +416,23 @@ def same_incident(
             prof.term_codes[ri], prof.term_weights[ri], prof.term_codes[rj], prof.term_weights[rj]
         )
         near[rest] = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
+        if prof.texts is not None and prof.topics is not None:
+            # Reprints and follow-ups of one matter word their headlines apart and their texts alike: two reports on a
+            # topic, placed alike, each of whose texts holds enough of the other's wording, are one incident too.
+            apart = rest[~near[rest] & (level[rest] >= TEXT_LEVEL)]
+            said = prof.texts.said
+            apart = apart[((prof.topics[ci[apart]] & prof.topics[cj[apart]]) != 0) & said[ci[apart]] & said[cj[apart]]]
+            x, y = ci[apart], cj[apart]
+            alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= TEXT_HELD
+            alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= TEXT_HELD
+            near[apart] = alike
         out[a + placed] = near
     return out
+
+
+TEXT_LEVEL = 2  # places agreeing at a province or finer
+TEXT_HELD = 0.3  # the share of each one's wording the other's text must hold
+
 
 
 def group(
