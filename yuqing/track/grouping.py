@@ -227,6 +227,8 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
             col = column.get(kind)
             if col is not None:
                 counts[row, col] = max(counts[row, col], min(count, 2**31 - 1))
+    # topics as bits: past 63 topics bits are shared, so two reports may read as sharing one when they do not (their
+    # texts are then read, no more)
     bit: dict[str, int] = {}
     topics = np.array([sum(1 << bit.setdefault(t, len(bit) % 63) for t in set(it.topics)) for it in items], np.int64)
     return Profiles(
@@ -432,7 +434,6 @@ def same_incident(
 
 TEXT_LEVEL = 2  # places agreeing at a province or finer
 TEXT_HELD = 0.3  # the share of each one's wording the other's text must hold
-
 
 
 def group(
