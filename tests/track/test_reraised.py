@@ -110,3 +110,25 @@ def test_a_second_fire_at_the_estate_weeks_later_is_another_incident() -> None:
     ]
     prof = grouping.profiles(items)
     assert grouping.reraised(np.array([0, 2]), np.array([1, 3]), prof).tolist() == [False, True]
+
+
+def test_an_event_answered_early_keeps_its_answer_while_its_reports_go_on(tmp_path: Path) -> None:
+    """Residents write every six days for six weeks about a matter the bureau answered on the second day: each run
+    reads the 30-day link window's responses again, and the answer, older than the window by the last runs, stays
+    linked: the event is not flipped to overdue by its own later reports."""
+    db = tmp_path / "y.duckdb"
+    board = [
+        _message(k, (PLANT, AGAIN)[k % 2], (PLANT_TEXT, AGAIN_TEXT)[k % 2], DAY0 + timedelta(days=6 * k))
+        for k in range(8)
+    ]
+    reply = helpers.feed_item(
+        "r1", BUREAU.name, "答复：" + PLANT,
+        "网友您好！您反映的岳麓区枫林绿洲小区旁搅拌站噪音粉尘扰民问题已收悉。经核查，已责令搅拌站停止夜间施工。",
+        DAY0 + timedelta(days=2),
+    )  # fmt: skip
+    helpers.load_and_track_daily(db, {BOARD: board, BUREAU: [reply]}, SH)
+    assert len(_events(db)) == 1
+    with Warehouse.open(db, read_only=True) as wh:
+        assert wh.con.execute("SELECT item_id FROM responses").fetchall() == [("r1",)]
+        met = wh.con.execute("SELECT met_by_item_id FROM milestones WHERE milestone = 'first_response'").fetchall()
+    assert met == [("r1",)]

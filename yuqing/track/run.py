@@ -210,7 +210,10 @@ def link_events(
     handles = {h for r in responses for h in addressed(r)}
     authors = sql.authored(con, handles, as_of, since) if handles and events else {}
     event_ids = [ev.event_id for ev in events]
-    links = link(events, responses, params=linking, authored=authors)
+    # A run reads the window's responses again, not each event's whole history: the links to responses older than
+    # the window stay, so an event answered before it keeps its answer while its reports go on.
+    kept = [r for r in sql.stored_responses(con, event_ids) if r.responded_at < since and r.visible_at <= as_of]
+    links = [*kept, *link(events, responses, params=linking, authored=authors)]
     links = decided(links, decisions.response_decisions(con, event_ids, as_of))  # an analyst's word wins
     sql.replace_responses(con, event_ids, links)
     ms = [m for ev in events for m in milestones(ev, links, rules, as_of)]
