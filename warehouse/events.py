@@ -186,6 +186,12 @@ def write_grouping(
         con.execute("UPDATE severity_overrides SET event_id = ? WHERE event_id = ?", [new, old])
         con.execute("UPDATE event_dismissals SET event_id = ? WHERE event_id = ?", [new, old])
         con.execute("UPDATE response_decisions SET event_id = ? WHERE event_id = ?", [new, old])
+        # its links go with it: a run links the window's responses again and keeps the older ones (run.link_events)
+        con.execute(
+            "INSERT OR IGNORE INTO responses SELECT ?, item_id, responded_at, score, evidence, reported, "
+            "milestone_kinds FROM responses WHERE event_id = ?",
+            [new, old],
+        )
         con.execute("DELETE FROM responses WHERE event_id = ?", [old])
         con.execute("DELETE FROM milestones WHERE event_id = ?", [old])
     if not events:

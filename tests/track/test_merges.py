@@ -299,3 +299,21 @@ def test_an_unsent_alert_of_an_event_merged_away_expires() -> None:
         merge(wh, [bj, js], Word("analyst-1", "one maker"))
         # the event it merged into raises its own alerts
         assert unsent_alerts_hold(wh, 71) == [f"the event merged into {bj} before it could be sent"]
+
+
+def test_a_merged_events_answer_older_than_the_link_window_follows_it() -> None:
+    """The reprint's event was answered by a 江苏 notice on its second day; merged 40 days later, when the notice is
+    older than the link window a run reads again, the answer still answers the incident."""
+    with warehouse() as wh:
+        js_answer = item("jsr", "关于瑞华老冰棍菌落超标问题的情况说明", 30, source="江苏省市场监管局", official=True,
+                         official_response=True, topics=FOOD, region="320000", source_region="320000",
+                         kinds=("first_response",))  # fmt: skip
+        store(wh, [*_reports(), js_answer])
+        run_track(wh, T0 + timedelta(hours=40))
+        bj, js = (sql.memberships(wh.con, [i])[i] for i in ("bj", "js"))
+        assert [r.item_id for r in sql.stored_responses(wh.con, [js])] == ["jsr"]
+        run_track(wh, T0 + timedelta(days=40))
+        r = merge(wh, [bj, js], Word("analyst-1", "one ice-pop maker: a reprint's dateline"))
+        assert r.event_ids == (bj,)
+        assert [x.item_id for x in sql.stored_responses(wh.con, [bj])] == ["jsr"]
+        assert [(m.milestone, m.status, m.met_by_item_id) for m in r.milestones] == [("first_response", "met", "jsr")]
