@@ -18,6 +18,7 @@ from tests.track import helpers
 from warehouse.db import Warehouse
 from yuqing.models import Item, SourceConfig
 from yuqing.track import grouping
+from yuqing.track.explain import explain_event
 
 SH = ZoneInfo("Asia/Shanghai")
 BOARD = SourceConfig("问政湖南", "https://board.example/messages")
@@ -57,6 +58,11 @@ def test_a_matter_raised_again_weeks_later_joins_its_unanswered_event(tmp_path: 
     ]
     helpers.load_and_track_daily(db, {BOARD: board}, SH)
     assert _events(db) == [[PLANT, AGAIN], [PARKING]]
+    # `yuqing event` says why a report weeks later is in it
+    with Warehouse.open(db, read_only=True) as wh:
+        event_id = wh.con.execute("SELECT event_id FROM event_items WHERE item_id = 'm1'").fetchone()[0]
+        told = [line for line in explain_event(wh, event_id).splitlines() if "raised again" in line]
+    assert len(told) == 1 and AGAIN in told[0] and "raised again 24 days after the report before it" in told[0]
 
 
 def test_a_matter_raised_again_after_its_answer_opens_its_own_event(tmp_path: Path) -> None:

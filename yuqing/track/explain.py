@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -83,11 +84,16 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
         "items:",
     ]
-    lines += [
-        f"  {fmt_local(r.item_time)} [{r.source}] {r.title}  ({r.item_id}; fetched {fmt_local(r.fetched_at)}) "
-        f"{r.url or ''}"
-        for r in parts["items"]
-    ]
+    before: datetime | None = None
+    for r in sorted(parts["items"], key=lambda r: r.item_time):
+        # a report later than the grouping window after the one before it joined as a matter raised again
+        gap = (r.item_time - before).total_seconds() / 3600 if before is not None else 0.0
+        again = f"  — raised again {gap / 24:.0f} days after the report before it" if gap > twin_hours else ""
+        lines.append(
+            f"  {fmt_local(r.item_time)} [{r.source}] {r.title}  ({r.item_id}; fetched {fmt_local(r.fetched_at)}) "
+            f"{r.url or ''}{again}"
+        )
+        before = r.item_time
     lines.append("responses:")
     if not parts["responses"]:
         lines.append("  none linked")
