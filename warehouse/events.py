@@ -618,7 +618,9 @@ ORDER BY abs(epoch(near.started_at) - epoch($at)), near.event_id
 """
 
 
-def _twins(con: duckdb.DuckDBPyConnection, event_id: str, hours: int, limit: int, chars: int) -> list[Row]:
+def twins(con: duckdb.DuckDBPyConnection, event_id: str, hours: int, limit: int, chars: int) -> list[Row]:
+    """The first ``limit`` events on an event's topics within ``hours`` of it, nearest in time first, with their wording
+    and their opening report's headline and first ``chars`` of text."""
     row = con.execute("SELECT started_at FROM events WHERE event_id = ?", [event_id]).fetchone()
     if row is None:
         return []
@@ -636,11 +638,11 @@ def explain_rows(
     unlinked: int = 10,
     response_chars: int = 800,
     twin_hours: int = 168,
-    twins: int = 10,
+    twin_limit: int = 10,
 ) -> dict[str, list[Row]]:
     """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, the
     first ``unlinked`` responses in its ``window_days`` that are not linked to it, those of its province first, with
-    the first ``response_chars`` of their text, and the first ``twins`` events on its topics within ``twin_hours`` of
+    the first ``response_chars`` of their text, and the first ``twin_limit`` events on its topics within ``twin_hours`` of
     it, nearest in time first, with their wording and their opening report's headline and text."""
     return {
         "event": named(
@@ -693,7 +695,7 @@ def explain_rows(
             'WHERE event_id = ? ORDER BY "at", recorded_at',
             [event_id],
         ),
-        "twins": _twins(con, event_id, twin_hours, twins, response_chars),
+        "twins": twins(con, event_id, twin_hours, twin_limit, response_chars),
         "merges": named(
             con,
             "SELECT m.merge_id, m.merged, m.event_ids, m.analyst, m.reason, m.recorded_at FROM event_merges AS m "

@@ -76,6 +76,12 @@ def test_a_matter_raised_again_after_its_answer_opens_its_own_event(tmp_path: Pa
     )  # fmt: skip
     helpers.load_and_track_daily(db, {BOARD: board, BUREAU: [reply]}, SH)
     assert _events(db) == [[PLANT], [AGAIN]]
+    # `yuqing event` on the new event lists the answered one at the same estate, weeks back, for the analyst
+    with Warehouse.open(db, read_only=True) as wh:
+        first, again = (wh.con.execute("SELECT event_id FROM event_items WHERE item_id = ?", [i]).fetchone()[0]
+                        for i in ("m1", "m2"))  # fmt: skip
+        listed = explain_event(wh, again).split("may be the same incident")[1].split("milestones:")[0]
+    assert "at the same estate, 60 days" in listed and first in listed and PLANT in listed
     with Warehouse.open(db, read_only=True) as wh:
         linked = wh.con.execute("SELECT DISTINCT item_id FROM responses").fetchall()
     assert linked == [("r1",)]

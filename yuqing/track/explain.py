@@ -18,7 +18,7 @@ from yuqing.timeutil import fmt_local
 
 from . import incident
 from .deadlines import load_rules
-from .grouping import GroupingParams
+from .grouping import ESTATE_LEAD_CHARS, GroupingParams
 from .model import Event
 from .responses import LinkParams, Reading
 from .run import WarehouseLike, stored_event
@@ -47,6 +47,11 @@ def _by_wording_held(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any
     return [(held[k], rows[k]) for k in ranked]
 
 
+def _estates(title: str | None, text: str | None) -> tuple[str, ...]:
+    """The estates a report names, as grouping reads them: its headline's, else its text's opening's."""
+    return incident.localities(title or "") or incident.localities((text or "")[:ESTATE_LEAD_CHARS])
+
+
 def explain_event(wh: WarehouseLike, event_id: str) -> str:
     """A plain-text account of an event: items, responses (with evidence) and milestones."""
     from yuqing.digest.model import opening_basis
@@ -62,14 +67,26 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         unlinked=UNLINKED_READ,
         response_chars=link_params.response_chars,
         twin_hours=twin_hours,
-        twins=TWINS_READ,
+        twin_limit=TWINS_READ,
     )
     if not parts["event"]:
         raise StorageError(f"no event {event_id!r}")
     event = stored_event(con, event_id)
     unlinked = _by_wording_held(event, parts["unlinked"])
     mine = "。".join([*(r.title for r in parts["items"]), *(r.summary or "" for r in parts["items"][:1])])
-    twins = _by_wording_shared(event, mine, parts["twins"])
+    # a matter at one estate raised again after its answer opens an event of its own (``grouping.reraised``): the
+    # events at the same estate up to ``reraise_days`` away are listed too
+    estates = {name for r in parts["items"] for name in _estates(r.title, r.summary)}
+    reraise_hours = int(GroupingParams().reraise_days * 24)
+    rows = list(parts["twins"])
+    if estates and reraise_hours > twin_hours:
+        near = {t.event_id for t in rows}
+        rows += [
+            t
+            for t in sql.twins(con, event_id, reraise_hours, TWINS_READ, link_params.response_chars)
+            if t.event_id not in near and estates & set(_estates(t.opener_title, t.opener_summary))
+        ]
+    twins = _by_wording_shared(event, mine, rows)
     e = parts["event"][0]
     # why the opening item (one of its items) opened it
     opener = next((opened_by(r.issue, r.issue_evidence) for r in parts["items"] if r.item_id == e.opener), None)
@@ -122,8 +139,9 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         lines.append(f"  … {len(unlinked) - UNLINKED_SHOWN} more{more} (v_items has them all)")
     if twins:
         lines.append(
-            f"events that may be the same incident, on its topics within {twin_hours / 24:g} days, those sharing most of "
-            "its wording first (`yuqing merge EVENT OTHER` joins one):"
+            f"events that may be the same incident, on its topics within {twin_hours / 24:g} days"
+            + (f" (at the same estate, {reraise_hours / 24:g} days)" if estates else "")
+            + ", those sharing most of its wording first (`yuqing merge EVENT OTHER` joins one):"
         )
     for share, t in twins[:TWINS_SHOWN]:
         lines.append(
