@@ -37,6 +37,14 @@ def _message(n: int, title: str, text: str, at: datetime) -> Item:
     return helpers.feed_item(f"m{n}", BOARD.name, title, text, at)
 
 
+def _reply(at: datetime) -> Item:
+    """The bureau's answer to the plant's noise and dust."""
+    return helpers.feed_item(
+        "r1", BUREAU.name, "答复：" + PLANT,
+        "网友您好！您反映的岳麓区枫林绿洲小区旁搅拌站噪音粉尘扰民问题已收悉。经核查，已责令搅拌站停止夜间施工。", at,
+    )  # fmt: skip
+
+
 def _events(db: Path) -> list[list[str]]:
     """The events' members' titles, each event's in time order, events in order of their first member."""
     with Warehouse.open(db, read_only=True) as wh:
@@ -69,11 +77,7 @@ def test_a_matter_raised_again_after_its_answer_opens_its_own_event(tmp_path: Pa
     """The answer did not settle it: the new message gets a clock of its own rather than joining an answered event."""
     db = tmp_path / "y.duckdb"
     board = [_message(1, PLANT, PLANT_TEXT, DAY0), _message(2, AGAIN, AGAIN_TEXT, DAY0 + timedelta(days=24))]
-    reply = helpers.feed_item(
-        "r1", BUREAU.name, "答复：" + PLANT,
-        "网友您好！您反映的岳麓区枫林绿洲小区旁搅拌站噪音粉尘扰民问题已收悉。经核查，已责令搅拌站停止夜间施工。",
-        DAY0 + timedelta(days=3),
-    )  # fmt: skip
+    reply = _reply(DAY0 + timedelta(days=3))
     helpers.load_and_track_daily(db, {BOARD: board, BUREAU: [reply]}, SH)
     assert _events(db) == [[PLANT], [AGAIN]]
     # `yuqing event` on the new event lists the answered one at the same estate, weeks back, for the analyst
@@ -133,11 +137,7 @@ def test_an_event_answered_early_keeps_its_answer_while_its_reports_go_on(tmp_pa
         _message(k, (PLANT, AGAIN)[k % 2], (PLANT_TEXT, AGAIN_TEXT)[k % 2], DAY0 + timedelta(days=6 * k))
         for k in range(8)
     ]
-    reply = helpers.feed_item(
-        "r1", BUREAU.name, "答复：" + PLANT,
-        "网友您好！您反映的岳麓区枫林绿洲小区旁搅拌站噪音粉尘扰民问题已收悉。经核查，已责令搅拌站停止夜间施工。",
-        DAY0 + timedelta(days=2),
-    )  # fmt: skip
+    reply = _reply(DAY0 + timedelta(days=2))
     helpers.load_and_track_daily(db, {BOARD: board, BUREAU: [reply]}, SH)
     assert len(_events(db)) == 1
     with Warehouse.open(db, read_only=True) as wh:
