@@ -18,7 +18,7 @@ from yuqing.timeutil import fmt_local
 
 from . import incident
 from .deadlines import load_rules
-from .grouping import ESTATE_LEAD_CHARS, GroupingParams
+from .grouping import GroupingParams, estates_named
 from .model import Event
 from .responses import LinkParams, Reading
 from .run import WarehouseLike, stored_event
@@ -47,11 +47,6 @@ def _by_wording_held(event: Event, rows: Sequence[Any]) -> list[tuple[float, Any
     return [(held[k], rows[k]) for k in ranked]
 
 
-def _estates(title: str | None, text: str | None) -> tuple[str, ...]:
-    """The estates a report names, as grouping reads them: its headline's, else its text's opening's."""
-    return incident.localities(title or "") or incident.localities((text or "")[:ESTATE_LEAD_CHARS])
-
-
 def explain_event(wh: WarehouseLike, event_id: str) -> str:
     """A plain-text account of an event: items, responses (with evidence) and milestones."""
     from yuqing.digest.model import opening_basis
@@ -76,7 +71,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     mine = "。".join([*(r.title for r in parts["items"]), *(r.summary or "" for r in parts["items"][:1])])
     # a matter at one estate raised again after its answer opens an event of its own (``grouping.reraised``): the
     # events at the same estate up to ``reraise_days`` away are listed too
-    estates = {name for r in parts["items"] for name in _estates(r.title, r.summary)}
+    estates = {name for r in parts["items"] for name in estates_named(r.title, r.summary)}
     reraise_hours = int(GroupingParams().reraise_days * 24)
     rows = list(parts["twins"])
     if estates and reraise_hours > twin_hours:
@@ -84,7 +79,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         rows += [
             t
             for t in sql.twins(con, event_id, reraise_hours, TWINS_READ, link_params.response_chars)
-            if t.event_id not in near and estates & set(_estates(t.opener_title, t.opener_summary))
+            if t.event_id not in near and estates & set(estates_named(t.opener_title, t.opener_summary))
         ]
     twins = _by_wording_shared(event, mine, rows)
     e = parts["event"][0]

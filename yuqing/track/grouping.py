@@ -209,7 +209,7 @@ def profiles(items: Sequence[TrackItem]) -> Profiles:
         named = [entry.codes for _surface, entry, _pos in mentions]
         names = [surface for surface, _e, _p in mentions]
         names += list(_region_parts(it.region_name))
-        estates = incident.localities(title) or incident.localities(summary[:ESTATE_LEAD_CHARS])
+        estates = estates_named(title, summary)
         lc[row, : len(estates)] = [_key("locality", *map(ord, e)) for e in estates]
         places = incident.places(it.region_code, named)
         pc[row, : len(places.codes)] = places.codes
@@ -369,6 +369,12 @@ ESTATE_LEAD_CHARS = 60  # a headline that names no estate takes the one its repo
 ESTATE_MATTER = 0.3  # wording of the matter two reports naming one estate must share to agree on its place
 RERAISE_MATTER = 0.45  # ... and to be one matter raised again weeks later (``reraised``)
 NEVER = np.iinfo(np.int64).max  # ``answered_at`` of a row whose event has no response
+
+
+def estates_named(title: str | None, text: str | None) -> tuple[str, ...]:
+    """The estates a report names (``incident.localities``): its headline's, else those its text's opening names
+    («我是伊景园…的业主»)."""
+    return incident.localities(title or "") or incident.localities((text or "")[:ESTATE_LEAD_CHARS])
 
 
 def reraised(i: I64, j: I64, prof: Profiles) -> npt.NDArray[np.bool_]:
