@@ -385,6 +385,16 @@ def stored_responses(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -
     ]
 
 
+def first_answers(con: duckdb.DuckDBPyConnection, event_ids: Iterable[str]) -> dict[str, datetime]:
+    """event id -> when its first linked response came, for the events with one."""
+    with registered(con, wanted_ids=ids_table(event_ids)):
+        rows = con.execute(
+            "SELECT event_id, min(responded_at) FROM responses WHERE event_id IN (SELECT id FROM wanted_ids) "
+            "GROUP BY event_id"
+        ).fetchall()
+    return {str(e): at for e, at in rows}
+
+
 def replace_responses(
     con: duckdb.DuckDBPyConnection, event_ids: Iterable[str], links: Sequence[Response]
 ) -> None:

@@ -111,15 +111,6 @@ def _role(item: TrackItem, member_ids: set[str], params: GroupingParams) -> str:
     return "unopened"
 
 
-def _first_answers(responses: Sequence[Response]) -> dict[str, datetime]:
-    """event id -> when its first linked response came (a matter raised again after it opens its own event)."""
-    first: dict[str, datetime] = {}
-    for r in responses:
-        if r.event_id not in first or r.responded_at < first[r.event_id]:
-            first[r.event_id] = r.responded_at
-    return first
-
-
 def run_track(
     wh: WarehouseLike,
     as_of: datetime | None = None,
@@ -166,7 +157,8 @@ def run_track(
         joined = [items for _id, items in decisions.standing_merges(con, prior)] if prior else []
         run_ids = [*(it.item_id for it in new_members), *prior]
         apart = [(a, b) for _id, a, b in decisions.standing_splits(con, run_ids)] if run_ids else []
-        answered = _first_answers(sql.stored_responses(con, touched_before)) if touched_before else {}
+        # a matter raised again after its event's first answer opens an event of its own (grouping.reraised)
+        answered = sql.first_answers(con, touched_before) if touched_before else {}
         result = group(
             [*new_members, *old_items], as_of, prior=prior, params=grouping, joined=joined, apart=apart, answered=answered
         )
