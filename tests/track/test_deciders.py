@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import timedelta
 
 from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
-from yuqing.track.grouping import group
+from yuqing.track.grouping import GroupingParams, group
 from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Event, Response, TrackItem
 from yuqing.track.responses import Authored, addressed, link
 
@@ -451,3 +452,32 @@ def test_reprints_worded_apart_with_texts_alike_are_one_incident() -> None:
     # by their headlines alone they are two: they share «药袋» and little else
     headlines = [replace(exposed, summary=""), replace(retold, summary="")]
     assert len(group(headlines, as_of).events) == 2
+
+
+def test_messages_with_no_place_known_and_texts_alike_are_one_incident_at_a_higher_bar() -> None:
+    """A message board masks its places («A市»), so no place confirms that two messages are one matter: where each one's
+    text holds enough of the other's wording they are still one incident, at a higher bar than reports placed alike;
+    another matter on the same topic is not."""
+    as_of = T0 + timedelta(days=3)
+    wage = ("wage_arrears",)
+    text = ("我是一名青园街道社区的聘用人员，经过正规招聘考试，与我同类的工作人员有二三十人。我们参加街道文明创建和综合治理的"
+            "加班工作，加班费至今没有发放，请领导关注。")  # fmt: skip
+    first = item("b1", "反映A市青园街道临聘人员加班费用的问题", 0, source="board", topics=wage, region=None, summary=text)
+    again = item("b2", "请求解决A市青园街道聘用人员待遇问题", 40, source="board", topics=wage, region=None,
+                 summary=text.replace("请领导关注", "希望早日解决"))  # fmt: skip
+    other = item("b3", "A市某小区物业拖欠保洁员三个月工资", 50, source="board", topics=wage, region=None,
+                 summary="小区物业公司拖欠保洁员三个月工资，保洁员多次讨要无果，希望劳动监察部门介入。")  # fmt: skip
+    messages = [first, again, other]
+    assert sorted(ev.item_ids for ev in group(messages, as_of).events) == [("b1", "b2"), ("b3",)]
+    # their headlines alone do not join them, nor their texts below the bar for reports no place confirms
+    assert len(group([replace(m, summary="") for m in messages], as_of).events) == 3
+    assert len(group(messages, as_of, params=GroupingParams(texts_held_unplaced=math.inf)).events) == 3
+    # two sites' night building work, whose texts hold 0.30 of each other's wording: apart, though at the bar of
+    # reports placed alike they would be joined
+    noise = ("environment",)
+    school = item("b4", "A4区金鹰小学附近一工地夜间施工扰民", 0, source="board", topics=noise, region=None,
+                  summary="金鹰小学对面的工地每天施工到深夜，打桩机噪音严重，学生无法正常上课休息，希望有关部门管一管。")  # fmt: skip
+    estate = item("b5", "A3区杏林小区旁一工地半夜施工扰民", 30, source="board", topics=noise, region=None,
+                  summary="杏林小区旁有一处工地半夜施工，打桩机噪音严重，到凌晨三点还没停止，居民无法正常休息，希望有关部门介入整改。")  # fmt: skip
+    assert len(group([school, estate], as_of).events) == 2
+    assert len(group([school, estate], as_of, params=GroupingParams(texts_held_unplaced=0.3)).events) == 1

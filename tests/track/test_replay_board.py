@@ -66,9 +66,10 @@ def test_messages_on_one_matter_are_one_event(db: Path) -> None:
     # measured 1.000 and 0.692: 0.468 with the bar for reports with no place at 0.6 of their wording (0.45 with a
     # kind in common), 0.538 at 0.5 (0.4), 0.577 once reports naming one estate and one matter agreed on its place,
     # 0.692 since a headline naming no estate takes the one the report's opening names, 0.727 since reports agreeing
-    # on one estate are held to a county's bar rather than a city's
+    # on one estate are held to a county's bar rather than a city's, 0.728 since reports placed alike whose texts each
+    # hold the other's wording are one incident, 0.815 since reports no place confirms are too, at a higher bar
     assert precision >= 0.95, (precision, recall)
-    assert recall >= 0.65, (precision, recall)
+    assert recall >= 0.78, (precision, recall)
 
 
 def test_messages_on_one_matter_are_one_event_on_a_set_no_rule_was_tuned_on(db: Path) -> None:
@@ -80,9 +81,11 @@ def test_messages_on_one_matter_are_one_event_on_a_set_no_rule_was_tuned_on(db: 
     # measured 0.900 and 0.529 (0.895 and 0.500 when reports agreeing on one estate were held to a city's bar): of the
     # pairs within 7 days, 18 in one event are of one matter and 2 are not (an estate's flat prices and the hospital
     # built in it; one estate's clinics and its food stalls), 16 of one matter are apart (9 of them one estate's
-    # restaurant without a flue, told as a licence, a lease and a false certificate)
-    assert precision >= 0.85, (precision, recall)
-    assert recall >= 0.45, (precision, recall)
+    # restaurant without a flue, told as a licence, a lease and a false certificate). Since messages no place confirms
+    # are one incident where each one's text holds 0.4 of the other's wording (``GroupingParams.texts_held_unplaced``):
+    # 0.939 and 0.912, 31 of 34 pairs of one matter in one event (that restaurant's among them), the same 2 pairs not
+    assert precision >= 0.9, (precision, recall)
+    assert recall >= 0.85, (precision, recall)
 
 
 def test_a_matter_raised_again_weeks_later_is_one_event(db: Path) -> None:
@@ -90,13 +93,15 @@ def test_a_matter_raised_again_weeks_later_is_one_event(db: Path) -> None:
     on both sets. Before a matter could be raised again past the 7-day window: 1.000 and 0.639 on the first set,
     0.909 and 0.260 on the second, and the sets' incidents spread over 39 and 49 more events than they are; now 30
     and 39. Across the 4,110 messages it joined 37 events into others, all of one matter by a reader who saw the
-    events' messages and not the rule (training/incidents/README.md, "Matters raised again")."""
+    events' messages and not the rule (training/incidents/README.md, "Matters raised again"). Since messages no place
+    confirms are one incident when their texts are alike: 26 and 33 more events than incidents."""
     members = helpers.memberships(db)
-    for labels, min_precision, min_recall in ((INCIDENTS, 0.95, 0.67), (INCIDENTS_B, 0.9, 0.35)):
+    for labels, min_precision, min_recall in ((INCIDENTS, 0.95, 0.75), (INCIDENTS_B, 0.9, 0.6)):
         incident = helpers.incident_labels(labels)
         labelled = {item_id: m for item_id, m in members.items() if item_id in incident}
         precision, recall = helpers.pairwise_grouping(labelled, incident, timedelta(days=60))
-        # measured 1.000 and 0.698; 0.939 and 0.403
+        # measured 1.000 and 0.698; 0.939 and 0.403 (0.710 and 0.403 with texts alike where places agree; 0.792 and
+        # 0.662, precision 1.000 and 0.962, with texts alike where no place confirms them)
         assert precision >= min_precision and recall >= min_recall, (labels.name, precision, recall)
 
 

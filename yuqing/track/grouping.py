@@ -63,6 +63,11 @@ class GroupingParams:
     # A matter at one estate raised again after the window, up to this long after the report before it, joins that
     # report's event while the event is unanswered (``reraised``); 0: never.
     reraise_days: float = 60.0
+    # Two reports on a topic whose headlines are worded apart are one incident when each one's text holds this share of
+    # the other's wording (``same_incident``): where their places agree at a province or finer, and where one of them
+    # names no place the gazetteer knows (a message board that masks its places, «A市»; a report that names none).
+    texts_held: float = 0.3
+    texts_held_unplaced: float = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,20 +431,21 @@ def same_incident(
         near[rest] = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
         if prof.texts is not None and prof.topics is not None:
             # Reprints and follow-ups of one matter word their headlines apart and their texts alike: two reports on a
-            # topic, placed alike, each of whose texts holds enough of the other's wording, are one incident too.
-            apart = rest[~near[rest] & (level[rest] >= TEXT_LEVEL)]
+            # topic, each of whose texts holds enough of the other's wording, are one incident too; more of it where
+            # no place confirms them (a message board that masks its places, «A市», a report that names none).
+            apart = rest[~near[rest]]
             said = prof.texts.said
             apart = apart[((prof.topics[ci[apart]] & prof.topics[cj[apart]]) != 0) & said[ci[apart]] & said[cj[apart]]]
             x, y = ci[apart], cj[apart]
-            alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= TEXT_HELD
-            alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= TEXT_HELD
+            bar = np.where(level[apart] >= TEXT_LEVEL, params.texts_held, params.texts_held_unplaced)
+            alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= bar
+            alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= bar[alike]
             near[apart] = alike
         out[a + placed] = near
     return out
 
 
-TEXT_LEVEL = 2  # places agreeing at a province or finer
-TEXT_HELD = 0.3  # the share of each one's wording the other's text must hold
+TEXT_LEVEL = 2  # places agreeing at a province or finer: the texts' lower bar (``GroupingParams.texts_held``)
 
 
 def group(

@@ -1,17 +1,20 @@
-"""Draws the check of matters raised again (``grouping.reraised``): the board's 4,110 messages of 泰迪杯 附件3 in the
-training pool, tracked once (``tests/track/test_replay_board.py``), then grouped again without the rule
-(``reraise_days=0``) and with it. Each event the rule joined is one case: the messages of the events it joined, each
-event's in time order. The reader labels every message with its incident (``training/incidents/README.md``,
-"Matters raised again"); a join is right when the later event's incident is one of the earlier events'.
+"""Draws the check of a grouping rule's joins: the board's 4,110 messages of 泰迪杯 附件3 in the training pool, tracked
+once (``tests/track/test_replay_board.py``), then grouped again without the rule and with it. Each event the rule
+joined is one case: the messages of the events it joined, each event's in time order. The reader labels every message
+with its incident (``training/incidents/README.md``); a join is right when the later event's incident is one of the
+earlier events'. The rules (``RULES``): ``reraised``, a matter raised again (``grouping.reraised``, "Matters raised
+again"); ``texts``, texts alike where no place confirms them (``GroupingParams.texts_held_unplaced``, "Texts alike
+with no place").
 
-    .venv/bin/python training/incidents/draw_reraised.py           # writes training/incidents/batches/reraised_01.jsonl
-    .venv/bin/python training/incidents/draw_reraised.py --score   # the joins against labels/reraised_01.jsonl
+    .venv/bin/python training/incidents/draw_joins.py reraised           # writes batches/reraised_01.jsonl
+    .venv/bin/python training/incidents/draw_joins.py reraised --score   # the joins against labels/reraised_01.jsonl
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import math
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -29,12 +32,18 @@ from yuqing.models import SourceConfig  # noqa: E402
 from yuqing.track.grouping import GroupingParams, group  # noqa: E402
 from yuqing.track.model import TrackItem  # noqa: E402
 
-OUT = Path(__file__).with_name("batches") / "reraised_01.jsonl"
-LABELS = Path(__file__).with_name("labels") / "reraised_01.jsonl"
 LATER = datetime(2031, 1, 1, tzinfo=UTC)
+BATCHES, LABELS = Path(__file__).with_name("batches"), Path(__file__).with_name("labels")
+# rule -> (the file its cases and labels are named by, the grouping without the rule)
+RULES = {
+    "reraised": ("reraised_01.jsonl", GroupingParams(open_lookback_days=None, reraise_days=0)),
+    "texts": ("texts_01.jsonl", GroupingParams(open_lookback_days=None, texts_held_unplaced=math.inf)),
+}
 
 
-def main() -> None:
+def main(rule: str) -> None:
+    name, without = RULES[rule]
+    out = BATCHES / name
     messages = [
         helpers.feed_item(r["id"], "问政西地省", r["title"], r["text"], _posted(r["meta"]["留言时间"]))
         for r in helpers.pool_records(POOL, "teddycup2020_smart_gov")
@@ -45,7 +54,7 @@ def main() -> None:
         helpers.load_and_track(db, {SourceConfig("问政西地省", "https://board.example/0"): messages}, LATER)
         with Warehouse.open(db, read_only=True) as wh:
             items = sql.items_by_id(wh.con, [m.item_id for m in messages], LATER)
-    before = group(items, LATER, params=GroupingParams(open_lookback_days=None, reraise_days=0))
+    before = group(items, LATER, params=without)
     after = group(items, LATER, params=GroupingParams(open_lookback_days=None))
     was = {i: ev.event_id for ev in before.events for i in ev.item_ids}
     by_id = {it.item_id: it for it in items}
@@ -66,15 +75,16 @@ def main() -> None:
                 ],
             }
         )
-    OUT.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), "utf-8")
-    print(f"{len(cases)} cases, {sum(len(c['groups']) for c in cases)} events -> {OUT}")
+    out.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), "utf-8")
+    print(f"{len(cases)} cases, {sum(len(c['groups']) for c in cases)} events -> {out}")
 
 
-def score() -> None:
+def score(rule: str) -> None:
     """Each joined event after the first of its case: right when its most frequent incident is an earlier one's."""
-    incident = {r["id"]: r["incident"] for r in map(json.loads, LABELS.read_text("utf-8").splitlines())}
+    name, _without = RULES[rule]
+    incident = {r["id"]: r["incident"] for r in map(json.loads, (LABELS / name).read_text("utf-8").splitlines())}
     right = wrong = 0
-    for case in map(json.loads, OUT.read_text("utf-8").splitlines()):
+    for case in map(json.loads, (BATCHES / name).read_text("utf-8").splitlines()):
         seen: set[str] = set()
         for k, events in enumerate(case["groups"]):
             counts = collections.Counter(incident[m["id"]] for m in events)
@@ -86,4 +96,7 @@ def score() -> None:
 
 
 if __name__ == "__main__":
-    score() if "--score" in sys.argv else main()
+    which = next((a for a in sys.argv[1:] if a in RULES), None)
+    if which is None:
+        raise SystemExit(f"usage: draw_joins.py {{{','.join(RULES)}}} [--score]")
+    score(which) if "--score" in sys.argv else main(which)
