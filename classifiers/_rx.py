@@ -15,6 +15,7 @@ has no gate and is always tried: slower, never different.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -42,6 +43,8 @@ def _parse(pattern: str) -> Any:
         return None
     try:
         parsed = _parser.parse(pattern)
+    except re.error:
+        raise  # the pattern is wrong: said where the rules are loaded
     except Exception:  # a parser that changed shape: no gate, the pattern is always tried
         return None
     return None if parsed.state.flags & (re.IGNORECASE | re.VERBOSE) else parsed
@@ -147,8 +150,11 @@ class Alternation:
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self.joined = re.compile("|".join(f"(?:{p})" for p in self.patterns))
-        self._rxs = tuple(re.compile(p) for p in self.patterns)
+        # Each alternative is compiled when an item first has its literals (most never have in a short run); its parse
+        # (``required_literals``) says here whether it is a pattern at all, or compiling does where nothing parses.
+        self._rxs: list[re.Pattern[str] | None] = (
+            [None] * len(self.patterns) if _parser is not None else [re.compile(p) for p in self.patterns]
+        )
         self._ungated: tuple[int, ...] = ()
         by_literal: dict[str, list[int]] = {}
         for i, p in enumerate(self.patterns):
@@ -165,6 +171,11 @@ class Alternation:
     @property
     def literals(self) -> frozenset[str]:
         return self._literals
+
+    @functools.cached_property
+    def joined(self) -> re.Pattern[str]:
+        """The list as one pattern: what ``search`` returns the first match of."""
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns))
 
     def search(self, text: str, present: set[str] | frozenset[str]) -> re.Match[str] | None:
         """``joined.search(text)``, given ``present`` ⊇ the gate literals that occur in ``text``."""
@@ -190,6 +201,8 @@ class Alternation:
         """``rxs[i].search(text)``; with an anchor, only starts that reach an anchor literal are
         tried (``match`` at a position behaves as ``search`` does on reaching it)."""
         rx = self._rxs[i]
+        if rx is None:
+            rx = self._rxs[i] = re.compile(self.patterns[i])
         anc = self._anchors[i]
         if anc is None:
             return rx.search(text)

@@ -242,18 +242,21 @@ class Gazetteer:
     def __init__(self, path: Path = GAZETTEER) -> None:
         self.places: dict[str, Place] = {}
         by_name: dict[str, list[tuple[str, bool]]] = {}
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                level = int(row["level"])
-                place = Place(row["code"], row["name"], level, row["parent"] or None)
-                self.places[place.code] = place
-                by_name.setdefault(place.name, []).append((place.code, level == RegionLevel.COUNTY and len(place.name) <= 2))
-                short = row["short"]
-                if short:
-                    # A province's short name stands alone (海南, 吉林: the province, as a reader takes it); the
-                    # same name as a city or prefecture's short name (海南藏族自治州, 吉林市) needs the suffix.
-                    needs = level == RegionLevel.COUNTY or (short in AMBIGUOUS_SHORT and level != RegionLevel.PROVINCE)
-                    by_name.setdefault(short, []).append((place.code, needs))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        column = {name: k for k, name in enumerate(lines[0].split("\t"))}  # a plain TSV: no quoting, no tabs in a field
+        c_code, c_name, c_level, c_parent, c_short = (column[n] for n in ("code", "name", "level", "parent", "short"))
+        for line in filter(None, lines[1:]):
+            row = line.split("\t")
+            level = int(row[c_level])
+            place = Place(row[c_code], row[c_name], level, row[c_parent] or None)
+            self.places[place.code] = place
+            by_name.setdefault(place.name, []).append((place.code, level == RegionLevel.COUNTY and len(place.name) <= 2))
+            short = row[c_short]
+            if short:
+                # A province's short name stands alone (海南, 吉林: the province, as a reader takes it); the
+                # same name as a city or prefecture's short name (海南藏族自治州, 吉林市) needs the suffix.
+                needs = level == RegionLevel.COUNTY or (short in AMBIGUOUS_SHORT and level != RegionLevel.PROVINCE)
+                by_name.setdefault(short, []).append((place.code, needs))
         province_shorts = {n for n, lst in by_name.items() if any(self.places[c].level == RegionLevel.PROVINCE for c, _ in lst)}
         self.names: dict[str, _Name] = {}
         for name, lst in by_name.items():

@@ -7,6 +7,7 @@ alternations against the joined regular expression they stand for.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,20 @@ def test_without_the_private_parser_every_pattern_is_tried_and_finds_the_same(
     monkeypatch.setattr(_rx, "_parser", None)
     assert required_literals("记者从[^，。]{1,30}(获悉|了解到)") is None
     _check_alternation(text)
+
+
+@pytest.mark.parametrize("private_parser", [True, False])
+def test_a_list_holding_what_is_no_pattern_fails_where_it_is_loaded(
+    private_parser: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alternatives are compiled when an item first has their literals, but a pattern that is none is said when the
+    list is built (by its parse, or by compiling every alternative where the private parser is not used)."""
+    from classifiers import _rx
+
+    if not private_parser:
+        monkeypatch.setattr(_rx, "_parser", None)
+    with pytest.raises(re.error):
+        Alternation(["回应称", "据[^，。]{1,20}(通报|消息"])
 
 
 def _check_alternation(text: str) -> None:
