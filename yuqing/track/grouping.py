@@ -147,9 +147,9 @@ class Profiles:
     matter: Mapping[int, tuple[I64, npt.NDArray[np.float32]]]
     # per row that names an estate, the kinds its headline names (``incident.kinds``; the row's ``kinds`` read its
     # text's opening too): what it reports, rather than what it mentions
-    headline_kinds: Mapping[int, int] = field(default_factory=dict)
-    texts: TextReader | None = None  # each row's text read in full, on first use (``same_incident``)
-    topics: I64 | None = None  # per row, its topics as bits (bit k: the k-th topic of the batch), for ``same_incident``
+    headline_kinds: Mapping[int, int]
+    texts: TextReader  # each row's text read in full, on first use (``same_incident``)
+    topics: I64  # per row, its topics as bits (bit k: the k-th topic of the batch), for ``same_incident``
 
     def counts(self, row: int) -> dict[str, int]:
         return {k: int(n) for k, n in zip(CASUALTY_KINDS, self.casualties[row], strict=True) if n}
@@ -429,18 +429,17 @@ def same_incident(
             prof.term_codes[ri], prof.term_weights[ri], prof.term_codes[rj], prof.term_weights[rj]
         )
         near[rest] = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
-        if prof.texts is not None and prof.topics is not None:
-            # Reprints and follow-ups of one matter word their headlines apart and their texts alike: two reports on a
-            # topic, each of whose texts holds enough of the other's wording, are one incident too; more of it where
-            # no place confirms them (a message board that masks its places, «A市», a report that names none).
-            apart = rest[~near[rest]]
-            said = prof.texts.said
-            apart = apart[((prof.topics[ci[apart]] & prof.topics[cj[apart]]) != 0) & said[ci[apart]] & said[cj[apart]]]
-            x, y = ci[apart], cj[apart]
-            bar = np.where(level[apart] >= TEXT_LEVEL, params.texts_held, params.texts_held_unplaced)
-            alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= bar
-            alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= bar[alike]
-            near[apart] = alike
+        # Reprints and follow-ups of one matter word their headlines apart and their texts alike: two reports on a
+        # topic, each of whose texts holds enough of the other's wording, are one incident too; more of it where
+        # no place confirms them (a message board that masks its places, «A市», a report that names none).
+        apart = rest[~near[rest]]
+        said = prof.texts.said
+        apart = apart[((prof.topics[ci[apart]] & prof.topics[cj[apart]]) != 0) & said[ci[apart]] & said[cj[apart]]]
+        x, y = ci[apart], cj[apart]
+        bar = np.where(level[apart] >= TEXT_LEVEL, params.texts_held, params.texts_held_unplaced)
+        alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= bar
+        alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= bar[alike]
+        near[apart] = alike
         out[a + placed] = near
     return out
 
