@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from yuqing.track.deadlines import RULES_PATH, load_rules, milestones, parse_rules
-from yuqing.track.grouping import GroupingParams, group
+from yuqing.track.grouping import NEAR_DUPLICATE, TEXTS_ALIKE, WORDING, GroupingParams, group, why_joined
 from yuqing.track.model import MET, MET_LATE, OVERDUE, PENDING, Event, Response, TrackItem
 from yuqing.track.responses import Authored, addressed, link
 
@@ -481,3 +481,19 @@ def test_messages_with_no_place_known_and_texts_alike_are_one_incident_at_a_high
                   summary="杏林小区旁有一处工地半夜施工，打桩机噪音严重，到凌晨三点还没停止，居民无法正常休息，希望有关部门介入整改。")  # fmt: skip
     assert len(group([school, estate], as_of).events) == 2
     assert len(group([school, estate], as_of, params=GroupingParams(texts_held_unplaced=0.3)).events) == 1
+
+
+def test_why_each_report_is_in_its_event_names_the_earlier_one_and_the_rule() -> None:
+    """``why_joined`` tells an analyst, per report, the nearest earlier one the rules make it one incident with and by
+    which test; a report no earlier one joins (another place's accident here) has none."""
+    first = item("a", "湖北十堰张湾区艳湖社区集贸市场发生燃气爆炸", 0, region="420303")
+    again = item("b", "湖北十堰张湾区艳湖社区集贸市场发生燃气爆炸事故", 1, source="m2", region="420303")
+    later = item("c", "十堰燃气爆炸已致25人遇难 仍有伤员在救治", 20, source="m3", region="420300")
+    other = item("d", "武汉一小区门口发生车祸", 3, source="m4", region="420100")
+    assert why_joined([later, other, again, first]) == {"b": ("a", NEAR_DUPLICATE), "c": ("b", WORDING)}
+    # and texts alike where no place confirms them (the board's messages above)
+    wage = ("wage_arrears",)
+    text = "我是一名青园街道社区的聘用人员，我们参加街道文明创建和综合治理的加班工作，加班费至今没有发放，请领导关注。"
+    one = item("m1", "反映A市青园街道临聘人员加班费用的问题", 0, source="board", topics=wage, region=None, summary=text)
+    two = item("m2", "请求解决A市青园街道聘用人员待遇问题", 40, source="board", topics=wage, region=None, summary=text)
+    assert why_joined([one, two]) == {"m2": ("m1", TEXTS_ALIKE)}

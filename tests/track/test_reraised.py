@@ -70,7 +70,7 @@ def test_a_matter_raised_again_weeks_later_joins_its_unanswered_event(tmp_path: 
     with Warehouse.open(db, read_only=True) as wh:
         event_id = wh.con.execute("SELECT event_id FROM event_items WHERE item_id = 'm1'").fetchone()[0]
         told = [line for line in explain_event(wh, event_id).splitlines() if "raised again" in line]
-    assert len(told) == 1 and AGAIN in told[0] and "raised again 24 days after the report before it" in told[0]
+    assert len(told) == 1 and AGAIN in told[0] and "raised again 24 days after m1, at the same estate" in told[0]
 
 
 def test_a_matter_raised_again_after_its_answer_opens_its_own_event(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ that may be the same incident (``yuqing merge``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,15 @@ from yuqing.timeutil import fmt_local
 
 from . import incident
 from .deadlines import load_rules
-from .grouping import GroupingParams, estates_named
+from .grouping import (
+    NEAR_DUPLICATE,
+    RAISED_AGAIN,
+    TEXTS_ALIKE,
+    WORDING,
+    GroupingParams,
+    estates_named,
+    why_joined,
+)
 from .model import Event
 from .responses import LinkParams, Reading
 from .run import WarehouseLike, stored_event
@@ -97,16 +105,15 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         f"  {e.item_count} items from {e.source_count} sources, heat {e.heat:g}",
         "items:",
     ]
-    before: datetime | None = None
-    for r in sorted(parts["items"], key=lambda r: r.item_time):
-        # a report later than the grouping window after the one before it joined as a matter raised again
-        gap = (r.item_time - before).total_seconds() / 3600 if before is not None else 0.0
-        again = f"  — raised again {gap / 24:.0f} days after the report before it" if gap > twin_hours else ""
+    items = sorted(parts["items"], key=lambda r: (r.item_time, r.item_id))
+    # why each report is in the event: the earlier one the grouping rules make it one incident with
+    why = why_joined(sql.items_by_id(con, [r.item_id for r in items], max(r.fetched_at for r in items)))
+    at = {r.item_id: r.item_time for r in items}
+    for k, r in enumerate(items):
         lines.append(
             f"  {fmt_local(r.item_time)} [{r.source}] {r.title}  ({r.item_id}; fetched {fmt_local(r.fetched_at)}) "
-            f"{r.url or ''}{again}"
+            f"{r.url or ''}{_joined(why.get(r.item_id), r.item_time, at) if k else ''}"
         )
-        before = r.item_time
     lines.append("responses:")
     if not parts["responses"]:
         lines.append("  none linked")
@@ -180,6 +187,20 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     ]  # fmt: skip
     lines += [f"{what} by {who} at {fmt_local(when)}: {why}" for what, who, when, why in words]
     return "\n".join(lines)
+
+
+def _joined(why: tuple[str, int] | None, when: datetime, at: Mapping[str, datetime]) -> str:
+    """Why a report other than the first is in its event (``grouping.why_joined``), as the item list says it."""
+    if why is None:
+        return "  — joined through a later report or an analyst's merge"
+    other, rule = why
+    if rule == RAISED_AGAIN:
+        return f"  — raised again {(when - at[other]).total_seconds() / 86400:.0f} days after {other}, at the same estate"
+    return "  — " + {
+        NEAR_DUPLICATE: f"its headline nearly repeats {other}'s",
+        WORDING: f"shares the incident's wording with {other}",
+        TEXTS_ALIKE: f"its text and {other}'s each hold the other's wording",
+    }[rule]
 
 
 def _by_wording_shared(event: Event, text: str, rows: Sequence[Any]) -> list[tuple[float, Any]]:

@@ -401,12 +401,54 @@ def reraised(i: I64, j: I64, prof: Profiles) -> npt.NDArray[np.bool_]:
     return out
 
 
+WHY_READ = 64  # earlier members ``why_joined`` compares each member with, nearest first
+
+
+def why_joined(items: Sequence[TrackItem], params: GroupingParams = GroupingParams()) -> dict[str, tuple[str, int]]:
+    """For an event's members: per member, the nearest earlier one (of the ``WHY_READ`` before it) that the rules make
+    it one incident with, and by which test (``pair_rules``' or ``RAISED_AGAIN``, an estate's matter past the
+    window, ``reraised``). A member absent is the first, or one no earlier member joins by the rules: it joined through
+    a later report, an analyst's merge, or rules of an older run. Whether an answer came between is not asked here."""
+    members = sorted(items, key=lambda it: (it.item_time, it.item_id))
+    if len(members) < 2:
+        return {}
+    sig = text.signatures([text.shingle_text(it.title, it.summary) for it in members])
+    prof = profiles(members)
+    t = _epoch([it.item_time for it in members])
+    pairs = [(k, m) for k in range(1, len(members)) for m in range(k - 1, max(-1, k - 1 - WHY_READ), -1)]
+    i = np.array([k for k, _m in pairs], dtype=np.int64)
+    j = np.array([m for _k, m in pairs], dtype=np.int64)
+    gap = t[i] - t[j]
+    within = gap <= params.window_hours * 3600
+    rule = np.zeros(i.size, dtype=np.int8)
+    rule[within] = pair_rules(i[within], j[within], sig, prof, params)
+    late = ~within & (gap <= params.reraise_days * 86400)
+    if late.any():
+        li, lj = i[late], j[late]
+        rule[late] = np.where(reraised(li, lj, prof) & same_incident(li, lj, sig, prof, params), RAISED_AGAIN, NOT_ONE)
+    out: dict[str, tuple[str, int]] = {}
+    for (k, m), r in zip(pairs, rule.tolist(), strict=True):  # each member's pairs nearest first
+        if r != NOT_ONE and members[k].item_id not in out:
+            out[members[k].item_id] = (members[m].item_id, r)
+    return out
+
+
+# Which test makes two reports one incident (``pair_rules``), as ``why_joined`` tells an analyst.
+NOT_ONE, NEAR_DUPLICATE, WORDING, TEXTS_ALIKE, RAISED_AGAIN = 0, 1, 2, 3, 4
+
+
 def same_incident(
     i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams
 ) -> npt.NDArray[np.bool_]:
-    """Whether each pair (i[k], j[k]) is one incident: compatible places, then near-duplicate headlines or
-    the wording rule, then texts alike (cheapest test first: most candidate pairs fail on place)."""
-    out = np.zeros(i.size, dtype=bool)
+    """Whether each pair (i[k], j[k]) is one incident (``pair_rules``)."""
+    return pair_rules(i, j, sig, prof, params) != NOT_ONE
+
+
+def pair_rules(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.int8]:
+    """Per pair (i[k], j[k]), the test that makes it one incident, ``NOT_ONE`` if none: compatible places, then
+    near-duplicate headlines (``NEAR_DUPLICATE``) or the wording rule (``WORDING``), then texts alike
+    (``TEXTS_ALIKE``); cheapest test first: most candidate pairs fail on place."""
+    out = np.zeros(i.size, dtype=np.int8)
     for a in range(0, i.size, PAIR_CHUNK):
         ci, cj = i[a : a + PAIR_CHUNK], j[a : a + PAIR_CHUNK]
         level = incident.agreement(
@@ -423,24 +465,26 @@ def same_incident(
             (ma, wa), (mb, wb) = (incident.term_matrix([prof.matter[r] for r in rows]) for rows in (ci[e], cj[e]))
             level[e] = np.where(incident.overlap(ma, wa, mb, wb) >= ESTATE_MATTER, np.maximum(level[e], 6), level[e])
         near = text.similarity(sig[ci], sig[cj]) >= params.min_similarity
+        rule = np.where(near, NEAR_DUPLICATE, NOT_ONE).astype(np.int8)
         rest = np.flatnonzero(~near)
         ri, rj = ci[rest], cj[rest]
         score = incident.overlap(
             prof.term_codes[ri], prof.term_weights[ri], prof.term_codes[rj], prof.term_weights[rj]
         )
-        near[rest] = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
+        worded = incident.decide(level[rest], prof.kinds[ri], prof.kinds[rj], score, params.thresholds)
+        rule[rest[worded]] = WORDING
         # Reprints and follow-ups of one matter word their headlines apart and their texts alike: two reports on a
         # topic, each of whose texts holds enough of the other's wording, are one incident too; more of it where
         # no place confirms them (a message board that masks its places, «A市», a report that names none).
-        apart = rest[~near[rest]]
+        apart = rest[~worded]
         said = prof.texts.said
         apart = apart[((prof.topics[ci[apart]] & prof.topics[cj[apart]]) != 0) & said[ci[apart]] & said[cj[apart]]]
         x, y = ci[apart], cj[apart]
         bar = np.where(level[apart] >= TEXT_LEVEL, params.texts_held, params.texts_held_unplaced)
         alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= bar
         alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= bar[alike]
-        near[apart] = alike
-        out[a + placed] = near
+        rule[apart[alike]] = TEXTS_ALIKE
+        out[a + placed] = rule
     return out
 
 
