@@ -107,7 +107,7 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     ]
     items = sorted(parts["items"], key=lambda r: (r.item_time, r.item_id))
     # why each report is in the event: the earlier one the grouping rules make it one incident with
-    why = why_joined(sql.items_by_id(con, [r.item_id for r in items], max(r.fetched_at for r in items)))
+    why = why_joined(sql.items_by_id(con, [r.item_id for r in items], max(r.fetched_at for r in items))) if items else {}
     at = {r.item_id: r.item_time for r in items}
     for k, r in enumerate(items):
         lines.append(
