@@ -67,7 +67,8 @@ def test_messages_on_one_matter_are_one_event(db: Path) -> None:
     # kind in common), 0.538 at 0.5 (0.4), 0.577 once reports naming one estate and one matter agreed on its place,
     # 0.692 since a headline naming no estate takes the one the report's opening names, 0.727 since reports agreeing
     # on one estate are held to a county's bar rather than a city's, 0.728 since reports placed alike whose texts each
-    # hold the other's wording are one incident, 0.815 since reports no place confirms are too, at a higher bar
+    # hold the other's wording are one incident, 0.815 since reports no place confirms are too, at a higher bar, 0.829
+    # since a matter raised again is one by texts alike too
     assert precision >= 0.95, (precision, recall)
     assert recall >= 0.78, (precision, recall)
 
@@ -94,14 +95,16 @@ def test_a_matter_raised_again_weeks_later_is_one_event(db: Path) -> None:
     0.909 and 0.260 on the second, and the sets' incidents spread over 39 and 49 more events than they are; now 30
     and 39. Across the 4,110 messages it joined 37 events into others, all of one matter by a reader who saw the
     events' messages and not the rule (training/incidents/README.md, "Matters raised again"). Since messages no place
-    confirms are one incident when their texts are alike: 26 and 33 more events than incidents."""
+    confirms are one incident when their texts are alike: 26 and 33 more events than incidents; since a matter raised
+    again is one by texts alike too (``GroupingParams.reraise_texts_held``), 25 and 29."""
     members = helpers.memberships(db)
-    for labels, min_precision, min_recall in ((INCIDENTS, 0.95, 0.75), (INCIDENTS_B, 0.9, 0.6)):
+    for labels, min_precision, min_recall in ((INCIDENTS, 0.95, 0.78), (INCIDENTS_B, 0.9, 0.7)):
         incident = helpers.incident_labels(labels)
         labelled = {item_id: m for item_id, m in members.items() if item_id in incident}
         precision, recall = helpers.pairwise_grouping(labelled, incident, timedelta(days=60))
         # measured 1.000 and 0.698; 0.939 and 0.403 (0.710 and 0.403 with texts alike where places agree; 0.792 and
-        # 0.662, precision 1.000 and 0.962, with texts alike where no place confirms them)
+        # 0.662, precision 1.000 and 0.962, with texts alike where no place confirms them; 0.808 and 0.753, precision
+        # 1.000 and 0.967, since a matter raised again is one by texts alike too)
         assert precision >= min_precision and recall >= min_recall, (labels.name, precision, recall)
 
 

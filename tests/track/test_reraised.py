@@ -7,6 +7,7 @@ messages meet the earlier ones as stored reports, through the estates' buckets),
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,23 @@ def test_reraised_needs_one_estate_and_most_of_the_matters_wording() -> None:
     ]
     prof = grouping.profiles(items)
     i, j = np.array([0, 0, 0]), np.array([1, 2, 3])
-    assert grouping.reraised(i, j, prof).tolist() == [True, False, False]
+    assert grouping.reraised(i, j, prof, grouping.GroupingParams()).tolist() == [True, False, False]
+
+
+def test_a_matter_retold_in_the_first_letters_words_under_another_headline_is_raised_again() -> None:
+    """A resident writing again under a headline that names little of the matter («…恳请领导关注») shares little of its
+    wording beyond the estate's name, but retells it in the first letter's words: texts alike at the re-raise bar
+    (``GroupingParams.reraise_texts_held``) make it the same matter."""
+    retold = "枫林绿洲小区居民恳请领导关注"
+    retold_text = PLANT_TEXT.replace("，请有关部门查处", "，恳请领导关注，请有关部门查处")
+    items = [
+        helpers.item("a", PLANT, summary=PLANT_TEXT, **ON_BOARD),
+        helpers.item("e", retold, 24 * 24, summary=retold_text, **ON_BOARD),
+    ]
+    prof = grouping.profiles(items)
+    i, j = np.array([0]), np.array([1])
+    assert grouping.reraised(i, j, prof, grouping.GroupingParams()).tolist() == [True]
+    assert grouping.reraised(i, j, prof, grouping.GroupingParams(reraise_texts_held=math.inf)).tolist() == [False]
 
 
 def test_a_second_fire_at_the_estate_weeks_later_is_another_incident() -> None:
@@ -125,7 +142,7 @@ def test_a_second_fire_at_the_estate_weeks_later_is_another_incident() -> None:
         helpers.item("d", hazard, 24 * 24, summary=AGAIN_TEXT, **ON_BOARD),
     ]
     prof = grouping.profiles(items)
-    assert grouping.reraised(np.array([0, 2]), np.array([1, 3]), prof).tolist() == [False, True]
+    assert grouping.reraised(np.array([0, 2]), np.array([1, 3]), prof, grouping.GroupingParams()).tolist() == [False, True]
 
 
 def test_an_event_answered_early_keeps_its_answer_while_its_reports_go_on(tmp_path: Path) -> None:

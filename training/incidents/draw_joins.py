@@ -4,7 +4,8 @@ joined is one case: the messages of the events it joined, each event's in time o
 with its incident (``training/incidents/README.md``); a join is right when the later event's incident is one of the
 earlier events'. The rules (``RULES``): ``reraised``, a matter raised again (``grouping.reraised``, "Matters raised
 again"); ``texts``, texts alike where no place confirms them (``GroupingParams.texts_held_unplaced``, "Texts alike
-with no place").
+with no place"); ``retold``, a matter raised again by texts alike (``GroupingParams.reraise_texts_held``, "A matter
+retold").
 
     .venv/bin/python training/incidents/draw_joins.py reraised           # writes batches/reraised_01.jsonl
     .venv/bin/python training/incidents/draw_joins.py reraised --score   # the joins against labels/reraised_01.jsonl
@@ -38,6 +39,7 @@ BATCHES, LABELS = Path(__file__).with_name("batches"), Path(__file__).with_name(
 RULES = {
     "reraised": ("reraised_01.jsonl", GroupingParams(open_lookback_days=None, reraise_days=0)),
     "texts": ("texts_01.jsonl", GroupingParams(open_lookback_days=None, texts_held_unplaced=math.inf)),
+    "retold": ("retold_01.jsonl", GroupingParams(open_lookback_days=None, reraise_texts_held=math.inf)),
 }
 
 

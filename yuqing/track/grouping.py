@@ -68,6 +68,9 @@ class GroupingParams:
     # names no place the gazetteer knows (a message board that masks its places, «A市»; a report that names none).
     texts_held: float = 0.3
     texts_held_unplaced: float = 0.4
+    # A matter raised again (``reraised``) is one matter by its wording beyond the estate's name, or by texts alike at this
+    # bar: more of each other's wording than within the window, weeks apart.
+    reraise_texts_held: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +363,7 @@ def candidate_edges(
             li, lj = pi[late], pj[late]
             first, then = np.where(t[li] <= t[lj], li, lj), np.where(t[li] <= t[lj], lj, li)
             open_then = answered[first] > t[then]
-            ok[late] = open_then & reraised(li, lj, prof) & same_incident(li, lj, sig, prof, params)
+            ok[late] = open_then & reraised(li, lj, prof, params) & same_incident(li, lj, sig, prof, params)
         if ok.any():
             accepted = np.union1d(accepted, pairs[ok])
             labels = components(n, accepted // n, accepted % n)
@@ -382,12 +385,13 @@ def estates_named(title: str | None, text: str | None) -> tuple[str, ...]:
     return incident.localities(title or "") or incident.localities((text or "")[:ESTATE_LEAD_CHARS])
 
 
-def reraised(i: I64, j: I64, prof: Profiles) -> npt.NDArray[np.bool_]:
+def reraised(i: I64, j: I64, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
     """Whether each pair (i[k], j[k]), further apart than the window, is one matter raised again: both name one
-    estate and share at least ``RERAISE_MATTER`` of the matter's wording beyond its name. A board's residents come
-    back to an unsettled matter weeks later («…至今未解决»); other reports that far apart are other incidents, and so
-    are two whose headline reports a kind that happens once (``incidents.toml`` ``once``: a second fire at the
-    estate)."""
+    estate and share at least ``RERAISE_MATTER`` of the matter's wording beyond its name, or their texts are alike
+    (``GroupingParams.reraise_texts_held``: a resident retelling the matter in the words of the first letter). A board's
+    residents come back to an unsettled matter weeks later («…至今未解决»); other reports that far apart are other
+    incidents, and so are two whose headline reports a kind that happens once (``incidents.toml`` ``once``: a second
+    fire at the estate)."""
     out = incident.one_estate(prof.localities[i], prof.localities[j])
     e = np.flatnonzero(out)
     if e.size:
@@ -398,6 +402,8 @@ def reraised(i: I64, j: I64, prof: Profiles) -> npt.NDArray[np.bool_]:
     if e.size:
         (ma, wa), (mb, wb) = (incident.term_matrix([prof.matter[r] for r in rows]) for rows in (i[e], j[e]))
         out[e] = incident.overlap(ma, wa, mb, wb) >= RERAISE_MATTER
+        rest = e[~out[e]]
+        out[rest] = texts_alike(i[rest], j[rest], prof, params.reraise_texts_held)
     return out
 
 
@@ -425,7 +431,7 @@ def why_joined(items: Sequence[TrackItem], params: GroupingParams = GroupingPara
     late = ~within & (gap <= params.reraise_days * 86400)
     if late.any():
         li, lj = i[late], j[late]
-        rule[late] = np.where(reraised(li, lj, prof) & same_incident(li, lj, sig, prof, params), RAISED_AGAIN, NOT_ONE)
+        rule[late] = np.where(reraised(li, lj, prof, params) & same_incident(li, lj, sig, prof, params), RAISED_AGAIN, NOT_ONE)
     out: dict[str, tuple[str, int]] = {}
     for (k, m), r in zip(pairs, rule.tolist(), strict=True):  # each member's pairs nearest first
         if r != NOT_ONE and members[k].item_id not in out:
@@ -477,18 +483,25 @@ def pair_rules(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingPa
         # topic, each of whose texts holds enough of the other's wording, are one incident too; more of it where
         # no place confirms them (a message board that masks its places, «A市», a report that names none).
         apart = rest[~worded]
-        said = prof.texts.said
-        apart = apart[((prof.topics[ci[apart]] & prof.topics[cj[apart]]) != 0) & said[ci[apart]] & said[cj[apart]]]
-        x, y = ci[apart], cj[apart]
         bar = np.where(level[apart] >= TEXT_LEVEL, params.texts_held, params.texts_held_unplaced)
-        alike = prof.texts.held(x, y, prof.term_codes, prof.term_weights) >= bar
-        alike[alike] = prof.texts.held(y[alike], x[alike], prof.term_codes, prof.term_weights) >= bar[alike]
-        rule[apart[alike]] = TEXTS_ALIKE
+        rule[apart[texts_alike(ci[apart], cj[apart], prof, bar)]] = TEXTS_ALIKE
         out[a + placed] = rule
     return out
 
 
 TEXT_LEVEL = 2  # places agreeing at a province or finer: the texts' lower bar (``GroupingParams.texts_held``)
+
+
+def texts_alike(x: I64, y: I64, prof: Profiles, bar: float | npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Per pair (x[k], y[k]): both on a topic of the other, both with a text that says more than its headline, and each
+    text holding ``bar`` (one, or one per pair) of the other's wording (``TextReader.held``)."""
+    need = np.broadcast_to(np.asarray(bar, dtype=np.float64), x.shape)
+    said = prof.texts.said
+    ok = said[x] & said[y] & ((prof.topics[x] & prof.topics[y]) != 0)
+    for a, b in ((x, y), (y, x)):
+        k = np.flatnonzero(ok)
+        ok[k] = prof.texts.held(a[k], b[k], prof.term_codes, prof.term_weights) >= need[k]
+    return ok
 
 
 def group(
