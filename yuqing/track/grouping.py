@@ -363,7 +363,7 @@ def candidate_edges(
             li, lj = pi[late], pj[late]
             first, then = np.where(t[li] <= t[lj], li, lj), np.where(t[li] <= t[lj], lj, li)
             open_then = answered[first] > t[then]
-            ok[late] = open_then & reraised(li, lj, prof, params) & same_incident(li, lj, sig, prof, params)
+            ok[late] = open_then & raised_again(li, lj, sig, prof, params)
         if ok.any():
             accepted = np.union1d(accepted, pairs[ok])
             labels = components(n, accepted // n, accepted % n)
@@ -383,6 +383,12 @@ def estates_named(title: str | None, text: str | None) -> tuple[str, ...]:
     """The estates a report names (``incident.localities``): its headline's, else those its text's opening names
     («我是伊景园…的业主»)."""
     return incident.localities(title or "") or incident.localities((text or "")[:ESTATE_LEAD_CHARS])
+
+
+def raised_again(i: I64, j: I64, sig: text.U32, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
+    """Whether each pair further apart than the window is one matter raised again (``reraised``) that the pair rules
+    also make one incident (``same_incident``); whether its event was answered between is the caller's to ask."""
+    return reraised(i, j, prof, params) & same_incident(i, j, sig, prof, params)
 
 
 def reraised(i: I64, j: I64, prof: Profiles, params: GroupingParams) -> npt.NDArray[np.bool_]:
@@ -431,7 +437,7 @@ def why_joined(items: Sequence[TrackItem], params: GroupingParams = GroupingPara
     late = ~within & (gap <= params.reraise_days * 86400)
     if late.any():
         li, lj = i[late], j[late]
-        rule[late] = np.where(reraised(li, lj, prof, params) & same_incident(li, lj, sig, prof, params), RAISED_AGAIN, NOT_ONE)
+        rule[late] = np.where(raised_again(li, lj, sig, prof, params), RAISED_AGAIN, NOT_ONE)
     out: dict[str, tuple[str, int]] = {}
     for (k, m), r in zip(pairs, rule.tolist(), strict=True):  # each member's pairs nearest first
         if r != NOT_ONE and members[k].item_id not in out:
