@@ -120,7 +120,6 @@ ROUND12_HARDSHIP = (r"低保|残疾|残障|困难群众|困难户|困难家庭|�
 ROUND12: list[tuple[str, str, int]] = [("ws_r12", "teddy:", 10_000), ("hs_r12", "teddy:", 10_000)]
 ROUND12_PATTERNS = {"ws_r12": ROUND12_WORK_SAFETY, "hs_r12": ROUND12_HARDSHIP}
 
-
 # Round 5: uncertainty sampling. The model trained on rounds 1–4 (``classifiers/data/model.npz`` at the time of
 # the draw; its sha1 is printed and kept in ``training/README.md``) scores every item not yet taken. Per topic that
 # cross-validation still finds weak, the candidates are the items where the lexicon and the model disagree or
@@ -382,16 +381,22 @@ def weibo_strata(items: list[dict], half: int, taken: set[str], strata: list[tup
     return order, chosen
 
 
-def every_drawn(out: Path, but: Path | None = None) -> set[str]:
+def every_drawn(out: Path, but: Path | None = None, skip: tuple[str, ...] = ()) -> set[str]:
     """Every item any round drew (used or kept unused), a second reader labelled, or a held-out set holds: the ids
-    of every ``*.jsonl`` below ``out``, except those below ``but``."""
+    of every ``*.jsonl`` below ``out``, except those below ``but`` and the files whose names start with one of ``skip``
+    (sets made after a round, which drawing the round again must not count). Rows without an id are no item's: the
+    blind checks of grouping joins (``incidents/draw_joins.py``) hold cases of several messages."""
     return {
-        json.loads(line)["id"]
+        row["id"]
         for path in out.rglob("*.jsonl")
-        if but is None or but not in path.parents
+        if (but is None or but not in path.parents) and not any(path.name.startswith(p) for p in skip)
         for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
+        if line.strip() and "id" in (row := json.loads(line))
     }
+
+
+# The blind checks of grouping joins (training/incidents/README.md), read after round 12 was drawn.
+JOINS_CHECKS = ("reraised_", "texts_", "retold_")
 
 
 def round9(items: list[dict], out: Path) -> None:
@@ -414,7 +419,9 @@ ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
     # Nor an item of the other labelled sets (the grouping and region check sets, round 7's unused items).
     12: lambda items, out: _append_round(
         items, out, ROUND12, SEED + 12, first=41, patterns=ROUND12_PATTERNS,
-        also_taken=frozenset().union(*(every_drawn(out / d) for d in ("incidents", "region", "round7_unused"))),
+        also_taken=frozenset().union(
+            *(every_drawn(out / d, skip=JOINS_CHECKS) for d in ("incidents", "region", "round7_unused"))
+        ),
     ),
 }
 
