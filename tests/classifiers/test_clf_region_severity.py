@@ -108,6 +108,8 @@ def test_names_that_hold_a_place_name_do_not_name_it() -> None:
     assert classify("", "钟南山在广州接受采访。").region_code == "440100"
     assert classify("", "湖北省公安厅通报，公安机关会同当地卫健部门排查。").region_code == "420000"
     assert classify("", "新华社北京电 河南郑州执法人员查扣工业盐。").region_code == "410100"
+    # a national portal (凤凰网), not 湘西's 凤凰县
+    assert classify("美赞臣奶粉被曝添香", "凤凰网首页 长沙市场在售的婴儿奶粉被检出香兰素。").region_code == "430100"
 
 
 def test_a_place_name_inside_another_word_does_not_name_it() -> None:
