@@ -2,6 +2,9 @@
 
     python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl [--errors N] [--json]
 
+Several files are scored as one set (``make eval-holdout`` ends with its five held-out sets pooled: their thin topics'
+handfuls add up to figures worth quoting).
+
 Only ``id``, ``title`` and ``text`` are given to the classifier (the shape ``yuqing tag`` reads), with what a row says
 of its source where it does (``SourceMeta``: ``"source_official": true`` for a release from an official source);
 ``topics``, ``official_response`` and ``source_dataset`` are the gold labels and the stratum.
@@ -191,11 +194,11 @@ def render(report: Report, max_errors: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("path", type=Path)
+    ap.add_argument("paths", type=Path, nargs="+", metavar="path", help="labelled JSON-lines files, scored as one set")
     ap.add_argument("--errors", type=int, default=200, help="confusions to print (default 200)")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = ap.parse_args(argv)
-    report = evaluate(load_jsonl(args.path))
+    report = evaluate([row for path in args.paths for row in load_jsonl(path)])
     if args.json:
         summary = {
             "n": report.n,

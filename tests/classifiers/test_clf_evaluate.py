@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from classifiers.evaluate import evaluate, issue_fpr, load_jsonl, render
+import pytest
+
+from classifiers.evaluate import evaluate, issue_fpr, load_jsonl, main, render
 
 
 def test_dev_set_meets_targets(shared_dir: Path) -> None:
@@ -18,3 +21,23 @@ def test_dev_set_meets_targets(shared_dir: Path) -> None:
     assert report.issue.f1 >= 0.85, render(report, 50)
     assert issue_fpr(report) <= 0.03, render(report, 50)
 
+
+
+def test_several_files_are_scored_as_one_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m classifiers.evaluate a.jsonl b.jsonl`` pools the files (``make eval-holdout``'s last figures)."""
+    rows = [
+        {"id": "a1", "title": "某化工厂发生爆炸，致3人死亡", "text": "", "topics": ["work_safety"],
+         "official_response": False, "issue": True, "source_dataset": "t"},
+        {"id": "b1", "title": "小区门口垃圾站臭气熏天", "text": "", "topics": ["environment"],
+         "official_response": False, "issue": True, "source_dataset": "t"},
+    ]
+    paths = []
+    for k, row in enumerate(rows):
+        path = tmp_path / f"{k}.jsonl"
+        path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+        paths.append(str(path))
+    assert main([*paths, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n"] == 2
+    assert summary["topics"]["work_safety"]["support"] == 1
+    assert summary["topics"]["environment"]["support"] == 1
