@@ -46,18 +46,20 @@ eval: $(VENV)/.synced
 	$(VENV)/bin/python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl
 
 # The held-out check sets: pool items no training round drew, labelled by the guide, never trained on
-# (training/holdout/README.md): the development set's mix of sources, then two sets of message-board items, then Weibo posts,
-# then news items from the development set's media sources; then the five pooled.
+# (training/holdout/README.md): the development set's mix of sources, then three sets of message-board items, then Weibo
+# posts, then news items from the development set's media sources; then the six pooled.
 eval-holdout: $(VENV)/.synced
 	$(VENV)/bin/python training/holdout/build.py
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/holdout.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards2.jsonl
+	$(VENV)/bin/python -m classifiers.evaluate training/holdout/boards3.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/weibo.jsonl
 	$(VENV)/bin/python -m classifiers.evaluate training/holdout/media.jsonl
-	@echo "the five sets pooled:"
+	@echo "the six sets pooled:"
 	$(VENV)/bin/python -m classifiers.evaluate --errors 0 training/holdout/holdout.jsonl training/holdout/boards.jsonl \
-		training/holdout/boards2.jsonl training/holdout/weibo.jsonl training/holdout/media.jsonl
+		training/holdout/boards2.jsonl training/holdout/boards3.jsonl training/holdout/weibo.jsonl \
+		training/holdout/media.jsonl
 
 # Headlines and messages written from the guide in everyday words (training/probe/README.md): A and B were read
 # while the rules changed, C and E scored and then read for a later round, D and G scored, never read, F read, not tuned on;

@@ -125,7 +125,7 @@ ROUND12_PATTERNS = {"ws_r12": ROUND12_WORK_SAFETY, "hs_r12": ROUND12_HARDSHIP}
 # housing 62 of 83 found at a precision of 0.89 to 1.00), and the misses far from the model's thresholds: wording the
 # training items never showed it. Round 4 was the last random draw of them; the uncertainty and wording draws since
 # (rounds 5, 6 and 12) taught the boundary, not the boards' wording. Not used for the shipped model: training/README.md,
-# round 13 (its items are kept in round13_unused/; drawn again, they come into batches/).
+# round 13. Its items are the third held-out boards set (holdout/, boards3); drawn again, they come into batches/.
 ROUND13: list[tuple[str, str, int]] = [
     ("teddy_msg_r13", "teddy:msg", 1750),
     ("teddy_reply_r13", "teddy:reply", 250),
@@ -198,13 +198,15 @@ def batch_row(it: dict) -> dict:
     return row
 
 
-def _taken(out: Path, before: int | None = None) -> set[str]:
-    """Items earlier rounds drew, and the held-out check set (training/holdout/), which no round may draw; ``before``:
+def _taken(out: Path, before: int | None = None, own_sets: tuple[str, ...] = ()) -> set[str]:
+    """Items earlier rounds drew, and the held-out check sets (training/holdout/), which no round may draw; ``before``:
     only the items of batches before this one count (a round drawn again does not count its own items, or a later
-    round's, as taken)."""
+    round's, as taken); ``own_sets``: held-out sets the round itself became (round 13, the third boards set)."""
     rows = [json.loads(line) for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()]
     taken = {r["id"] for r in rows if before is None or r["batch"] < before}
     for batch in (Path(__file__).parent / "holdout" / "batches").glob("*.jsonl"):
+        if any(batch.name.startswith(p) for p in own_sets):
+            continue
         taken |= {json.loads(line)["id"] for line in batch.read_text(encoding="utf-8").splitlines() if line}
     return taken
 
@@ -247,11 +249,11 @@ def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: in
 
 def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int]], seed: int, first: int,
                   pattern: str | None = None, patterns: dict[str, str] | None = None,
-                  also_taken: frozenset[str] = frozenset()) -> None:
+                  also_taken: frozenset[str] = frozenset(), own_sets: tuple[str, ...] = ()) -> None:
     """Draw a round of ``strata`` (name, source prefix, how many) at random among the items no earlier round or
     held-out set took (nor ``also_taken``) whose headline and text's start hold ``pattern``, or the stratum's own in
     ``patterns``."""
-    taken = _taken(out, before=first) | also_taken
+    taken = _taken(out, before=first, own_sets=own_sets) | also_taken
     for unused in out.glob("round*_unused/sample.jsonl"):  # labelled, kept apart: later rounds do not draw them again
         rows = [json.loads(line) for line in unused.read_text(encoding="utf-8").splitlines()]
         taken |= {r["id"] for r in rows if r["batch"] < first}
@@ -434,10 +436,12 @@ ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
             *(every_drawn(out / d, skip=JOINS_CHECKS) for d in ("incidents", "region", "round7_unused"))
         ),
     ),
-    # Nor an item of the check sets (the grouping joins' checks included).
+    # Nor an item of the check sets (the grouping joins' checks included). Its items became the third held-out boards
+    # set (holdout/batches/boards3_*.jsonl), which drawing it again does not count.
     13: lambda items, out: _append_round(
         items, out, ROUND13, SEED + 13, first=42,
         also_taken=frozenset().union(*(every_drawn(out / d) for d in ("incidents", "region", "round7_unused"))),
+        own_sets=("boards3_",),
     ),
 }
 

@@ -1,9 +1,9 @@
 """Join each held-out set's items with their labels into ``<set>.jsonl`` (``holdout.jsonl``: the mix set,
-``boards.jsonl`` and ``boards2.jsonl``: the two boards sets, ``weibo.jsonl``: the Weibo set, ``media.jsonl``: the media
-set), the development set's
+``boards.jsonl``, ``boards2.jsonl`` and ``boards3.jsonl``: the three boards sets, ``weibo.jsonl``: the Weibo set,
+``media.jsonl``: the media set), the development set's
 format, for ``make eval-holdout`` (``python -m classifiers.evaluate training/holdout/<set>.jsonl``).
 
-    python training/holdout/build.py [holdout|boards|boards2|weibo|media ...]   (default: all five)
+    python training/holdout/build.py [holdout|boards|boards2|boards3|weibo|media ...]   (default: all six)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ("id", "source_dataset", "title", "text", "topics", "official_response", "issue", "note")
-SETS = ("holdout", "boards", "boards2", "weibo", "media")
+SETS = ("holdout", "boards", "boards2", "boards3", "weibo", "media")
 
 
 def build(name: str) -> None:
