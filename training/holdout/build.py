@@ -18,6 +18,15 @@ SETS = ("holdout", "boards", "boards2", "boards3", "weibo", "media")
 
 
 def build(name: str) -> None:
+    rows = joined(name)
+    with open(HERE / f"{name}.jsonl", "w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(rows)} labelled held-out items -> {HERE / f'{name}.jsonl'}")
+
+
+def joined(name: str) -> list[dict]:
+    """The set's items joined with their labels, in its batches' order (the rows ``build`` writes)."""
     labels: dict[str, dict] = {}
     for path in sorted((HERE / "labels").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -37,10 +46,7 @@ def build(name: str) -> None:
             rows.append({k: merged.get(k, "") for k in FIELDS})
     if missing:
         raise SystemExit(f"{len(missing)} held-out items have no label yet: {', '.join(missing[:5])} …")
-    with open(HERE / f"{name}.jsonl", "w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} labelled held-out items -> {HERE / f'{name}.jsonl'}")
+    return rows
 
 
 def main(argv: list[str]) -> None:
