@@ -2,7 +2,7 @@
 
     python -m classifiers.evaluate ../shared/eval/topics-dev.jsonl [--errors N] [--json]
 
-Several files are scored as one set (``make eval-holdout`` ends with its five held-out sets pooled: their thin topics'
+Several files are scored as one set (``make eval-holdout`` ends with its held-out sets pooled: their thin topics'
 handfuls add up to figures worth quoting).
 
 Only ``id``, ``title`` and ``text`` are given to the classifier (the shape ``yuqing tag`` reads), with what a row says

@@ -120,7 +120,7 @@ ROUND12_HARDSHIP = (r"低保|残疾|残障|困难群众|困难户|困难家庭|�
 ROUND12: list[tuple[str, str, int]] = [("ws_r12", "teddy:", 10_000), ("hs_r12", "teddy:", 10_000)]
 ROUND12_PATTERNS = {"ws_r12": ROUND12_WORK_SAFETY, "hs_r12": ROUND12_HARDSHIP}
 
-# Round 13: the message boards at random again, messages and replies, every label taught. The held-out board sets found
+# Round 13: the message boards at random again, messages and replies, drawn to teach every label. The held-out board sets found
 # the thin topics missed on board messages far more often than wrongly tagged (work safety 8 of 20, hardship 6 of 12,
 # housing 62 of 83 found at a precision of 0.89 to 1.00), and the misses far from the model's thresholds: wording the
 # training items never showed it. Round 4 was the last random draw of them; the uncertainty and wording draws since
@@ -198,14 +198,15 @@ def batch_row(it: dict) -> dict:
     return row
 
 
-def _taken(out: Path, before: int | None = None, own_sets: tuple[str, ...] = ()) -> set[str]:
+def _taken(out: Path, before: int | None = None, skip: tuple[str, ...] = ()) -> set[str]:
     """Items earlier rounds drew, and the held-out check sets (training/holdout/), which no round may draw; ``before``:
     only the items of batches before this one count (a round drawn again does not count its own items, or a later
-    round's, as taken); ``own_sets``: held-out sets the round itself became (round 13, the third boards set)."""
+    round's, as taken); ``skip``: the held-out batches whose names start with one of these, a set the round itself
+    became (round 13, the third boards set)."""
     rows = [json.loads(line) for line in (out / "sample.jsonl").read_text(encoding="utf-8").splitlines()]
     taken = {r["id"] for r in rows if before is None or r["batch"] < before}
     for batch in (Path(__file__).parent / "holdout" / "batches").glob("*.jsonl"):
-        if any(batch.name.startswith(p) for p in own_sets):
+        if any(batch.name.startswith(p) for p in skip):
             continue
         taken |= {json.loads(line)["id"] for line in batch.read_text(encoding="utf-8").splitlines() if line}
     return taken
@@ -249,11 +250,11 @@ def _write_round(order: list[dict], chosen: dict[str, str], out: Path, first: in
 
 def _append_round(items: list[dict], out: Path, strata: list[tuple[str, str, int]], seed: int, first: int,
                   pattern: str | None = None, patterns: dict[str, str] | None = None,
-                  also_taken: frozenset[str] = frozenset(), own_sets: tuple[str, ...] = ()) -> None:
+                  also_taken: frozenset[str] = frozenset(), skip: tuple[str, ...] = ()) -> None:
     """Draw a round of ``strata`` (name, source prefix, how many) at random among the items no earlier round or
     held-out set took (nor ``also_taken``) whose headline and text's start hold ``pattern``, or the stratum's own in
     ``patterns``."""
-    taken = _taken(out, before=first, own_sets=own_sets) | also_taken
+    taken = _taken(out, before=first, skip=skip) | also_taken
     for unused in out.glob("round*_unused/sample.jsonl"):  # labelled, kept apart: later rounds do not draw them again
         rows = [json.loads(line) for line in unused.read_text(encoding="utf-8").splitlines()]
         taken |= {r["id"] for r in rows if r["batch"] < first}
@@ -441,7 +442,7 @@ ROUNDS: dict[int, Callable[[list[dict], Path], None]] = {
     13: lambda items, out: _append_round(
         items, out, ROUND13, SEED + 13, first=42,
         also_taken=frozenset().union(*(every_drawn(out / d) for d in ("incidents", "region", "round7_unused"))),
-        own_sets=("boards3_",),
+        skip=("boards3_",),
     ),
 }
 
