@@ -647,13 +647,11 @@ def explain_rows(
     window_days: int = 30,
     unlinked: int = 10,
     response_chars: int = 800,
-    twin_hours: int = 168,
-    twin_limit: int = 10,
 ) -> dict[str, list[Row]]:
-    """Everything explain_event prints: the event, its items, responses and milestones, analysts' decisions, the
+    """What explain_event prints but the events that may be the same incident (``twins``, read over a span that
+    depends on the event's items): the event, its items, responses and milestones, analysts' decisions, and the
     first ``unlinked`` responses in its ``window_days`` that are not linked to it, those of its province first, with
-    the first ``response_chars`` of their text, and the first ``twin_limit`` events on its topics within ``twin_hours`` of
-    it, nearest in time first, with their wording and their opening report's headline and text."""
+    the first ``response_chars`` of their text."""
     return {
         "event": named(
             con,
@@ -705,7 +703,6 @@ def explain_rows(
             'WHERE event_id = ? ORDER BY "at", recorded_at',
             [event_id],
         ),
-        "twins": twins(con, event_id, twin_hours, twin_limit, response_chars),
         "merges": named(
             con,
             "SELECT m.merge_id, m.merged, m.event_ids, m.analyst, m.reason, m.recorded_at FROM event_merges AS m "

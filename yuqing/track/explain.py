@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -69,8 +69,6 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
         window_days=int(load_rules().link_window_days),
         unlinked=UNLINKED_READ,
         response_chars=link_params.response_chars,
-        twin_hours=twin_hours,
-        twin_limit=TWINS_READ,
     )
     if not parts["event"]:
         raise StorageError(f"no event {event_id!r}")
@@ -78,17 +76,18 @@ def explain_event(wh: WarehouseLike, event_id: str) -> str:
     unlinked = _by_wording_held(event, parts["unlinked"])
     mine = "。".join([*(r.title for r in parts["items"]), *(r.summary or "" for r in parts["items"][:1])])
     # a matter at one estate raised again after its answer opens an event of its own (``grouping.reraised``): the
-    # events at the same estate up to ``reraise_days`` away are listed too
+    # events at the same estate up to ``reraise_days`` away are listed too. One read over the wider span: its first
+    # ``TWINS_READ``, nearest in time first, begin with those of the grouping window.
     estates = {name for r in parts["items"] for name in estates_named(r.title, r.summary)}
     reraise_hours = int(GroupingParams().reraise_days * 24)
-    rows = list(parts["twins"])
-    if estates and reraise_hours > twin_hours:
-        near = {t.event_id for t in rows}
-        rows += [
-            t
-            for t in sql.twins(con, event_id, reraise_hours, TWINS_READ, link_params.response_chars)
-            if t.event_id not in near and estates & set(estates_named(t.opener_title, t.opener_summary))
-        ]
+    span = max(twin_hours, reraise_hours) if estates else twin_hours
+    window = timedelta(hours=twin_hours)
+    rows = [
+        t
+        for t in sql.twins(con, event_id, span, TWINS_READ, link_params.response_chars)
+        if abs(t.started_at - event.started_at) <= window
+        or estates & set(estates_named(t.opener_title, t.opener_summary))
+    ]
     twins = _by_wording_shared(event, mine, rows)
     e = parts["event"][0]
     # why the opening item (one of its items) opened it
