@@ -22,6 +22,7 @@ import tenacity
 
 from yuqing.errors import StorageError
 
+from . import undo
 from .migrate import migrate, verify
 
 DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a command waits for a running flow to release the file
@@ -29,7 +30,7 @@ MEMORY = ":memory:"
 SNAPSHOT_SUFFIX = ".snapshot.duckdb"
 
 _LOCK_CONFLICT = "Could not set lock on file"
-_CORRUPT = "Corrupt database file"
+_CORRUPT = undo.CORRUPT
 _FIRST_WAIT = 0.05
 _MAX_WAIT = 1.0
 
@@ -44,12 +45,20 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
     return _LOCK_CONFLICT in str(error)
 
 
-def damaged_file_advice(target: str, error: duckdb.Error) -> str:
-    """What ops do when DuckDB finds the warehouse file damaged ("Corrupt database file: computed checksum …", seen
-    once in DuckDB 2.0.1 after a process was killed mid-run, docs/reliability.md): restore the snapshot published
-    beside it at the end of the last run (docs/ops.md, "The database")."""
-    snapshot = snapshot_path_for(target)
+def damaged_file_advice(target: str, error: duckdb.Error | str, *, read_only: bool = False) -> str:
+    """What ops do when DuckDB finds the warehouse file damaged ("Corrupt database file: computed checksum …").
+
+    A writer killed inside its checkpoint leaves that, with an undo file beside it that the next writer applies
+    (warehouse/undo.py): a reader only says so. Otherwise (no undo file, or a damaged one) restore the snapshot
+    published beside it at the end of the last run (docs/ops.md, "The database")."""
     head = f"the warehouse file {target} is damaged and DuckDB cannot read it ({error}); nothing was changed. "
+    saved = undo.undo_path_for(target)
+    if read_only and saved.is_file():
+        return head + (
+            f"A process was killed inside a checkpoint and saved what it was overwriting in {saved}: the next command "
+            "that writes (yuqing ingest, track or digest) puts it back and loses nothing (docs/reliability.md)."
+        )
+    snapshot = snapshot_path_for(target)
     if not snapshot.is_file():
         return head + "No snapshot was published beside it: restore it from a backup (docs/ops.md, \"The database\")."
     written = datetime.fromtimestamp(snapshot.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -102,10 +111,22 @@ def connect(
         reraise=True,
     )
     try:
-        con = retrying(duckdb.connect, target, read_only=read_only)
+        try:
+            con = retrying(duckdb.connect, target, read_only=read_only)
+        except duckdb.Error as e:
+            # A checkpoint killed half-way (warehouse/undo.py): put back what it overwrote, then open as usual.
+            if read_only or target == MEMORY or _CORRUPT not in str(e):
+                raise
+            try:
+                again = undo.repair(target)
+            except ValueError as bad:
+                raise StorageError(damaged_file_advice(target, f"{e}; {bad}")) from e
+            if not again:
+                raise
+            con = retrying(duckdb.connect, target, read_only=read_only)
     except duckdb.Error as e:
         if _CORRUPT in str(e):
-            raise StorageError(damaged_file_advice(target, e)) from e
+            raise StorageError(damaged_file_advice(target, e, read_only=read_only)) from e
         if not _is_lock_conflict(e):
             raise StorageError(f"cannot open the warehouse {target}: {e}") from e
         snapshot = snapshot_path_for(target)
@@ -120,9 +141,12 @@ def connect(
         # Stored times are TIMESTAMPTZ in UTC; with the session zone at UTC, Python datetimes
         # come back aware in UTC and naive literals in SQL mean UTC.
         con.execute("SET TimeZone = 'UTC'")
+        if not read_only and target != MEMORY:
+            undo.prepare(con)
+            undo.discard_stale(target)
     except duckdb.Error as e:
         con.close()
-        raise StorageError(f"cannot set the session time zone on {target}: {e}") from e
+        raise StorageError(f"cannot set up the session on {target}: {e}") from e
     return con
 
 
@@ -199,6 +223,11 @@ class Warehouse:
             version = verify(con) if read_only else migrate(con).schema_version
             yield cls(con, str(path), read_only=read_only, schema_version=version)
         finally:
+            if not read_only and str(path) != MEMORY:
+                # What was committed is in the write-ahead log either way; a checkpoint that fails here is made by
+                # the next writer.
+                with contextlib.suppress(duckdb.Error, OSError):
+                    undo.checkpoint(con, str(path))
             con.close()
 
     @property
@@ -250,6 +279,9 @@ class Warehouse:
             except duckdb.Error as e:
                 self._rollback()
                 raise StorageError(f"commit failed and was rolled back: {e}") from e
+            if not self.in_memory and not self.read_only:
+                with contextlib.suppress(duckdb.Error, OSError):
+                    undo.checkpoint_if_due(self.con, self.path)
         finally:
             self._depth = 0
 

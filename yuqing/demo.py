@@ -30,7 +30,7 @@ def samples_dir() -> Path:
 
 
 def _fresh(db: Path) -> None:
-    for path in (db, db.with_name(db.name + ".wal"), db.with_name(db.stem + ".snapshot.duckdb")):
+    for path in (*(db.with_name(db.name + s) for s in ("", ".wal", ".undo")), db.with_name(db.stem + ".snapshot.duckdb")):
         path.unlink(missing_ok=True)
 
 

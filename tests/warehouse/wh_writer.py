@@ -3,19 +3,44 @@
 ``--hold S``: open the warehouse read-write, print "locked", hold it S seconds.
 ``--seconds S``: for S seconds, repeatedly open the warehouse, commit a batch of new items and
 publish the snapshot, like a flow run each time; print the totals as JSON at the end.
+``--die-in-checkpoint before|after``: commit a batch, then die (os._exit, no clean-up) inside the closing
+checkpoint, once its undo file is written, just before or just after DuckDB's CHECKPOINT.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
+from typing import Any
 
+import duckdb
 from wh_builders import SOURCES, T0, make_item, make_result
 
 from warehouse.db import Warehouse
 from warehouse.snapshot import publish_snapshot
 from warehouse.store import commit_source_batch, sync_sources
+from warehouse.undo import checkpoint
+
+
+class DiesInCheckpoint:
+    """The writer's connection, except that the process dies at its CHECKPOINT (``when``: before or after it)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, when: str) -> None:
+        self.con = con
+        self.when = when
+
+    def complete(self) -> None:
+        self.con.complete()
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "CHECKPOINT" and self.when == "before":
+            os._exit(0)
+        result = self.con.execute(sql, *args)
+        if sql == "CHECKPOINT":
+            os._exit(0)
+        return result
 
 
 def main() -> None:
@@ -24,7 +49,16 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=0.0)
     parser.add_argument("--seconds", type=float, default=0.0)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--die-in-checkpoint", choices=["before", "after"])
+    parser.add_argument("--first", type=int, default=0)
     args = parser.parse_args()
+    if args.die_in_checkpoint:
+        with Warehouse.open(args.db) as wh:
+            sync_sources(wh, SOURCES)
+            items = [make_item(n) for n in range(args.first, args.first + args.batch)]
+            commit_source_batch(wh, "dies", T0, [make_result("src-a", items, etag='"dies"')])
+            checkpoint(DiesInCheckpoint(wh.con, args.die_in_checkpoint), args.db)  # type: ignore[arg-type]
+        raise AssertionError("the writer outlived its checkpoint")
     if args.hold:
         with Warehouse.open(args.db) as wh:
             sync_sources(wh, SOURCES)
