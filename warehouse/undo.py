@@ -87,17 +87,34 @@ def _metadata_blocks(con: duckdb.DuckDBPyConnection) -> list[tuple[int, int]]:
     return [(HEADER_BYTES + block_id * int(block_size), int(block_size)) for block_id in sorted(block_ids)]
 
 
-def _write_undo(target: str, blocks: list[tuple[int, int]]) -> None:
+def _open_by_duckdb(target: str) -> int | None:
+    """The descriptor DuckDB holds the file open with, found in /proc/self/fd; None where there is no such listing.
+
+    The blocks are read through it because opening the file again and closing it would drop DuckDB's lock on it:
+    POSIX releases a process's fcntl locks on a file when any descriptor of that file is closed, and another
+    process could then open the warehouse beside this one."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return None
+    wanted = os.stat(target)
+    for entry in fds.iterdir():
+        with contextlib.suppress(OSError):
+            found = os.fstat(int(entry.name))
+            if (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino):
+                return int(entry.name)
+    return None
+
+
+def _write_undo(target: str, fd: int, blocks: list[tuple[int, int]]) -> None:
     undo = undo_path_for(target)
     tmp = undo.with_name(f".{undo.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
-    with open(target, "rb") as db, open(tmp, "wb") as out:
+    with open(tmp, "wb") as out:
         head = _MAGIC + struct.pack("<Q", len(blocks))
         out.write(head)
         digest.update(head)
         for offset, length in blocks:
-            db.seek(offset)
-            data = db.read(length)
+            data = os.pread(fd, length, offset)
             entry = _ENTRY.pack(offset, len(data)) + data
             out.write(entry)
             digest.update(entry)
@@ -109,13 +126,17 @@ def _write_undo(target: str, blocks: list[tuple[int, int]]) -> None:
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """CHECKPOINT a writer's file so that a kill at any point leaves it readable (``repair`` finishes the job)."""
+    """CHECKPOINT a writer's file so that a kill at any point leaves it readable (``repair`` finishes the job).
+
+    Where DuckDB's descriptor cannot be found (no /proc), it checkpoints as DuckDB itself would, unprotected."""
     wal = wal_path_for(target)
     if not wal.exists() or wal.stat().st_size == 0:
         return  # nothing to write back
     con.complete()
     with _locked(target):
-        _write_undo(target, _metadata_blocks(con))
+        fd = _open_by_duckdb(target)
+        if fd is not None:
+            _write_undo(target, fd, _metadata_blocks(con))
         con.execute("CHECKPOINT")
         undo_path_for(target).unlink(missing_ok=True)
 

@@ -21,7 +21,7 @@ from warehouse.checks import run_checks
 from warehouse.db import Warehouse
 from warehouse.snapshot import publish_snapshot
 from warehouse.store import commit_source_batch, sync_sources
-from warehouse.undo import _read_undo, repair, undo_path_for, wal_path_for
+from warehouse.undo import _read_undo, checkpoint, repair, undo_path_for, wal_path_for
 from yuqing.errors import StorageError
 
 WRITER = Path(__file__).with_name("wh_writer.py")
@@ -59,8 +59,10 @@ def _tear(db: Path, scratch: Path) -> None:
     con.execute("CHECKPOINT")
     con.close()
     after = (scratch / db.name).read_bytes()
+    saved = _read_undo(undo_path_for(db))
+    assert saved  # the file had metadata blocks on disk, rewritten by the checkpoint
     with open(db, "r+b") as f:
-        for offset, old in _read_undo(undo_path_for(db)):
+        for offset, old in saved:
             new = after[offset : offset + len(old)]
             assert new != old  # the checkpoint does rewrite this block
             f.seek(offset)
@@ -127,3 +129,35 @@ def test_a_clean_close_leaves_one_whole_file(tmp_path: Path) -> None:
     assert not wal_path_for(db).exists() and not undo_path_for(db).exists()
     shutil.copy(db, tmp_path / "copy.duckdb")  # the file alone holds everything
     assert _count(tmp_path / "copy.duckdb") == 3
+
+
+def test_saving_the_blocks_keeps_the_file_locked_against_other_processes(tmp_path: Path) -> None:
+    """The blocks are read through DuckDB's own descriptor: opening and closing the file again would release
+    DuckDB's lock (POSIX drops a process's locks on a file when any of its descriptors is closed)."""
+    db = tmp_path / "yuqing.duckdb"
+    probe = [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True).close()"]
+    answers: list[subprocess.CompletedProcess[str]] = []
+
+    class LooksBeforeCheckpointing:
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con = con
+
+        def complete(self) -> None:
+            self.con.complete()
+
+        def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+            if sql == "CHECKPOINT":  # the undo file is written: another process tries to open the file now
+                assert _read_undo(undo_path_for(db))  # blocks were read from the file
+                answers.append(subprocess.run(probe, capture_output=True, text=True, timeout=60))
+            return self.con.execute(sql, *args)
+
+    with Warehouse.open(db) as wh:
+        sync_sources(wh, SOURCES)
+        commit_source_batch(wh, "first", T0, [make_result("src-a", [make_item(1)])])
+    with Warehouse.open(db) as wh:
+        commit_source_batch(wh, "second", T0, [make_result("src-a", [make_item(2)])])
+        checkpoint(LooksBeforeCheckpointing(wh.con), str(db))  # type: ignore[arg-type]
+        assert not wal_path_for(db).exists()
+    assert len(answers) == 1 and answers[0].returncode != 0
+    assert "Could not set lock on file" in answers[0].stderr
+    assert subprocess.run(probe, capture_output=True, text=True, timeout=60).returncode == 0
