@@ -188,6 +188,18 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:
         )
 
 
+def _checkpoint(con: duckdb.DuckDBPyConnection, path: str, *, due_only: bool) -> None:
+    """Checkpoint a writer's file (warehouse/undo.py). What was committed is in the write-ahead log either way, so a
+    checkpoint that fails is logged and left to the next writer."""
+    try:
+        if due_only:
+            undo.checkpoint_if_due(con, path)
+        else:
+            undo.checkpoint(con, path)
+    except (duckdb.Error, OSError) as e:
+        undo.log.warning("%s: checkpoint failed (%s); the committed changes stay in its log for the next writer", path, e)
+
+
 class Warehouse:
     """An open warehouse: ``.con`` is the DuckDB connection, ``.transaction()`` groups writes.
 
@@ -224,10 +236,7 @@ class Warehouse:
             yield cls(con, str(path), read_only=read_only, schema_version=version)
         finally:
             if not read_only and str(path) != MEMORY:
-                # What was committed is in the write-ahead log either way; a checkpoint that fails here is made by
-                # the next writer.
-                with contextlib.suppress(duckdb.Error, OSError):
-                    undo.checkpoint(con, str(path))
+                _checkpoint(con, str(path), due_only=False)
             con.close()
 
     @property
@@ -280,8 +289,7 @@ class Warehouse:
                 self._rollback()
                 raise StorageError(f"commit failed and was rolled back: {e}") from e
             if not self.in_memory and not self.read_only:
-                with contextlib.suppress(duckdb.Error, OSError):
-                    undo.checkpoint_if_due(self.con, self.path)
+                _checkpoint(self.con, self.path, due_only=True)
         finally:
             self._depth = 0
 

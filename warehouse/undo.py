@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import struct
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ _MAGIC = b"YQUNDO01"
 _ENTRY = struct.Struct("<QQ")  # offset, length
 _DIGEST_BYTES = 32
 CORRUPT = "Corrupt database file"
+
+log = logging.getLogger("yuqing.warehouse")
 
 
 def undo_path_for(target: str | os.PathLike[str]) -> Path:
@@ -202,6 +205,13 @@ def repair(target: str) -> bool:
             os.close(fd)
         undo.unlink()
         _fsync_dir(undo)
+    log.warning(
+        "%s: a process was killed inside a checkpoint and left the file unreadable; put back the %d block(s) it "
+        "saved in %s, and DuckDB replays the committed changes from its log",
+        target,
+        len(blocks),
+        undo,
+    )
     return True
 
 

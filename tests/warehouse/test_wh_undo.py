@@ -69,7 +69,9 @@ def _tear(db: Path, scratch: Path) -> None:
             f.write(new[: len(old) // 2])
 
 
-def test_a_writer_killed_mid_checkpoint_is_repaired_by_the_next_one(tmp_path: Path) -> None:
+def test_a_writer_killed_mid_checkpoint_is_repaired_by_the_next_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     db = tmp_path / "yuqing.duckdb"
     _killed_in_checkpoint(db, "before")
     assert wal_path_for(db).exists()  # the killed writer's items are in the log
@@ -88,6 +90,7 @@ def test_a_writer_killed_mid_checkpoint_is_repaired_by_the_next_one(tmp_path: Pa
         pass
     assert str(undo_path_for(db)) in str(refused.value)
     assert _count(db) == BEFORE + DYING  # nothing committed is lost
+    assert f"{db}: a process was killed inside a checkpoint" in caplog.text  # said where ops look
     assert not undo_path_for(db).exists() and not wal_path_for(db).exists()  # repaired, then checkpointed whole
     assert _count(db) == BEFORE + DYING
 
