@@ -413,6 +413,10 @@ def reraised(i: I64, j: I64, prof: Profiles, params: GroupingParams) -> npt.NDAr
     return out
 
 
+# Which test makes two reports one incident (``pair_rules``), as ``why_joined`` tells an analyst.
+NOT_ONE, NEAR_DUPLICATE, WORDING, TEXTS_ALIKE, RAISED_AGAIN = 0, 1, 2, 3, 4
+
+
 WHY_READ = 64  # earlier members ``why_joined`` compares each member with, nearest first
 
 
@@ -443,10 +447,6 @@ def why_joined(items: Sequence[TrackItem], params: GroupingParams = GroupingPara
         if r != NOT_ONE and members[k].item_id not in out:
             out[members[k].item_id] = (members[m].item_id, r)
     return out
-
-
-# Which test makes two reports one incident (``pair_rules``), as ``why_joined`` tells an analyst.
-NOT_ONE, NEAR_DUPLICATE, WORDING, TEXTS_ALIKE, RAISED_AGAIN = 0, 1, 2, 3, 4
 
 
 def same_incident(
