@@ -30,7 +30,6 @@ MEMORY = ":memory:"
 SNAPSHOT_SUFFIX = ".snapshot.duckdb"
 
 _LOCK_CONFLICT = "Could not set lock on file"
-_CORRUPT = undo.CORRUPT
 _FIRST_WAIT = 0.05
 _MAX_WAIT = 1.0
 
@@ -85,6 +84,23 @@ def _create(target: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def _open_repairing(retrying: tenacity.Retrying, target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect through ``retrying``; a writer refused because a checkpoint was killed half-way
+    (warehouse/undo.py) puts back what it overwrote and opens again."""
+    try:
+        return retrying(duckdb.connect, target, read_only=read_only)
+    except duckdb.Error as e:
+        if read_only or target == MEMORY or undo.CORRUPT not in str(e):
+            raise
+        try:
+            again = undo.repair(target)
+        except ValueError as bad:
+            raise StorageError(damaged_file_advice(target, f"{e}; {bad}")) from e
+        if not again:
+            raise
+        return retrying(duckdb.connect, target, read_only=read_only)
+
+
 def connect(
     path: str | os.PathLike[str], *, read_only: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> duckdb.DuckDBPyConnection:
@@ -111,21 +127,9 @@ def connect(
         reraise=True,
     )
     try:
-        try:
-            con = retrying(duckdb.connect, target, read_only=read_only)
-        except duckdb.Error as e:
-            # A checkpoint killed half-way (warehouse/undo.py): put back what it overwrote, then open as usual.
-            if read_only or target == MEMORY or _CORRUPT not in str(e):
-                raise
-            try:
-                again = undo.repair(target)
-            except ValueError as bad:
-                raise StorageError(damaged_file_advice(target, f"{e}; {bad}")) from e
-            if not again:
-                raise
-            con = retrying(duckdb.connect, target, read_only=read_only)
+        con = _open_repairing(retrying, target, read_only=read_only)
     except duckdb.Error as e:
-        if _CORRUPT in str(e):
+        if undo.CORRUPT in str(e):
             raise StorageError(damaged_file_advice(target, e, read_only=read_only)) from e
         if not _is_lock_conflict(e):
             raise StorageError(f"cannot open the warehouse {target}: {e}") from e
@@ -188,14 +192,11 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, path: str) -> None:
         )
 
 
-def _checkpoint(con: duckdb.DuckDBPyConnection, path: str, *, due_only: bool) -> None:
-    """Checkpoint a writer's file (warehouse/undo.py). What was committed is in the write-ahead log either way, so a
-    checkpoint that fails is logged and left to the next writer."""
+def _checkpoint(con: duckdb.DuckDBPyConnection, path: str, *, log_over: int = 0) -> None:
+    """``undo.checkpoint``; what was committed is in the write-ahead log either way, so a checkpoint that fails is
+    logged and left to the next writer."""
     try:
-        if due_only:
-            undo.checkpoint_if_due(con, path)
-        else:
-            undo.checkpoint(con, path)
+        undo.checkpoint(con, path, log_over=log_over)
     except (duckdb.Error, OSError) as e:
         undo.log.warning("%s: checkpoint failed (%s); the committed changes stay in its log for the next writer", path, e)
 
@@ -236,7 +237,7 @@ class Warehouse:
             yield cls(con, str(path), read_only=read_only, schema_version=version)
         finally:
             if not read_only and str(path) != MEMORY:
-                _checkpoint(con, str(path), due_only=False)
+                _checkpoint(con, str(path))
             con.close()
 
     @property
@@ -289,7 +290,7 @@ class Warehouse:
                 self._rollback()
                 raise StorageError(f"commit failed and was rolled back: {e}") from e
             if not self.in_memory and not self.read_only:
-                _checkpoint(self.con, self.path, due_only=True)
+                _checkpoint(self.con, self.path, log_over=undo.CHECKPOINT_AFTER_WAL_BYTES)
         finally:
             self._depth = 0
 

@@ -128,13 +128,17 @@ def _write_undo(target: str, fd: int, blocks: list[tuple[int, int]]) -> None:
     _fsync_dir(undo)
 
 
-def checkpoint(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """CHECKPOINT a writer's file so that a kill at any point leaves it readable (``repair`` finishes the job).
+def checkpoint(con: duckdb.DuckDBPyConnection, target: str, *, log_over: int = 0) -> None:
+    """CHECKPOINT a writer's file so that a kill at any point leaves it readable (``repair`` finishes the job), when
+    its write-ahead log holds more than ``log_over`` bytes (after a commit: ``CHECKPOINT_AFTER_WAL_BYTES``).
 
     Where DuckDB's descriptor cannot be found (no /proc), it checkpoints as DuckDB itself would, unprotected."""
-    wal = wal_path_for(target)
-    if not wal.exists() or wal.stat().st_size == 0:
+    try:
+        logged = wal_path_for(target).stat().st_size
+    except FileNotFoundError:
         return  # nothing to write back
+    if logged <= log_over:
+        return
     con.complete()
     with _locked(target):
         fd = _open_by_duckdb(target)
@@ -142,14 +146,6 @@ def checkpoint(con: duckdb.DuckDBPyConnection, target: str) -> None:
             _write_undo(target, fd, _metadata_blocks(con))
         con.execute("CHECKPOINT")
         undo_path_for(target).unlink(missing_ok=True)
-
-
-def checkpoint_if_due(con: duckdb.DuckDBPyConnection, target: str) -> None:
-    """After a commit: checkpoint once the log has grown past DuckDB's own threshold."""
-    wal = wal_path_for(target)
-    with contextlib.suppress(FileNotFoundError):
-        if wal.stat().st_size > CHECKPOINT_AFTER_WAL_BYTES:
-            checkpoint(con, target)
 
 
 def _read_undo(undo: Path) -> list[tuple[int, bytes]]:

@@ -164,3 +164,15 @@ def test_saving_the_blocks_keeps_the_file_locked_against_other_processes(tmp_pat
     assert len(answers) == 1 and answers[0].returncode != 0
     assert "Could not set lock on file" in answers[0].stderr
     assert subprocess.run(probe, capture_output=True, text=True, timeout=60).returncode == 0
+
+
+def test_a_commit_past_the_log_threshold_checkpoints_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's own checkpoint after a commit that took the log past 16 MiB is off; yuqing's takes its place."""
+    db = tmp_path / "yuqing.duckdb"
+    with Warehouse.open(db) as wh:
+        sync_sources(wh, SOURCES)
+        commit_source_batch(wh, "small", T0, [make_result("src-a", [make_item(1)])])
+        assert wal_path_for(db).exists()  # under the threshold: left for the close
+        monkeypatch.setattr("warehouse.undo.CHECKPOINT_AFTER_WAL_BYTES", 0)
+        commit_source_batch(wh, "past", T0, [make_result("src-a", [make_item(2)])])
+        assert not wal_path_for(db).exists() and not undo_path_for(db).exists()
