@@ -235,9 +235,11 @@ class Warehouse:
             _refuse_foreign(con, str(path))
             version = verify(con) if read_only else migrate(con).schema_version
             yield cls(con, str(path), read_only=read_only, schema_version=version)
-        finally:
+            # Only after a block that ended well: a failed run (a full disk, say) leaves what it committed in the
+            # write-ahead log, for the next writer to fold in, and its error stays the one thing it says.
             if not read_only and str(path) != MEMORY:
                 _checkpoint(con, str(path))
+        finally:
             con.close()
 
     @property
