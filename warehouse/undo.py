@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import logging
 import os
@@ -213,8 +214,11 @@ def repair(target: str) -> bool:
 
 def discard_stale(target: str) -> None:
     """A writer opened the file, so it is whole: an undo file left by a process killed after its checkpoint
-    finished is not needed."""
+    finished is not needed, nor one half-written by a process killed while writing it (only the file's holder
+    writes one, and that is now this process)."""
     undo = undo_path_for(target)
-    if undo.exists():
+    stale = [p for p in (undo, *undo.parent.glob(f".{glob.escape(undo.name)}.*.tmp")) if p.exists()]
+    if stale:
         with _locked(target):
-            undo.unlink(missing_ok=True)
+            for path in stale:
+                path.unlink(missing_ok=True)

@@ -105,8 +105,10 @@ def test_an_undo_file_left_after_a_finished_checkpoint_is_not_applied(tmp_path: 
     assert repair(str(db)) is True
     assert db.read_bytes() == whole and not undo_path_for(db).exists()
     undo_path_for(db).write_bytes(b"left over")  # and one left by a process killed after its checkpoint
+    half_written = db.with_name(f".{undo_path_for(db).name}.4242.tmp")  # or while writing one
+    half_written.write_bytes(b"half")
     assert _count(db) == BEFORE + DYING
-    assert not undo_path_for(db).exists()
+    assert not undo_path_for(db).exists() and not half_written.exists()
     with open(db, "rb") as f:  # the blocks as the finished checkpoint left them, not the saved ones
         assert any(f.seek(offset) is not None and f.read(len(old)) != old for offset, old in saved)
 
