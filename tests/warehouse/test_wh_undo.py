@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from wh_builders import SOURCES, T0, make_item, make_result
+from wh_builders import SOURCES, T0, AtCheckpoint, make_item, make_result
 
 from classifiers import Classifier
 from warehouse.checks import run_checks
@@ -143,25 +143,16 @@ def test_saving_the_blocks_keeps_the_file_locked_against_other_processes(tmp_pat
     probe = [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True).close()"]
     answers: list[subprocess.CompletedProcess[str]] = []
 
-    class LooksBeforeCheckpointing:
-        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-            self.con = con
-
-        def complete(self) -> None:
-            self.con.complete()
-
-        def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
-            if sql == "CHECKPOINT":  # the undo file is written: another process tries to open the file now
-                assert _read_undo(undo_path_for(db))  # blocks were read from the file
-                answers.append(subprocess.run(probe, capture_output=True, text=True, timeout=60))
-            return self.con.execute(sql, *args)
+    def look() -> None:  # the undo file is written: another process tries to open the file now
+        assert _read_undo(undo_path_for(db))  # blocks were read from the file
+        answers.append(subprocess.run(probe, capture_output=True, text=True, timeout=60))
 
     with Warehouse.open(db) as wh:
         sync_sources(wh, SOURCES)
         commit_source_batch(wh, "first", T0, [make_result("src-a", [make_item(1)])])
     with Warehouse.open(db) as wh:
         commit_source_batch(wh, "second", T0, [make_result("src-a", [make_item(2)])])
-        checkpoint(LooksBeforeCheckpointing(wh.con), str(db))  # type: ignore[arg-type]
+        checkpoint(AtCheckpoint(wh.con, before=look), str(db))  # type: ignore[arg-type]
         assert not wal_path_for(db).exists()
     assert len(answers) == 1 and answers[0].returncode != 0
     assert "Could not set lock on file" in answers[0].stderr

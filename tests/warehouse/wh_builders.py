@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
 
 from warehouse.db import Warehouse
 from yuqing.models import Item, SourceConfig, SourceResult, SourceState, Tags, TopicTag
@@ -92,3 +96,29 @@ def dump(wh: Warehouse, *tables: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the tables, in a stable order, for before/after comparisons."""
     names = tables or ("sources", "items", "item_topics", "fetch_log", "runs")
     return {t: wh.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in names}
+
+
+class AtCheckpoint:
+    """A writer's connection as ``warehouse.undo.checkpoint`` uses it, calling ``before()`` just before its CHECKPOINT
+    statement and ``after()`` just after it (to die there, or to look at the files at that moment)."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        before: Callable[[], object] = lambda: None,
+        after: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.con = con
+        self.before = before
+        self.after = after
+
+    def complete(self) -> None:
+        self.con.complete()
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "CHECKPOINT":
+            self.before()
+        result = self.con.execute(sql, *args)
+        if sql == "CHECKPOINT":
+            self.after()
+        return result

@@ -13,34 +13,13 @@ import argparse
 import json
 import os
 import time
-from typing import Any
 
-import duckdb
-from wh_builders import SOURCES, T0, make_item, make_result
+from wh_builders import SOURCES, T0, AtCheckpoint, make_item, make_result
 
 from warehouse.db import Warehouse
 from warehouse.snapshot import publish_snapshot
 from warehouse.store import commit_source_batch, sync_sources
 from warehouse.undo import checkpoint
-
-
-class DiesInCheckpoint:
-    """The writer's connection, except that the process dies at its CHECKPOINT (``when``: before or after it)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, when: str) -> None:
-        self.con = con
-        self.when = when
-
-    def complete(self) -> None:
-        self.con.complete()
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if sql == "CHECKPOINT" and self.when == "before":
-            os._exit(0)
-        result = self.con.execute(sql, *args)
-        if sql == "CHECKPOINT":
-            os._exit(0)
-        return result
 
 
 def main() -> None:
@@ -57,7 +36,11 @@ def main() -> None:
             sync_sources(wh, SOURCES)
             items = [make_item(n) for n in range(args.first, args.first + args.batch)]
             commit_source_batch(wh, "dies", T0, [make_result("src-a", items, etag='"dies"')])
-            checkpoint(DiesInCheckpoint(wh.con, args.die_in_checkpoint), args.db)  # type: ignore[arg-type]
+            def die() -> None:
+                os._exit(0)
+
+            dying = AtCheckpoint(wh.con, before=die) if args.die_in_checkpoint == "before" else AtCheckpoint(wh.con, after=die)
+            checkpoint(dying, args.db)  # type: ignore[arg-type]
         raise AssertionError("the writer outlived its checkpoint")
     if args.hold:
         with Warehouse.open(args.db) as wh:
