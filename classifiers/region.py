@@ -267,9 +267,15 @@ class Gazetteer:
         self.names: dict[str, _Name] = {}
         for name, lst in by_name.items():
             codes = tuple(dict.fromkeys(c for c, _ in lst))
+            cities = [c for c, n in lst if not n and self.places[c].level == RegionLevel.CITY]
             if name in province_shorts:
                 # 吉林/海南: the province wins over a same-named city or prefecture.
                 codes = tuple(c for c in codes if self.places[c].level == RegionLevel.PROVINCE)
+            elif len(cities) == 1:
+                # 长沙, 南昌, 西安: the city wins over a same-named county, its own (长沙县) or another's (辽源's 西安区),
+                # as a reader takes the name; the county is named in full.
+                codes = (cities[0],)
+                lst = [(cities[0], False)]
             needs = all(n for _, n in lst) or len(codes) > 1
             self.names[name] = _Name(codes, needs)
         patterns = list(self.names) + [b for b in BLOCKERS if b not in self.names]

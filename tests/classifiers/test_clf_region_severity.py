@@ -298,3 +298,17 @@ def test_a_bare_province_short_name_is_the_province() -> None:
     assert classify("海南藏族自治州一煤矿透水", "").region_code == "632500"
     assert classify("吉林市一化工厂爆炸", "").region_code == "220200"
     assert classify("吉林大学开学典礼", "").region_code is None
+
+
+def test_a_bare_city_short_name_is_the_city_not_a_same_named_county() -> None:
+    """长沙, 南昌 and 西安 are also the short names of counties (长沙县 inside the city, 辽源's and 牡丹江's 西安区);
+    alone, a reader takes them for the city. A county named in full is the county; a short name that is a person or
+    a word (朝阳) still needs its suffix."""
+    assert classify("长沙一小区发生火灾", "").region_code == "430100"
+    assert classify("南昌新增确诊病例1例", "").region_code == "360100"
+    assert classify("西安一工地坍塌", "").region_code == "610100"
+    assert classify("乌鲁木齐新增3例", "").region_code == "650100"
+    assert classify("长沙县一小区发生火灾", "").region_code == "430121"
+    assert classify("辽源市西安区一工地坍塌", "").region_code == "220403"
+    assert classify("西安新城区一小区停水", "").region_code == "610102"
+    assert classify("朝阳一小区停水三天", "").region_code is None

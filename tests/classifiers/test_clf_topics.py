@@ -82,7 +82,7 @@ def test_evidence_and_version() -> None:
     assert env.rule == "title+model" and any(t.startswith("title:") for t in env.terms)
     assert tags.classifier_version == CLASSIFIER_VERSION
     assert Classifier().version == CLASSIFIER_VERSION  # stable across loads
-    assert CLASSIFIER_VERSION.startswith("31+")
+    assert CLASSIFIER_VERSION.startswith("32+")
     assert RULES.version == CLASSIFIER_VERSION + "+rules"
 
 
