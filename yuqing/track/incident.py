@@ -541,7 +541,10 @@ def places(region_code: str | None, named: Sequence[Sequence[str]] = ()) -> Plac
     # A place that contains another candidate adds nothing but a looser match: «广西» beside the item's own
     # 北海市 would let it agree, at province level, with a report from 河池市. A city the headline names is kept
     # beside a county its body led to: the headline says the matter is the city's («烟台红富士套药袋长大», whose body
-    # names 招远 or 栖霞 as the papers reporting it chose), so the city's other reports of it agree at the city.
+    # names 招远 or 栖霞 as the papers reporting it chose), so the city's other reports of it agree at the city. Not
+    # where the headline names a place inside the city itself («长沙岳麓区一小区发生火灾»): the matter is that place's.
+    in_headline = {u for codes in named for u in map(trimmed, codes) if u}
+    headline_cities = {t for t in headline_cities if not any(u != t and u.startswith(t) for u in in_headline)}
     ranked = sorted(
         (t for t in seen if t in headline_cities or not any(u != t and u.startswith(t) for u in seen)),
         key=lambda t: (-len(t), t),
