@@ -75,6 +75,7 @@ from warehouse.checks import run_checks  # noqa: E402
 from warehouse.db import Warehouse, registered  # noqa: E402
 from warehouse.digests import topic_daily  # noqa: E402
 from warehouse.events import overdue_rows  # noqa: E402
+from warehouse.undo import wal_path_for  # noqa: E402
 from yuqing.digest.collect import TREND_DAYS, collect, digest_date  # noqa: E402
 from yuqing.digest.routes import Route  # noqa: E402
 from yuqing.models import SourceConfig, SourceResult, SourceState  # noqa: E402
@@ -683,7 +684,7 @@ def _commit(
 
 
 def db_size(db: Path) -> int:
-    wal = db.with_name(db.name + ".wal")
+    wal = wal_path_for(db)
     return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
 
 

@@ -80,8 +80,7 @@ def _create(target: Path) -> None:
     except duckdb.Error as e:
         raise StorageError(f"cannot create the warehouse {target}: {e}") from e
     finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        undo.remove_database(tmp)
 
 
 def _open_repairing(retrying: tenacity.Retrying, target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:

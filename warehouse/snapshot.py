@@ -10,7 +10,6 @@ complete file, and a reader that already had the old one open keeps reading it. 
 
 from __future__ import annotations
 
-import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ import duckdb
 from yuqing.errors import StorageError
 from yuqing.timeutil import utcnow
 
+from . import undo
 from .db import Warehouse, snapshot_path_for
 
 _ALIAS = "yq_snapshot"
@@ -31,12 +31,6 @@ def _quote_literal(text: str) -> str:
 
 def _quote_ident(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
-
-
-def _remove(path: Path) -> None:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
 
 
 # The analysts' shell is the registry's DuckDB CLI (duckdb-cli 1.5.6, pinned in pyproject.toml), which reads storage
@@ -56,7 +50,7 @@ def publish_snapshot(wh: Warehouse, *, dest: str | os.PathLike[str] | None = Non
         raise StorageError("publish_snapshot must run after the run's transaction committed")
     final = Path(dest) if dest is not None else wh.snapshot_path
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    _remove(tmp)
+    undo.remove_database(tmp)
     con = wh.con
     try:
         main = str(con.execute("SELECT current_database()").fetchall()[0][0])
@@ -78,10 +72,10 @@ def publish_snapshot(wh: Warehouse, *, dest: str | os.PathLike[str] | None = Non
             con.execute(f"DETACH {_ALIAS}")
         os.replace(tmp, final)
     except duckdb.Error as e:
-        _remove(tmp)
+        undo.remove_database(tmp)
         raise StorageError(f"publishing the snapshot {final} failed: {e}") from e
     except BaseException:
-        _remove(tmp)
+        undo.remove_database(tmp)
         raise
     return final
 

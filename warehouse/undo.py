@@ -57,6 +57,18 @@ def wal_path_for(target: str | os.PathLike[str]) -> Path:
     return Path(f"{os.fspath(target)}.wal")
 
 
+def database_files(target: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
+    """The file and the two that belong to it: DuckDB's write-ahead log, and the undo file of a checkpoint a killed
+    process left (the lock file beside them is only a lock, kept)."""
+    return Path(target), wal_path_for(target), undo_path_for(target)
+
+
+def remove_database(target: str | os.PathLike[str]) -> None:
+    """Delete a database with its write-ahead log and undo file, those that exist."""
+    for path in database_files(target):
+        path.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def _locked(target: str) -> Iterator[None]:
     fd = os.open(f"{target}{LOCK_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o644)

@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from warehouse.db import snapshot_path_for
+from warehouse.undo import remove_database
 from yuqing import pipeline
 from yuqing.errors import ConfigError
 from yuqing.feedserver import FeedServer
@@ -30,8 +32,8 @@ def samples_dir() -> Path:
 
 
 def _fresh(db: Path) -> None:
-    for path in (*(db.with_name(db.name + s) for s in ("", ".wal", ".undo")), db.with_name(db.stem + ".snapshot.duckdb")):
-        path.unlink(missing_ok=True)
+    remove_database(db)
+    remove_database(snapshot_path_for(db))
 
 
 def _start_server(directory: Path) -> FeedServer:
