@@ -284,6 +284,13 @@ def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path)
         ("environment", "全面禁止焚烧秸秆", "", True),
         ("education_health_eldercare", "高考成绩被人冒名顶替", "", True),
         ("hardship_livelihood", "父母双亡的兄妹俩靠奶奶拉扯大", "", True),
+        # The guide's housing agents, illegal fees on a purchase and delivery disputes; the same words elsewhere are not.
+        ("housing_finance", "住建部门集中整治房地产中介乱象", "", True),
+        ("housing_finance", "二手房中介吃差价，买家多付十万", "", True),
+        ("housing_finance", "黄牛倒卖火车票吃差价", "", False),
+        ("housing_finance", "买房时开发商强制收取高额茶水费", "", True),
+        ("housing_finance", "办证窗口工作人员私收茶水费", "", False),
+        ("housing_finance", "新房交付后面积缩水近十平米", "", True),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
