@@ -291,6 +291,12 @@ def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path)
         ("housing_finance", "买房时开发商强制收取高额茶水费", "", True),
         ("housing_finance", "办证窗口工作人员私收茶水费", "", False),
         ("housing_finance", "新房交付后面积缩水近十平米", "", True),
+        # The guide's overloaded quarry trucks, cracked walls endangering passers-by and LPG hazards.
+        ("work_safety", "采石场货车严重超载，村道被压坏", "", True),
+        ("work_safety", "双十一购物节服务器超载", "", False),
+        ("work_safety", "学校围墙开裂，学生上下学很危险", "", True),
+        ("work_safety", "小区多家餐馆违规使用液化气罐", "", True),
+        ("work_safety", "液化气又涨价了", "", False),
     ],
 )
 def test_a_topic_as_the_guide_draws_it(topic: str, title: str, text: str, tagged: bool) -> None:
