@@ -97,7 +97,7 @@ def test_the_model_overrules_a_lexicon_topic_only_below_its_overrule_margin() ->
     assert topics(never, title, body) == {"environment": "title"}
     tags = sure.classify(title, body)
     assert [t.slug for t in tags.topics] == []
-    assert tags.extra["overruled"] == "environment by model p=0.007 over 化工厂/偷排/污染/废水/河道"
+    assert tags.extra["overruled"] == "environment by model p=0.007 over 化工厂/偷排/污染/河水发黑/废水/河道"
     # a headline alone is its own subject, and so is a headline that names the topic in full, whatever the body
     assert topics(sure, *LEXICON_ITEM) == {"environment": "title"}
     assert topics(sure, LEXICON_ITEM[0], "村民说河水发黑发臭") == {"environment": "title"}
