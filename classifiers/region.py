@@ -273,9 +273,9 @@ class Gazetteer:
                 codes = tuple(c for c in codes if self.places[c].level == RegionLevel.PROVINCE)
             elif len(cities) == 1:
                 # 长沙, 南昌, 西安: the city wins over a same-named county, its own (长沙县) or another's (辽源's 西安区),
-                # as a reader takes the name; the county is named in full.
-                codes = (cities[0],)
-                lst = [(cities[0], False)]
+                # as a reader takes the name; the county is named in full. The city's short name stands alone.
+                self.names[name] = _Name((cities[0],), False)
+                continue
             needs = all(n for _, n in lst) or len(codes) > 1
             self.names[name] = _Name(codes, needs)
         patterns = list(self.names) + [b for b in BLOCKERS if b not in self.names]
