@@ -297,6 +297,8 @@ def test_a_headline_frame_wants_the_matter_named_in_the_headline(tmp_path: Path)
         ("work_safety", "学校围墙开裂，学生上下学很危险", "", True),
         ("work_safety", "小区多家餐馆违规使用液化气罐", "", True),
         ("work_safety", "液化气又涨价了", "", False),
+        # The guide's job training for deaf-mute people.
+        ("hardship_livelihood", "聋哑人职业技能培训班开班", "", True),
         # Black and stinking water as residents word it.
         ("environment", "河水发黑发臭，鱼都死光了", "", True),
         ("environment", "村边小河变成了臭水沟", "", True),
