@@ -531,9 +531,12 @@ def places(region_code: str | None, named: Sequence[Sequence[str]] = ()) -> Plac
     own = trimmed(region_code)
     seen: dict[str, None] = {own: None} if own else {}
     headline_cities: set[str] = set()
+    in_headline: set[str] = set()
     for codes in named:
         for c in codes:
             t = trimmed(c)
+            if t:
+                in_headline.add(t)
             if t and (not own or t.startswith(own) or own.startswith(t)):
                 seen.setdefault(t, None)
                 if len(t) == 4 and len(codes) == 1:
@@ -543,7 +546,6 @@ def places(region_code: str | None, named: Sequence[Sequence[str]] = ()) -> Plac
     # beside a county its body led to: the headline says the matter is the city's («烟台红富士套药袋长大», whose body
     # names 招远 or 栖霞 as the papers reporting it chose), so the city's other reports of it agree at the city. Not
     # where the headline names a place inside the city itself («长沙岳麓区一小区发生火灾»): the matter is that place's.
-    in_headline = {u for codes in named for u in map(trimmed, codes) if u}
     headline_cities = {t for t in headline_cities if not any(u != t and u.startswith(t) for u in in_headline)}
     ranked = sorted(
         (t for t in seen if t in headline_cities or not any(u != t and u.startswith(t) for u in seen)),
